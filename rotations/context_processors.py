@@ -1,0 +1,14 @@
+from django.urls import reverse
+
+
+def navigation(request) -> dict:
+    """The links a person sees in the header: only what their roles let them open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_links": []}
+    links = [("Home", reverse("home"))]
+    if user.has_perm("rotations.view_directory"):
+        links.append(("Directory", reverse("people:list")))
+    if user.has_perm("rotations.import_directory"):
+        links.append(("Import", reverse("people:import")))
+    return {"nav_links": links}

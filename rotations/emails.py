@@ -1,0 +1,58 @@
+"""One way out for email: render, then hand to Celery after the transaction commits."""
+
+from __future__ import annotations
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def render_email(
+    template_prefix: str, context: dict, *, to: list[str], from_email: str | None = None
+) -> EmailMultiAlternatives:
+    """A message from a template triple: ``<prefix>_subject.txt``, ``.txt`` and ``.html``."""
+    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    text = render_to_string(f"{template_prefix}.txt", context)
+    html = render_to_string(f"{template_prefix}.html", context)
+    message = EmailMultiAlternatives(subject, text, from_email, to)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def message_to_dict(message: EmailMessage) -> dict:
+    """A JSON-safe form of a plain or multipart-alternative message, for a task argument."""
+    return {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "alternatives": [
+            [content, mimetype] for content, mimetype in getattr(message, "alternatives", [])
+        ],
+    }
+
+
+def message_from_dict(data: dict) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=data["subject"],
+        body=data["body"],
+        from_email=data["from_email"],
+        to=data["to"],
+        cc=data.get("cc") or None,
+        bcc=data.get("bcc") or None,
+        reply_to=data.get("reply_to") or None,
+        headers=data.get("headers") or None,
+    )
+    for content, mimetype in data.get("alternatives", []):
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+def send_later(message: EmailMessage) -> None:
+    """Send through the Celery worker once the current transaction has committed."""
+    from .tasks import send_email
+
+    send_email.delay_on_commit(message_to_dict(message))

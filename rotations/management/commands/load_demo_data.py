@@ -1,0 +1,161 @@
+"""Build a believable demo company: 60 people in 6 departments with a real reporting tree.
+
+Idempotent: run it again and the same people are updated, not duplicated. It goes
+through the same CSV import as HR does, so the demo exercises the real code path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from rotations.models import Person
+from rotations.services.directory_import import directory_import
+
+DEMO_PASSWORD = "frontline-demo"
+DOMAIN = "example.com"
+
+# (name, title, department, level, manager name, location, time zone, roles)
+_E = "Executive"
+_HR = "HR admin"
+_L = "Support lead"
+_F = "Front-line employee"
+
+LEADERSHIP = [
+    ("Olivia Hart", "Chief Executive Officer", "Executive", "C-level", None, "Toronto", "America/Toronto", [_E]),
+    ("Daniel Okafor", "Chief Operating Officer", "Executive", "C-level", "Olivia Hart", "Toronto", "America/Toronto", [_E]),
+    ("Mei Lin", "Chief Financial Officer", "Executive", "C-level", "Olivia Hart", "New York", "America/New_York", [_E]),
+    ("Rafael Costa", "Chief Technology Officer", "Engineering", "C-level", "Olivia Hart", "Berlin", "Europe/Berlin", [_E]),
+    ("Hannah Weiss", "Chief Product Officer", "Product", "C-level", "Olivia Hart", "London", "Europe/London", [_E]),
+    ("James Whitfield", "Chief Revenue Officer", "Sales", "C-level", "Olivia Hart", "Austin", "America/Chicago", [_E]),
+    ("Aisha Bello", "VP Customer Experience", "Customer Support", "VP", "Daniel Okafor", "Toronto", "America/Toronto", [_E]),
+    ("Tomás Rivera", "VP Engineering", "Engineering", "VP", "Rafael Costa", "Lisbon", "Europe/Lisbon", [_E]),
+    ("Grace Kim", "VP Sales", "Sales", "VP", "James Whitfield", "San Francisco", "America/Los_Angeles", [_E]),
+    ("Oliver Bennett", "VP Product", "Product", "VP", "Hannah Weiss", "London", "Europe/London", [_E]),
+    # HR admins and support leads
+    ("Priya Raman", "Director of People", "People", "Director", "Daniel Okafor", "Toronto", "America/Toronto", [_HR]),
+    ("Noah Fischer", "People Operations Partner", "People", "IC", "Priya Raman", "Berlin", "Europe/Berlin", [_HR]),
+    ("Elena Petrova", "Director of Customer Support", "Customer Support", "Director", "Aisha Bello", "Toronto", "America/Toronto", []),
+    ("Marcus Reid", "Support Team Lead, Americas", "Customer Support", "Manager", "Elena Petrova", "Austin", "America/Chicago", [_L]),
+    ("Fatima Zahra", "Support Team Lead, EMEA & APAC", "Customer Support", "Manager", "Elena Petrova", "Dublin", "Europe/Dublin", [_L]),
+    # Everyone else outside support
+    ("Lukas Becker", "Director of Engineering", "Engineering", "Director", "Tomás Rivera", "Berlin", "Europe/Berlin", []),
+    ("Chloé Martin", "Senior Software Engineer", "Engineering", "IC", "Lukas Becker", "Paris", "Europe/Paris", []),
+    ("Arjun Mehta", "Software Engineer", "Engineering", "IC", "Lukas Becker", "Bengaluru", "Asia/Kolkata", []),
+    ("Zoe Campbell", "Site Reliability Engineer", "Engineering", "IC", "Lukas Becker", "Edinburgh", "Europe/London", []),
+    ("Kenji Watanabe", "Software Engineer", "Engineering", "IC", "Lukas Becker", "Tokyo", "Asia/Tokyo", []),
+    ("Isabel Santos", "QA Engineer", "Engineering", "IC", "Lukas Becker", "Lisbon", "Europe/Lisbon", []),
+    ("Ben Carter", "Product Manager, Billing", "Product", "IC", "Oliver Bennett", "London", "Europe/London", []),
+    ("Leila Haddad", "Product Manager, Mobile", "Product", "IC", "Oliver Bennett", "Toronto", "America/Toronto", []),
+    ("Sven Lindqvist", "Product Designer", "Product", "IC", "Oliver Bennett", "Stockholm", "Europe/Stockholm", []),
+    ("Rachel Adler", "Sales Manager", "Sales", "Manager", "Grace Kim", "San Francisco", "America/Los_Angeles", []),
+    ("Diego Morales", "Account Executive", "Sales", "IC", "Rachel Adler", "Mexico City", "America/Mexico_City", []),
+    ("Emily Chen", "Account Executive", "Sales", "IC", "Rachel Adler", "Vancouver", "America/Vancouver", []),
+    ("Samuel Osei", "Account Executive", "Sales", "IC", "Rachel Adler", "New York", "America/New_York", []),
+    ("Laura Novak", "Financial Controller", "Executive", "Manager", "Mei Lin", "New York", "America/New_York", []),
+    ("Victor Dubois", "Financial Analyst", "Executive", "IC", "Laura Novak", "Montreal", "America/Toronto", []),
+]
+
+AGENTS_AMERICAS = [
+    ("Sofia Alvarez", "Austin", "America/Chicago"),
+    ("Liam O'Connor", "Toronto", "America/Toronto"),
+    ("Ava Thompson", "Denver", "America/Denver"),
+    ("Mateo Rossi", "Austin", "America/Chicago"),
+    ("Nia Johnson", "Atlanta", "America/New_York"),
+    ("Ethan Park", "Seattle", "America/Los_Angeles"),
+    ("Camila Torres", "Bogotá", "America/Bogota"),
+    ("Lucas Silva", "São Paulo", "America/Sao_Paulo"),
+    ("Maya Patel", "Toronto", "America/Toronto"),
+    ("Owen Murphy", "Halifax", "America/Halifax"),
+    ("Isla Brooks", "Phoenix", "America/Phoenix"),
+    ("Jamal Carter", "Chicago", "America/Chicago"),
+    ("Valentina Cruz", "Mexico City", "America/Mexico_City"),
+    ("Noor Aziz", "Toronto", "America/Toronto"),
+    ("Caleb Wright", "Austin", "America/Chicago"),
+]
+AGENTS_EMEA_APAC = [
+    ("Amara Nwosu", "Dublin", "Europe/Dublin"),
+    ("Jonas Keller", "Berlin", "Europe/Berlin"),
+    ("Freya Olsen", "Copenhagen", "Europe/Copenhagen"),
+    ("Luca Bianchi", "Milan", "Europe/Rome"),
+    ("Sara Haddad", "Dublin", "Europe/Dublin"),
+    ("Tom Evans", "Cardiff", "Europe/London"),
+    ("Ines Moreau", "Paris", "Europe/Paris"),
+    ("Piotr Nowak", "Warsaw", "Europe/Warsaw"),
+    ("Hana Sato", "Tokyo", "Asia/Tokyo"),
+    ("Rizal Santos", "Manila", "Asia/Manila"),
+    ("Ana Reyes", "Manila", "Asia/Manila"),
+    ("Wei Zhang", "Singapore", "Asia/Singapore"),
+    ("Priya Nair", "Bengaluru", "Asia/Kolkata"),
+    ("Jack Wilson", "Sydney", "Australia/Sydney"),
+    ("Emma Hughes", "Dublin", "Europe/Dublin"),
+]
+
+
+def email_for(name: str) -> str:
+    ascii_name = (
+        name.lower()
+        .replace("'", "")
+        .replace("é", "e")
+        .replace("á", "a")
+        .replace("ó", "o")
+    )
+    return ".".join(ascii_name.split()) + "@" + DOMAIN
+
+
+def demo_rows() -> list[tuple]:
+    rows = list(LEADERSHIP)
+    for lead, agents in (("Marcus Reid", AGENTS_AMERICAS), ("Fatima Zahra", AGENTS_EMEA_APAC)):
+        for name, location, zone in agents:
+            rows.append(
+                (name, "Customer Support Specialist", "Customer Support", "IC", lead, location, zone, [_F])
+            )
+    return rows
+
+
+def demo_csv() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["email", "name", "department", "level", "manager_email", "location", "time_zone", "title", "roles"]
+    )
+    for name, title, dept, level, manager, location, zone, roles in demo_rows():
+        writer.writerow(
+            [email_for(name), name, dept, level, email_for(manager) if manager else "", location, zone, title, ";".join(roles)]
+        )
+    return out.getvalue()
+
+
+# The accounts the README and the run command name, one per role.
+DEMO_SIGN_INS = [
+    ("Executive", email_for("Olivia Hart")),
+    ("HR admin", email_for("Priya Raman")),
+    ("Support lead", email_for("Marcus Reid")),
+    ("Front-line employee", email_for("Sofia Alvarez")),
+]
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo company: 60 people, 6 departments, every role."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            result = directory_import(data=demo_csv())
+            if not result.ok:
+                raise CommandError("; ".join(str(e) for e in result.errors))
+            # One hash for all: hashing 60 times would take most of a minute, and a
+            # demo password someone has since changed is left as they set it.
+            Person.objects.filter(
+                email__endswith="@" + DOMAIN, password__startswith=UNUSABLE_PASSWORD_PREFIX
+            ).update(password=make_password(DEMO_PASSWORD))
+        self.stdout.write(
+            f"Demo company ready: {result.created} added, {result.updated} updated, "
+            f"{result.unchanged} unchanged."
+        )
+        self.stdout.write(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
+        for role, email in DEMO_SIGN_INS:
+            self.stdout.write(f"  {role:<20} {email}")

@@ -1,0 +1,3 @@
+from .people import Department, Level, Person
+
+__all__ = ["Department", "Level", "Person"]

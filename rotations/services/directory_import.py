@@ -1,0 +1,386 @@
+"""Import the people directory from an HR system's CSV export.
+
+All or nothing: every bad row is reported with its line number and reason, and a file
+with any error changes nothing. People are matched by email (case-insensitive); people
+missing from the file are left as they are, since an export is often partial.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from ..models import Department, Level, Person
+from ..roles import Role, role_groups, set_roles
+from ..selectors.people import find_manager_cycles
+from ..validators import known_time_zones
+
+REQUIRED_COLUMNS = ("email", "name", "department", "level", "manager_email", "location", "time_zone")
+OPTIONAL_COLUMNS = ("title", "roles")
+MAX_ROWS = 50_000
+
+LEVEL_SPELLINGS: dict[str, Level] = {
+    "ic": Level.IC,
+    "individualcontributor": Level.IC,
+    "manager": Level.MANAGER,
+    "director": Level.DIRECTOR,
+    "vp": Level.VP,
+    "vicepresident": Level.VP,
+    "clevel": Level.C_LEVEL,
+    "csuite": Level.C_LEVEL,
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    email: str
+    full_name: str
+    department: str
+    level: Level
+    manager_email: str
+    location: str
+    time_zone: str
+    title: str | None
+    roles: list[Role] | None
+
+
+class DirectoryImportError(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
+    """Validate the whole file, then create and update people in one transaction."""
+    result = ImportResult()
+    rows, header_errors = _parse(data)
+    if header_errors:
+        result.errors = header_errors
+        return result
+
+    rows, errors = _validate_rows(rows)
+    result.errors = errors
+    if errors or dry_run:
+        if not errors:
+            result.created, result.updated, result.unchanged = _count_changes(rows)
+        return result
+
+    try:
+        with transaction.atomic():
+            result.created, result.updated, result.unchanged = _apply(rows)
+    except DirectoryImportError as exc:
+        result.errors = exc.errors
+    except IntegrityError:
+        result.errors = [
+            RowError(0, "the directory changed while this file was imported; import it again")
+        ]
+    return result
+
+
+def _parse(data: bytes | str) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    if isinstance(data, bytes):
+        try:
+            # utf-8-sig: spreadsheet programs put a byte-order mark in front.
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return [], [RowError(0, "the file is not UTF-8 text; export it as CSV (UTF-8)")]
+    else:
+        text = data.lstrip("\ufeff")
+    if not text.strip():
+        return [], [RowError(0, "the file is empty")]
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        return [], [RowError(1, f"cannot read the header: {exc}")]
+    columns = [_column_name(h) for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        return [], [
+            RowError(1, "missing column" + ("s " if len(missing) > 1 else " ") + ", ".join(missing))
+        ]
+
+    rows: list[tuple[int, dict[str, str]]] = []
+    errors: list[RowError] = []
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(start, f"cannot read this row: {exc}"))
+            break
+        line = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(columns):
+            errors.append(
+                RowError(start, f"{len(values)} values but the header has {len(columns)} columns")
+            )
+            continue
+        values += [""] * (len(columns) - len(values))
+        rows.append((start, {c: v.strip() for c, v in zip(columns, values, strict=True)}))
+        if len(rows) > MAX_ROWS:
+            return [], [RowError(start, f"the file has more than {MAX_ROWS} people")]
+    return rows, errors
+
+
+def _column_name(header: str) -> str:
+    return header.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
+    errors: list[RowError] = []
+    rows: list[_Row] = []
+    first_line_of: dict[str, int] = {}
+    zones = known_time_zones()
+
+    for line, raw in raw_rows:
+        problems: list[str] = []
+        email = Person.objects.normalize_email(raw["email"])
+        if not email:
+            problems.append("email is missing")
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(f"“{raw['email']}” is not a valid email address")
+            if email in first_line_of:
+                problems.append(f"{email} appears twice (first on line {first_line_of[email]})")
+            else:
+                first_line_of[email] = line
+        if not raw["name"]:
+            problems.append("name is missing")
+        if not raw["department"]:
+            problems.append("department is missing")
+        level = LEVEL_SPELLINGS.get("".join(ch for ch in raw["level"].lower() if ch.isalnum()))
+        if level is None:
+            problems.append(
+                f"level “{raw['level']}” is not one of " + ", ".join(Level.labels)
+            )
+        if raw["time_zone"] not in zones:
+            problems.append(
+                f"time zone “{raw['time_zone']}” is not a known IANA name (e.g. Europe/London)"
+            )
+        manager_email = Person.objects.normalize_email(raw["manager_email"])
+        if manager_email:
+            try:
+                validate_email(manager_email)
+            except ValidationError:
+                problems.append(f"manager “{raw['manager_email']}” is not a valid email address")
+            if manager_email == email:
+                problems.append("a person cannot be their own manager")
+        roles = None
+        if "roles" in raw and raw["roles"]:
+            roles = []
+            for text in raw["roles"].replace(",", ";").split(";"):
+                if text.strip():
+                    try:
+                        roles.append(Role.parse(text))
+                    except ValueError as exc:
+                        problems.append(str(exc))
+        elif "roles" in raw:
+            roles = []
+        errors.extend(RowError(line, p) for p in problems)
+        if not problems:
+            rows.append(
+                _Row(
+                    line=line,
+                    email=email,
+                    full_name=raw["name"],
+                    department=raw["department"],
+                    level=level,
+                    manager_email=manager_email,
+                    location=raw["location"],
+                    time_zone=raw["time_zone"],
+                    title=raw.get("title"),
+                    roles=roles,
+                )
+            )
+
+    errors.extend(_manager_errors(rows))
+    errors.sort(key=lambda e: e.line)
+    return rows, errors
+
+
+def _manager_errors(rows: list[_Row]) -> list[RowError]:
+    """Unknown managers, and loops in the reporting line the file would create."""
+    errors: list[RowError] = []
+    in_file = {row.email: row for row in rows}
+    wanted_managers = {row.manager_email for row in rows if row.manager_email}
+    existing = set(
+        Person.objects.filter(email__in=wanted_managers - in_file.keys()).values_list(
+            "email", flat=True
+        )
+    )
+    for row in rows:
+        if row.manager_email and row.manager_email not in in_file and row.manager_email not in existing:
+            errors.append(
+                RowError(
+                    row.line,
+                    f"manager {row.manager_email} is neither in this file nor in the directory",
+                )
+            )
+
+    # The reporting line after the import: the directory as it is, with the file on top.
+    manager_of: dict[str, str | None] = dict(
+        Person.objects.filter(manager__isnull=False).values_list("email", "manager__email")
+    )
+    manager_of.update({row.email: row.manager_email or None for row in rows})
+    for cycle in find_manager_cycles(manager_of):
+        loop = " → ".join([*cycle, cycle[0]])
+        for email in cycle:
+            if email in in_file:
+                errors.append(RowError(in_file[email].line, f"the manager chain loops: {loop}"))
+    return errors
+
+
+def _count_changes(rows: list[_Row]) -> tuple[int, int, int]:
+    existing = set(
+        Person.objects.filter(email__in=[row.email for row in rows]).values_list("email", flat=True)
+    )
+    created = sum(1 for row in rows if row.email not in existing)
+    return created, len(rows) - created, 0
+
+
+def _existing_people(rows: list[_Row]) -> dict[str, Person]:
+    emails = [row.email for row in rows]
+    return {
+        p.email: p
+        for p in Person.objects.select_for_update()
+        .filter(email__in=emails)
+        .select_related("department", "manager")
+        .prefetch_related("groups")
+    }
+
+
+def _apply(rows: list[_Row]) -> tuple[int, int, int]:
+    departments = _departments([row.department for row in rows])
+    existing = _existing_people(rows)
+
+    created = updated = unchanged = 0
+    to_create: list[Person] = []
+    people: dict[str, Person] = dict(existing)
+    for row in rows:
+        person = existing.get(row.email)
+        fields = {
+            "full_name": row.full_name,
+            "department_id": departments[row.department.lower()].pk,
+            "level": row.level,
+            "location": row.location,
+            "time_zone": row.time_zone,
+        }
+        if row.title is not None:
+            fields["title"] = row.title
+        if person is None:
+            person = Person(email=row.email, **fields)
+            person.set_unusable_password()
+            to_create.append(person)
+            people[row.email] = person
+            continue
+        changed = [name for name, value in fields.items() if getattr(person, name) != value]
+        for name in changed:
+            setattr(person, name, fields[name])
+        if changed:
+            person.save(update_fields=[n.removesuffix("_id") for n in changed])
+        person._import_changed = bool(changed)
+
+    Person.objects.bulk_create(to_create)
+    if to_create and to_create[0].pk is None:
+        # Backends without RETURNING on bulk inserts: read the new ids back.
+        ids = dict(
+            Person.objects.filter(email__in=[p.email for p in to_create]).values_list("email", "pk")
+        )
+        for person in to_create:
+            person.pk = ids[person.email]
+    created = len(to_create)
+
+    # Managers after everyone exists, since a file lists reports before their managers.
+    manager_pks = dict(
+        Person.objects.filter(
+            email__in={row.manager_email for row in rows if row.manager_email} - people.keys()
+        ).values_list("email", "pk")
+    )
+    manager_pks.update({email: p.pk for email, p in people.items()})
+    to_update: list[Person] = []
+    for row in rows:
+        person = people[row.email]
+        manager_id = manager_pks[row.manager_email] if row.manager_email else None
+        if person.manager_id != manager_id:
+            person.manager_id = manager_id
+            to_update.append(person)
+            if row.email in existing:
+                person._import_changed = True
+    Person.objects.bulk_update(to_update, ["manager"], batch_size=1000)
+
+    groups = role_groups() if any(row.roles is not None for row in rows) else {}
+    for row in rows:
+        if row.roles is None:
+            continue
+        person = people[row.email]
+        current = set()
+        if row.email in existing:
+            current = {g.name for g in person.groups.all()}
+        if current & {r.value for r in Role} != {r.value for r in row.roles} or row.email not in existing:
+            set_roles(person, row.roles, groups)
+            if row.email in existing:
+                person._import_changed = True
+
+    # Addresses from the company's own HR system are trusted as verified, so imported
+    # people can reset a password or sign in through single sign-on straight away.
+    known = set(
+        EmailAddress.objects.filter(user__in=people.values()).values_list("user_id", flat=True)
+    )
+    EmailAddress.objects.bulk_create(
+        [
+            EmailAddress(user=p, email=p.email, verified=True, primary=True)
+            for p in people.values()
+            if p.pk not in known
+        ]
+    )
+
+    for email, person in existing.items():
+        if getattr(person, "_import_changed", False):
+            updated += 1
+        else:
+            unchanged += 1
+    return created, updated, unchanged
+
+
+def _departments(names: list[str]) -> dict[str, Department]:
+    by_key = {d.name.lower(): d for d in Department.objects.all()}
+    for name in names:
+        if name.lower() not in by_key:
+            by_key[name.lower()] = Department.objects.create(name=name)
+    return by_key

@@ -1,0 +1,36 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ..roles import roles_of
+from ..selectors.people import management_chain
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    person = request.user
+    roles = roles_of(person)
+    return render(
+        request,
+        "rotations/home.html",
+        {
+            "person": person,
+            "roles": roles,
+            "role_values": {role.value for role in roles},
+            "chain": management_chain(person),
+            "has_mfa": person.authenticator_set.exists(),
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and Procfile hosts: is the app up and its database reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

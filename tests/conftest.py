@@ -1,0 +1,113 @@
+"""Shared fixtures: people in every role, and the real servers tests talk to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from rotations.roles import Role
+
+from .factories import PersonFactory
+
+CI = bool(os.environ.get("CI"))
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when a real part is missing on a developer machine; fail loudly in CI."""
+    if condition:
+        return
+    if CI:
+        pytest.fail(f"CI is set but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    # Rate-limit counters live in the cache; each test starts with none.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+
+
+@pytest.fixture
+def executive(db):
+    return PersonFactory(full_name="Eve Executive", level="vp", roles=[Role.EXECUTIVE])
+
+
+@pytest.fixture
+def hr_admin(db):
+    return PersonFactory(full_name="Harriet Admin", roles=[Role.HR_ADMIN])
+
+
+@pytest.fixture
+def support_lead(db):
+    return PersonFactory(full_name="Leo Lead", level="manager", roles=[Role.SUPPORT_LEAD])
+
+
+@pytest.fixture
+def frontline_employee(db):
+    return PersonFactory(full_name="Fran Frontline", roles=[Role.FRONTLINE])
+
+
+ROLE_FIXTURES = {
+    "anonymous": None,
+    "executive": "executive",
+    "hr_admin": "hr_admin",
+    "support_lead": "support_lead",
+    "frontline": "frontline_employee",
+}
+
+
+@pytest.fixture
+def client_as(client, request):
+    """``client_as("hr_admin")``: the test client signed in as a person of that role."""
+
+    def sign_in(role: str):
+        fixture = ROLE_FIXTURES[role]
+        if fixture is not None:
+            client.force_login(request.getfixturevalue(fixture))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    need(path is not None, "Debian's chromium package is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def smtp_server():
+    from .servers import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker_available() -> None:
+    """Redis when REDIS_URL is set (and then it must answer), else the file-system broker."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        need(False, f"REDIS_URL={url} does not answer: {exc}")
+
+
+@pytest.fixture
+def celery_worker(broker_available, smtp_server, transactional_db):
+    """A real worker process sending mail to the test's SMTP server."""
+    from .servers import CeleryWorker
+
+    worker = CeleryWorker(env={"EMAIL_URL": smtp_server.url}).start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,148 @@
+"""Real servers for tests: an SMTP server (aiosmtpd) and a Celery worker process."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpHandler:
+    received: list[Received] = field(default_factory=list)
+    # While set, every message is refused with a temporary failure (a mail server that
+    # is up but not accepting), so senders must retry.
+    refusing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refusing:
+            return "451 4.3.0 Try again later"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.handler = SmtpHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.received) >= count:
+                return list(self.received)
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} message(s), received {len(self.received)}")
+
+
+def database_url() -> str:
+    """The URL of the database the tests are using right now (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] or ""
+    if s.get("PASSWORD"):
+        auth += f":{s['PASSWORD']}"
+    host = s["HOST"] or "127.0.0.1"
+    port = s["PORT"] or 5432
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+class CeleryWorker:
+    """``celery worker`` in its own process, on the broker the settings name."""
+
+    def __init__(self, *, env: dict[str, str] | None = None, concurrency: int = 1) -> None:
+        self.env = {**os.environ, "DATABASE_URL": database_url(), **(env or {})}
+        self.concurrency = concurrency
+        self.process: subprocess.Popen | None = None
+        self.output: list[str] = []
+        self._ready = threading.Event()
+
+    def start(self, *, purge: bool = True, timeout: float = 60.0) -> CeleryWorker:
+        args = [
+            sys.executable, "-m", "celery", "--app", "frontline", "worker",
+            "--loglevel", "INFO", "--concurrency", str(self.concurrency),
+            "--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h",
+        ]
+        if purge:
+            args.append("--purge")
+        self._ready.clear()
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, start_new_session=True,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise AssertionError("the Celery worker did not start:\n" + self.log)
+        return self
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            self.output.append(line)
+            if " ready." in line:
+                self._ready.set()
+
+    @property
+    def log(self) -> str:
+        return "".join(self.output)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and all its pool processes, as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
