@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in person unless its view says otherwise.
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "rotations.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Executive customer-immersion programs: shifts, bookings, mentoring, insights.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Time and language ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequiredMiddleware
 from django.utils import timezone
 
 
@@ -19,3 +20,20 @@ class PersonTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class LoginRequiredMiddleware(BaseLoginRequiredMiddleware):
+    """Django's sign-in-by-default, for Frontline's own pages.
+
+    django-allauth and the admin decide for themselves who may see their pages (a failed
+    single sign-on must show its error page to someone who is not signed in, and the
+    admin has its own sign-in), so their views are left to them.
+    """
+
+    SELF_GUARDED = ("allauth.", "django.contrib.admin.")
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        module = getattr(view_func, "__module__", "") or ""
+        if module.startswith(self.SELF_GUARDED):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

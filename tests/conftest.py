@@ -111,3 +111,9 @@ def celery_worker(broker_available, smtp_server, transactional_db):
     worker = CeleryWorker(env={"EMAIL_URL": smtp_server.url}).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs a quarter-second a person; tests create hundreds of people.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

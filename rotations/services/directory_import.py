@@ -213,7 +213,9 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
         elif "roles" in raw:
             roles = []
         errors.extend(RowError(line, p) for p in problems)
-        if not problems:
+        if email and first_line_of[email] == line:
+            # Rows with problems still take part in the reporting-line checks, so that a
+            # file is corrected in one round rather than one error at a time.
             rows.append(
                 _Row(
                     line=line,
@@ -257,7 +259,10 @@ def _manager_errors(rows: list[_Row]) -> list[RowError]:
     manager_of: dict[str, str | None] = dict(
         Person.objects.filter(manager__isnull=False).values_list("email", "manager__email")
     )
-    manager_of.update({row.email: row.manager_email or None for row in rows})
+    # A self-reference is already reported as such; it is not also a loop.
+    manager_of.update(
+        {row.email: (row.manager_email if row.manager_email != row.email else None) or None for row in rows}
+    )
     for cycle in find_manager_cycles(manager_of):
         loop = " → ".join([*cycle, cycle[0]])
         for email in cycle:

@@ -53,7 +53,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 @permission_required("rotations.import_directory", raise_exception=True)
 def directory_import_view(request: HttpRequest) -> HttpResponse:
     result = None
-    form = DirectoryImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        form = DirectoryImportForm(request.POST, request.FILES)
+    else:
+        form = DirectoryImportForm()
     if request.method == "POST" and form.is_valid():
         result = directory_import(data=form.cleaned_data["file"].read())
         if result.ok:

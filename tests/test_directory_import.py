@@ -1,0 +1,234 @@
+"""Importing the directory from an HR export: all or nothing, every bad row reported."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from rotations.models import Department, Level, Person
+from rotations.roles import Role, roles_of
+from rotations.services.directory_import import directory_import
+
+from .factories import PersonFactory
+
+HEADER = "email,name,department,level,manager_email,location,time_zone,title\n"
+
+GOOD = HEADER + (
+    "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO\n"
+    "vp@example.com,Ben Ode,Customer Support,VP,ceo@example.com,London,Europe/London,VP CX\n"
+    "agent@example.com,Cy Tan,Customer Support,IC,vp@example.com,Manila,Asia/Manila,Agent\n"
+)
+
+
+def snapshot():
+    return sorted(
+        Person.objects.values_list(
+            "email", "full_name", "department__name", "level", "manager__email", "location", "time_zone"
+        )
+    )
+
+
+@pytest.mark.django_db
+class TestImport:
+    def test_it_creates_people_with_their_reporting_line(self):
+        result = directory_import(data=GOOD.encode())
+
+        assert result.ok, result.errors
+        assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
+        assert snapshot() == [
+            ("agent@example.com", "Cy Tan", "Customer Support", "ic", "vp@example.com", "Manila", "Asia/Manila"),
+            ("ceo@example.com", "Ada Byrne", "Executive", "c_level", None, "Toronto", "America/Toronto"),
+            ("vp@example.com", "Ben Ode", "Customer Support", "vp", "ceo@example.com", "London", "Europe/London"),
+        ]
+        assert Department.objects.count() == 2
+        # Imported people can reset a password or use single sign-on straight away.
+        assert EmailAddress.objects.filter(verified=True, primary=True).count() == 3
+        assert not Person.objects.get(email="ceo@example.com").has_usable_password()
+
+    def test_it_updates_by_email_case_insensitively_and_counts_unchanged(self):
+        directory_import(data=GOOD)
+        changed = GOOD.replace("Cy Tan,Customer Support,IC", "Cy Tan,Customer Support,Manager").replace(
+            "agent@example.com", "AGENT@Example.com"
+        )
+
+        result = directory_import(data=changed)
+
+        assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+        assert Person.objects.get(email="agent@example.com").level == Level.MANAGER
+        assert Person.objects.count() == 3
+
+    def test_it_leaves_people_missing_from_the_file_alone(self):
+        other = PersonFactory(email="other@example.com")
+        directory_import(data=GOOD)
+        assert Person.objects.filter(pk=other.pk, is_active=True).exists()
+
+    def test_it_accepts_a_byte_order_mark_spaces_and_crlf(self):
+        data = "\ufeff" + GOOD.replace("\n", "\r\n").replace("time_zone", "Time Zone")
+        result = directory_import(data=data.encode("utf-8"))
+        assert result.ok, result.errors
+        assert result.created == 3
+
+    def test_it_sets_roles_when_the_column_is_present(self):
+        data = (HEADER.strip() + ",roles\n") + (
+            "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO,Executive\n"
+            "hr@example.com,Hal Ro,People,IC,ceo@example.com,Toronto,America/Toronto,HR,hr admin; Support lead\n"
+        )
+        assert directory_import(data=data).ok
+        hr = Person.objects.get(email="hr@example.com")
+        assert roles_of(hr) == [Role.HR_ADMIN, Role.SUPPORT_LEAD]
+        assert hr.has_perm("rotations.import_directory")
+
+    def test_a_dry_run_reports_and_changes_nothing(self):
+        result = directory_import(data=GOOD, dry_run=True)
+        assert result.ok
+        assert result.created == 3
+        assert Person.objects.count() == 0
+
+
+BAD_ROWS = [
+    # (row, expected message) — each on line 3, after a good first row.
+    (
+        "x@example.com,X,Support,IC,nobody@example.com,Toronto,America/Toronto,",
+        "manager nobody@example.com is neither in this file nor in the directory",
+    ),
+    (
+        "x@example.com,X,Support,IC,,Toronto,Mars/Olympus_Mons,",
+        "time zone “Mars/Olympus_Mons” is not a known IANA name (e.g. Europe/London)",
+    ),
+    (
+        "ceo@example.com,Again,Support,IC,,Toronto,America/Toronto,",
+        "ceo@example.com appears twice (first on line 2)",
+    ),
+    ("x@example.com,X,Support,Wizard,,Toronto,America/Toronto,", "level “Wizard” is not one of IC, Manager, Director, VP, C-level"),
+    ("not-an-email,X,Support,IC,,Toronto,America/Toronto,", "“not-an-email” is not a valid email address"),
+    (",X,Support,IC,,Toronto,America/Toronto,", "email is missing"),
+    ("x@example.com,,Support,IC,,Toronto,America/Toronto,", "name is missing"),
+    ("x@example.com,X,,IC,,Toronto,America/Toronto,", "department is missing"),
+    ("x@example.com,X,Support,IC,x@example.com,Toronto,America/Toronto,", "a person cannot be their own manager"),
+    ("x@example.com,X,Support,IC,,Toronto,America/Toronto,,extra", "9 values but the header has 8 columns"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("row", "message"), BAD_ROWS)
+def test_a_bad_row_is_refused_with_its_line_and_reason(row, message):
+    PersonFactory(email="keep@example.com", full_name="Keep Me")
+    before = snapshot()
+    data = HEADER + "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO\n" + row + "\n"
+
+    result = directory_import(data=data)
+
+    assert [(e.line, e.message) for e in result.errors] == [(3, message)]
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_every_bad_row_is_reported_at_once_in_line_order():
+    data = HEADER + (
+        "a@example.com,A,Support,IC,,Toronto,Bad/Zone,\n"
+        "b@example.com,B,Support,IC,ghost@example.com,Toronto,America/Toronto,\n"
+        "a@example.com,A2,Support,IC,,Toronto,America/Toronto,\n"
+    )
+    result = directory_import(data=data)
+    assert [e.line for e in result.errors] == [2, 3, 4]
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_manager_cycle_in_the_file_is_refused_naming_every_line_in_it():
+    data = HEADER + (
+        "a@example.com,A,Support,Manager,c@example.com,Toronto,America/Toronto,\n"
+        "b@example.com,B,Support,IC,a@example.com,Toronto,America/Toronto,\n"
+        "c@example.com,C,Support,IC,b@example.com,Toronto,America/Toronto,\n"
+        "d@example.com,D,Support,IC,a@example.com,Toronto,America/Toronto,\n"
+    )
+    result = directory_import(data=data)
+    loop = "the manager chain loops: a@example.com → c@example.com → b@example.com → a@example.com"
+    assert [(e.line, e.message) for e in result.errors] == [(2, loop), (3, loop), (4, loop)]
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_cycle_closed_through_people_already_in_the_directory_is_refused():
+    directory_import(data=GOOD)
+    # The CEO would now report to the agent, who reports (via the VP) to the CEO.
+    data = HEADER + "ceo@example.com,Ada Byrne,Executive,C-level,agent@example.com,Toronto,America/Toronto,CEO\n"
+    before = snapshot()
+
+    result = directory_import(data=data)
+
+    assert len(result.errors) == 1
+    assert result.errors[0].line == 2
+    assert result.errors[0].message.startswith("the manager chain loops:")
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", (0, "the file is empty")),
+        ("email,name\n".encode(), (1, "missing columns department, level, manager_email, location, time_zone")),
+        ("é".encode("latin-1"), (0, "the file is not UTF-8 text; export it as CSV (UTF-8)")),
+    ],
+)
+def test_an_unreadable_file_is_refused_with_a_clear_reason(data, error):
+    result = directory_import(data=data)
+    assert [(e.line, e.message) for e in result.errors] == [error]
+
+
+@pytest.mark.django_db
+def test_the_command_imports_and_reports_bad_rows(tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    call_command("import_directory", str(good))
+    assert "Imported: 3 added, 0 updated, 0 unchanged." in capsys.readouterr().out
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "z@example.com,Z,Support,IC,ghost@example.com,Toronto,Nowhere/Zone,\n")
+    with pytest.raises(CommandError, match="2 problem"):
+        call_command("import_directory", str(bad))
+    err = capsys.readouterr().err
+    assert "line 2: time zone “Nowhere/Zone” is not a known IANA name" in err
+    assert "line 2: manager ghost@example.com is neither in this file nor in the directory" in err
+    assert Person.objects.count() == 3
+
+
+@pytest.mark.django_db
+class TestImportPage:
+    def test_hr_uploads_a_file_and_sees_the_directory(self, client, hr_admin):
+        client.force_login(hr_admin)
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        response = client.post(
+            reverse("people:import"),
+            {"file": SimpleUploadedFile("people.csv", GOOD.encode(), "text/csv")},
+            follow=True,
+        )
+        assert response.redirect_chain == [(reverse("people:list"), 302)]
+        assert "Directory imported: 3 added, 0 updated, 0 unchanged." in response.content.decode()
+        assert Person.objects.filter(email="agent@example.com").exists()
+
+    def test_a_bad_file_shows_every_line_and_changes_nothing(self, client, hr_admin):
+        client.force_login(hr_admin)
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        before = snapshot()
+        data = GOOD + "bad@example.com,Bad,Support,IC,ghost@example.com,Toronto,Not/AZone,\n"
+        response = client.post(
+            reverse("people:import"), {"file": SimpleUploadedFile("p.csv", data.encode(), "text/csv")}
+        )
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert "Nothing was imported." in body
+        assert "<td>5</td><td>manager ghost@example.com is neither in this file nor in the directory</td>" in body
+        assert "<td>5</td><td>time zone “Not/AZone” is not a known IANA name (e.g. Europe/London)</td>" in body
+        assert snapshot() == before
+
+    def test_a_missing_file_is_a_form_error_not_a_server_error(self, client, hr_admin):
+        client.force_login(hr_admin)
+        response = client.post(reverse("people:import"), {})
+        assert response.status_code == 400
+        assert "This field is required." in response.content.decode()

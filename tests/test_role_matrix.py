@@ -1,0 +1,212 @@
+"""Every URL the app has, for every role and for an anonymous visitor.
+
+A new URL fails ``test_every_url_is_in_the_matrix`` until it is placed here with the
+answer each role must get. Answers:
+  "200"            the page
+  "403" / "404"    refused / not found
+  "login"          redirect to the sign-in page (anonymous visitors)
+  "→/path"         redirect elsewhere (e.g. a signed-in person away from the sign-in page)
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("anonymous", "executive", "hr_admin", "support_lead", "frontline")
+
+
+def answers(anonymous, executive, hr_admin, support_lead, frontline) -> dict[str, str]:
+    return dict(zip(ROLES, (anonymous, executive, hr_admin, support_lead, frontline), strict=True))
+
+
+def everyone(answer: str) -> dict[str, str]:
+    return answers(answer, answer, answer, answer, answer)
+
+
+def signed_in(answer: str) -> dict[str, str]:
+    """Anonymous visitors are sent to sign in; every role gets ``answer``."""
+    return answers("login", answer, answer, answer, answer)
+
+
+def signed_out(answer: str, *, signed_in_answer: str = "→/") -> dict[str, str]:
+    return answers(answer, signed_in_answer, signed_in_answer, signed_in_answer, signed_in_answer)
+
+
+DIRECTORY_READERS = answers("login", "403", "200", "200", "403")
+
+# route (as Django spells it) → [(a concrete path, the answer per role), ...]
+MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
+    "": [("/", signed_in("200"))],
+    "healthz": [("/healthz", everyone("200"))],
+    "people/": [
+        ("/people/", DIRECTORY_READERS),
+        ("/people/?q=lead&level=manager", DIRECTORY_READERS),
+        ("/people/?department=not-a-number&page=999", DIRECTORY_READERS),
+    ],
+    "people/import/": [("/people/import/", answers("login", "403", "200", "403", "403"))],
+    "people/<int:person_id>/": [
+        ("/people/{someone}/", DIRECTORY_READERS),
+        ("/people/999999/", answers("login", "403", "404", "404", "403")),
+    ],
+    # Accounts (django-allauth)
+    "accounts/login/": [("/accounts/login/", signed_out("200"))],
+    "accounts/logout/": [("/accounts/logout/", answers("→/accounts/login/", "200", "200", "200", "200"))],
+    "accounts/inactive/": [("/accounts/inactive/", everyone("200"))],
+    "accounts/signup/": [("/accounts/signup/", signed_out("200"))],
+    "accounts/reauthenticate/": [("/accounts/reauthenticate/", signed_in("200"))],
+    "accounts/email/": [("/accounts/email/", signed_in("200"))],
+    "accounts/confirm-email/": [("/accounts/confirm-email/", everyone("200"))],
+    "accounts/password/change/": [("/accounts/password/change/", signed_in("200"))],
+    "accounts/password/set/": [
+        ("/accounts/password/set/", signed_in("→/accounts/password/change/"))
+    ],
+    "accounts/password/reset/": [("/accounts/password/reset/", everyone("200"))],
+    "accounts/login/code/confirm/": [
+        ("/accounts/login/code/confirm/", signed_out("→/accounts/login/"))
+    ],
+    "accounts/^confirm-email/(?P<key>[-:\\w]+)/$": [
+        ("/accounts/confirm-email/not-a-real-key/", everyone("200"))
+    ],
+    "accounts/password/reset/key/done/": [("/accounts/password/reset/key/done/", everyone("200"))],
+    "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": [
+        ("/accounts/password/reset/key/1-set-password/", everyone("200"))
+    ],
+    "accounts/password/reset/done/": [("/accounts/password/reset/done/", everyone("200"))],
+    "accounts/2fa/": [("/accounts/2fa/", signed_in("200"))],
+    "accounts/2fa/authenticate/": [
+        ("/accounts/2fa/authenticate/", signed_out("→/accounts/login/"))
+    ],
+    # Without a second factor yet, allauth asks for the password again.
+    "accounts/2fa/reauthenticate/": [
+        ("/accounts/2fa/reauthenticate/", signed_in("→/accounts/reauthenticate/"))
+    ],
+    # Changing security settings needs a fresh sign-in first.
+    "accounts/2fa/totp/activate/": [
+        (
+            "/accounts/2fa/totp/activate/",
+            signed_in("→/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F"),
+        )
+    ],
+    "accounts/2fa/totp/deactivate/": [("/accounts/2fa/totp/deactivate/", signed_in("404"))],
+    "accounts/2fa/recovery-codes/": [("/accounts/2fa/recovery-codes/", signed_in("404"))],
+    "accounts/2fa/recovery-codes/generate/": [
+        (
+            "/accounts/2fa/recovery-codes/generate/",
+            signed_in(
+                "→/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Frecovery-codes%2Fgenerate%2F"
+            ),
+        )
+    ],
+    "accounts/2fa/recovery-codes/download/": [
+        ("/accounts/2fa/recovery-codes/download/", signed_in("404"))
+    ],
+    "accounts/3rdparty/login/cancelled/": [("/accounts/3rdparty/login/cancelled/", everyone("200"))],
+    # allauth answers a failed single sign-on with 401 and its error page.
+    "accounts/3rdparty/login/error/": [("/accounts/3rdparty/login/error/", everyone("401"))],
+    "accounts/3rdparty/signup/": [("/accounts/3rdparty/signup/", everyone("→/accounts/login/"))],
+    "accounts/3rdparty/": [("/accounts/3rdparty/", signed_in("200"))],
+    # Old allauth addresses, kept by allauth as plain redirects to the new ones (plain
+    # views, so an anonymous visitor is asked to sign in first).
+    "accounts/social/login/cancelled/": [
+        ("/accounts/social/login/cancelled/", signed_in("→/accounts/3rdparty/login/cancelled/"))
+    ],
+    "accounts/social/login/error/": [
+        ("/accounts/social/login/error/", signed_in("→/accounts/3rdparty/login/error/"))
+    ],
+    "accounts/social/signup/": [
+        ("/accounts/social/signup/", signed_in("→/accounts/3rdparty/signup/"))
+    ],
+    "accounts/social/connections/": [
+        ("/accounts/social/connections/", signed_in("→/accounts/3rdparty/"))
+    ],
+    # No identity provider is configured in these tests (tests/test_sso.py configures one).
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/": [
+        ("/accounts/oidc/company/login/", everyone("404"))
+    ],
+    "accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": [
+        ("/accounts/oidc/company/login/callback/", everyone("404"))
+    ],
+    # API
+    "api/schema/": [("/api/schema/", answers("403", "200", "200", "200", "200"))],
+}
+
+# The Django admin site is for staff (superusers) only: no role is staff, so every role
+# gets the admin's own sign-in page. Every admin URL is checked through these samples,
+# one per registered model.
+ADMIN_SAMPLES = ["/admin/", "/admin/rotations/person/1/change/"] + [
+    f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    for model in admin.site._registry
+]
+
+
+def _routes(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _routes(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern)
+
+
+def all_routes() -> set[str]:
+    return set(_routes(get_resolver().url_patterns))
+
+
+def test_every_url_is_in_the_matrix():
+    routes = {r for r in all_routes() if not r.startswith("admin/")}
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"URLs not in the role matrix (add them to MATRIX): {missing}"
+    assert not stale, f"MATRIX names URLs the app no longer has: {stale}"
+
+
+def observe(response) -> str:
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        login = reverse("account_login")
+        if location.startswith(login + "?next="):
+            return "login"
+        return "→" + location
+    return str(response.status_code)
+
+
+CASES = [
+    pytest.param(path, role, expected, id=f"{role}:{path}")
+    for cases in MATRIX.values()
+    for path, expected_by_role in cases
+    for role, expected in expected_by_role.items()
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "role", "expected"), CASES)
+def test_role_gets_expected_answer(client_as, path, role, expected, executive):
+    client = client_as(role)
+    response = client.get(path.format(someone=executive.pk))
+    assert observe(response) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", ADMIN_SAMPLES)
+def test_the_admin_is_closed_to_every_role(client_as, path, role):
+    response = client_as(role).get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/admin/")
+
+
+@pytest.mark.django_db
+def test_the_admin_opens_for_a_superuser(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root@example.com", "pw-1234-long", full_name="Root")
+    client.force_login(root)
+    for path in ADMIN_SAMPLES[:1] + ADMIN_SAMPLES[2:]:
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_post_only_pages_refuse_other_roles(client_as, role):
+    # Writes are held to the same rule as reads.
+    expected = 400 if role == "hr_admin" else 403
+    assert client_as(role).post("/people/import/", {}).status_code == expected
