@@ -1,0 +1,52 @@
+"""The demo company: believable, idempotent, and usable to sign in with."""
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from rotations.management.commands.load_demo_data import DEMO_PASSWORD, DEMO_SIGN_INS
+from rotations.models import Department, Person
+from rotations.roles import Role
+from rotations.selectors.people import find_manager_cycles
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))
+
+
+def role_count(role: Role) -> int:
+    return Person.objects.filter(groups__name=role.value).count()
+
+
+def test_it_builds_a_company_of_sixty_in_six_departments(demo):
+    assert Person.objects.count() == 60
+    assert Department.objects.count() == 6
+    assert role_count(Role.EXECUTIVE) == 10
+    assert role_count(Role.HR_ADMIN) + role_count(Role.SUPPORT_LEAD) == 4
+    assert role_count(Role.FRONTLINE) == 30
+    levels = Counter(Person.objects.values_list("level", flat=True))
+    assert set(levels) == {"ic", "manager", "director", "vp", "c_level"}
+
+
+def test_its_reporting_line_is_one_tree(demo):
+    manager_of = dict(Person.objects.values_list("email", "manager__email"))
+    assert [e for e, m in manager_of.items() if m is None] == ["olivia.hart@example.com"]
+    assert find_manager_cycles(manager_of) == []
+
+
+def test_it_is_idempotent(demo, capsys):
+    before = sorted(Person.objects.values_list("email", "manager__email", "password"))
+    call_command("load_demo_data")
+    assert "0 added, 0 updated, 60 unchanged" in capsys.readouterr().out
+    assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
+
+
+@pytest.mark.parametrize(("role", "email"), DEMO_SIGN_INS)
+def test_every_printed_demo_sign_in_works(demo, client, role, email):
+    response = client.post(
+        "/accounts/login/", {"login": email, "password": DEMO_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1] == ("/", 302)
+    assert f"<li>{role}</li>" in response.content.decode()

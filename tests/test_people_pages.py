@@ -1,0 +1,105 @@
+"""Home and directory pages: what each role sees, at a fixed query cost."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rotations.models import Person
+from rotations.roles import Role
+from rotations.selectors.people import find_manager_cycles, management_chain
+
+from .factories import PersonFactory
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fixture", "card", "absent"),
+    [
+        ("executive", "next-executive", ["next-hr", "next-lead", "next-frontline"]),
+        ("hr_admin", "next-hr", ["next-executive", "next-lead", "next-frontline"]),
+        ("support_lead", "next-lead", ["next-executive", "next-hr", "next-frontline"]),
+        ("frontline_employee", "next-frontline", ["next-executive", "next-hr", "next-lead"]),
+    ],
+)
+def test_home_shows_who_they_are_and_their_roles_next_steps(client, request, fixture, card, absent):
+    person = request.getfixturevalue(fixture)
+    client.force_login(person)
+    body = client.get("/").content.decode()
+    assert f"Hello, {person.get_short_name()}" in body
+    assert person.email in body
+    assert f'id="{card}"' in body
+    for other in absent:
+        assert f'id="{other}"' not in body
+    assert 'id="next-mfa"' in body
+
+
+@pytest.mark.django_db
+def test_someone_with_several_roles_sees_each(client):
+    person = PersonFactory(roles=[Role.EXECUTIVE, Role.SUPPORT_LEAD])
+    client.force_login(person)
+    body = client.get("/").content.decode()
+    assert "<li>Executive</li>" in body and "<li>Support lead</li>" in body
+    assert 'id="next-executive"' in body and 'id="next-lead"' in body
+
+
+@pytest.mark.django_db
+def test_home_shows_the_reporting_line(client):
+    ceo = PersonFactory(full_name="Ada Top")
+    vp = PersonFactory(full_name="Bo Middle", manager=ceo)
+    me = PersonFactory(full_name="Cy Bottom", manager=vp, roles=[Role.FRONTLINE])
+    client.force_login(me)
+    assert "Bo Middle → Ada Top" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_manager_cycle_made_outside_the_import_breaks_no_page(client, hr_admin):
+    a = PersonFactory(full_name="Al Loop")
+    b = PersonFactory(full_name="Bea Loop", manager=a)
+    Person.objects.filter(pk=a.pk).update(manager=b)  # as a bad admin edit could
+    a.refresh_from_db()
+
+    assert [p.full_name for p in management_chain(a)] == ["Bea Loop"]
+    client.force_login(hr_admin)
+    assert client.get(f"/people/{a.pk}/").status_code == 200
+    client.force_login(a)
+    assert client.get("/").status_code == 200
+
+
+def test_find_manager_cycles_handles_deep_chains_and_several_loops():
+    chain = {f"p{i}": f"p{i + 1}" for i in range(20_000)}
+    chain["p20000"] = None
+    assert find_manager_cycles(chain) == []
+    loops = {"a": "b", "b": "a", "c": "d", "d": "e", "e": "c", "f": "c"}
+    assert find_manager_cycles(loops) == [["a", "b"], ["c", "d", "e"]]
+
+
+def directory_queries(client, n: int) -> int:
+    PersonFactory.create_batch(n, roles=[Role.FRONTLINE])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/people/")
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_directory_costs_the_same_queries_at_any_size(client, hr_admin):
+    client.force_login(hr_admin)
+    small = directory_queries(client, 3)
+    large = directory_queries(client, 40)
+    assert small == large
+
+
+@pytest.mark.django_db
+def test_directory_search_and_filters(client, support_lead):
+    PersonFactory(full_name="Zed Zebra", title="Support agent", level="ic")
+    PersonFactory(full_name="Mia Manager", level="manager")
+    client.force_login(support_lead)
+    body = client.get("/people/", {"q": "zebra"}).content.decode()
+    assert "Zed Zebra" in body and "Mia Manager" not in body
+    body = client.get("/people/", {"level": "manager"}).content.decode()
+    assert "Mia Manager" in body and "Zed Zebra" not in body
+    # htmx asks for the rows only
+    partial = client.get("/people/", {"q": "mia"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Mia Manager" in partial and "<html" not in partial
