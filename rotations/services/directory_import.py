@@ -283,7 +283,7 @@ def _existing_people(rows: list[_Row]) -> dict[str, Person]:
     emails = [row.email for row in rows]
     return {
         p.email: p
-        for p in Person.objects.select_for_update()
+        for p in Person.objects.select_for_update(of=("self",))
         .filter(email__in=emails)
         .select_related("department", "manager")
         .prefetch_related("groups")
