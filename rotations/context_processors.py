@@ -7,6 +7,11 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
     links = [("Home", reverse("home"))]
+    if user.has_perm("rotations.book_shift") or user.has_perm("rotations.book_for_others"):
+        links.append(("Find a shift", reverse("shifts:list")))
+    links.append(("My schedule", reverse("schedule")))
+    if user.has_perm("rotations.view_queue"):
+        links.append(("Queues", reverse("queues:list")))
     if user.has_perm("rotations.view_directory"):
         links.append(("Directory", reverse("people:list")))
     if user.has_perm("rotations.import_directory"):

@@ -41,12 +41,20 @@ ROLE_ALIASES: dict[Role, set[str]] = {
 
 # app_label.codename for every permission a role grants.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.EXECUTIVE: (),
+    Role.EXECUTIVE: ("rotations.book_shift",),
     Role.HR_ADMIN: (
         "rotations.view_directory",
         "rotations.import_directory",
+        "rotations.view_queue",
+        "rotations.book_for_others",
     ),
-    Role.SUPPORT_LEAD: ("rotations.view_directory",),
+    Role.SUPPORT_LEAD: (
+        "rotations.view_directory",
+        "rotations.view_queue",
+        "rotations.manage_queues",
+        "rotations.book_for_others",
+    ),
+    # Buddies act on the shifts they are named on: an object rule (see permissions.py).
     Role.FRONTLINE: (),
 }
 

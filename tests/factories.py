@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from rotations.models import Department, Level, Person
 from rotations.roles import Role, set_roles
@@ -40,3 +43,37 @@ class PersonFactory(factory.django.DjangoModelFactory):
     def verified_email(self, create, extracted, **kwargs):
         if create and extracted is not False:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "rotations.Queue"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Queue {n}")
+    channel = "chat"
+    team = "Billing"
+    time_zone = "America/New_York"
+    visitor_capacity = 3
+    brief = "Answer billing chats next to your buddy."
+    booking_window_days = 90
+    min_notice_hours = 24
+
+    @factory.post_generation
+    def leads(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.leads.set(extracted)
+
+
+class ShiftFactory(factory.django.DjangoModelFactory):
+    """A shift three days from now (comfortably inside notice and window), 4 hours long."""
+
+    class Meta:
+        model = "rotations.Shift"
+
+    queue = factory.SubFactory(QueueFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=4))
+    capacity = 2

@@ -35,6 +35,21 @@ def signed_out(answer: str, *, signed_in_answer: str = "→/") -> dict[str, str]
 
 
 DIRECTORY_READERS = answers("login", "403", "200", "200", "403")
+QUEUE_READERS = answers("login", "403", "200", "200", "403")
+LEADS_ONLY = answers("login", "403", "403", "200", "403")
+SHIFT_BROWSERS = answers("login", "200", "200", "200", "403")
+QUEUE_OR_BOOKERS = answers("login", "200", "200", "200", "403")
+# The executive's own booking: they and anyone who books for others may change it; the
+# buddy may see it but not change it.
+BOOKING_CHANGERS = answers("login", "200", "200", "200", "403")
+# Someone else's booking: HR and support leads book on anyone's behalf; to everyone else
+# it does not exist.
+OTHERS_BOOKING = answers("login", "404", "200", "200", "404")
+
+
+def api(pages: dict[str, str]) -> dict[str, str]:
+    """The same answers through the API, where an anonymous caller gets 403, not a redirect."""
+    return {**pages, "anonymous": "403"}
 
 # route (as Django spells it) → [(a concrete path, the answer per role), ...]
 MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
@@ -128,8 +143,73 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "accounts/oidc/^(?P<provider_id>[^/]+)/login/callback/": [
         ("/accounts/oidc/company/login/callback/", everyone("404"))
     ],
-    # API
+    # Shifts and bookings. {queue} is led by the support lead, {shift} is in it with the
+    # front-line employee as buddy, {booking} is the executive's seat on it; {other_*}
+    # belong to nobody in the matrix.
+    "schedule/": [("/schedule/", signed_in("200"))],
+    "queues/": [("/queues/", QUEUE_READERS)],
+    "queues/new/": [("/queues/new/", LEADS_ONLY)],
+    "queues/<int:queue_id>/": [
+        ("/queues/{queue}/", QUEUE_READERS),
+        ("/queues/999999/", answers("login", "403", "404", "404", "403")),
+    ],
+    "queues/<int:queue_id>/edit/": [
+        ("/queues/{queue}/edit/", LEADS_ONLY),
+        ("/queues/{other_queue}/edit/", answers("login", "403", "403", "403", "403")),
+    ],
+    "queues/<int:queue_id>/pause/": [("/queues/{queue}/pause/", signed_in("405"))],
+    "queues/<int:queue_id>/shifts/new/": [
+        ("/queues/{queue}/shifts/new/", LEADS_ONLY),
+        ("/queues/{other_queue}/shifts/new/", answers("login", "403", "403", "403", "403")),
+    ],
+    "queues/<int:queue_id>/patterns/new/": [("/queues/{queue}/patterns/new/", LEADS_ONLY)],
+    "queues/patterns/<int:pattern_id>/edit/": [
+        ("/queues/patterns/{pattern}/edit/", LEADS_ONLY),
+        ("/queues/patterns/999999/edit/", answers("login", "404", "404", "404", "404")),
+    ],
+    "shifts/": [
+        ("/shifts/", SHIFT_BROWSERS),
+        ("/shifts/?channel=phone&fits=on&date_from=2030-01-01&date_to=2030-02-01", SHIFT_BROWSERS),
+        ("/shifts/?date_from=not-a-date&queue=abc&page=-1", SHIFT_BROWSERS),
+    ],
+    "shifts/<int:shift_id>/": [
+        ("/shifts/{shift}/", signed_in("200")),
+        ("/shifts/{other_shift}/", answers("login", "200", "200", "200", "403")),
+        ("/shifts/999999/", answers("login", "404", "404", "404", "404")),
+    ],
+    "shifts/<int:shift_id>/book/": [("/shifts/{shift}/book/", signed_in("405"))],
+    "shifts/<int:shift_id>/attendance/": [
+        ("/shifts/{shift}/attendance/", answers("login", "403", "403", "200", "200")),
+        ("/shifts/{other_shift}/attendance/", answers("login", "403", "403", "403", "403")),
+    ],
+    "shifts/bookings/<int:booking_id>/reschedule/": [
+        ("/shifts/bookings/{booking}/reschedule/", BOOKING_CHANGERS),
+        ("/shifts/bookings/{other_booking}/reschedule/", OTHERS_BOOKING),
+    ],
+    "shifts/bookings/<int:booking_id>/cancel/": [
+        ("/shifts/bookings/{booking}/cancel/", BOOKING_CHANGERS),
+        ("/shifts/bookings/{other_booking}/cancel/", OTHERS_BOOKING),
+    ],
+    # API (token or session). Anonymous callers get 403: the API never redirects.
     "api/schema/": [("/api/schema/", answers("403", "200", "200", "200", "200"))],
+    "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
+    "api/shifts/": [
+        ("/api/shifts/", api(QUEUE_OR_BOOKERS)),
+        ("/api/shifts/?date_from=nope", answers("403", "400", "400", "400", "403")),
+    ],
+    "api/shifts/<int:shift_id>/": [
+        ("/api/shifts/{shift}/", api(everyone("200"))),
+        ("/api/shifts/{other_shift}/", answers("403", "200", "200", "200", "403")),
+        ("/api/shifts/999999/", api(everyone("404"))),
+    ],
+    "api/bookings/": [("/api/bookings/", api(everyone("200")))],
+    "api/bookings/<int:booking_id>/": [
+        ("/api/bookings/{booking}/", api(everyone("200"))),
+        ("/api/bookings/{other_booking}/", api(OTHERS_BOOKING)),
+    ],
+    "api/bookings/<int:booking_id>/reschedule/": [("/api/bookings/{booking}/reschedule/", api(everyone("405")))],
+    "api/bookings/<int:booking_id>/cancel/": [("/api/bookings/{booking}/cancel/", api(everyone("405")))],
+    "api/bookings/<int:booking_id>/attendance/": [("/api/bookings/{booking}/attendance/", api(everyone("405")))],
 }
 
 # The Django admin site is for staff (superusers) only: no role is staff, so every role
@@ -179,11 +259,43 @@ CASES = [
 ]
 
 
+@pytest.fixture
+def world(executive, support_lead, frontline_employee):
+    """One of each thing, owned as the matrix's comments say."""
+    import datetime as dt
+
+    from rotations.permissions import actor
+    from rotations.services.booking import booking_create
+    from rotations.services.shifts import shift_pattern_create
+
+    from .factories import PersonFactory, QueueFactory, ShiftFactory
+
+    queue = QueueFactory(leads=[support_lead])
+    other_queue = QueueFactory()
+    shift = ShiftFactory(queue=queue, buddy=frontline_employee)
+    other_shift = ShiftFactory(queue=other_queue)
+    pattern, _ = shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;COUNT=2", starts_on=dt.date.today() + dt.timedelta(days=10),
+        start_time=dt.time(9), end_time=dt.time(12),
+    )
+    other_exec = PersonFactory(roles=["Executive"])
+    return {
+        "someone": executive.pk,
+        "queue": queue.pk,
+        "other_queue": other_queue.pk,
+        "shift": shift.pk,
+        "other_shift": other_shift.pk,
+        "pattern": pattern.pk,
+        "booking": booking_create(shift=shift, person=executive, by=actor(executive)).pk,
+        "other_booking": booking_create(shift=other_shift, person=other_exec, by=actor(other_exec)).pk,
+    }
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("path", "role", "expected"), CASES)
-def test_role_gets_expected_answer(client_as, path, role, expected, executive):
+def test_role_gets_expected_answer(client_as, path, role, expected, world):
     client = client_as(role)
-    response = client.get(path.format(someone=executive.pk))
+    response = client.get(path.format(**world))
     assert observe(response) == expected
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -75,6 +76,9 @@ class Person(AbstractBaseUser, PermissionsMixin):
     )
     location = models.CharField(max_length=120, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Working hours in the person's own time zone, for "fits my calendar" and scheduling.
+    work_starts_at = models.TimeField(default=time(9, 0))
+    work_ends_at = models.TimeField(default=time(17, 0))
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can sign in to the Django admin site."

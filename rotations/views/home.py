@@ -2,17 +2,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..roles import roles_of
 from ..selectors.people import management_chain
+from ..selectors.shifts import bookings_of, buddy_shifts
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     person = request.user
     roles = roles_of(person)
+    now = timezone.now()
     return render(
         request,
         "rotations/home.html",
@@ -22,6 +25,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "role_values": {role.value for role in roles},
             "chain": management_chain(person),
             "has_mfa": person.authenticator_set.exists(),
+            "upcoming_bookings": bookings_of(person).filter(ends_at__gt=now)[:5],
+            "upcoming_buddy_shifts": buddy_shifts(person).filter(ends_at__gt=now)[:5],
+            "led_queues": person.led_queues.all(),
         },
     )
 

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("queues/", views.queue_list, name="api-queues"),
+    path("shifts/", views.shift_list, name="api-shifts"),
+    path("shifts/<int:shift_id>/", views.shift_detail, name="api-shift"),
+    path("bookings/", views.booking_list, name="api-bookings"),
+    path("bookings/<int:booking_id>/", views.booking_detail, name="api-booking"),
+    path("bookings/<int:booking_id>/reschedule/", views.booking_reschedule_endpoint, name="api-booking-reschedule"),
+    path("bookings/<int:booking_id>/cancel/", views.booking_cancel_endpoint, name="api-booking-cancel"),
+    path("bookings/<int:booking_id>/attendance/", views.booking_attendance_endpoint, name="api-booking-attendance"),
+]

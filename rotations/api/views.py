@@ -1,0 +1,183 @@
+"""The REST API: the same services and permission lookups as the pages.
+
+DRF answers the lookups' Http404 and PermissionDenied as 404 and 403 itself.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..models import Person, Queue
+from ..permissions import (
+    actor,
+    can_browse_shifts,
+    get_booking_for_attendance,
+    get_booking_for_change,
+    get_booking_for_view,
+    get_shift_for_view,
+)
+from ..selectors.shifts import ShiftFilters, bookings_of, open_shifts
+from ..services.booking import (
+    BookingRefused,
+    booking_cancel,
+    booking_create,
+    booking_mark_attendance,
+    booking_reschedule,
+)
+from .serializers import (
+    AttendanceSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+    CancelSerializer,
+    QueueSerializer,
+    RefusalSerializer,
+    RescheduleSerializer,
+    ShiftQuerySerializer,
+    ShiftSerializer,
+)
+
+REFUSED = OpenApiResponse(RefusalSerializer, description="A booking rule refused the request.")
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _refused(refusal: BookingRefused) -> Response:
+    return Response({"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT)
+
+
+def _require_browse(request: Request) -> None:
+    if not can_browse_shifts(request.user):
+        raise ApiPermissionDenied
+
+
+@extend_schema(responses=QueueSerializer(many=True))
+@api_view(["GET"])
+def queue_list(request: Request) -> Response:
+    _require_browse(request)
+    return Response(QueueSerializer(Queue.objects.all(), many=True).data)
+
+
+@extend_schema(parameters=[ShiftQuerySerializer], responses=ShiftSerializer(many=True))
+@api_view(["GET"])
+def shift_list(request: Request) -> Response:
+    """Open shifts, with the same filters as the page."""
+    _require_browse(request)
+    query = ShiftQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    q = query.validated_data
+    shifts = open_shifts(
+        viewer=request.user,
+        filters=ShiftFilters(
+            queue_id=q.get("queue"), channel=q.get("channel", ""), date_from=q.get("date_from"),
+            date_to=q.get("date_to"), fits_my_calendar=q.get("fits_my_calendar", False),
+        ),
+    )
+    paginator = Pages()
+    page = paginator.paginate_queryset(shifts, request)
+    return paginator.get_paginated_response(ShiftSerializer(page, many=True).data)
+
+
+@extend_schema(responses=ShiftSerializer)
+@api_view(["GET"])
+def shift_detail(request: Request, shift_id: int) -> Response:
+    return Response(ShiftSerializer(get_shift_for_view(request.user, shift_id)).data)
+
+
+@extend_schema(
+    methods=["GET"], responses=BookingSerializer(many=True), description="Your own bookings, upcoming and past."
+)
+@extend_schema(
+    methods=["POST"], request=BookingCreateSerializer,
+    responses={201: BookingSerializer, 409: REFUSED},
+)
+@api_view(["GET", "POST"])
+def booking_list(request: Request) -> Response:
+    if request.method == "GET":
+        paginator = Pages()
+        page = paginator.paginate_queryset(bookings_of(request.user), request)
+        return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
+
+    body = BookingCreateSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    shift = get_shift_for_view(request.user, body.validated_data["shift"])
+    person = request.user
+    if body.validated_data.get("person") and body.validated_data["person"] != request.user.pk:
+        if not request.user.has_perm("rotations.book_for_others"):
+            raise ApiPermissionDenied("You can only book for yourself.")
+        person = get_object_or_404(Person, pk=body.validated_data["person"], is_active=True)
+    elif not request.user.has_perm("rotations.book_shift"):
+        raise ApiPermissionDenied("Only executives book shifts for themselves.")
+    try:
+        booking = booking_create(
+            shift=shift, person=person, by=actor(request.user),
+            override_notice=body.validated_data["override_notice"],
+        )
+    except BookingRefused as refusal:
+        return _refused(refusal)
+    return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses=BookingSerializer)
+@api_view(["GET"])
+def booking_detail(request: Request, booking_id: int) -> Response:
+    return Response(BookingSerializer(get_booking_for_view(request.user, booking_id)).data)
+
+
+@extend_schema(request=RescheduleSerializer, responses={200: BookingSerializer, 409: REFUSED})
+@api_view(["POST"])
+def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
+    booking = get_booking_for_change(request.user, booking_id)
+    body = RescheduleSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    to_shift = get_shift_for_view(request.user, body.validated_data["shift"])
+    try:
+        booking = booking_reschedule(
+            booking=booking, to_shift=to_shift, by=actor(request.user),
+            override_notice=body.validated_data["override_notice"],
+        )
+    except BookingRefused as refusal:
+        return _refused(refusal)
+    return Response(BookingSerializer(booking).data)
+
+
+@extend_schema(request=CancelSerializer, responses={200: BookingSerializer, 409: REFUSED})
+@api_view(["POST"])
+def booking_cancel_endpoint(request: Request, booking_id: int) -> Response:
+    booking = get_booking_for_change(request.user, booking_id)
+    body = CancelSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        booking = booking_cancel(
+            booking=booking, by=actor(request.user), reason=body.validated_data["reason"],
+            override_notice=body.validated_data["override_notice"],
+        )
+    except BookingRefused as refusal:
+        return _refused(refusal)
+    return Response(BookingSerializer(booking).data)
+
+
+@extend_schema(request=AttendanceSerializer, responses={200: BookingSerializer, 409: REFUSED})
+@api_view(["POST"])
+def booking_attendance_endpoint(request: Request, booking_id: int) -> Response:
+    booking = get_booking_for_attendance(request.user, booking_id)
+    body = AttendanceSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        booking = booking_mark_attendance(
+            booking=booking, by=request.user, attended=body.validated_data["attended"]
+        )
+    except BookingRefused as refusal:
+        return _refused(refusal)
+    return Response(BookingSerializer(booking).data)
+

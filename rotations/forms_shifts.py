@@ -1,0 +1,210 @@
+"""Forms for queues, shifts, patterns and bookings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .models import Channel, Person, Queue, Shift
+from .roles import Role
+from .services.shifts import validate_rrule
+from .validators import known_time_zones
+
+WEEKDAYS = [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")]
+
+
+def shift_label(shift: Shift) -> str:
+    """A shift as the viewer reads it: their own time zone (the active one)."""
+    start = timezone.localtime(shift.starts_at)
+    end = timezone.localtime(shift.ends_at)
+    return f"{shift.queue.name} — {start:%a %d %b %H:%M}–{end:%H:%M}"
+
+
+def people_with_role(role: Role):
+    return Person.objects.filter(is_active=True, groups__name=role.value).order_by("full_name")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class QueueForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=[])
+    leads = forms.ModelMultipleChoiceField(queryset=Person.objects.none(), required=False)
+
+    class Meta:
+        model = Queue
+        fields = [
+            "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
+            "visitor_capacity", "brief", "booking_window_days", "min_notice_hours",
+        ]
+        widgets = {"opens_at": TimeInput(), "closes_at": TimeInput(), "brief": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(known_time_zones())]
+        self.fields["leads"].queryset = people_with_role(Role.SUPPORT_LEAD)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+            raise ValidationError("The queue must close after it opens.")
+        if data.get("visitor_capacity") == 0:
+            self.add_error("visitor_capacity", "A queue takes at least one visitor.")
+        return data
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(max_length=200, required=False, label="Why (shown to executives)")
+
+
+class _ShiftFieldsMixin(forms.Form):
+    start_time = forms.TimeField(widget=TimeInput(), label="Starts (queue's local time)")
+    end_time = forms.TimeField(widget=TimeInput(), label="Ends (queue's local time)")
+    capacity = forms.IntegerField(min_value=1, max_value=50, initial=1)
+    buddy = forms.ModelChoiceField(queryset=Person.objects.none(), required=False, help_text="A front-line employee")
+    location = forms.CharField(max_length=200, required=False)
+    meeting_url = forms.URLField(required=False, label="Meeting link", assume_scheme="https")
+
+    def __init__(self, *args, queue: Queue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queue = queue
+        self.fields["buddy"].queryset = people_with_role(Role.FRONTLINE)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+            raise ValidationError("A shift must end after it starts.")
+        if data.get("capacity") and data["capacity"] > self.queue.visitor_capacity:
+            self.add_error("capacity", f"{self.queue.name} takes at most {self.queue.visitor_capacity} at once.")
+        return data
+
+
+class ShiftForm(_ShiftFieldsMixin):
+    day = forms.DateField(widget=DateInput())
+
+    field_order = ["day", "start_time", "end_time", "capacity", "buddy", "location", "meeting_url"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("day") and data.get("start_time") and data.get("end_time"):
+            zone = self.queue.zone
+            data["starts_at"] = datetime.combine(data["day"], data["start_time"], tzinfo=zone)
+            data["ends_at"] = datetime.combine(data["day"], data["end_time"], tzinfo=zone)
+        return data
+
+
+class ShiftPatternForm(_ShiftFieldsMixin):
+    """Weekdays, every N weeks, until a date — or an RRULE written out in full."""
+
+    starts_on = forms.DateField(widget=DateInput(), label="First day")
+    weekdays = forms.MultipleChoiceField(choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple)
+    every_weeks = forms.IntegerField(min_value=1, max_value=8, initial=1, required=False, label="Every N weeks")
+    until = forms.DateField(widget=DateInput(), required=False, label="Until (inclusive)")
+    rrule = forms.CharField(
+        max_length=500, required=False, label="Or a full RRULE",
+        help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630. Overrides the fields above.",
+    )
+    exdates = forms.CharField(
+        required=False, label="No shift on (dates)", help_text="Comma-separated, e.g. 2027-04-06, 2027-05-25"
+    )
+
+    field_order = ["starts_on", "weekdays", "every_weeks", "until", "rrule", "exdates",
+                   "start_time", "end_time", "capacity", "buddy", "location", "meeting_url"]
+
+    def __init__(self, *args, pattern=None, **kwargs):
+        if pattern is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "starts_on": pattern.starts_on, "rrule": pattern.rrule,
+                "exdates": ", ".join(pattern.exdates), "start_time": pattern.start_time,
+                "end_time": pattern.end_time, "capacity": pattern.capacity, "buddy": pattern.buddy,
+                "location": pattern.location, "meeting_url": pattern.meeting_url,
+            }
+        super().__init__(*args, **kwargs)
+
+    def clean_exdates(self) -> list[str]:
+        result = []
+        for text in (self.cleaned_data.get("exdates") or "").replace(";", ",").split(","):
+            text = text.strip()
+            if not text:
+                continue
+            try:
+                result.append(date.fromisoformat(text).isoformat())
+            except ValueError:
+                raise ValidationError(f"“{text}” is not a date like 2027-04-06.") from None
+        return result
+
+    def clean(self):
+        data = super().clean()
+        rule = (data.get("rrule") or "").strip()
+        if not rule:
+            if not data.get("weekdays"):
+                raise ValidationError("Pick the weekdays, or write a full RRULE.")
+            rule = f"FREQ=WEEKLY;INTERVAL={data.get('every_weeks') or 1};BYDAY={','.join(data['weekdays'])}"
+            if data.get("until"):
+                rule += f";UNTIL={data['until']:%Y%m%d}T235959"
+        try:
+            data["rrule"] = validate_rrule(rule)
+        except ValidationError as exc:
+            self.add_error("rrule", exc)
+        return data
+
+
+class ShiftFilterForm(forms.Form):
+    queue = forms.ModelChoiceField(queryset=Queue.objects.all(), required=False, empty_label="All queues")
+    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
+    date_from = forms.DateField(required=False, widget=DateInput(), label="From")
+    date_to = forms.DateField(required=False, widget=DateInput(), label="To")
+    fits = forms.BooleanField(required=False, label="Fits my calendar")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError("“To” is before “From”.")
+        if data.get("date_from") and data.get("date_to") and data["date_to"] - data["date_from"] > timedelta(days=400):
+            raise ValidationError("Pick a range of at most a year.")
+        return data
+
+
+class BookForm(forms.Form):
+    """Booking for someone else (support leads and HR), or for oneself when left empty."""
+
+    person = forms.ModelChoiceField(queryset=Person.objects.none(), required=False, label="Book for")
+    override_notice = forms.BooleanField(required=False, label="Override minimum notice")
+
+    def __init__(self, *args, may_book_for_others: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_book_for_others:
+            self.fields["person"].queryset = people_with_role(Role.EXECUTIVE)
+        else:
+            del self.fields["person"]
+            del self.fields["override_notice"]
+
+
+class RescheduleForm(forms.Form):
+    shift = forms.ModelChoiceField(queryset=Shift.objects.none(), label="Move to", empty_label=None)
+    override_notice = forms.BooleanField(required=False, label="Override minimum notice")
+
+    def __init__(self, *args, shifts, may_override: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shift"].queryset = shifts
+        self.fields["shift"].label_from_instance = shift_label
+        if not may_override:
+            del self.fields["override_notice"]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    override_notice = forms.BooleanField(required=False, label="Override minimum notice")
+
+    def __init__(self, *args, may_override: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_override:
+            del self.fields["override_notice"]

@@ -1,0 +1,112 @@
+"""Who may see and do what, object by object: one lookup per kind, for pages and API.
+
+Each ``get_<thing>_for_<action>`` returns the object or raises ``Http404`` (the person
+may not know it exists) or ``PermissionDenied`` (they may see it but not do this).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Booking, Person, Queue, Shift
+from .services.booking import Actor
+
+
+def actor(person: Person) -> Actor:
+    return Actor(person=person, may_override_notice=person.has_perm("rotations.book_for_others"))
+
+
+def can_browse_shifts(person: Person) -> bool:
+    return any(
+        person.has_perm(p)
+        for p in ("rotations.book_shift", "rotations.book_for_others", "rotations.view_queue")
+    )
+
+
+def is_lead_of(person: Person, queue: Queue) -> bool:
+    return person.is_superuser or queue.leads.filter(pk=person.pk).exists()
+
+
+def can_manage_queue(person: Person, queue: Queue) -> bool:
+    return person.has_perm("rotations.manage_queues") and is_lead_of(person, queue)
+
+
+def get_queue_for_view(person: Person, queue_id: int) -> Queue:
+    if not person.has_perm("rotations.view_queue"):
+        raise PermissionDenied
+    try:
+        return Queue.objects.get(pk=queue_id)
+    except Queue.DoesNotExist:
+        raise Http404 from None
+
+
+def get_queue_for_manage(person: Person, queue_id: int) -> Queue:
+    queue = get_queue_for_view(person, queue_id)
+    if not can_manage_queue(person, queue):
+        raise PermissionDenied
+    return queue
+
+
+def get_shift_for_view(person: Person, shift_id: int) -> Shift:
+    try:
+        shift = Shift.objects.select_related("queue", "buddy").get(pk=shift_id)
+    except Shift.DoesNotExist:
+        raise Http404 from None
+    if can_browse_shifts(person) or shift.buddy_id == person.pk:
+        return shift
+    raise PermissionDenied
+
+
+def can_mark_attendance(person: Person, shift: Shift) -> bool:
+    return shift.buddy_id == person.pk or can_manage_queue(person, shift.queue)
+
+
+def get_shift_for_attendance(person: Person, shift_id: int) -> Shift:
+    shift = get_shift_for_view(person, shift_id)
+    if not can_mark_attendance(person, shift):
+        raise PermissionDenied
+    return shift
+
+
+def can_see_booking(person: Person, booking: Booking) -> bool:
+    return (
+        booking.person_id == person.pk
+        or person.has_perm("rotations.book_for_others")
+        or booking.shift.buddy_id == person.pk
+        or is_lead_of(person, booking.shift.queue)
+    )
+
+
+def can_change_booking(person: Person, booking: Booking) -> bool:
+    if booking.person_id == person.pk:
+        return person.has_perm("rotations.book_shift")
+    return person.has_perm("rotations.book_for_others")
+
+
+def _booking(booking_id: int) -> Booking:
+    try:
+        return Booking.objects.select_related("shift__queue", "shift__buddy", "person").get(pk=booking_id)
+    except Booking.DoesNotExist:
+        raise Http404 from None
+
+
+def get_booking_for_view(person: Person, booking_id: int) -> Booking:
+    booking = _booking(booking_id)
+    if not can_see_booking(person, booking):
+        raise Http404
+    return booking
+
+
+def get_booking_for_change(person: Person, booking_id: int) -> Booking:
+    booking = get_booking_for_view(person, booking_id)
+    if not can_change_booking(person, booking):
+        raise PermissionDenied
+    return booking
+
+
+def get_booking_for_attendance(person: Person, booking_id: int) -> Booking:
+    booking = get_booking_for_view(person, booking_id)
+    if not can_mark_attendance(person, booking.shift):
+        raise PermissionDenied
+    return booking

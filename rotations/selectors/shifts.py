@@ -1,0 +1,134 @@
+"""Reads of shifts and bookings, each at a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import ExtractIsoWeekDay, TruncDate, TruncTime
+from django.utils import timezone
+
+from ..models import SEAT_HOLDING, Booking, BookingStatus, Person, Queue, Shift
+
+
+@dataclass(frozen=True)
+class ShiftFilters:
+    queue_id: int | None = None
+    channel: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    fits_my_calendar: bool = False
+
+
+def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> QuerySet[Shift]:
+    """Future shifts with a free seat in unpaused queues, inside the queue's booking window.
+
+    Dates are the viewer's own calendar days. "Fits my calendar": on a weekday, inside
+    the viewer's working hours in their time zone, on a day they have no other shift.
+    """
+    now = timezone.now()
+    zone = viewer.zone
+    shifts = (
+        Shift.objects.filter(
+            starts_at__gt=now,
+            is_cancelled=False,
+            queue__is_paused=False,
+            seats_taken__lt=F("capacity"),
+        )
+        .select_related("queue", "buddy")
+        .order_by("starts_at", "queue__name", "pk")
+    )
+    # The booking window differs per queue; the widest bounds the query, the rest is
+    # filtered against each queue's own window below in SQL.
+    windows = dict(Queue.objects.values_list("pk", "booking_window_days"))
+    if windows:
+        shifts = shifts.filter(starts_at__lte=now + timedelta(days=max(windows.values())))
+        for window in set(windows.values()):
+            if window < max(windows.values()):
+                shifts = shifts.exclude(
+                    queue__booking_window_days=window, starts_at__gt=now + timedelta(days=window)
+                )
+    if filters.queue_id:
+        shifts = shifts.filter(queue_id=filters.queue_id)
+    if filters.channel:
+        shifts = shifts.filter(queue__channel=filters.channel)
+    if filters.date_from:
+        shifts = shifts.filter(starts_at__gte=_local_midnight(filters.date_from, zone))
+    if filters.date_to:
+        shifts = shifts.filter(starts_at__lt=_local_midnight(filters.date_to + timedelta(days=1), zone))
+    if filters.fits_my_calendar:
+        mine = Booking.objects.filter(person=viewer, status__in=SEAT_HOLDING)
+        busy_days = {
+            timezone.localtime(start, zone).date()
+            for start in mine.filter(starts_at__gt=now - timedelta(days=1)).values_list("starts_at", flat=True)
+        }
+        shifts = (
+            shifts.annotate(
+                local_day=TruncDate("starts_at", tzinfo=zone),
+                local_end_day=TruncDate("ends_at", tzinfo=zone),
+                local_start=TruncTime("starts_at", tzinfo=zone),
+                local_end=TruncTime("ends_at", tzinfo=zone),
+                local_weekday=ExtractIsoWeekDay("starts_at", tzinfo=zone),
+            )
+            .filter(
+                local_day=F("local_end_day"),
+                local_start__gte=viewer.work_starts_at,
+                local_end__lte=viewer.work_ends_at,
+                local_weekday__lte=5,
+            )
+            .exclude(local_day__in=busy_days)
+            .exclude(
+                Exists(
+                    mine.filter(starts_at__lt=OuterRef("ends_at"), ends_at__gt=OuterRef("starts_at"))
+                )
+            )
+        )
+    return shifts
+
+
+def _local_midnight(day: date, zone) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone)
+
+
+def bookings_of(person: Person) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(person=person)
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("shift__queue", "shift__buddy")
+        .order_by("starts_at")
+    )
+
+
+def buddy_shifts(person: Person) -> QuerySet[Shift]:
+    """Shifts the person is buddy on, with the executives booked on each."""
+    return (
+        Shift.objects.filter(buddy=person, is_cancelled=False)
+        .select_related("queue")
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.exclude(status=BookingStatus.CANCELLED)
+                .select_related("person")
+                .order_by("person__full_name"),
+                to_attr="live_bookings",
+            )
+        )
+        .order_by("starts_at")
+    )
+
+
+def shift_bookings(shift: Shift) -> QuerySet[Booking]:
+    return (
+        shift.bookings.exclude(status=BookingStatus.CANCELLED)
+        .select_related("person", "person__department")
+        .order_by("person__full_name")
+    )
+
+
+def queue_shifts(queue: Queue, *, upcoming: bool = True) -> QuerySet[Shift]:
+    now = timezone.now()
+    shifts = queue.shifts.select_related("buddy").filter(is_cancelled=False)
+    if upcoming:
+        return shifts.filter(ends_at__gt=now).order_by("starts_at")
+    return shifts.filter(ends_at__lte=now).order_by("-starts_at")

@@ -1,0 +1,265 @@
+"""Booking, rescheduling and cancelling seats on shifts, and marking attendance.
+
+Every rule lives here, once. Two of them must hold however many requests race, so the
+database enforces them inside the transaction rather than a check followed by a write:
+
+* capacity: a seat is taken by a conditional ``UPDATE … WHERE seats_taken < capacity``;
+  the row count says who won, and a check constraint backs it up;
+* one person, one time: the person's row is locked (``SELECT … FOR UPDATE``) before their
+  calendar is read, so two bookings of one person are decided one after the other.
+
+Locks are always taken person first, then shifts, so concurrent changes cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import (
+    SEAT_HOLDING,
+    Booking,
+    BookingStatus,
+    CalendarChange,
+    CalendarChangeKind,
+    Person,
+    Shift,
+)
+
+
+class BookingRefused(Exception):
+    """A booking rule stopped the request; ``message`` is for the person who asked."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making the change, and whether they may override minimum notice."""
+
+    person: Person
+    may_override_notice: bool = False
+
+
+def booking_create(
+    *, shift: Shift, person: Person, by: Actor, override_notice: bool = False
+) -> Booking:
+    """Seat ``person`` on ``shift``."""
+    if not person.is_active or not person.has_perm("rotations.book_shift"):
+        raise BookingRefused("not_executive", f"{person} is not an executive taking part in Frontline.")
+    with transaction.atomic():
+        lock_person(person)
+        shift = _fresh_shift(shift)
+        now = timezone.now()
+        _check_bookable(shift, now=now, override_notice=_override(by, override_notice))
+        _check_person_free(person, shift)
+        _take_seat(shift)
+        booking = Booking.objects.create(
+            shift=shift,
+            person=person,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            booked_by=by.person,
+            sequence=0,
+        )
+        record_calendar_change(booking, CalendarChangeKind.BOOKED)
+    return booking
+
+
+def booking_reschedule(
+    *, booking: Booking, to_shift: Shift, by: Actor, override_notice: bool = False
+) -> Booking:
+    """Move a booking to another shift: the same calendar event, one sequence higher."""
+    override = _override(by, override_notice)
+    with transaction.atomic():
+        lock_person(booking.person)
+        booking = _fresh_booking(booking)
+        now = timezone.now()
+        _check_changeable(booking, now=now, override_notice=override, verb="moved")
+        to_shift = _fresh_shift(to_shift)
+        if to_shift.pk == booking.shift_id:
+            raise BookingRefused("same_shift", "You are already booked on this shift.")
+        _check_bookable(to_shift, now=now, override_notice=override)
+        _check_person_free(booking.person, to_shift, ignore=booking)
+        _take_seat(to_shift)
+        _release_seat(booking.shift_id)
+        booking.shift = to_shift
+        booking.starts_at = to_shift.starts_at
+        booking.ends_at = to_shift.ends_at
+        booking.sequence += 1
+        booking.save(update_fields=["shift", "starts_at", "ends_at", "sequence", "updated_at"])
+        record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
+    return booking
+
+
+def booking_cancel(
+    *, booking: Booking, by: Actor, reason: str, override_notice: bool = False
+) -> Booking:
+    """Give the seat back; the calendar event is cancelled (same event, higher sequence)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingRefused("reason_required", "Say why you are cancelling.")
+    with transaction.atomic():
+        lock_person(booking.person)
+        booking = _fresh_booking(booking)
+        _check_changeable(
+            booking, now=timezone.now(), override_notice=_override(by, override_notice), verb="cancelled"
+        )
+        _release_seat(booking.shift_id)
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = reason[:500]
+        booking.sequence += 1
+        booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+        record_calendar_change(booking, CalendarChangeKind.CANCELLED)
+    return booking
+
+
+def booking_mark_attendance(*, booking: Booking, by: Person, attended: bool) -> Booking:
+    """After the shift has started: attended or no-show (and it can be corrected)."""
+    with transaction.atomic():
+        booking = _fresh_booking(booking)
+        if booking.status == BookingStatus.CANCELLED:
+            raise BookingRefused("cancelled", "This booking was cancelled.")
+        if booking.starts_at > timezone.now():
+            raise BookingRefused(
+                "not_started", "Attendance can be marked once the shift has started."
+            )
+        booking.status = BookingStatus.ATTENDED if attended else BookingStatus.NO_SHOW
+        booking.attendance_marked_by = by
+        booking.save(update_fields=["status", "attendance_marked_by", "updated_at"])
+    return booking
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def _override(by: Actor, requested: bool) -> bool:
+    if requested and not by.may_override_notice:
+        raise BookingRefused(
+            "override_not_allowed", "Only support leads and HR can override minimum notice."
+        )
+    return requested
+
+
+def _check_bookable(shift: Shift, *, now: datetime, override_notice: bool) -> None:
+    queue = shift.queue
+    if shift.is_cancelled:
+        raise BookingRefused("shift_cancelled", "This shift was cancelled.")
+    if queue.is_paused:
+        reason = f" ({queue.pause_reason})" if queue.pause_reason else ""
+        raise BookingRefused(
+            "queue_paused", f"{queue.name} is paused for new bookings{reason}. Try another queue."
+        )
+    if shift.starts_at <= now:
+        raise BookingRefused("shift_started", "This shift has already started.")
+    if shift.starts_at > now + timedelta(days=queue.booking_window_days):
+        raise BookingRefused(
+            "outside_window",
+            f"{queue.name} takes bookings at most {queue.booking_window_days} days ahead.",
+        )
+    if not override_notice and shift.starts_at < now + timedelta(hours=queue.min_notice_hours):
+        raise BookingRefused(
+            "too_late",
+            f"{queue.name} needs {queue.min_notice_hours} hours' notice to book a shift.",
+        )
+    if shift.is_full:
+        raise BookingRefused("shift_full", "This shift is full.")
+
+
+def _check_changeable(booking: Booking, *, now: datetime, override_notice: bool, verb: str) -> None:
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingRefused(
+            "not_confirmed", f"Only a confirmed booking can be {verb}; this one is {booking.get_status_display().lower()}."
+        )
+    if booking.starts_at <= now:
+        raise BookingRefused("shift_started", f"The shift has started; it can no longer be {verb}.")
+    queue = booking.shift.queue
+    if not override_notice and booking.starts_at < now + timedelta(hours=queue.min_notice_hours):
+        raise BookingRefused(
+            "too_late",
+            f"{queue.name} needs {queue.min_notice_hours} hours' notice for a booking to be {verb}.",
+        )
+
+
+def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None = None) -> None:
+    """No two bookings of one person that overlap, and at most one shift a day.
+
+    Runs with the person's row locked, so what it reads cannot change before the write.
+    """
+    zone = person.zone
+    local_day = timezone.localtime(shift.starts_at, zone).date()
+    day_start = datetime.combine(local_day, datetime.min.time(), tzinfo=zone)
+    day_end = day_start + timedelta(days=1)
+    window_start = min(shift.starts_at, day_start)
+    window_end = max(shift.ends_at, day_end)
+    others = Booking.objects.filter(
+        person=person,
+        status__in=SEAT_HOLDING,
+        starts_at__lt=window_end,
+        ends_at__gt=window_start,
+    ).select_related("shift__queue")
+    if ignore is not None:
+        others = others.exclude(pk=ignore.pk)
+    for other in others:
+        if other.starts_at < shift.ends_at and other.ends_at > shift.starts_at:
+            raise BookingRefused(
+                "overlap",
+                f"You are already booked at that time ({other.shift.queue.name}, "
+                f"{_local(other.starts_at, zone)}).",
+            )
+    for other in others:
+        if timezone.localtime(other.starts_at, zone).date() == local_day:
+            raise BookingRefused(
+                "one_a_day",
+                f"You already have a shift that day ({other.shift.queue.name}, "
+                f"{_local(other.starts_at, zone)}); book at most one a day.",
+            )
+
+
+def _local(moment: datetime, zone) -> str:
+    return timezone.localtime(moment, zone).strftime("%a %d %b %H:%M")
+
+
+# --- the writes that the database decides ---------------------------------------------
+
+
+def lock_person(person: Person) -> None:
+    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).get()
+
+
+def _fresh_shift(shift: Shift) -> Shift:
+    return Shift.objects.select_related("queue").get(pk=shift.pk)
+
+
+def _fresh_booking(booking: Booking) -> Booking:
+    return Booking.objects.select_related("shift__queue", "person").get(pk=booking.pk)
+
+
+def _take_seat(shift: Shift) -> None:
+    won = Shift.objects.filter(
+        pk=shift.pk, is_cancelled=False, seats_taken__lt=F("capacity")
+    ).update(seats_taken=F("seats_taken") + 1)
+    if not won:
+        raise BookingRefused("shift_full", "This shift is full.")
+    shift.seats_taken += 1
+
+
+def _release_seat(shift_id: int) -> None:
+    Shift.objects.filter(pk=shift_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
+
+
+def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> CalendarChange:
+    return CalendarChange.objects.create(
+        booking=booking,
+        kind=kind,
+        sequence=booking.sequence,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+    )

@@ -1,0 +1,46 @@
+"""Creating, editing and pausing queues."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ..models import Person, Queue
+
+QUEUE_FIELDS = (
+    "name", "channel", "team", "time_zone", "opens_at", "closes_at", "visitor_capacity",
+    "brief", "booking_window_days", "min_notice_hours",
+)
+
+
+def queue_create(*, data: dict, by: Person) -> Queue:
+    with transaction.atomic():
+        queue = Queue.objects.create(**{f: data[f] for f in QUEUE_FIELDS if f in data})
+        leads = list(data.get("leads") or [])
+        # Whoever creates a queue runs it, so it never starts without a lead.
+        if by not in leads:
+            leads.append(by)
+        queue.leads.set(leads)
+    return queue
+
+
+def queue_update(*, queue: Queue, data: dict) -> Queue:
+    with transaction.atomic():
+        for name in QUEUE_FIELDS:
+            if name in data:
+                setattr(queue, name, data[name])
+        queue.save()
+        if "leads" in data and data["leads"]:
+            queue.leads.set(data["leads"])
+    return queue
+
+
+def queue_pause(*, queue: Queue, reason: str = "") -> Queue:
+    Queue.objects.filter(pk=queue.pk).update(is_paused=True, pause_reason=reason[:200])
+    queue.is_paused, queue.pause_reason = True, reason[:200]
+    return queue
+
+
+def queue_resume(*, queue: Queue) -> Queue:
+    Queue.objects.filter(pk=queue.pk).update(is_paused=False, pause_reason="")
+    queue.is_paused, queue.pause_reason = False, ""
+    return queue

@@ -1,0 +1,299 @@
+"""Queues' shifts: one at a time, or from a recurring pattern (an RFC 5545 RRULE).
+
+Patterns expand in the queue's own time zone: the rule's times are wall-clock times
+there, so a 09:00 shift stays at 09:00 local on both sides of a daylight-saving change
+(and so moves by an hour in UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from dateutil.rrule import rrulestr
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from .booking import lock_person, record_calendar_change
+
+MAX_OCCURRENCES = 400
+# A rule with neither UNTIL nor COUNT is expanded this far ahead.
+OPEN_ENDED_HORIZON = timedelta(days=365)
+ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+
+
+def validate_rrule(rule: str) -> str:
+    """The rule, normalised; a ValidationError that says what is wrong otherwise."""
+    rule = rule.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    parts = {}
+    for part in rule.split(";"):
+        if "=" not in part:
+            raise ValidationError(f"“{part}” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH).")
+        name, value = part.split("=", 1)
+        parts[name.strip().upper()] = value.strip()
+    if parts.get("FREQ", "").upper() not in ALLOWED_FREQUENCIES:
+        raise ValidationError("The rule needs FREQ=DAILY, WEEKLY or MONTHLY.")
+    if "DTSTART" in parts:
+        raise ValidationError("Give the first date separately, not as DTSTART in the rule.")
+    try:
+        rrulestr(rule, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"Not a valid recurrence rule: {exc}") from exc
+    return rule.upper()
+
+
+def pattern_occurrences(
+    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) in UTC of every occurrence, expanded in ``zone``'s local time."""
+    dtstart = datetime.combine(starts_on, start_time)
+    recurrence = rrulestr(rule, dtstart=dtstart)
+    skipped = {date.fromisoformat(d) for d in exdates}
+    limit = dtstart + OPEN_ENDED_HORIZON
+    result = []
+    for local_start in recurrence:
+        if local_start > limit or len(result) >= MAX_OCCURRENCES:
+            break
+        if local_start.date() in skipped:
+            continue
+        local_end = datetime.combine(local_start.date(), end_time)
+        result.append(
+            (
+                local_start.replace(tzinfo=zone).astimezone(UTC),
+                local_end.replace(tzinfo=zone).astimezone(UTC),
+            )
+        )
+    return result
+
+
+def _check_capacity(queue: Queue, capacity: int) -> None:
+    if capacity > queue.visitor_capacity:
+        raise ValidationError(
+            f"{queue.name} takes at most {queue.visitor_capacity} visiting executive"
+            f"{'s' if queue.visitor_capacity != 1 else ''} at once."
+        )
+
+
+def shift_create(
+    *,
+    queue: Queue,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    buddy: Person | None = None,
+    location: str = "",
+    meeting_url: str = "",
+) -> Shift:
+    if ends_at <= starts_at:
+        raise ValidationError("A shift must end after it starts.")
+    _check_capacity(queue, capacity)
+    return Shift.objects.create(
+        queue=queue,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        buddy=buddy,
+        location=location,
+        meeting_url=meeting_url,
+    )
+
+
+def shift_pattern_create(
+    *,
+    queue: Queue,
+    rrule: str,
+    starts_on: date,
+    start_time: time,
+    end_time: time,
+    exdates: list[str] | None = None,
+    capacity: int = 1,
+    buddy: Person | None = None,
+    location: str = "",
+    meeting_url: str = "",
+) -> tuple[ShiftPattern, int]:
+    """Create a pattern and its future shifts; returns the pattern and how many shifts."""
+    rrule = validate_rrule(rrule)
+    if end_time <= start_time:
+        raise ValidationError("A shift must end after it starts.")
+    _check_capacity(queue, capacity)
+    with transaction.atomic():
+        pattern = ShiftPattern.objects.create(
+            queue=queue,
+            rrule=rrule,
+            starts_on=starts_on,
+            start_time=start_time,
+            end_time=end_time,
+            exdates=sorted(exdates or []),
+            capacity=capacity,
+            buddy=buddy,
+            location=location,
+            meeting_url=meeting_url,
+        )
+        now = timezone.now()
+        shifts = [
+            Shift(
+                queue=queue,
+                pattern=pattern,
+                starts_at=start,
+                ends_at=end,
+                capacity=capacity,
+                buddy=buddy,
+                location=location,
+                meeting_url=meeting_url,
+            )
+            for start, end in _occurrences(pattern)
+            if start > now
+        ]
+        Shift.objects.bulk_create(shifts)
+    return pattern, len(shifts)
+
+
+def _occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
+    return pattern_occurrences(
+        rule=pattern.rrule,
+        starts_on=pattern.starts_on,
+        start_time=pattern.start_time,
+        end_time=pattern.end_time,
+        exdates=pattern.exdates,
+        zone=pattern.queue.zone,
+    )
+
+
+@dataclass
+class PatternChange:
+    """What editing a pattern does to its future shifts."""
+
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    # Booked shifts the edit would move, change or remove: only touched when confirmed.
+    booked: list[Shift] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.booked) and not self.applied
+
+
+PATTERN_FIELDS = ("rrule", "starts_on", "start_time", "end_time", "exdates", "capacity", "buddy", "location", "meeting_url")
+
+
+def shift_pattern_update(
+    *, pattern: ShiftPattern, touch_booked: bool = False, **changes
+) -> PatternChange:
+    """Apply ``changes`` to the pattern and its future shifts.
+
+    Unbooked future shifts follow the pattern at once. Booked ones are listed and left
+    alone unless ``touch_booked``: then they move with the pattern (their bookings keep
+    their calendar event, one sequence higher) or, where the pattern no longer has that
+    day, are cancelled with their bookings.
+    """
+    unknown = set(changes) - set(PATTERN_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown pattern fields: {sorted(unknown)}")
+    if "rrule" in changes:
+        changes["rrule"] = validate_rrule(changes["rrule"])
+    if "exdates" in changes:
+        changes["exdates"] = sorted(changes["exdates"])
+    for name, value in changes.items():
+        setattr(pattern, name, value)
+    if pattern.end_time <= pattern.start_time:
+        raise ValidationError("A shift must end after it starts.")
+    _check_capacity(pattern.queue, pattern.capacity)
+
+    result = PatternChange()
+    with transaction.atomic():
+        now = timezone.now()
+        zone = pattern.queue.zone
+        wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
+        current = list(
+            Shift.objects.select_for_update()
+            .filter(pattern=pattern, starts_at__gt=now, is_cancelled=False)
+            .order_by("starts_at")
+        )
+        plan = []  # (shift, new (start, end) or None for removal)
+        for shift in current:
+            day = timezone.localtime(shift.starts_at, zone).date()
+            target = wanted.pop(day, None)
+            if target is None:
+                plan.append((shift, None))
+            elif (
+                (shift.starts_at, shift.ends_at) != target
+                or shift.capacity != pattern.capacity
+                or shift.buddy_id != pattern.buddy_id
+                or shift.location != pattern.location
+                or shift.meeting_url != pattern.meeting_url
+            ):
+                plan.append((shift, target))
+        result.booked = [shift for shift, _ in plan if shift.seats_taken]
+        if result.booked and not touch_booked:
+            transaction.set_rollback(True)
+            return result
+
+        for shift, target in plan:
+            if target is None:
+                _remove_shift(shift)
+                result.removed += 1
+            else:
+                _move_shift(shift, pattern, target)
+                result.updated += 1
+        pattern.save()
+        Shift.objects.bulk_create(
+            [
+                Shift(
+                    queue=pattern.queue,
+                    pattern=pattern,
+                    starts_at=start,
+                    ends_at=end,
+                    capacity=pattern.capacity,
+                    buddy=pattern.buddy,
+                    location=pattern.location,
+                    meeting_url=pattern.meeting_url,
+                )
+                for start, end in wanted.values()
+            ]
+        )
+        result.created = len(wanted)
+        result.applied = True
+    return result
+
+
+def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, datetime]) -> None:
+    if pattern.capacity < shift.seats_taken:
+        raise ValidationError(
+            f"The shift on {shift.starts_at:%Y-%m-%d} already has {shift.seats_taken} "
+            f"booked; the capacity cannot go below that."
+        )
+    shift.starts_at, shift.ends_at = target
+    shift.capacity = pattern.capacity
+    shift.buddy = pattern.buddy
+    shift.location = pattern.location
+    shift.meeting_url = pattern.meeting_url
+    shift.save()
+    # Every booked calendar learns of the change: new times, buddy or place.
+    for booking in shift.bookings.filter(status=BookingStatus.CONFIRMED).select_related("person"):
+        lock_person(booking.person)
+        booking.starts_at, booking.ends_at = shift.starts_at, shift.ends_at
+        booking.sequence += 1
+        booking.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
+        record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
+
+
+def _remove_shift(shift: Shift) -> None:
+    if not shift.bookings.exists():
+        shift.delete()
+        return
+    for booking in shift.bookings.filter(status=BookingStatus.CONFIRMED).select_related("person"):
+        lock_person(booking.person)
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = "The shift was taken off the schedule."
+        booking.sequence += 1
+        booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+        record_calendar_change(booking, CalendarChangeKind.CANCELLED)
+    shift.is_cancelled = True
+    shift.seats_taken = 0
+    shift.save(update_fields=["is_cancelled", "seats_taken"])

@@ -1,0 +1,150 @@
+"""Support leads run their queues: create, edit, pause, add shifts and patterns."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..forms_shifts import PauseForm, QueueForm, ShiftForm, ShiftPatternForm
+from ..models import Queue, ShiftPattern
+from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_view
+from ..selectors.shifts import queue_shifts
+from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
+from ..services.shifts import shift_create, shift_pattern_create, shift_pattern_update
+
+
+@require_GET
+@permission_required("rotations.view_queue", raise_exception=True)
+def queue_list(request: HttpRequest) -> HttpResponse:
+    queues = Queue.objects.annotate(pattern_count=Count("patterns", distinct=True)).prefetch_related("leads")
+    return render(request, "queues/list.html", {"queues": queues})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("rotations.manage_queues", raise_exception=True)
+def queue_new(request: HttpRequest) -> HttpResponse:
+    form = QueueForm(request.POST or None, initial={"leads": [request.user.pk]})
+    if request.method == "POST" and form.is_valid():
+        queue = queue_create(data=form.cleaned_data, by=request.user)
+        messages.success(request, f"{queue.name} is ready. Add its shifts.")
+        return redirect("queues:detail", queue.pk)
+    return render(request, "queues/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
+    queue = get_queue_for_view(request.user, queue_id)
+    return render(
+        request,
+        "queues/detail.html",
+        {
+            "queue": queue,
+            "can_manage": can_manage_queue(request.user, queue),
+            "shifts": queue_shifts(queue)[:200],
+            "patterns": queue.patterns.select_related("buddy"),
+            "leads": queue.leads.all(),
+            "pause_form": PauseForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
+    queue = get_queue_for_manage(request.user, queue_id)
+    form = QueueForm(request.POST or None, instance=queue)
+    if request.method == "POST" and form.is_valid():
+        queue_update(queue=queue, data=form.cleaned_data)
+        messages.success(request, f"{queue.name} saved.")
+        return redirect("queues:detail", queue.pk)
+    return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+
+
+@require_POST
+def queue_pause_toggle(request: HttpRequest, queue_id: int) -> HttpResponse:
+    queue = get_queue_for_manage(request.user, queue_id)
+    if queue.is_paused:
+        queue_resume(queue=queue)
+        messages.success(request, f"{queue.name} takes bookings again.")
+    else:
+        form = PauseForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        queue_pause(queue=queue, reason=reason)
+        messages.success(request, f"{queue.name} is paused: no new bookings until you resume it.")
+    return redirect("queues:detail", queue.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def shift_new(request: HttpRequest, queue_id: int) -> HttpResponse:
+    queue = get_queue_for_manage(request.user, queue_id)
+    form = ShiftForm(request.POST or None, queue=queue, initial={"start_time": queue.opens_at, "end_time": queue.closes_at})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            shift_create(
+                queue=queue, starts_at=data["starts_at"], ends_at=data["ends_at"], capacity=data["capacity"],
+                buddy=data["buddy"], location=data["location"], meeting_url=data["meeting_url"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Shift added.")
+            return redirect("queues:detail", queue.pk)
+    return render(request, "queues/shift_form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def pattern_new(request: HttpRequest, queue_id: int) -> HttpResponse:
+    queue = get_queue_for_manage(request.user, queue_id)
+    form = ShiftPatternForm(request.POST or None, queue=queue, initial={"start_time": queue.opens_at, "end_time": queue.closes_at, "every_weeks": 1})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            _, count = shift_pattern_create(
+                queue=queue, rrule=data["rrule"], starts_on=data["starts_on"], start_time=data["start_time"],
+                end_time=data["end_time"], exdates=data["exdates"], capacity=data["capacity"], buddy=data["buddy"],
+                location=data["location"], meeting_url=data["meeting_url"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Pattern saved: {count} shift{'s' if count != 1 else ''} added.")
+            return redirect("queues:detail", queue.pk)
+    return render(request, "queues/pattern_form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
+    pattern = get_object_or_404(ShiftPattern.objects.select_related("queue"), pk=pattern_id)
+    queue = get_queue_for_manage(request.user, pattern.queue_id)
+    form = ShiftPatternForm(request.POST or None, queue=queue, pattern=pattern)
+    change = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            change = shift_pattern_update(
+                pattern=pattern,
+                touch_booked=request.POST.get("confirm_booked") == "yes",
+                rrule=data["rrule"], starts_on=data["starts_on"], start_time=data["start_time"],
+                end_time=data["end_time"], exdates=data["exdates"], capacity=data["capacity"],
+                buddy=data["buddy"], location=data["location"], meeting_url=data["meeting_url"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if change.applied:
+                messages.success(
+                    request,
+                    f"Pattern saved: {change.created} shifts added, {change.updated} changed, {change.removed} removed.",
+                )
+                return redirect("queues:detail", queue.pk)
+    return render(
+        request,
+        "queues/pattern_form.html",
+        {"form": form, "queue": queue, "pattern": pattern, "change": change},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,189 @@
+"""Executives find, book, move and cancel shifts; leads and buddies mark attendance."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
+from ..models import BookingStatus
+from ..permissions import (
+    actor,
+    can_browse_shifts,
+    can_change_booking,
+    can_mark_attendance,
+    get_booking_for_attendance,
+    get_booking_for_change,
+    get_shift_for_attendance,
+    get_shift_for_view,
+)
+from ..selectors.shifts import ShiftFilters, bookings_of, buddy_shifts, open_shifts, shift_bookings
+from ..services.booking import (
+    BookingRefused,
+    booking_cancel,
+    booking_create,
+    booking_mark_attendance,
+    booking_reschedule,
+)
+
+PAGE_SIZE = 50
+
+
+def _require_browse(request: HttpRequest) -> None:
+    if not can_browse_shifts(request.user):
+        raise PermissionDenied
+
+
+@require_GET
+def shift_list(request: HttpRequest) -> HttpResponse:
+    _require_browse(request)
+    form = ShiftFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = ShiftFilters(
+        queue_id=data["queue"].pk if data.get("queue") else None,
+        channel=data.get("channel") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        fits_my_calendar=bool(data.get("fits")),
+    )
+    page = Paginator(open_shifts(viewer=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "shifts/_rows.html" if request.htmx else "shifts/list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@require_GET
+def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = get_shift_for_view(request.user, shift_id)
+    person = request.user
+    may_book_for_others = person.has_perm("rotations.book_for_others")
+    bookings = list(shift_bookings(shift)) if (may_book_for_others or can_mark_attendance(person, shift)) else []
+    mine = next(iter(bookings_of(person).filter(shift=shift, status=BookingStatus.CONFIRMED)), None)
+    return render(
+        request,
+        "shifts/detail.html",
+        {
+            "shift": shift,
+            "bookings": bookings,
+            "my_booking": mine,
+            "can_book": person.has_perm("rotations.book_shift") or may_book_for_others,
+            "book_form": BookForm(may_book_for_others=may_book_for_others),
+            "can_mark_attendance": can_mark_attendance(person, shift),
+        },
+    )
+
+
+@require_POST
+def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = get_shift_for_view(request.user, shift_id)
+    may_book_for_others = request.user.has_perm("rotations.book_for_others")
+    form = BookForm(request.POST, may_book_for_others=may_book_for_others)
+    if not form.is_valid():
+        messages.error(request, "Pick someone to book, or leave it empty to book yourself.")
+        return redirect("shifts:detail", shift.pk)
+    person = form.cleaned_data.get("person") or request.user
+    if person != request.user and not may_book_for_others:
+        raise PermissionDenied
+    if person == request.user and not request.user.has_perm("rotations.book_shift"):
+        raise PermissionDenied
+    try:
+        booking_create(
+            shift=shift, person=person, by=actor(request.user),
+            override_notice=form.cleaned_data.get("override_notice", False),
+        )
+    except BookingRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("shifts:detail", shift.pk)
+    if person == request.user:
+        messages.success(request, f"You are booked on {shift.queue.name}. A calendar invite is on its way.")
+        return redirect("schedule")
+    messages.success(request, f"{person.full_name} is booked on {shift.queue.name}.")
+    return redirect("shifts:detail", shift.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = get_booking_for_change(request.user, booking_id)
+    by = actor(request.user)
+    shifts = open_shifts(viewer=booking.person).exclude(pk=booking.shift_id)
+    form = RescheduleForm(request.POST or None, shifts=shifts, may_override=by.may_override_notice)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking_reschedule(
+                booking=booking, to_shift=form.cleaned_data["shift"], by=by,
+                override_notice=form.cleaned_data.get("override_notice", False),
+            )
+        except BookingRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, "Moved. The calendar entry moves with it.")
+            return redirect(_after_change(request, booking))
+    return render(
+        request, "shifts/reschedule.html", {"form": form, "booking": booking}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = get_booking_for_change(request.user, booking_id)
+    by = actor(request.user)
+    form = CancelForm(request.POST or None, may_override=by.may_override_notice)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking_cancel(
+                booking=booking, by=by, reason=form.cleaned_data["reason"],
+                override_notice=form.cleaned_data.get("override_notice", False),
+            )
+        except BookingRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, "Cancelled. It disappears from the calendar.")
+            return redirect(_after_change(request, booking))
+    return render(request, "shifts/cancel.html", {"form": form, "booking": booking}, status=400 if form.errors else 200)
+
+
+def _after_change(request: HttpRequest, booking) -> str:
+    if booking.person_id == request.user.pk:
+        return reverse("schedule")
+    return reverse("shifts:detail", args=[booking.shift_id])
+
+
+@require_http_methods(["GET", "POST"])
+def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = get_shift_for_attendance(request.user, shift_id)
+    if request.method == "POST":
+        booking = get_booking_for_attendance(request.user, int(request.POST.get("booking") or 0))
+        if booking.shift_id != shift.pk:
+            raise PermissionDenied
+        try:
+            booking_mark_attendance(booking=booking, by=request.user, attended=request.POST.get("attended") == "yes")
+        except BookingRefused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, f"{booking.person.full_name}: {booking.get_status_display().lower()}.")
+        return redirect("shifts:attendance", shift.pk)
+    return render(request, "shifts/attendance.html", {"shift": shift, "bookings": shift_bookings(shift)})
+
+
+@require_GET
+def schedule(request: HttpRequest) -> HttpResponse:
+    """My schedule: my bookings, and the shifts I am buddy on; upcoming and past."""
+    now = timezone.now()
+    mine = list(bookings_of(request.user))
+    buddy = list(buddy_shifts(request.user))
+    return render(
+        request,
+        "shifts/schedule.html",
+        {
+            "upcoming": [b for b in mine if b.ends_at > now],
+            "past": [b for b in reversed(mine) if b.ends_at <= now],
+            "buddy_upcoming": [s for s in buddy if s.ends_at > now],
+            "buddy_past": [s for s in reversed(buddy) if s.ends_at <= now],
+            "can_change": {b.pk for b in mine if can_change_booking(request.user, b)},
+        },
+    )

@@ -1,0 +1,167 @@
+"""Recurring patterns expand in the queue's own time zone, across daylight-saving changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from rotations.models import Booking, CalendarChange, Shift
+from rotations.permissions import actor
+from rotations.services.booking import booking_create
+from rotations.services.shifts import shift_pattern_create, shift_pattern_update, validate_rrule
+
+from .factories import PersonFactory, QueueFactory
+
+pytestmark = pytest.mark.django_db
+UTC = dt.timezone.utc
+
+
+def utc_starts(pattern):
+    return [s.starts_at.astimezone(UTC) for s in Shift.objects.filter(pattern=pattern).order_by("starts_at")]
+
+
+@time_machine.travel(dt.datetime(2027, 2, 20, 12, tzinfo=UTC))
+def test_a_us_queue_keeps_9am_local_across_the_march_change():
+    # US daylight saving starts Sunday 14 March 2027: 09:00 EST = 14:00 UTC, EDT = 13:00 UTC.
+    queue = QueueFactory(time_zone="America/New_York")
+    pattern, count = shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959", starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9), end_time=dt.time(13),
+    )
+    assert count == 6
+    assert utc_starts(pattern) == [
+        dt.datetime(2027, 3, 2, 14, tzinfo=UTC),
+        dt.datetime(2027, 3, 4, 14, tzinfo=UTC),
+        dt.datetime(2027, 3, 9, 14, tzinfo=UTC),
+        dt.datetime(2027, 3, 11, 14, tzinfo=UTC),
+        dt.datetime(2027, 3, 16, 13, tzinfo=UTC),
+        dt.datetime(2027, 3, 18, 13, tzinfo=UTC),
+    ]
+    local = zoneinfo.ZoneInfo("America/New_York")
+    assert {(s.starts_at.astimezone(local).time(), s.ends_at.astimezone(local).time())
+            for s in Shift.objects.filter(pattern=pattern)} == {(dt.time(9), dt.time(13))}
+
+
+@time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
+def test_a_european_queue_keeps_9am_local_across_the_march_change_with_exception_dates():
+    # EU summer time starts Sunday 28 March 2027: 09:00 CET = 08:00 UTC, CEST = 07:00 UTC.
+    queue = QueueFactory(time_zone="Europe/Berlin")
+    pattern, count = shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH", starts_on=dt.date(2027, 3, 23),
+        start_time=dt.time(9), end_time=dt.time(13), exdates=["2027-03-30"],
+    )
+    first_four = utc_starts(pattern)[:4]
+    assert first_four == [
+        dt.datetime(2027, 3, 23, 8, tzinfo=UTC),
+        dt.datetime(2027, 3, 25, 8, tzinfo=UTC),
+        dt.datetime(2027, 4, 1, 7, tzinfo=UTC),  # 30 March skipped
+        dt.datetime(2027, 4, 6, 7, tzinfo=UTC),
+    ]
+    # With no UNTIL or COUNT a pattern is expanded a year ahead: 23 March 2027 to
+    # 21 March 2028 holds 53 Tuesdays and 52 Thursdays; one date is skipped.
+    assert count == 53 + 52 - 1
+
+
+@time_machine.travel(dt.datetime(2027, 10, 20, 12, tzinfo=UTC))
+def test_the_autumn_change_too():
+    queue = QueueFactory(time_zone="Europe/London")
+    pattern, _ = shift_pattern_create(
+        queue=queue, rrule="FREQ=DAILY;COUNT=3", starts_on=dt.date(2027, 10, 30),
+        start_time=dt.time(9), end_time=dt.time(12),
+    )
+    assert utc_starts(pattern) == [
+        dt.datetime(2027, 10, 30, 8, tzinfo=UTC),
+        dt.datetime(2027, 10, 31, 9, tzinfo=UTC),
+        dt.datetime(2027, 11, 1, 9, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=HOURLY", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
+        ("BYDAY=TU", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
+        ("FREQ=WEEKLY;BYDAY=XX", "Not a valid recurrence rule"),
+        ("FREQ=WEEKLY;DTSTART=20270101", "Give the first date separately, not as DTSTART in the rule."),
+        ("nonsense", "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
+    ],
+)
+def test_a_bad_rule_is_refused_with_a_reason(rule, message):
+    with pytest.raises(ValidationError) as exc:
+        validate_rrule(rule)
+    assert exc.value.messages[0].startswith(message)
+
+
+def test_capacity_above_the_queue_is_refused():
+    queue = QueueFactory(name="Tiny", visitor_capacity=1)
+    with pytest.raises(ValidationError, match="Tiny takes at most 1 visiting executive at once."):
+        shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=2", starts_on=dt.date(2030, 1, 1),
+                             start_time=dt.time(9), end_time=dt.time(10), capacity=2)
+
+
+@pytest.fixture
+def weekly():
+    """A Tue/Thu pattern in New York through March 2027, seen from 20 Feb 2027."""
+    with time_machine.travel(dt.datetime(2027, 2, 20, 12, tzinfo=UTC)):
+        queue = QueueFactory(time_zone="America/New_York", booking_window_days=120, min_notice_hours=1)
+        pattern, _ = shift_pattern_create(
+            queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(13), capacity=2,
+        )
+        yield pattern
+
+
+def test_editing_updates_unbooked_future_shifts_at_once(weekly):
+    result = shift_pattern_update(pattern=weekly, start_time=dt.time(10), end_time=dt.time(14))
+    assert (result.applied, result.updated, result.created, result.removed) == (True, 9, 0, 0)
+    local = zoneinfo.ZoneInfo("America/New_York")
+    assert {s.starts_at.astimezone(local).time() for s in Shift.objects.filter(pattern=weekly)} == {dt.time(10)}
+
+
+def test_editing_asks_before_touching_booked_shifts_then_moves_their_bookings(weekly, executive):
+    shift = Shift.objects.filter(pattern=weekly).order_by("starts_at")[2]
+    booking = booking_create(shift=shift, person=executive, by=actor(executive))
+
+    asked = shift_pattern_update(pattern=weekly, start_time=dt.time(10), end_time=dt.time(14))
+    assert asked.needs_confirmation
+    assert asked.booked == [shift]
+    shift.refresh_from_db()
+    assert shift.starts_at == booking.starts_at  # nothing changed yet
+
+    weekly.refresh_from_db()
+    done = shift_pattern_update(pattern=weekly, touch_booked=True, start_time=dt.time(10), end_time=dt.time(14))
+    assert done.applied
+    booking.refresh_from_db()
+    shift.refresh_from_db()
+    assert booking.starts_at == shift.starts_at == dt.datetime(2027, 3, 9, 15, tzinfo=UTC)
+    assert booking.sequence == 1
+    assert CalendarChange.objects.filter(booking=booking).latest("sequence").kind == "rescheduled"
+
+
+def test_dropping_a_booked_day_cancels_its_bookings_once_confirmed(weekly, executive):
+    thursday = Shift.objects.filter(pattern=weekly).order_by("starts_at")[1]  # Thu 4 March
+    booking = booking_create(shift=thursday, person=executive, by=actor(executive))
+
+    weekly.refresh_from_db()
+    assert shift_pattern_update(pattern=weekly, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959").needs_confirmation
+    weekly.refresh_from_db()
+    result = shift_pattern_update(pattern=weekly, touch_booked=True, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959")
+    assert result.removed == 4  # the Thursdays 4, 11, 18 and 25 March
+    booking.refresh_from_db()
+    thursday.refresh_from_db()
+    assert (booking.status, booking.sequence, thursday.is_cancelled) == ("cancelled", 1, True)
+    assert Shift.objects.filter(pattern=weekly, is_cancelled=False).count() == 5  # the Tuesdays
+
+
+def test_past_shifts_are_never_touched(weekly):
+    with time_machine.travel(dt.datetime(2027, 3, 10, 12, tzinfo=UTC)):
+        first = Shift.objects.filter(pattern=weekly).order_by("starts_at").first()
+        weekly.refresh_from_db()
+        shift_pattern_update(pattern=weekly, start_time=dt.time(11), end_time=dt.time(15))
+    first.refresh_from_db()
+    assert first.starts_at == dt.datetime(2027, 3, 2, 14, tzinfo=UTC)
+    assert Booking.objects.count() == 0
