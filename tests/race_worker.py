@@ -1,0 +1,28 @@
+"""Run in a child process by test_races: one booking attempt, started on a shared signal."""
+
+from __future__ import annotations
+
+import os
+
+
+def attempt(database_url: str, start, results, person_id: int, shift_id: int) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
+    import django
+
+    django.setup()
+    from rotations.models import Person, Shift
+    from rotations.permissions import actor
+    from rotations.services.booking import BookingRefused, booking_create
+
+    person = Person.objects.get(pk=person_id)
+    shift = Shift.objects.get(pk=shift_id)
+    start.wait(60)
+    try:
+        booking = booking_create(shift=shift, person=person, by=actor(person))
+    except BookingRefused as refusal:
+        results.put(("refused", person_id, shift_id, refusal.code, refusal.message))
+    except Exception as exc:  # reported to the test, which fails on it
+        results.put(("error", person_id, shift_id, type(exc).__name__, str(exc)))
+    else:
+        results.put(("booked", person_id, shift_id, booking.pk, ""))

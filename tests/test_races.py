@@ -1,0 +1,93 @@
+"""Many processes race for the last seats: the database lets exactly the right ones win.
+
+Real concurrency needs a real server, so these run on PostgreSQL (CI sets DATABASE_URL);
+SQLite takes one writer at a time and cannot race.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from rotations.models import Booking, BookingStatus, Shift
+from rotations.roles import Role
+
+from .factories import PersonFactory, QueueFactory, ShiftFactory
+from .race_worker import attempt
+from .servers import database_url
+
+PROCESSES = 24
+
+
+@pytest.fixture
+def postgres(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("races are proven on PostgreSQL (set DATABASE_URL); SQLite has one writer")
+
+
+def race(pairs: list[tuple[int, int]]) -> list[tuple]:
+    """Start one process per (person, shift), release them together, collect outcomes."""
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    results = ctx.Queue()
+    url = database_url()
+    procs = [ctx.Process(target=attempt, args=(url, start, results, p, s)) for p, s in pairs]
+    for proc in procs:
+        proc.start()
+    # Give every child time to import Django and load its rows before the gun.
+    import time
+
+    time.sleep(4)
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    return outcomes
+
+
+def test_exactly_capacity_wins_the_last_seats(postgres):
+    queue = QueueFactory(visitor_capacity=5)
+    shift = ShiftFactory(queue=queue, capacity=5)
+    # Two seats are already taken: 22 executives race for the last 3.
+    early = PersonFactory.create_batch(2, roles=[Role.EXECUTIVE])
+    for person in early:
+        Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at)
+    Shift.objects.filter(pk=shift.pk).update(seats_taken=2)
+    racers = PersonFactory.create_batch(PROCESSES - 2, roles=[Role.EXECUTIVE])
+
+    outcomes = race([(p.pk, shift.pk) for p in racers])
+
+    kinds = [o[0] for o in outcomes]
+    assert "error" not in kinds, [o for o in outcomes if o[0] == "error"]
+    assert kinds.count("booked") == 3
+    refusals = {(o[3], o[4]) for o in outcomes if o[0] == "refused"}
+    assert refusals == {("shift_full", "This shift is full.")}
+    assert kinds.count("refused") == PROCESSES - 2 - 3
+    shift.refresh_from_db()
+    assert shift.seats_taken == 5
+    assert Booking.objects.filter(shift=shift, status=BookingStatus.CONFIRMED).count() == 5
+
+
+def test_a_person_racing_themselves_for_overlapping_shifts_gets_one(postgres):
+    person = PersonFactory(roles=[Role.EXECUTIVE])
+    start = (timezone.now() + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
+    a = ShiftFactory(queue=QueueFactory(visitor_capacity=5), capacity=5, starts_at=start, ends_at=start + timedelta(hours=4))
+    b = ShiftFactory(
+        queue=QueueFactory(visitor_capacity=5), capacity=5,
+        starts_at=start + timedelta(hours=1), ends_at=start + timedelta(hours=5),
+    )
+
+    outcomes = race([(person.pk, a.pk if i % 2 else b.pk) for i in range(20)])
+
+    kinds = [o[0] for o in outcomes]
+    assert "error" not in kinds, [o for o in outcomes if o[0] == "error"]
+    assert kinds.count("booked") == 1
+    assert {o[3] for o in outcomes if o[0] == "refused"} == {"overlap"}
+    assert Booking.objects.filter(person=person, status=BookingStatus.CONFIRMED).count() == 1
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.seats_taken + b.seats_taken == 1
