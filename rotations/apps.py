@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class RotationsConfig(AppConfig):
@@ -8,8 +8,21 @@ class RotationsConfig(AppConfig):
     verbose_name = "Frontline"
 
     def ready(self) -> None:
-        from . import roles
+        from django.contrib.auth.models import Group, Permission
+
+        from . import auth, caching, roles
+        from .models import Person, Queue, Shift, ShiftPattern
 
         # After every migrate, so the role groups always carry the permissions the code
         # expects (new permissions arrive with later migrations).
         post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+
+        for through in (Person.groups.through, Person.user_permissions.through, Group.permissions.through):
+            m2m_changed.connect(auth.permissions_changed, sender=through, dispatch_uid=f"perms-{through}")
+        for model in (Group, Permission):
+            post_save.connect(auth.permissions_changed, sender=model, dispatch_uid=f"perms-save-{model}")
+            post_delete.connect(auth.permissions_changed, sender=model, dispatch_uid=f"perms-del-{model}")
+        # Lists of shifts are cached; any change to what they show invalidates them.
+        for model in (Queue, Shift, ShiftPattern):
+            post_save.connect(caching.shifts_changed, sender=model, dispatch_uid=f"shifts-save-{model}")
+            post_delete.connect(caching.shifts_changed, sender=model, dispatch_uid=f"shifts-del-{model}")

@@ -40,6 +40,7 @@ shift_patterns = (
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
+    path("livez", home.livez, name="livez"),
     path("schedule/", shifts.schedule, name="schedule"),
     path("people/", include(people_patterns)),
     path("queues/", include(queue_patterns)),

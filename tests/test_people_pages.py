@@ -103,3 +103,20 @@ def test_directory_search_and_filters(client, support_lead):
     # htmx asks for the rows only
     partial = client.get("/people/", {"q": "mia"}, headers={"HX-Request": "true"}).content.decode()
     assert "Mia Manager" in partial and "<html" not in partial
+
+
+@pytest.mark.django_db
+def test_cached_permissions_follow_role_changes(django_assert_num_queries):
+    from rotations.roles import set_roles
+
+    person = PersonFactory(roles=[Role.FRONTLINE])
+    assert not Person.objects.get(pk=person.pk).has_perm("rotations.book_shift")
+    again = Person.objects.get(pk=person.pk)
+    with django_assert_num_queries(0):
+        assert not again.has_perm("rotations.book_shift")
+
+    set_roles(person, [Role.EXECUTIVE])
+
+    fresh = Person.objects.get(pk=person.pk)
+    assert fresh.has_perm("rotations.book_shift")
+    assert fresh.get_all_permissions() == {"rotations.book_shift"}

@@ -55,6 +55,7 @@ def api(pages: dict[str, str]) -> dict[str, str]:
 MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "": [("/", signed_in("200"))],
     "healthz": [("/healthz", everyone("200"))],
+    "livez": [("/livez", everyone("200"))],
     "people/": [
         ("/people/", DIRECTORY_READERS),
         ("/people/?q=lead&level=manager", DIRECTORY_READERS),

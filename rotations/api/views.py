@@ -21,6 +21,7 @@ from ..permissions import (
     get_booking_for_attendance,
     get_booking_for_change,
     get_booking_for_view,
+    get_shift_for_booking,
     get_shift_for_view,
 )
 from ..selectors.shifts import ShiftFilters, bookings_of, open_shifts
@@ -110,7 +111,7 @@ def booking_list(request: Request) -> Response:
 
     body = BookingCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    shift = get_shift_for_view(request.user, body.validated_data["shift"])
+    shift = get_shift_for_booking(body.validated_data["shift"])
     person = request.user
     if body.validated_data.get("person") and body.validated_data["person"] != request.user.pk:
         if not request.user.has_perm("rotations.book_for_others"):

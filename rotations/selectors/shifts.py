@@ -132,3 +132,7 @@ def queue_shifts(queue: Queue, *, upcoming: bool = True) -> QuerySet[Shift]:
     if upcoming:
         return shifts.filter(ends_at__gt=now).order_by("starts_at")
     return shifts.filter(ends_at__lte=now).order_by("-starts_at")
+
+
+def queue_choices() -> list[tuple[int, str]]:
+    return list(Queue.objects.order_by("name").values_list("pk", "name"))

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ..caching import shifts_changed
 from ..models import (
     SEAT_HOLDING,
     Booking,
@@ -235,7 +236,7 @@ def lock_person(person: Person) -> None:
 
 
 def _fresh_shift(shift: Shift) -> Shift:
-    return Shift.objects.select_related("queue").get(pk=shift.pk)
+    return Shift.objects.select_related("queue", "buddy").get(pk=shift.pk)
 
 
 def _fresh_booking(booking: Booking) -> Booking:
@@ -256,6 +257,8 @@ def _release_seat(shift_id: int) -> None:
 
 
 def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> CalendarChange:
+    """The change the calendars must hear of; also the moment shift lists go stale."""
+    shifts_changed()
     return CalendarChange.objects.create(
         booking=booking,
         kind=kind,

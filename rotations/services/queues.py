@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ..caching import shifts_changed
 from ..models import Person, Queue
 
 QUEUE_FIELDS = (
@@ -36,11 +37,13 @@ def queue_update(*, queue: Queue, data: dict) -> Queue:
 
 def queue_pause(*, queue: Queue, reason: str = "") -> Queue:
     Queue.objects.filter(pk=queue.pk).update(is_paused=True, pause_reason=reason[:200])
+    shifts_changed()
     queue.is_paused, queue.pause_reason = True, reason[:200]
     return queue
 
 
 def queue_resume(*, queue: Queue) -> Queue:
     Queue.objects.filter(pk=queue.pk).update(is_paused=False, pause_reason="")
+    shifts_changed()
     queue.is_paused, queue.pause_reason = False, ""
     return queue

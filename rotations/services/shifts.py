@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from ..caching import shifts_changed
 from .booking import lock_person, record_calendar_change
 
 MAX_OCCURRENCES = 400
@@ -149,6 +150,7 @@ def shift_pattern_create(
             if start > now
         ]
         Shift.objects.bulk_create(shifts)
+        shifts_changed()
     return pattern, len(shifts)
 
 
@@ -259,6 +261,7 @@ def shift_pattern_update(
         )
         result.created = len(wanted)
         result.applied = True
+        shifts_changed()
     return result
 
 

@@ -35,6 +35,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 @require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Touches nothing else, so a database outage does not
+    get healthy web processes restarted."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and Procfile hosts: is the app up and its database reachable."""
     with connection.cursor() as cursor:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
@@ -23,7 +26,15 @@ from ..permissions import (
     get_shift_for_attendance,
     get_shift_for_view,
 )
-from ..selectors.shifts import ShiftFilters, bookings_of, buddy_shifts, open_shifts, shift_bookings
+from ..caching import LIST_TTL, shifts_version
+from ..selectors.shifts import (
+    ShiftFilters,
+    bookings_of,
+    buddy_shifts,
+    open_shifts,
+    queue_choices,
+    shift_bookings,
+)
 from ..services.booking import (
     BookingRefused,
     booking_cancel,
@@ -52,9 +63,40 @@ def shift_list(request: HttpRequest) -> HttpResponse:
         date_to=data.get("date_to"),
         fits_my_calendar=bool(data.get("fits")),
     )
-    page = Paginator(open_shifts(viewer=request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "shifts/_rows.html" if request.htmx else "shifts/list.html"
-    return render(request, template, {"form": form, "page": page})
+    rows = _shift_rows(request, filters)
+    if request.htmx:
+        return HttpResponse(rows)
+    return render(request, "shifts/list.html", {"form": form, "rows": rows, "queues": queue_choices()})
+
+
+def _shift_rows(request: HttpRequest, filters: ShiftFilters) -> str:
+    """The rendered rows, cached per time zone and filter until any shift changes.
+
+    "Fits my calendar" depends on the viewer's own bookings, so it is cached per person;
+    every booking change moves the version too.
+    """
+    viewer = request.user
+    page_number = request.GET.get("page") or "1"
+    key = ":".join(
+        str(part)
+        for part in (
+            "shiftrows", shifts_version(), viewer.time_zone,
+            viewer.pk if filters.fits_my_calendar else "-", filters.queue_id, filters.channel,
+            filters.date_from, filters.date_to, page_number[:6],
+        )
+    )
+    rows = cache.get(key)
+    if rows is None:
+        page = Paginator(open_shifts(viewer=viewer, filters=filters), PAGE_SIZE).get_page(page_number)
+        rows = render_to_string("shifts/_rows.html", {"page": page, "query": _query_without_page(request)})
+        cache.set(key, rows, LIST_TTL)
+    return mark_safe(rows)  # our own rendering, stored as rendered
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_GET

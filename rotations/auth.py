@@ -1,0 +1,70 @@
+"""Permissions read from the cache: every page asks "may this person …?" several times,
+and the answer changes only when roles or permissions do."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import connection
+
+GENERATION_KEY = "perms:generation"
+TTL = 60 * 60
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, None)
+        value = cache.get(GENERATION_KEY) or 1
+    return value
+
+
+def permissions_changed(**kwargs) -> None:
+    """Invalidate every cached permission set (roles, groups or grants changed)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
+
+
+class CachedPermissionsBackend(ModelBackend):
+    """ModelBackend's answers, from the cache or from one query instead of two."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if obj is not None or not user_obj.is_active or user_obj.is_anonymous or user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            key = f"perms:{generation()}:{user_obj.pk}"
+            perms = cache.get(key)
+            if perms is None:
+                perms = _permissions_of(user_obj.pk)
+                cache.set(key, perms, TTL)
+            user_obj._perm_cache = perms
+        return user_obj._perm_cache
+
+
+def _permissions_of(person_id: int) -> set[str]:
+    """Direct and group permissions together, as "app_label.codename"."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Person
+
+    user_perms = Person.user_permissions.through._meta.db_table
+    user_groups = Person.groups.through._meta.db_table
+    group_perms = Group.permissions.through._meta.db_table
+    sql = f"""
+        SELECT ct.app_label, p.codename
+        FROM {Permission._meta.db_table} p
+        JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id
+        WHERE p.id IN (
+            SELECT permission_id FROM {user_perms} WHERE person_id = %s
+            UNION
+            SELECT gp.permission_id FROM {group_perms} gp
+            JOIN {user_groups} ug ON ug.group_id = gp.group_id
+            WHERE ug.person_id = %s
+        )
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [person_id, person_id])
+        return {f"{app}.{codename}" for app, codename in cursor.fetchall()}
