@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import home, people, queues, shifts
+from .views import account, home, people, queues, shifts
 
 people_patterns = (
     [
@@ -42,6 +42,7 @@ urlpatterns = [
     path("healthz", home.healthz, name="healthz"),
     path("livez", home.livez, name="livez"),
     path("schedule/", shifts.schedule, name="schedule"),
+    path("account/api-token/", account.api_token, name="api-token"),
     path("people/", include(people_patterns)),
     path("queues/", include(queue_patterns)),
     path("shifts/", include(shift_patterns)),

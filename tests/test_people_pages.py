@@ -120,3 +120,20 @@ def test_cached_permissions_follow_role_changes(django_assert_num_queries):
     fresh = Person.objects.get(pk=person.pk)
     assert fresh.has_perm("rotations.book_shift")
     assert fresh.get_all_permissions() == {"rotations.book_shift"}
+
+
+@pytest.mark.django_db
+def test_a_person_creates_uses_and_revokes_their_api_token(client, executive):
+    from rest_framework.authtoken.models import Token
+
+    client.force_login(executive)
+    response = client.post("/account/api-token/", {"action": "create"}, follow=True)
+    key = Token.objects.get(user=executive).key
+    assert f"Your new API token: {key}" in response.content.decode()
+
+    api = client.__class__()
+    assert api.get("/api/bookings/", headers={"Authorization": f"Token {key}"}).status_code == 200
+
+    client.post("/account/api-token/", {"action": "revoke"})
+    assert not Token.objects.filter(user=executive).exists()
+    assert api.get("/api/bookings/", headers={"Authorization": f"Token {key}"}).status_code == 401

@@ -48,8 +48,8 @@ OTHERS_BOOKING = answers("login", "404", "200", "200", "404")
 
 
 def api(pages: dict[str, str]) -> dict[str, str]:
-    """The same answers through the API, where an anonymous caller gets 403, not a redirect."""
-    return {**pages, "anonymous": "403"}
+    """The same answers through the API, where an anonymous caller gets 401, not a redirect."""
+    return {**pages, "anonymous": "401"}
 
 # route (as Django spells it) → [(a concrete path, the answer per role), ...]
 MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
@@ -148,6 +148,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     # front-line employee as buddy, {booking} is the executive's seat on it; {other_*}
     # belong to nobody in the matrix.
     "schedule/": [("/schedule/", signed_in("200"))],
+    "account/api-token/": [("/account/api-token/", signed_in("200"))],
     "queues/": [("/queues/", QUEUE_READERS)],
     "queues/new/": [("/queues/new/", LEADS_ONLY)],
     "queues/<int:queue_id>/": [
@@ -191,16 +192,16 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/shifts/bookings/{booking}/cancel/", BOOKING_CHANGERS),
         ("/shifts/bookings/{other_booking}/cancel/", OTHERS_BOOKING),
     ],
-    # API (token or session). Anonymous callers get 403: the API never redirects.
-    "api/schema/": [("/api/schema/", answers("403", "200", "200", "200", "200"))],
+    # API (token or session). Anonymous callers get 401: the API never redirects.
+    "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
     "api/shifts/": [
         ("/api/shifts/", api(QUEUE_OR_BOOKERS)),
-        ("/api/shifts/?date_from=nope", answers("403", "400", "400", "400", "403")),
+        ("/api/shifts/?date_from=nope", answers("401", "400", "400", "400", "403")),
     ],
     "api/shifts/<int:shift_id>/": [
         ("/api/shifts/{shift}/", api(everyone("200"))),
-        ("/api/shifts/{other_shift}/", answers("403", "200", "200", "200", "403")),
+        ("/api/shifts/{other_shift}/", answers("401", "200", "200", "200", "403")),
         ("/api/shifts/999999/", api(everyone("404"))),
     ],
     "api/bookings/": [("/api/bookings/", api(everyone("200")))],
