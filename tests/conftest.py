@@ -114,6 +114,16 @@ def celery_worker(broker_available, smtp_server, transactional_db):
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # The live server serves static files from their sources, not from a collected,
+    # hashed copy that a local bin/run may have left in staticfiles/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs a quarter-second a person; tests create hundreds of people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
