@@ -39,7 +39,7 @@ def test_its_reporting_line_is_one_tree(demo):
 def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
-    assert "0 added, 0 updated, 60 unchanged" in capsys.readouterr().out
+    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings." in capsys.readouterr().out
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 
@@ -50,3 +50,12 @@ def test_every_printed_demo_sign_in_works(demo, client, role, email):
     )
     assert response.redirect_chain[-1] == ("/", 302)
     assert f"<li>{role}</li>" in response.content.decode()
+
+
+def test_it_has_queues_with_shifts_buddies_and_bookings(demo):
+    from rotations.models import Booking, Queue, Shift
+
+    assert Queue.objects.count() == 4
+    assert all(q.leads.exists() for q in Queue.objects.all())
+    assert Shift.objects.filter(buddy__isnull=False).count() == Shift.objects.count() > 30
+    assert Booking.objects.filter(status="confirmed").count() == 4

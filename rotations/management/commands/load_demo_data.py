@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import time, timedelta
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from rotations.models import Person
+from rotations.models import Booking, Person, Queue, Shift
+from rotations.services.booking import Actor, BookingRefused, booking_create
 from rotations.services.directory_import import directory_import
+from rotations.services.shifts import shift_pattern_create
 
 DEMO_PASSWORD = "frontline-demo"
 DOMAIN = "example.com"
@@ -139,6 +143,60 @@ DEMO_SIGN_INS = [
 ]
 
 
+DEMO_QUEUES = [
+    # name, channel, team, zone, lead, buddies, weekly rule, start, end, brief
+    ("Billing chat", "chat", "Billing", "America/Chicago", "Marcus Reid", ["Sofia Alvarez", "Mateo Rossi"],
+     "FREQ=WEEKLY;BYDAY=TU,TH", time(9), time(13),
+     "Answer billing chats side by side with your buddy: refunds, plan changes, failed cards."),
+    ("Phone support, Americas", "phone", "Tier 1", "America/Toronto", "Marcus Reid", ["Liam O'Connor", "Maya Patel"],
+     "FREQ=WEEKLY;BYDAY=MO,WE", time(10), time(14),
+     "Listen in on calls, then take the next one with your buddy beside you."),
+    ("Email, EMEA", "email", "Tier 1", "Europe/Dublin", "Fatima Zahra", ["Amara Nwosu", "Sara Haddad"],
+     "FREQ=WEEKLY;BYDAY=TU,WE,TH", time(9), time(12),
+     "Work the inbox with an agent: triage, answer, escalate."),
+    ("Social, APAC", "social", "Community", "Asia/Manila", "Fatima Zahra", ["Rizal Santos", "Ana Reyes"],
+     "FREQ=WEEKLY;BYDAY=MO,FR", time(9), time(12),
+     "Reply to customers on social channels; see what people say in public."),
+]
+
+
+def load_demo_shifts() -> tuple[int, int]:
+    """Queues with eight weeks of shifts, and a few executives already booked."""
+    today = timezone.localdate()
+    people = {p.full_name: p for p in Person.objects.filter(email__endswith="@" + DOMAIN)}
+    created_shifts = 0
+    for name, channel, team, zone, lead, buddies, rule, start, end, brief in DEMO_QUEUES:
+        queue, _ = Queue.objects.get_or_create(
+            name=name,
+            defaults={"channel": channel, "team": team, "time_zone": zone, "opens_at": start,
+                      "closes_at": end, "visitor_capacity": 2, "brief": brief,
+                      "booking_window_days": 90, "min_notice_hours": 24},
+        )
+        queue.leads.add(people[lead])
+        if queue.patterns.exists():
+            continue
+        for i, buddy in enumerate(buddies):
+            # Two patterns a queue, a week apart, so each buddy hosts every other week.
+            until = today + timedelta(weeks=8)
+            _, count = shift_pattern_create(
+                queue=queue, rrule=f"{rule};INTERVAL=2;UNTIL={until:%Y%m%d}T235959",
+                starts_on=today + timedelta(days=1 + 7 * i), start_time=start, end_time=end,
+                capacity=2, buddy=people[buddy],
+            )
+            created_shifts += count
+    booked = 0
+    if not Booking.objects.exists():
+        executives = [people[n] for n in ("Olivia Hart", "Daniel Okafor", "Mei Lin", "Grace Kim")]
+        shifts = list(Shift.objects.filter(starts_at__gt=timezone.now() + timedelta(days=2)).order_by("starts_at"))
+        for executive, shift in zip(executives, shifts[::5], strict=False):
+            try:
+                booking_create(shift=shift, person=executive, by=Actor(person=executive))
+                booked += 1
+            except BookingRefused:
+                pass
+    return created_shifts, booked
+
+
 class Command(BaseCommand):
     help = "Load (or refresh) the demo company: 60 people, 6 departments, every role."
 
@@ -152,9 +210,11 @@ class Command(BaseCommand):
             Person.objects.filter(
                 email__endswith="@" + DOMAIN, password__startswith=UNUSABLE_PASSWORD_PREFIX
             ).update(password=make_password(DEMO_PASSWORD))
+        with transaction.atomic():
+            shifts, booked = load_demo_shifts()
         self.stdout.write(
             f"Demo company ready: {result.created} added, {result.updated} updated, "
-            f"{result.unchanged} unchanged."
+            f"{result.unchanged} unchanged; {shifts} new shifts, {booked} new bookings."
         )
         self.stdout.write(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for role, email in DEMO_SIGN_INS:
