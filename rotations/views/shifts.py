@@ -101,7 +101,10 @@ def _query_without_page(request: HttpRequest) -> str:
 
 @require_GET
 def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
-    shift = get_shift_for_view(request.user, shift_id)
+    return _detail_page(request, get_shift_for_view(request.user, shift_id))
+
+
+def _detail_page(request: HttpRequest, shift, book_form: BookForm | None = None, status: int = 200) -> HttpResponse:
     person = request.user
     may_book_for_others = person.has_perm("rotations.book_for_others")
     bookings = list(shift_bookings(shift)) if (may_book_for_others or can_mark_attendance(person, shift)) else []
@@ -114,9 +117,10 @@ def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
             "bookings": bookings,
             "my_booking": mine,
             "can_book": person.has_perm("rotations.book_shift") or may_book_for_others,
-            "book_form": BookForm(may_book_for_others=may_book_for_others),
+            "book_form": book_form or BookForm(may_book_for_others=may_book_for_others),
             "can_mark_attendance": can_mark_attendance(person, shift),
         },
+        status=status,
     )
 
 
@@ -124,10 +128,15 @@ def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
 def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_view(request.user, shift_id)
     may_book_for_others = request.user.has_perm("rotations.book_for_others")
+    # Without the right to book for others the form has no person field, so a posted
+    # person would be dropped and the poster booked instead: refuse it here.
+    named = (request.POST.get("person") or "").strip()
+    if named and named != str(request.user.pk) and not may_book_for_others:
+        raise PermissionDenied
     form = BookForm(request.POST, may_book_for_others=may_book_for_others)
     if not form.is_valid():
         messages.error(request, "Pick someone to book, or leave it empty to book yourself.")
-        return redirect("shifts:detail", shift.pk)
+        return _detail_page(request, shift, book_form=form, status=400)
     person = form.cleaned_data.get("person") or request.user
     if person != request.user and not may_book_for_others:
         raise PermissionDenied
@@ -156,7 +165,7 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
     form = RescheduleForm(request.POST or None, shifts=shifts, may_override=by.may_override_notice)
     if request.method == "POST" and form.is_valid():
         try:
-            booking_reschedule(
+            booking = booking_reschedule(
                 booking=booking, to_shift=form.cleaned_data["shift"], by=by,
                 override_notice=form.cleaned_data.get("override_notice", False),
             )
@@ -199,11 +208,21 @@ def _after_change(request: HttpRequest, booking) -> str:
 def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_attendance(request.user, shift_id)
     if request.method == "POST":
-        booking = get_booking_for_attendance(request.user, int(request.POST.get("booking") or 0))
+        booking_id = request.POST.get("booking", "")
+        attended = request.POST.get("attended")
+        # A hand-made POST must get a 400, never a 500 from int().
+        if not (booking_id.isascii() and booking_id.isdigit()) or attended not in ("yes", "no"):
+            return render(
+                request,
+                "shifts/attendance.html",
+                {"shift": shift, "bookings": shift_bookings(shift), "error": "Pick a booking and whether they attended."},
+                status=400,
+            )
+        booking = get_booking_for_attendance(request.user, int(booking_id))
         if booking.shift_id != shift.pk:
             raise PermissionDenied
         try:
-            booking_mark_attendance(booking=booking, by=request.user, attended=request.POST.get("attended") == "yes")
+            booking = booking_mark_attendance(booking=booking, by=request.user, attended=attended == "yes")
         except BookingRefused as refusal:
             messages.error(request, refusal.message)
         else:

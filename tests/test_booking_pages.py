@@ -1,0 +1,759 @@
+"""The booking pages end to end through the test client: find, book, move, cancel, mark
+attendance, and run a queue's shifts; every refusal and every bad input shows its
+message on the page; every list costs the same number of queries at any size.
+
+Time is frozen at Monday 1 March 2027, 12:00 UTC, two weeks before the US daylight-saving
+change. Eve Executive (the ``executive`` fixture) lives in Toronto and works 09:00–17:00.
+The rules themselves are proven in test_booking_rules.py; here we prove the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
+
+from rotations.models import Booking, Queue, Shift, ShiftPattern
+from rotations.permissions import actor
+from rotations.roles import Role
+from rotations.services.booking import booking_create
+
+from .factories import PersonFactory, QueueFactory, ShiftFactory
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2027, 3, 1, 12, tzinfo=UTC)  # a Monday
+TORONTO = zoneinfo.ZoneInfo("America/Toronto")
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    # Autouse fixtures start first, so everyone signs in at the frozen time (a session
+    # started in real time would have expired by 2027).
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_rows():
+    # conftest's locmem caches all share one store (same LOCATION), so shift rows cached
+    # by an earlier test would otherwise be served here.
+    cache.clear()
+
+
+@pytest.fixture
+def queue(support_lead):
+    return QueueFactory(name="Billing chat", channel="chat", time_zone="America/New_York", leads=[support_lead])
+
+
+@pytest.fixture
+def phone_queue():
+    return QueueFactory(name="Phone support", channel="phone", time_zone="Europe/London")
+
+
+def toronto(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A moment in March 2027, as a Toronto wall clock reads it."""
+    return dt.datetime(2027, 3, day, hour, minute, tzinfo=TORONTO)
+
+
+def shift_at(queue: Queue, starts_at: dt.datetime, hours: float = 4, **kwargs) -> Shift:
+    return ShiftFactory(queue=queue, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours), **kwargs)
+
+
+def book(shift: Shift, person, by=None) -> Booking:
+    return booking_create(shift=shift, person=person, by=actor(by or person))
+
+
+def listed(response) -> list[int]:
+    """The shifts a shift-list page shows, in its order."""
+    assert response.status_code == 200
+    return [int(pk) for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', response.content.decode())]
+
+
+def ids(*shifts: Shift) -> list[int]:
+    return [s.pk for s in shifts]
+
+
+def shows(response, text: str) -> None:
+    body = response.content.decode()
+    assert escape(text) in body, f"{text!r} is not on the page"
+
+
+def executive_named(name: str):
+    return PersonFactory(full_name=name, roles=[Role.EXECUTIVE])
+
+
+# --- finding a shift --------------------------------------------------------------------
+
+
+def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(client, executive, queue, phone_queue):
+    wednesday = shift_at(queue, toronto(3, 10))
+    london = shift_at(phone_queue, toronto(4, 10))
+    # 03:00 and 06:00 UTC on Wednesday 10 March: Tuesday 22:00 and Wednesday 01:00 in Toronto.
+    late_tuesday = shift_at(queue, dt.datetime(2027, 3, 10, 3, tzinfo=UTC))
+    early_wednesday = shift_at(queue, dt.datetime(2027, 3, 10, 6, tzinfo=UTC))
+    client.force_login(executive)
+
+    everything = client.get("/shifts/")
+    assert listed(everything) == ids(wednesday, london, late_tuesday, early_wednesday)
+    shows(everything, "4 open shifts")
+    # Eve's own time first, the queue's local time beside it.
+    body = everything.content.decode()
+    assert "<td>Thu 4 Mar 10:00–14:00</td>" in body
+    assert "<td>15:00 <small class=\"muted\">Europe/London</small></td>" in body
+    assert "<td>Tue 9 Mar 22:00–02:00</td>" in body
+
+    assert listed(client.get(f"/shifts/?queue={phone_queue.pk}")) == ids(london)
+    assert listed(client.get("/shifts/?channel=phone")) == ids(london)
+    assert listed(client.get("/shifts/?channel=chat")) == ids(wednesday, late_tuesday, early_wednesday)
+    assert listed(client.get("/shifts/?date_from=2027-03-09&date_to=2027-03-09")) == ids(late_tuesday)
+    assert listed(client.get("/shifts/?date_from=2027-03-10&date_to=2027-03-10")) == ids(early_wednesday)
+    assert listed(client.get("/shifts/?date_from=2027-03-04&channel=chat")) == ids(late_tuesday, early_wednesday)
+    # An htmx filter change gets just the rows.
+    rows = client.get("/shifts/?channel=phone", headers={"HX-Request": "true"})
+    assert listed(rows) == ids(london)
+    assert "<h1>" not in rows.content.decode()
+
+
+def test_it_hides_full_paused_started_and_too_far_ahead_shifts(client, executive, queue, phone_queue):
+    open_one = shift_at(queue, toronto(3, 10))
+    full = shift_at(queue, toronto(4, 10), capacity=1)
+    book(full, executive_named("Ida Other"))
+    shift_at(queue, NOW - dt.timedelta(hours=1))  # started
+    shift_at(queue, NOW + dt.timedelta(days=91))  # beyond the 90-day window
+    phone_queue.is_paused = True
+    phone_queue.save()
+    shift_at(phone_queue, toronto(5, 10))
+    client.force_login(executive)
+    assert listed(client.get("/shifts/")) == ids(open_one)
+
+
+def test_fits_my_calendar_keeps_weekday_shifts_inside_working_hours_with_no_clash_on_a_free_day(
+    client, executive, queue, phone_queue
+):
+    assert (executive.time_zone, executive.work_starts_at, executive.work_ends_at) == (
+        "America/Toronto", dt.time(9), dt.time(17),
+    )
+    fits = shift_at(queue, toronto(3, 10))  # Wed 10:00–14:00
+    early = shift_at(queue, toronto(4, 8))  # Thu 08:00–12:00: starts before work
+    late = shift_at(queue, toronto(4, 14))  # Thu 14:00–18:00: ends after work
+    night = shift_at(phone_queue, toronto(4, 22), hours=12)  # Thu 22:00 → Fri 10:00, booked
+    clash = shift_at(queue, toronto(5, 9))  # Fri 09:00–13:00: overlaps the night's end
+    # Fri 13:00–16:00 in Toronto is 18:00–21:00 in London: it is Eve's day that counts.
+    friday_afternoon = shift_at(phone_queue, toronto(5, 13), hours=3)
+    weekend = shift_at(queue, toronto(6, 10))  # Saturday
+    whole_day = shift_at(queue, toronto(8, 9), hours=8)  # Mon 09:00–17:00 exactly
+    morning = shift_at(phone_queue, toronto(10, 9), hours=1)  # Wed 10 09:00–10:00, booked
+    same_day = shift_at(queue, toronto(10, 13), hours=3)  # Wed 10 13:00–16:00: a busy day
+    book(night, executive)
+    book(morning, executive)
+    client.force_login(executive)
+
+    assert listed(client.get("/shifts/")) == ids(
+        fits, early, late, night, clash, friday_afternoon, weekend, whole_day, morning, same_day
+    )
+    assert listed(client.get("/shifts/?fits=on")) == ids(fits, friday_afternoon, whole_day)
+    assert listed(client.get("/shifts/?fits=on&queue=%d" % phone_queue.pk)) == ids(friday_afternoon)
+
+
+def test_bad_filters_show_their_message_and_never_fail(client, executive, queue):
+    shift = shift_at(queue, toronto(3, 10))
+    client.force_login(executive)
+    response = client.get("/shifts/?date_from=2027-03-10&date_to=2027-03-09")
+    shows(response, "“To” is before “From”.")
+    assert listed(response) == ids(shift)  # the filter is dropped, not the page
+    response = client.get("/shifts/?date_from=not-a-date&queue=abc&channel=fax&page=-1")
+    shows(response, "Enter a valid date.")
+    shows(response, "Select a valid choice. That choice is not one of the available choices.")
+    shows(response, "Select a valid choice. fax is not one of the available choices.")
+    assert listed(response) == ids(shift)
+
+
+def test_the_list_follows_bookings_and_pauses_once_they_commit(
+    client, executive, support_lead, queue, django_capture_on_commit_callbacks
+):
+    last_seat = shift_at(queue, toronto(3, 10), capacity=1)
+    other = shift_at(queue, toronto(4, 10))
+    client.force_login(executive)
+    assert listed(client.get("/shifts/")) == ids(last_seat, other)  # now cached
+
+    colleague = executive_named("Ida Other")
+    client.force_login(colleague)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/shifts/{last_seat.pk}/book/").status_code == 302
+    client.force_login(executive)
+    assert listed(client.get("/shifts/")) == ids(other)
+
+    client.force_login(support_lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/queues/{queue.pk}/pause/", {"reason": "Incident"})
+    client.force_login(executive)
+    assert listed(client.get("/shifts/")) == []
+
+
+@pytest.mark.parametrize("change", ["shift added", "queue renamed"])
+def test_the_list_follows_new_shifts_and_queue_edits_once_they_commit(
+    client, executive, support_lead, queue, change, django_capture_on_commit_callbacks
+):
+    first = shift_at(queue, toronto(3, 10))
+    client.force_login(executive)
+    assert listed(client.get("/shifts/")) == ids(first)
+    client.force_login(support_lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "shift added":
+            client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-03-05"})
+        else:
+            client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Billing chat EU"})
+    client.force_login(executive)
+    page = client.get("/shifts/")
+    if change == "shift added":
+        assert len(listed(page)) == 2
+    else:
+        shows(page, "Billing chat EU")
+
+
+# --- booking, moving, cancelling ---------------------------------------------------------
+
+
+def test_an_executive_books_a_shift_and_sees_it_on_their_schedule(client, executive, queue, frontline_employee):
+    shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee)
+    client.force_login(executive)
+
+    response = client.post(f"/shifts/{shift.pk}/book/", follow=True)
+
+    assert response.redirect_chain == [("/schedule/", 302)]
+    shows(response, "You are booked on Billing chat. A calendar invite is on its way.")
+    booking = Booking.objects.get()
+    assert (booking.shift, booking.person, booking.booked_by, booking.status, booking.sequence) == (
+        shift, executive, executive, "confirmed", 0,
+    )
+    body = response.content.decode()
+    assert (
+        f'<td>Wed 3 Mar 10:00–14:00</td><td><a href="/shifts/{shift.pk}/">Billing chat</a></td>'
+        "<td>Fran Frontline</td>"
+    ) in body
+    assert f'href="/shifts/bookings/{booking.pk}/reschedule/"' in body
+    assert f'href="/shifts/bookings/{booking.pk}/cancel/"' in body
+    # The shift page now knows Eve is booked.
+    shows(client.get(f"/shifts/{shift.pk}/"), "You are booked on this shift.")
+
+
+def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(client, executive, queue):
+    berlin = QueueFactory(name="Berlin desk", time_zone="Europe/Berlin")
+    old = shift_at(queue, toronto(3, 10))
+    new = shift_at(berlin, toronto(10, 9))  # 15:00 in Berlin
+    booking = book(old, executive)
+    client.force_login(executive)
+
+    page = client.get(f"/shifts/bookings/{booking.pk}/reschedule/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'<option value="{new.pk}">Berlin desk — Wed 10 Mar 09:00–13:00</option>' in body
+    assert f'<option value="{old.pk}"' not in body  # not the shift it is on
+
+    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True)
+
+    assert response.redirect_chain == [("/schedule/", 302)]
+    shows(response, "Moved. The calendar entry moves with it.")
+    moved = Booking.objects.get()
+    assert (moved.pk, moved.uid, moved.shift, moved.sequence) == (booking.pk, booking.uid, new, 1)
+    assert f'<a href="/shifts/{new.pk}/">Berlin desk</a>' in response.content.decode()
+    assert (Shift.objects.get(pk=old.pk).seats_taken, Shift.objects.get(pk=new.pk).seats_taken) == (0, 1)
+
+
+def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executive, queue):
+    booking = book(shift_at(queue, toronto(3, 10)), executive)
+    client.force_login(executive)
+
+    no_reason = client.post(f"/shifts/bookings/{booking.pk}/cancel/", {"reason": ""})
+    assert no_reason.status_code == 400
+    shows(no_reason, "This field is required.")
+    assert Booking.objects.get().status == "confirmed"
+
+    response = client.post(
+        f"/shifts/bookings/{booking.pk}/cancel/", {"reason": "Board meeting moved"}, follow=True
+    )
+    assert response.redirect_chain == [("/schedule/", 302)]
+    shows(response, "Cancelled. It disappears from the calendar.")
+    shows(response, "Nothing booked.")
+    cancelled = Booking.objects.get()
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.sequence) == ("cancelled", "Board meeting moved", 1)
+    assert Shift.objects.get(pk=booking.shift_id).seats_taken == 0
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("full", "This shift is full."),
+        ("paused", "Billing chat is paused for new bookings (Incident in progress). Try another queue."),
+        ("notice", "Billing chat needs 24 hours' notice to book a shift."),
+        ("started", "This shift has already started."),
+        ("window", "Billing chat takes bookings at most 90 days ahead."),
+        ("clash", "You already have a shift that day (Billing chat, Wed 03 Mar 10:00); book at most one a day."),
+    ],
+)
+def test_every_refusal_to_book_shows_its_message_on_the_shift_page(client, executive, queue, case, message):
+    shift = shift_at(queue, toronto(3, 14))
+    if case == "full":
+        shift = shift_at(queue, toronto(4, 10), capacity=1)
+        book(shift, executive_named("Ida Other"))
+    elif case == "paused":
+        Queue.objects.filter(pk=queue.pk).update(is_paused=True, pause_reason="Incident in progress")
+    elif case == "notice":
+        shift = shift_at(queue, NOW + dt.timedelta(hours=5))
+    elif case == "started":
+        shift = shift_at(queue, NOW - dt.timedelta(minutes=5))
+    elif case == "window":
+        shift = shift_at(queue, NOW + dt.timedelta(days=91))
+    elif case == "clash":
+        book(shift_at(queue, toronto(3, 10), hours=2), executive)
+    client.force_login(executive)
+
+    response = client.post(f"/shifts/{shift.pk}/book/", follow=True)
+
+    assert response.redirect_chain == [(f"/shifts/{shift.pk}/", 302)]
+    shows(response, message)
+    assert not Booking.objects.filter(person=executive, shift=shift).exists()
+
+
+def test_moving_or_cancelling_inside_minimum_notice_shows_the_refusal(client, executive, queue):
+    booking = book(shift_at(queue, NOW + dt.timedelta(hours=30)), executive)
+    soon = shift_at(queue, toronto(2, 9))  # Tuesday 14:00 UTC: 26 hours away, 16 after the jump
+    with time_machine.travel(NOW + dt.timedelta(hours=10), tick=False):
+        client.force_login(executive)
+        moved = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": soon.pk})
+        assert moved.status_code == 400
+        shows(moved, "Billing chat needs 24 hours' notice for a booking to be moved.")
+        cancelled = client.post(f"/shifts/bookings/{booking.pk}/cancel/", {"reason": "Sick"})
+        assert cancelled.status_code == 400
+        shows(cancelled, "Billing chat needs 24 hours' notice for a booking to be cancelled.")
+    booking.refresh_from_db()
+    assert (booking.shift_id, booking.status, booking.sequence) == (booking.shift_id, "confirmed", 0)
+
+
+def test_moving_to_a_shift_inside_minimum_notice_shows_the_refusal(client, executive, queue):
+    booking = book(shift_at(queue, toronto(5, 10)), executive)
+    soon = shift_at(queue, NOW + dt.timedelta(hours=5))  # open, listed, but too soon to book
+    client.force_login(executive)
+    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": soon.pk})
+    assert response.status_code == 400
+    shows(response, "Billing chat needs 24 hours' notice to book a shift.")
+    assert Booking.objects.get().shift_id == booking.shift_id
+
+
+def test_a_support_lead_books_an_executive_inside_minimum_notice_by_overriding(
+    client, executive, support_lead, queue
+):
+    soon = shift_at(queue, NOW + dt.timedelta(hours=5))
+    client.force_login(support_lead)
+
+    refused = client.post(f"/shifts/{soon.pk}/book/", {"person": executive.pk}, follow=True)
+    shows(refused, "Billing chat needs 24 hours' notice to book a shift.")
+    assert not Booking.objects.exists()
+
+    response = client.post(
+        f"/shifts/{soon.pk}/book/", {"person": executive.pk, "override_notice": "on"}, follow=True
+    )
+    assert response.redirect_chain == [(f"/shifts/{soon.pk}/", 302)]
+    shows(response, "Eve Executive is booked on Billing chat.")
+    assert "<td>Eve Executive</td><td>Confirmed</td>" in response.content.decode()
+    booking = Booking.objects.get()
+    assert (booking.person, booking.booked_by) == (executive, support_lead)
+
+
+def test_a_support_lead_moves_an_executive_and_lands_on_the_new_shift(client, executive, support_lead, queue):
+    booking = book(shift_at(queue, toronto(3, 10)), executive)
+    new = shift_at(queue, toronto(5, 10))
+    client.force_login(support_lead)
+    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True)
+    assert response.redirect_chain == [(f"/shifts/{new.pk}/", 302)]
+    shows(response, "Moved. The calendar entry moves with it.")
+    assert "<td>Eve Executive</td><td>Confirmed</td>" in response.content.decode()
+
+
+def test_a_support_lead_can_only_book_executives(client, support_lead, frontline_employee, queue):
+    shift = shift_at(queue, toronto(3, 10))
+    client.force_login(support_lead)
+    for person in (frontline_employee.pk, "abc"):
+        response = client.post(f"/shifts/{shift.pk}/book/", {"person": person})
+        assert response.status_code == 400
+        shows(response, "Select a valid choice. That choice is not one of the available choices.")
+    assert not Booking.objects.exists()
+
+
+def test_an_executive_cannot_book_someone_else(client, executive, queue):
+    shift = shift_at(queue, toronto(3, 10))
+    colleague = executive_named("Cole League")
+    client.force_login(executive)
+    response = client.post(f"/shifts/{shift.pk}/book/", {"person": colleague.pk})
+    assert response.status_code == 403
+    assert not Booking.objects.exists()
+    # Naming oneself is the same as naming nobody.
+    assert client.post(f"/shifts/{shift.pk}/book/", {"person": executive.pk}).status_code == 302
+    assert Booking.objects.get().person == executive
+
+
+@pytest.mark.parametrize("as_buddy", [False, True])
+def test_front_line_employees_and_hr_cannot_book_themselves(client, frontline_employee, hr_admin, queue, as_buddy):
+    shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee if as_buddy else None)
+    client.force_login(frontline_employee)
+    assert client.post(f"/shifts/{shift.pk}/book/").status_code == 403
+    client.force_login(hr_admin)
+    assert client.post(f"/shifts/{shift.pk}/book/").status_code == 403
+    assert not Booking.objects.exists()
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+
+def test_the_buddy_and_the_queues_lead_mark_attendance_once_the_shift_started(
+    client, executive, support_lead, frontline_employee, hr_admin, queue
+):
+    shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee)
+    booking = book(shift, executive)
+    url = f"/shifts/{shift.pk}/attendance/"
+
+    client.force_login(support_lead)
+    early = client.post(url, {"booking": booking.pk, "attended": "yes"}, follow=True)
+    assert early.redirect_chain == [(url, 302)]
+    shows(early, "Attendance can be marked once the shift has started.")
+    assert Booking.objects.get().status == "confirmed"
+
+    with time_machine.travel(shift.starts_at + dt.timedelta(hours=1), tick=False):
+        client.force_login(frontline_employee)
+        page = client.get(url)
+        assert "<td>Eve Executive</td><td>Confirmed</td>" in page.content.decode()
+        response = client.post(url, {"booking": booking.pk, "attended": "yes"}, follow=True)
+        assert response.redirect_chain == [(url, 302)]
+        shows(response, "Eve Executive: attended.")
+        booking.refresh_from_db()
+        assert (booking.status, booking.attendance_marked_by) == ("attended", frontline_employee)
+
+        client.force_login(support_lead)
+        response = client.post(url, {"booking": booking.pk, "attended": "no"}, follow=True)
+        shows(response, "Eve Executive: no-show.")
+        booking.refresh_from_db()
+        assert (booking.status, booking.attendance_marked_by) == ("no_show", support_lead)
+
+        other_lead = PersonFactory(roles=[Role.SUPPORT_LEAD])
+        for outsider in (hr_admin, executive, executive_named("Ida Other"), other_lead):
+            client.force_login(outsider)
+            assert client.post(url, {"booking": booking.pk, "attended": "yes"}).status_code == 403
+    assert Booking.objects.get().status == "no_show"
+
+
+def test_attendance_with_a_bad_booking_id_is_a_400_not_a_500(client, executive, frontline_employee, queue):
+    shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee)
+    booking = book(shift, executive)
+    elsewhere = book(shift_at(queue, toronto(4, 10), buddy=frontline_employee), executive_named("Ida Other"))
+    with time_machine.travel(shift.starts_at + dt.timedelta(hours=1), tick=False):
+        client.force_login(frontline_employee)
+        for data in (
+            {"booking": "abc", "attended": "yes"},
+            {"booking": "²", "attended": "yes"},
+            {"attended": "yes"},
+            {"booking": booking.pk, "attended": "maybe"},
+            {"booking": booking.pk},
+        ):
+            response = client.post(f"/shifts/{shift.pk}/attendance/", data)
+            assert response.status_code == 400, data
+            shows(response, "Pick a booking and whether they attended.")
+        # A booking on another shift the buddy also has is not this shift's to mark.
+        assert client.post(f"/shifts/{shift.pk}/attendance/", {"booking": elsewhere.pk, "attended": "yes"}).status_code == 403
+    assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+
+
+# --- running a queue ----------------------------------------------------------------------
+
+QUEUE_FORM = {
+    "name": "Returns chat",
+    "channel": "chat",
+    "team": "Returns",
+    "time_zone": "America/New_York",
+    "opens_at": "08:00",
+    "closes_at": "18:00",
+    "visitor_capacity": "2",
+    "brief": "Answer returns chats next to your buddy.",
+    "booking_window_days": "60",
+    "min_notice_hours": "48",
+}
+
+
+def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
+    client.force_login(support_lead)
+
+    created = client.post("/queues/new/", QUEUE_FORM, follow=True)
+    queue = Queue.objects.get()
+    assert created.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
+    shows(created, "Returns chat is ready. Add its shifts.")
+    assert list(queue.leads.all()) == [support_lead]
+    assert (queue.opens_at, queue.closes_at, queue.visitor_capacity, queue.min_notice_hours) == (
+        dt.time(8), dt.time(18), 2, 48,
+    )
+
+    edited = client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin"}, follow=True)
+    assert edited.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
+    shows(edited, "Returns chat EU saved.")
+    queue.refresh_from_db()
+    assert (queue.name, queue.time_zone) == ("Returns chat EU", "Europe/Dublin")
+    assert list(queue.leads.all()) == [support_lead]
+
+    paused = client.post(f"/queues/{queue.pk}/pause/", {"reason": "Incident in progress"}, follow=True)
+    shows(paused, "Returns chat EU is paused: no new bookings until you resume it.")
+    assert '<p class="message error" id="paused">Paused for new bookings: Incident in progress.</p>' in paused.content.decode()
+    queue.refresh_from_db()
+    assert (queue.is_paused, queue.pause_reason) == (True, "Incident in progress")
+
+    resumed = client.post(f"/queues/{queue.pk}/pause/", follow=True)
+    shows(resumed, "Returns chat EU takes bookings again.")
+    assert 'id="paused"' not in resumed.content.decode()
+    queue.refresh_from_db()
+    assert (queue.is_paused, queue.pause_reason) == (False, "")
+
+
+def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead, frontline_employee, queue):
+    client.force_login(support_lead)
+    # 12 March is still standard time in New York, 16 March is daylight time.
+    for day in ("2027-03-12", "2027-03-16"):
+        response = client.post(
+            f"/queues/{queue.pk}/shifts/new/",
+            {"day": day, "start_time": "09:00", "end_time": "13:00", "capacity": "2",
+             "buddy": frontline_employee.pk, "location": "Floor 3", "meeting_url": ""},
+            follow=True,
+        )
+        assert response.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
+        shows(response, "Shift added.")
+    shifts = list(Shift.objects.order_by("starts_at"))
+    assert [s.starts_at for s in shifts] == [
+        dt.datetime(2027, 3, 12, 14, tzinfo=UTC),
+        dt.datetime(2027, 3, 16, 13, tzinfo=UTC),
+    ]
+    assert {(s.starts_at.astimezone(NEW_YORK).time(), s.ends_at.astimezone(NEW_YORK).time()) for s in shifts} == {
+        (dt.time(9), dt.time(13))
+    }
+    assert {(s.queue_id, s.capacity, s.buddy_id, s.location, s.pattern_id) for s in shifts} == {
+        (queue.pk, 2, frontline_employee.pk, "Floor 3", None)
+    }
+
+
+def test_a_lead_adds_a_weekly_pattern_through_the_form(client, support_lead, frontline_employee, queue):
+    client.force_login(support_lead)
+    response = client.post(
+        f"/queues/{queue.pk}/patterns/new/",
+        {"starts_on": "2027-03-02", "weekdays": ["TU", "TH"], "every_weeks": "1", "until": "2027-03-18",
+         "rrule": "", "exdates": "2027-03-11", "start_time": "09:00", "end_time": "13:00", "capacity": "2",
+         "buddy": frontline_employee.pk, "location": "", "meeting_url": "https://meet.example.com/billing"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
+    shows(response, "Pattern saved: 5 shifts added.")
+    pattern = ShiftPattern.objects.get()
+    assert (pattern.rrule, pattern.exdates) == ("FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,TH;UNTIL=20270318T235959", ["2027-03-11"])
+    shifts = list(Shift.objects.filter(pattern=pattern).order_by("starts_at"))
+    assert [s.starts_at.astimezone(NEW_YORK).strftime("%a %d %H:%M") for s in shifts] == [
+        "Tue 02 09:00", "Thu 04 09:00", "Tue 09 09:00", "Tue 16 09:00", "Thu 18 09:00",
+    ]
+    assert [s.starts_at.hour for s in shifts] == [14, 14, 14, 13, 13]  # UTC moves, local does not
+    assert {s.ends_at.astimezone(NEW_YORK).time() for s in shifts} == {dt.time(13)}
+    assert {(s.capacity, s.buddy_id, s.meeting_url) for s in shifts} == {
+        (2, frontline_employee.pk, "https://meet.example.com/billing")
+    }
+
+
+def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking(
+    client, support_lead, executive, queue
+):
+    client.force_login(support_lead)
+    form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959",
+            "exdates": "", "start_time": "09:00", "end_time": "13:00", "capacity": "2", "buddy": "",
+            "location": "", "meeting_url": ""}
+    assert client.post(f"/queues/{queue.pk}/patterns/new/", form).status_code == 302
+    pattern = ShiftPattern.objects.get()
+    tuesday = Shift.objects.get(pattern=pattern, starts_at=dt.datetime(2027, 3, 9, 14, tzinfo=UTC))
+    booking = book(tuesday, executive)
+    url = f"/queues/patterns/{pattern.pk}/edit/"
+
+    later = {**form, "start_time": "10:00", "end_time": "14:00"}
+    asked = client.post(url, later)
+    assert asked.status_code == 200
+    body = asked.content.decode()
+    assert '<article id="confirm-booked" role="alert">' in body
+    shows(asked, "1 booked shift would change.")
+    assert "<li>Tue 9 Mar 2027 09:00 — 1 booked</li>" in body
+    assert 'name="confirm_booked" value="yes"' in body
+    assert {s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)} == {dt.time(9)}
+    assert ShiftPattern.objects.get().start_time == dt.time(9)
+
+    done = client.post(url, {**later, "confirm_booked": "yes"}, follow=True)
+    assert done.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
+    shows(done, "Pattern saved: 0 shifts added, 6 changed, 0 removed.")
+    assert {s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)} == {dt.time(10)}
+    booking.refresh_from_db()
+    assert (booking.shift_id, booking.sequence, booking.starts_at) == (
+        tuesday.pk, 1, dt.datetime(2027, 3, 9, 15, tzinfo=UTC),
+    )
+
+
+def _pattern(queue):
+    return ShiftPattern.objects.create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9), end_time=dt.time(13),
+    )
+
+
+SHIFT_FORM = {"day": "2027-03-16", "start_time": "09:00", "end_time": "13:00", "capacity": "2",
+              "buddy": "", "location": "", "meeting_url": ""}
+PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1", "until": "", "rrule": "",
+                "exdates": "", "start_time": "09:00", "end_time": "13:00", "capacity": "2", "buddy": "",
+                "location": "", "meeting_url": ""}
+
+
+@pytest.mark.parametrize(
+    ("form", "changes", "message"),
+    [
+        ("queue", {"time_zone": "Mars/Olympus"}, "Select a valid choice. Mars/Olympus is not one of the available choices."),
+        ("queue", {"closes_at": "07:00"}, "The queue must close after it opens."),
+        ("queue", {"visitor_capacity": "0"}, "A queue takes at least one visitor."),
+        ("queue", {"visitor_capacity": "two"}, "Enter a whole number."),
+        ("queue", {"opens_at": "25:00"}, "Enter a valid time."),
+        ("queue", {"leads": "abc"}, "“abc” is not a valid value."),
+        ("queue-edit", {"time_zone": "Not/AZone"}, "Select a valid choice. Not/AZone is not one of the available choices."),
+        ("queue-edit", {"closes_at": "07:00"}, "The queue must close after it opens."),
+        ("shift", {"end_time": "08:00"}, "A shift must end after it starts."),
+        ("shift", {"capacity": "4"}, "Billing chat takes at most 3 at once."),
+        ("shift", {"capacity": "x"}, "Enter a whole number."),
+        ("shift", {"day": "2027-02-30"}, "Enter a valid date."),
+        ("shift", {"buddy": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("shift", {"meeting_url": "not a url"}, "Enter a valid URL."),
+        ("pattern", {"rrule": "FREQ=HOURLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
+        ("pattern", {"rrule": "nonsense"}, "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
+        ("pattern", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "Not a valid recurrence rule"),
+        ("pattern", {"rrule": "FREQ=WEEKLY;DTSTART=20270101"}, "Give the first date separately, not as DTSTART in the rule."),
+        ("pattern", {"weekdays": []}, "Pick the weekdays, or write a full RRULE."),
+        ("pattern", {"weekdays": ["XX"]}, "Select a valid choice. XX is not one of the available choices."),
+        ("pattern", {"exdates": "2027-03-09, 2027-02-30"}, "“2027-02-30” is not a date like 2027-04-06."),
+        ("pattern", {"end_time": "09:00"}, "A shift must end after it starts."),
+        ("pattern", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
+        ("pattern", {"every_weeks": "abc"}, "Enter a whole number."),
+        ("pattern", {"buddy": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("pattern-edit", {"rrule": "FREQ=YEARLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
+        ("pattern-edit", {"exdates": "tuesday"}, "“tuesday” is not a date like 2027-04-06."),
+        ("pattern-edit", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
+        ("reschedule", {"shift": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("reschedule", {"shift": "999999"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("cancel", {"reason": "   "}, "This field is required."),
+        ("cancel", {"reason": "x" * 501}, "Ensure this value has at most 500 characters (it has 501)."),
+    ],
+)
+def test_bad_input_on_every_form_is_a_400_page_with_the_message(
+    client, support_lead, executive, queue, form, changes, message
+):
+    if form in ("reschedule", "cancel"):
+        booking = book(shift_at(queue, toronto(3, 10)), executive)
+        url = f"/shifts/bookings/{booking.pk}/{form}/"
+        data = {}
+        client.force_login(executive)
+    else:
+        client.force_login(support_lead)
+        url, data = {
+            "queue": ("/queues/new/", QUEUE_FORM),
+            "queue-edit": (f"/queues/{queue.pk}/edit/", QUEUE_FORM),
+            "shift": (f"/queues/{queue.pk}/shifts/new/", SHIFT_FORM),
+            "pattern": (f"/queues/{queue.pk}/patterns/new/", PATTERN_FORM),
+            "pattern-edit": (f"/queues/patterns/{_pattern(queue).pk}/edit/", PATTERN_FORM),
+        }[form]
+    queues, shifts, patterns, bookings = Queue.objects.count(), Shift.objects.count(), ShiftPattern.objects.count(), list(Booking.objects.values_list("status", "sequence"))
+
+    response = client.post(url, {**data, **changes})
+
+    assert response.status_code == 400
+    shows(response, message)
+    assert (Queue.objects.count(), Shift.objects.count(), ShiftPattern.objects.count()) == (queues, shifts, patterns)
+    assert list(Booking.objects.values_list("status", "sequence")) == bookings
+    if form == "queue-edit":
+        queue.refresh_from_db()
+        assert (queue.name, queue.time_zone) == ("Billing chat", "America/New_York")
+
+
+def test_writes_by_the_wrong_role_are_refused(client, executive, hr_admin, support_lead, frontline_employee, queue):
+    other_lead = PersonFactory(full_name="Olga Otherlead", roles=[Role.SUPPORT_LEAD])
+    shift = shift_at(queue, toronto(3, 10))
+    cases = [
+        (executive, "/queues/new/", QUEUE_FORM),
+        (hr_admin, "/queues/new/", QUEUE_FORM),
+        (frontline_employee, "/queues/new/", QUEUE_FORM),
+        (executive, f"/queues/{queue.pk}/pause/", {"reason": "no"}),
+        (other_lead, f"/queues/{queue.pk}/pause/", {"reason": "no"}),
+        (other_lead, f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Taken over"}),
+        (other_lead, f"/queues/{queue.pk}/shifts/new/", SHIFT_FORM),
+        (other_lead, f"/queues/{queue.pk}/patterns/new/", PATTERN_FORM),
+        (hr_admin, f"/queues/{queue.pk}/shifts/new/", SHIFT_FORM),
+        (frontline_employee, f"/shifts/{shift.pk}/book/", {}),
+    ]
+    for person, url, data in cases:
+        client.force_login(person)
+        assert client.post(url, data).status_code == 403, (person.full_name, url)
+    queue.refresh_from_db()
+    assert (Queue.objects.count(), queue.name, queue.is_paused) == (1, "Billing chat", False)
+    assert (Shift.objects.count(), ShiftPattern.objects.count(), Booking.objects.count()) == (1, 0, 0)
+
+
+# --- a fixed query cost at any size -------------------------------------------------------
+
+
+def count_queries(client, path: str, *, rows: int | None = None) -> int:
+    cache.clear()  # the shift rows are cached; each size must be built from the database
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    if rows is not None:
+        assert len(listed(response)) == rows
+    return len(captured.captured_queries)
+
+
+def test_the_shift_list_costs_the_same_with_3_or_30_shifts(client, executive, queue, phone_queue, frontline_employee):
+    book(shift_at(queue, toronto(2, 10)), executive)  # "fits my calendar" reads Eve's bookings
+    client.force_login(executive)
+    client.get("/shifts/")  # the first request of a process warms caches of its own
+    filtered = f"/shifts/?fits=on&channel=chat&queue={queue.pk}&date_from=2027-03-01&date_to=2027-04-30"
+    counts = []
+    for n in (3, 30):
+        Shift.objects.filter(bookings__isnull=True).delete()
+        for i in range(n):
+            shift_at(queue if i % 2 else phone_queue, toronto(3, 9) + dt.timedelta(days=i // 3, hours=3 * (i % 3)),
+                     hours=2, buddy=frontline_employee if i % 3 else None)
+        counts.append((count_queries(client, "/shifts/", rows=n + 1), count_queries(client, filtered)))
+    assert counts[0] == counts[1]
+
+
+def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts(client, queue, phone_queue):
+    counts = []
+    for n in (3, 30):
+        person = executive_named(f"Exec With {n}")
+        visitor = executive_named(f"Visitor Of {n}")
+        for day in range(n):
+            book(shift_at(queue, NOW + dt.timedelta(days=day + 2)), person)
+            buddy_shift = shift_at(phone_queue, NOW + dt.timedelta(days=day + 2, hours=6), buddy=person)
+            book(buddy_shift, visitor)
+        # And one of each in the past.
+        past = shift_at(queue, NOW - dt.timedelta(days=7), buddy=person)
+        Booking.objects.create(shift=past, person=person, starts_at=past.starts_at, ends_at=past.ends_at)
+        client.force_login(person)
+        client.get("/schedule/")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/schedule/")
+        body = response.content.decode()
+        assert body.count('/reschedule/">Move</a>') == n
+        assert body.count("Visitor Of") == n
+        assert "Past shifts (1)" in body and "Past (1)" in body
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
