@@ -1,6 +1,6 @@
 """Booking under load: gunicorn on PostgreSQL, wrk as concurrent clients.
 
-    .venv/bin/python bench/booking.py [--seconds 10] [--workers 4] [--connections 16]
+    .venv/bin/python bench/booking.py [--seconds 15] [--rounds 3] [--workers 4] [--connections 16]
 
 Measures a bare view (/livez), the shift list page of a signed-in executive, and the
 booking endpoint (POST /api/bookings/, token auth) with every request a different
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 from datetime import timedelta
@@ -95,7 +96,8 @@ function setup(thread)
   threads = threads + 1
 end
 function init(args)
-  counter = 0
+  -- Each round starts further along, so no round repeats another's bookings.
+  counter = tonumber(args[1]) or 0
   nthreads = %(threads)d
 end
 function request()
@@ -136,10 +138,11 @@ def overbooking_report() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=15, help="per kind, split over the rounds")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     with bench_environment("booking") as env:
@@ -149,23 +152,32 @@ def main() -> None:
         from rotations.models import Booking
 
         with gunicorn(env, workers=args.workers) as base:
-            common = {"seconds": args.seconds, "connections": args.connections, "threads": args.threads}
-            wrk(base + "/livez", seconds=2, connections=4)  # warm up
-            log("bare view")
-            bare = wrk(base + "/livez", **common)
-            log("shift list page")
             cookie = {"Cookie": f"sessionid={data['session']}"}
-            wrk(base + "/shifts/", seconds=2, connections=4, headers=cookie)
-            listing = wrk(base + "/shifts/", headers=cookie, **common)
-            log("booking endpoint")
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
                 script.write(BOOK_SCRIPT % {
                     "tokens": ",".join(f'"{t}"' for t in data["tokens"]),
                     "grid": ",".join(str(i) for i in data["shift_grid"]),
                     "E": EXECUTIVES, "Q": QUEUES, "D": DAYS, "threads": args.threads,
                 })
-            booking = wrk(base + "/api/bookings/", script=script.name, **common)
+            wrk(base + "/livez", seconds=2, connections=4)  # warm up every worker
+            wrk(base + "/shifts/", seconds=2, connections=4, headers=cookie)
+            # Interleaved rounds, medians: a burst of other work on the machine then
+            # touches one round of each kind rather than one kind wholesale.
+            runs = {"bare": [], "list": [], "book": []}
+            slice_seconds = max(2, args.seconds // args.rounds)
+            common = {"seconds": slice_seconds, "connections": args.connections, "threads": args.threads}
+            for round_ in range(args.rounds):
+                log(f"round {round_ + 1}/{args.rounds}")
+                runs["bare"].append(wrk(base + "/livez", **common))
+                runs["list"].append(wrk(base + "/shifts/", headers=cookie, **common))
+                runs["book"].append(
+                    wrk(base + "/api/bookings/", script=script.name, script_args=[str(round_ * 20000)], **common)
+                )
             os.unlink(script.name)
+        bare, listing, booking = (
+            {"rps": statistics.median(r["rps"] for r in runs[k]), "non_2xx": sum(r["non_2xx"] for r in runs[k])}
+            for k in ("bare", "list", "book")
+        )
 
         booked = Booking.objects.count()
         overbooked = overbooking_report()
@@ -185,6 +197,7 @@ def main() -> None:
         "gunicorn_workers": args.workers,
         "connections": args.connections,
         "seconds": args.seconds,
+        "rounds": args.rounds,
     }
     print(json.dumps(result))
 

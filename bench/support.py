@@ -130,13 +130,13 @@ def gunicorn(env: dict, *, workers: int):
 
 
 def wrk(url: str, *, seconds: int, connections: int, threads: int = 2, headers: dict | None = None,
-        script: str | None = None) -> dict:
+        script: str | None = None, script_args: list[str] | None = None) -> dict:
     args = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]
     if script:
         args += ["-s", script]
-    out = _run(args + [url]).stdout
+    out = _run(args + [url] + (["--", *script_args] if script_args else [])).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = re.search(r"(\d+) requests in", out)
