@@ -58,15 +58,6 @@ def get_shift_for_view(person: Person, shift_id: int) -> Shift:
     raise PermissionDenied
 
 
-def get_shift_for_booking(shift_id: int) -> Shift:
-    """The shift to book; who may book is decided by the booking permissions, and the
-    booking service reads the row again under its transaction."""
-    try:
-        return Shift.objects.select_related("queue", "buddy").get(pk=shift_id)
-    except Shift.DoesNotExist:
-        raise Http404 from None
-
-
 def can_mark_attendance(person: Person, shift: Shift) -> bool:
     return shift.buddy_id == person.pk or can_manage_queue(person, shift.queue)
 

@@ -25,9 +25,15 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
-    # Rate-limit counters live in the cache; each test starts with none.
+    # Rate limits, permissions and cached shift lists live in the cache, whose versions
+    # move only on commit (never, inside a test): each test gets a store of its own.
+    import uuid
+
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
     }
 
 

@@ -33,6 +33,7 @@ UTC = dt.UTC
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=UTC)  # a Monday
 TORONTO = zoneinfo.ZoneInfo("America/Toronto")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+NOT_A_CHOICE = "Select a valid choice. That choice is not one of the available choices."
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(client, e
     # Eve's own time first, the queue's local time beside it.
     body = everything.content.decode()
     assert "<td>Thu 4 Mar 10:00–14:00</td>" in body
-    assert "<td>15:00 <small class=\"muted\">Europe/London</small></td>" in body
+    assert '<td>15:00 <small class="muted">Europe/London</small></td>' in body
     assert "<td>Tue 9 Mar 22:00–02:00</td>" in body
 
     assert listed(client.get(f"/shifts/?queue={phone_queue.pk}")) == ids(london)
@@ -173,7 +174,7 @@ def test_bad_filters_show_their_message_and_never_fail(client, executive, queue)
     assert listed(response) == ids(shift)  # the filter is dropped, not the page
     response = client.get("/shifts/?date_from=not-a-date&queue=abc&channel=fax&page=-1")
     shows(response, "Enter a valid date.")
-    shows(response, "Select a valid choice. That choice is not one of the available choices.")
+    shows(response, NOT_A_CHOICE)
     shows(response, "Select a valid choice. fax is not one of the available choices.")
     assert listed(response) == ids(shift)
 
@@ -326,7 +327,8 @@ def test_every_refusal_to_book_shows_its_message_on_the_shift_page(client, execu
 
 
 def test_moving_or_cancelling_inside_minimum_notice_shows_the_refusal(client, executive, queue):
-    booking = book(shift_at(queue, NOW + dt.timedelta(hours=30)), executive)
+    booked = shift_at(queue, NOW + dt.timedelta(hours=30))
+    booking = book(booked, executive)
     soon = shift_at(queue, toronto(2, 9))  # Tuesday 14:00 UTC: 26 hours away, 16 after the jump
     with time_machine.travel(NOW + dt.timedelta(hours=10), tick=False):
         client.force_login(executive)
@@ -337,7 +339,7 @@ def test_moving_or_cancelling_inside_minimum_notice_shows_the_refusal(client, ex
         assert cancelled.status_code == 400
         shows(cancelled, "Billing chat needs 24 hours' notice for a booking to be cancelled.")
     booking.refresh_from_db()
-    assert (booking.shift_id, booking.status, booking.sequence) == (booking.shift_id, "confirmed", 0)
+    assert (booking.shift_id, booking.status, booking.sequence) == (booked.pk, "confirmed", 0)
 
 
 def test_moving_to_a_shift_inside_minimum_notice_shows_the_refusal(client, executive, queue):
@@ -386,7 +388,7 @@ def test_a_support_lead_can_only_book_executives(client, support_lead, frontline
     for person in (frontline_employee.pk, "abc"):
         response = client.post(f"/shifts/{shift.pk}/book/", {"person": person})
         assert response.status_code == 400
-        shows(response, "Select a valid choice. That choice is not one of the available choices.")
+        shows(response, NOT_A_CHOICE)
     assert not Booking.objects.exists()
 
 
@@ -468,7 +470,8 @@ def test_attendance_with_a_bad_booking_id_is_a_400_not_a_500(client, executive, 
             assert response.status_code == 400, data
             shows(response, "Pick a booking and whether they attended.")
         # A booking on another shift the buddy also has is not this shift's to mark.
-        assert client.post(f"/shifts/{shift.pk}/attendance/", {"booking": elsewhere.pk, "attended": "yes"}).status_code == 403
+        response = client.post(f"/shifts/{shift.pk}/attendance/", {"booking": elsewhere.pk, "attended": "yes"})
+        assert response.status_code == 403
     assert Booking.objects.get(pk=booking.pk).status == "confirmed"
 
 
@@ -500,24 +503,67 @@ def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
         dt.time(8), dt.time(18), 2, 48,
     )
 
-    edited = client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin"}, follow=True)
+    edited = client.post(
+        f"/queues/{queue.pk}/edit/",
+        {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin"},
+        follow=True,
+    )
     assert edited.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
     shows(edited, "Returns chat EU saved.")
     queue.refresh_from_db()
     assert (queue.name, queue.time_zone) == ("Returns chat EU", "Europe/Dublin")
     assert list(queue.leads.all()) == [support_lead]
 
-    paused = client.post(f"/queues/{queue.pk}/pause/", {"reason": "Incident in progress"}, follow=True)
+    detail = client.get(f"/queues/{queue.pk}/").content.decode()
+    assert '<button type="submit" name="action" value="pause" class="contrast">Pause bookings</button>' in detail
+    paused = client.post(
+        f"/queues/{queue.pk}/pause/", {"reason": "Incident in progress", "action": "pause"}, follow=True
+    )
     shows(paused, "Returns chat EU is paused: no new bookings until you resume it.")
-    assert '<p class="message error" id="paused">Paused for new bookings: Incident in progress.</p>' in paused.content.decode()
+    assert (
+        '<p class="message error" id="paused">Paused for new bookings: Incident in progress.</p>'
+        in paused.content.decode()
+    )
     queue.refresh_from_db()
     assert (queue.is_paused, queue.pause_reason) == (True, "Incident in progress")
 
-    resumed = client.post(f"/queues/{queue.pk}/pause/", follow=True)
+    assert '<button type="submit" name="action" value="resume" class="contrast">Resume bookings</button>' in (
+        paused.content.decode()
+    )
+
+    resumed = client.post(f"/queues/{queue.pk}/pause/", {"action": "resume"}, follow=True)
     shows(resumed, "Returns chat EU takes bookings again.")
     assert 'id="paused"' not in resumed.content.decode()
     queue.refresh_from_db()
     assert (queue.is_paused, queue.pause_reason) == (False, "")
+
+
+def test_pausing_twice_keeps_the_queue_paused_and_a_bare_post_toggles(client, support_lead, queue):
+    client.force_login(support_lead)
+    url = f"/queues/{queue.pk}/pause/"
+    for reason in ("Incident", "Incident, still"):  # a double click, or a second tab
+        assert client.post(url, {"action": "pause", "reason": reason}).status_code == 302
+    queue.refresh_from_db()
+    assert (queue.is_paused, queue.pause_reason) == (True, "Incident, still")
+    for _ in range(2):
+        client.post(url, {"action": "resume"})
+    queue.refresh_from_db()
+    assert queue.is_paused is False
+
+    client.post(url)
+    assert Queue.objects.get().is_paused is True
+    client.post(url)
+    assert Queue.objects.get().is_paused is False
+    response = client.post(url, {"action": "delete"})
+    assert (response.status_code, response.content) == (400, b"Pause or resume?")
+    assert Queue.objects.get().is_paused is False
+
+
+def test_whoever_creates_a_queue_leads_it_beside_the_leads_they_name(client, support_lead):
+    colleague = PersonFactory(full_name="Olga Otherlead", roles=[Role.SUPPORT_LEAD])
+    client.force_login(support_lead)
+    assert client.post("/queues/new/", {**QUEUE_FORM, "leads": [colleague.pk]}).status_code == 302
+    assert set(Queue.objects.get().leads.all()) == {support_lead, colleague}
 
 
 def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead, frontline_employee, queue):
@@ -545,6 +591,21 @@ def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead
     }
 
 
+def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(client, support_lead, phone_queue):
+    phone_queue.leads.add(support_lead)
+    shift = shift_at(phone_queue, dt.datetime(2027, 3, 12, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London")))
+    client.force_login(support_lead)  # in Toronto, five hours behind London
+
+    queue_page = client.get(f"/queues/{phone_queue.pk}/").content.decode()
+    assert "<td>Fri 12 Mar 09:00–13:00</td>\n      <td>Fri 12 Mar 04:00</td>" in queue_page
+
+    shift_page = client.get(f"/shifts/{shift.pk}/").content.decode()
+    assert (
+        "Friday 12 March 2027, 04:00–08:00 your time (America/Toronto) · 09:00–13:00 in Europe/London"
+        in shift_page
+    )
+
+
 def test_a_lead_adds_a_weekly_pattern_through_the_form(client, support_lead, frontline_employee, queue):
     client.force_login(support_lead)
     response = client.post(
@@ -557,7 +618,9 @@ def test_a_lead_adds_a_weekly_pattern_through_the_form(client, support_lead, fro
     assert response.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
     shows(response, "Pattern saved: 5 shifts added.")
     pattern = ShiftPattern.objects.get()
-    assert (pattern.rrule, pattern.exdates) == ("FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,TH;UNTIL=20270318T235959", ["2027-03-11"])
+    assert (pattern.rrule, pattern.exdates) == (
+        "FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,TH;UNTIL=20270318T235959", ["2027-03-11"]
+    )
     shifts = list(Shift.objects.filter(pattern=pattern).order_by("starts_at"))
     assert [s.starts_at.astimezone(NEW_YORK).strftime("%a %d %H:%M") for s in shifts] == [
         "Tue 02 09:00", "Thu 04 09:00", "Tue 09 09:00", "Tue 16 09:00", "Thu 18 09:00",
@@ -572,6 +635,9 @@ def test_a_lead_adds_a_weekly_pattern_through_the_form(client, support_lead, fro
 def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking(
     client, support_lead, executive, queue
 ):
+    # A lead far from the queue: the confirmation must list the queue's own local times.
+    support_lead.time_zone = "Asia/Tokyo"
+    support_lead.save()
     client.force_login(support_lead)
     form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959",
             "exdates": "", "start_time": "09:00", "end_time": "13:00", "capacity": "2", "buddy": "",
@@ -603,6 +669,36 @@ def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking
     )
 
 
+def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(client, support_lead, executive, queue):
+    client.force_login(support_lead)
+    form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=3", "exdates": "", "start_time": "09:00",
+            "end_time": "13:00", "capacity": "2", "buddy": "", "location": "", "meeting_url": ""}
+    client.post(f"/queues/{queue.pk}/patterns/new/", form)
+    pattern = ShiftPattern.objects.get()
+    tuesday = Shift.objects.filter(pattern=pattern).order_by("starts_at")[1]
+    book(tuesday, executive)
+    book(tuesday, executive_named("Ida Other"))
+
+    response = client.post(
+        f"/queues/patterns/{pattern.pk}/edit/", {**form, "capacity": "1", "confirm_booked": "yes"}
+    )
+
+    assert response.status_code == 400
+    shows(response, "The shift on 2027-03-09 already has 2 booked; the capacity cannot go below that.")
+    assert list(Shift.objects.filter(pattern=pattern).values_list("capacity", flat=True)) == [2, 2, 2]
+    assert ShiftPattern.objects.get().capacity == 2
+
+
+def _snapshot() -> tuple:
+    """Everything a form could have written."""
+    return (
+        list(Queue.objects.values_list("name", "time_zone", "opens_at", "closes_at", "visitor_capacity")),
+        list(Shift.objects.values_list("starts_at", "ends_at", "capacity")),
+        list(ShiftPattern.objects.values_list("rrule", "start_time", "end_time", "exdates", "capacity")),
+        list(Booking.objects.values_list("shift", "status", "sequence")),
+    )
+
+
 def _pattern(queue):
     return ShiftPattern.objects.create(
         queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
@@ -620,36 +716,39 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
 @pytest.mark.parametrize(
     ("form", "changes", "message"),
     [
-        ("queue", {"time_zone": "Mars/Olympus"}, "Select a valid choice. Mars/Olympus is not one of the available choices."),
+        ("queue", {"time_zone": "Mars/Olympus"},
+         "Select a valid choice. Mars/Olympus is not one of the available choices."),
         ("queue", {"closes_at": "07:00"}, "The queue must close after it opens."),
         ("queue", {"visitor_capacity": "0"}, "A queue takes at least one visitor."),
         ("queue", {"visitor_capacity": "two"}, "Enter a whole number."),
         ("queue", {"opens_at": "25:00"}, "Enter a valid time."),
         ("queue", {"leads": "abc"}, "“abc” is not a valid value."),
-        ("queue-edit", {"time_zone": "Not/AZone"}, "Select a valid choice. Not/AZone is not one of the available choices."),
+        ("queue-edit", {"time_zone": "Not/AZone"},
+         "Select a valid choice. Not/AZone is not one of the available choices."),
         ("queue-edit", {"closes_at": "07:00"}, "The queue must close after it opens."),
         ("shift", {"end_time": "08:00"}, "A shift must end after it starts."),
         ("shift", {"capacity": "4"}, "Billing chat takes at most 3 at once."),
         ("shift", {"capacity": "x"}, "Enter a whole number."),
         ("shift", {"day": "2027-02-30"}, "Enter a valid date."),
-        ("shift", {"buddy": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("shift", {"buddy": "abc"}, NOT_A_CHOICE),
         ("shift", {"meeting_url": "not a url"}, "Enter a valid URL."),
         ("pattern", {"rrule": "FREQ=HOURLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("pattern", {"rrule": "nonsense"}, "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
         ("pattern", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "Not a valid recurrence rule"),
-        ("pattern", {"rrule": "FREQ=WEEKLY;DTSTART=20270101"}, "Give the first date separately, not as DTSTART in the rule."),
+        ("pattern", {"rrule": "FREQ=WEEKLY;DTSTART=20270101"},
+         "Give the first date separately, not as DTSTART in the rule."),
         ("pattern", {"weekdays": []}, "Pick the weekdays, or write a full RRULE."),
         ("pattern", {"weekdays": ["XX"]}, "Select a valid choice. XX is not one of the available choices."),
         ("pattern", {"exdates": "2027-03-09, 2027-02-30"}, "“2027-02-30” is not a date like 2027-04-06."),
         ("pattern", {"end_time": "09:00"}, "A shift must end after it starts."),
         ("pattern", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
         ("pattern", {"every_weeks": "abc"}, "Enter a whole number."),
-        ("pattern", {"buddy": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("pattern", {"buddy": "abc"}, NOT_A_CHOICE),
         ("pattern-edit", {"rrule": "FREQ=YEARLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("pattern-edit", {"exdates": "tuesday"}, "“tuesday” is not a date like 2027-04-06."),
         ("pattern-edit", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
-        ("reschedule", {"shift": "abc"}, "Select a valid choice. That choice is not one of the available choices."),
-        ("reschedule", {"shift": "999999"}, "Select a valid choice. That choice is not one of the available choices."),
+        ("reschedule", {"shift": "abc"}, NOT_A_CHOICE),
+        ("reschedule", {"shift": "999999"}, NOT_A_CHOICE),
         ("cancel", {"reason": "   "}, "This field is required."),
         ("cancel", {"reason": "x" * 501}, "Ensure this value has at most 500 characters (it has 501)."),
     ],
@@ -662,6 +761,9 @@ def test_bad_input_on_every_form_is_a_400_page_with_the_message(
         url = f"/shifts/bookings/{booking.pk}/{form}/"
         data = {}
         client.force_login(executive)
+    elif form == "pattern-edit":
+        client.force_login(support_lead)
+        url, data = f"/queues/patterns/{_pattern(queue).pk}/edit/", PATTERN_FORM
     else:
         client.force_login(support_lead)
         url, data = {
@@ -669,19 +771,14 @@ def test_bad_input_on_every_form_is_a_400_page_with_the_message(
             "queue-edit": (f"/queues/{queue.pk}/edit/", QUEUE_FORM),
             "shift": (f"/queues/{queue.pk}/shifts/new/", SHIFT_FORM),
             "pattern": (f"/queues/{queue.pk}/patterns/new/", PATTERN_FORM),
-            "pattern-edit": (f"/queues/patterns/{_pattern(queue).pk}/edit/", PATTERN_FORM),
         }[form]
-    queues, shifts, patterns, bookings = Queue.objects.count(), Shift.objects.count(), ShiftPattern.objects.count(), list(Booking.objects.values_list("status", "sequence"))
+    before = _snapshot()
 
     response = client.post(url, {**data, **changes})
 
     assert response.status_code == 400
     shows(response, message)
-    assert (Queue.objects.count(), Shift.objects.count(), ShiftPattern.objects.count()) == (queues, shifts, patterns)
-    assert list(Booking.objects.values_list("status", "sequence")) == bookings
-    if form == "queue-edit":
-        queue.refresh_from_db()
-        assert (queue.name, queue.time_zone) == ("Billing chat", "America/New_York")
+    assert _snapshot() == before
 
 
 def test_writes_by_the_wrong_role_are_refused(client, executive, hr_admin, support_lead, frontline_employee, queue):
@@ -735,13 +832,15 @@ def test_the_shift_list_costs_the_same_with_3_or_30_shifts(client, executive, qu
     assert counts[0] == counts[1]
 
 
-def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts(client, queue, phone_queue):
+def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts(
+    client, queue, phone_queue, frontline_employee
+):
     counts = []
     for n in (3, 30):
         person = executive_named(f"Exec With {n}")
         visitor = executive_named(f"Visitor Of {n}")
         for day in range(n):
-            book(shift_at(queue, NOW + dt.timedelta(days=day + 2)), person)
+            book(shift_at(queue, NOW + dt.timedelta(days=day + 2), buddy=frontline_employee), person)
             buddy_shift = shift_at(phone_queue, NOW + dt.timedelta(days=day + 2, hours=6), buddy=person)
             book(buddy_shift, visitor)
         # And one of each in the past.
@@ -754,6 +853,7 @@ def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts
         body = response.content.decode()
         assert body.count('/reschedule/">Move</a>') == n
         assert body.count("Visitor Of") == n
+        assert body.count("<td>Fran Frontline</td>") == n
         assert "Past shifts (1)" in body and "Past (1)" in body
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]

@@ -1,9 +1,29 @@
+from datetime import timedelta
+
+from datetime import UTC
+
+from django.db import models
 from rest_framework import serializers
 
 from ..models import Booking, Queue, Shift
 
 
-class QueueSerializer(serializers.ModelSerializer):
+class UTCDateTimeField(serializers.DateTimeField):
+    """Times in the API are UTC whoever asks, however they signed in."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(*args, **kwargs)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }
+
+
+class QueueSerializer(ModelSerializer):
     class Meta:
         model = Queue
         fields = [
@@ -13,7 +33,7 @@ class QueueSerializer(serializers.ModelSerializer):
         ]
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(ModelSerializer):
     queue = serializers.PrimaryKeyRelatedField(read_only=True)
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     channel = serializers.CharField(source="queue.channel", read_only=True)
@@ -29,7 +49,7 @@ class ShiftSerializer(serializers.ModelSerializer):
         ]
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ModelSerializer):
     shift = ShiftSerializer(read_only=True)
     person = serializers.PrimaryKeyRelatedField(read_only=True)
     person_name = serializers.CharField(source="person.full_name", read_only=True)
@@ -73,3 +93,28 @@ class ShiftQuerySerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     fits_my_calendar = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        # The same range rules as the page's filter form (ShiftFilterForm).
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            raise serializers.ValidationError("“To” is before “From”.")
+        if start and end and end - start > timedelta(days=400):
+            raise serializers.ValidationError("Pick a range of at most a year.")
+        return data
+
+
+class _PageSerializer(serializers.Serializer):
+    """The envelope of a paginated list (PageNumberPagination), for the schema."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class ShiftPageSerializer(_PageSerializer):
+    results = ShiftSerializer(many=True)
+
+
+class BookingPageSerializer(_PageSerializer):
+    results = BookingSerializer(many=True)

@@ -6,22 +6,23 @@ DRF answers the lookups' Http404 and PermissionDenied as 404 and 403 itself.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Person, Queue
+from ..models import Person, Queue, Shift
 from ..permissions import (
     actor,
     can_browse_shifts,
     get_booking_for_attendance,
     get_booking_for_change,
     get_booking_for_view,
-    get_shift_for_booking,
     get_shift_for_view,
 )
 from ..selectors.shifts import ShiftFilters, bookings_of, open_shifts
@@ -35,16 +36,23 @@ from ..services.booking import (
 from .serializers import (
     AttendanceSerializer,
     BookingCreateSerializer,
+    BookingPageSerializer,
     BookingSerializer,
     CancelSerializer,
     QueueSerializer,
     RefusalSerializer,
     RescheduleSerializer,
+    ShiftPageSerializer,
     ShiftQuerySerializer,
     ShiftSerializer,
 )
 
 REFUSED = OpenApiResponse(RefusalSerializer, description="A booking rule refused the request.")
+# Function views do not tell drf-spectacular about their paginator: say it here.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (default 50, at most 200)."),
+]
 
 
 class Pages(PageNumberPagination):
@@ -69,7 +77,9 @@ def queue_list(request: Request) -> Response:
     return Response(QueueSerializer(Queue.objects.all(), many=True).data)
 
 
-@extend_schema(parameters=[ShiftQuerySerializer], responses=ShiftSerializer(many=True))
+@extend_schema(
+    operation_id="shifts_list", parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS], responses=ShiftPageSerializer
+)
 @api_view(["GET"])
 def shift_list(request: Request) -> Response:
     """Open shifts, with the same filters as the page."""
@@ -96,7 +106,11 @@ def shift_detail(request: Request, shift_id: int) -> Response:
 
 
 @extend_schema(
-    methods=["GET"], responses=BookingSerializer(many=True), description="Your own bookings, upcoming and past."
+    methods=["GET"],
+    operation_id="bookings_list",
+    parameters=PAGE_PARAMETERS,
+    responses=BookingPageSerializer,
+    description="Your own bookings, upcoming and past (cancelled ones left out).",
 )
 @extend_schema(
     methods=["POST"], request=BookingCreateSerializer,
@@ -106,12 +120,14 @@ def shift_detail(request: Request, shift_id: int) -> Response:
 def booking_list(request: Request) -> Response:
     if request.method == "GET":
         paginator = Pages()
+        # person_name reads booking.person: join it, or every row costs a query.
         page = paginator.paginate_queryset(bookings_of(request.user), request)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
 
     body = BookingCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    shift = get_shift_for_booking(body.validated_data["shift"])
+    # Only the id: the service reads the shift itself, inside its transaction.
+    shift = Shift(pk=body.validated_data["shift"])
     person = request.user
     if body.validated_data.get("person") and body.validated_data["person"] != request.user.pk:
         if not request.user.has_perm("rotations.book_for_others"):
@@ -126,6 +142,8 @@ def booking_list(request: Request) -> Response:
         )
     except BookingRefused as refusal:
         return _refused(refusal)
+    except Shift.DoesNotExist:
+        raise NotFound("No such shift.") from None
     return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 

@@ -95,7 +95,7 @@ def bookings_of(person: Person) -> QuerySet[Booking]:
     return (
         Booking.objects.filter(person=person)
         .exclude(status=BookingStatus.CANCELLED)
-        .select_related("shift__queue", "shift__buddy")
+        .select_related("person", "shift__queue", "shift__buddy")
         .order_by("starts_at")
     )
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -67,14 +67,19 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
 @require_POST
 def queue_pause_toggle(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
-    if queue.is_paused:
+    # The button says what it does, so a double click or a page left open in another tab
+    # cannot flip the queue back; a bare POST still toggles.
+    action = request.POST.get("action") or ("resume" if queue.is_paused else "pause")
+    if action == "resume":
         queue_resume(queue=queue)
         messages.success(request, f"{queue.name} takes bookings again.")
-    else:
+    elif action == "pause":
         form = PauseForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         queue_pause(queue=queue, reason=reason)
         messages.success(request, f"{queue.name} is paused: no new bookings until you resume it.")
+    else:
+        return HttpResponseBadRequest("Pause or resume?")
     return redirect("queues:detail", queue.pk)
 
 

@@ -104,7 +104,9 @@ def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
     return _detail_page(request, get_shift_for_view(request.user, shift_id))
 
 
-def _detail_page(request: HttpRequest, shift, book_form: BookForm | None = None, status: int = 200) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest, shift, book_form: BookForm | None = None, status: int = 200
+) -> HttpResponse:
     person = request.user
     may_book_for_others = person.has_perm("rotations.book_for_others")
     bookings = list(shift_bookings(shift)) if (may_book_for_others or can_mark_attendance(person, shift)) else []
@@ -212,12 +214,12 @@ def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
         attended = request.POST.get("attended")
         # A hand-made POST must get a 400, never a 500 from int().
         if not (booking_id.isascii() and booking_id.isdigit()) or attended not in ("yes", "no"):
-            return render(
-                request,
-                "shifts/attendance.html",
-                {"shift": shift, "bookings": shift_bookings(shift), "error": "Pick a booking and whether they attended."},
-                status=400,
-            )
+            context = {
+                "shift": shift,
+                "bookings": shift_bookings(shift),
+                "error": "Pick a booking and whether they attended.",
+            }
+            return render(request, "shifts/attendance.html", context, status=400)
         booking = get_booking_for_attendance(request.user, int(booking_id))
         if booking.shift_id != shift.pk:
             raise PermissionDenied
