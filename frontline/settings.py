@@ -175,6 +175,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_queue),
         "data_folder_out": str(_celery_queue),
+        # Broadcast (worker control) messages; kombu's default is ./control in the cwd.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
