@@ -135,23 +135,23 @@ def shift_pattern_create(
             meeting_url=meeting_url,
         )
         now = timezone.now()
-        shifts = [
-            Shift(
-                queue=queue,
-                pattern=pattern,
-                starts_at=start,
-                ends_at=end,
-                capacity=capacity,
-                buddy=buddy,
-                location=location,
-                meeting_url=meeting_url,
-            )
-            for start, end in _occurrences(pattern)
-            if start > now
-        ]
+        shifts = [_shift_of(pattern, start, end) for start, end in _occurrences(pattern) if start > now]
         Shift.objects.bulk_create(shifts)
         shifts_changed()
     return pattern, len(shifts)
+
+
+def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
+    return Shift(
+        queue=pattern.queue,
+        pattern=pattern,
+        starts_at=start,
+        ends_at=end,
+        capacity=pattern.capacity,
+        buddy=pattern.buddy,
+        location=pattern.location,
+        meeting_url=pattern.meeting_url,
+    )
 
 
 def _occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
@@ -244,21 +244,7 @@ def shift_pattern_update(
                 _move_shift(shift, pattern, target)
                 result.updated += 1
         pattern.save()
-        Shift.objects.bulk_create(
-            [
-                Shift(
-                    queue=pattern.queue,
-                    pattern=pattern,
-                    starts_at=start,
-                    ends_at=end,
-                    capacity=pattern.capacity,
-                    buddy=pattern.buddy,
-                    location=pattern.location,
-                    meeting_url=pattern.meeting_url,
-                )
-                for start, end in wanted.values()
-            ]
-        )
+        Shift.objects.bulk_create([_shift_of(pattern, start, end) for start, end in wanted.values()])
         result.created = len(wanted)
         result.applied = True
         shifts_changed()
