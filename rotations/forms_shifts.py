@@ -98,6 +98,8 @@ class ShiftForm(_ShiftFieldsMixin):
             zone = self.queue.zone
             data["starts_at"] = datetime.combine(data["day"], data["start_time"], tzinfo=zone)
             data["ends_at"] = datetime.combine(data["day"], data["end_time"], tzinfo=zone)
+            if data["starts_at"] <= timezone.now():
+                self.add_error("day", "A new shift must start in the future.")
         return data
 
 

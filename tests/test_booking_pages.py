@@ -857,3 +857,11 @@ def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts
         assert "Past shifts (1)" in body and "Past (1)" in body
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_shift_cannot_be_added_in_the_past(client, support_lead, queue):
+    client.force_login(support_lead)
+    response = client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-02-26"})
+    assert response.status_code == 400
+    shows(response, "A new shift must start in the future.")
+    assert not Shift.objects.exists()
