@@ -11,6 +11,7 @@ from django.utils import timezone
 from .models import Channel, Person, Queue, Shift
 from .roles import Role
 from .services.shifts import validate_rrule
+from .timezones import local_moment
 from .validators import known_time_zones
 
 WEEKDAYS = [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")]
@@ -96,8 +97,12 @@ class ShiftForm(_ShiftFieldsMixin):
         data = super().clean()
         if data.get("day") and data.get("start_time") and data.get("end_time"):
             zone = self.queue.zone
-            data["starts_at"] = datetime.combine(data["day"], data["start_time"], tzinfo=zone)
-            data["ends_at"] = datetime.combine(data["day"], data["end_time"], tzinfo=zone)
+            try:
+                data["starts_at"] = local_moment(data["day"], data["start_time"], zone)
+                data["ends_at"] = local_moment(data["day"], data["end_time"], zone)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+                return data
             if data["starts_at"] <= timezone.now():
                 self.add_error("day", "A new shift must start in the future.")
         return data

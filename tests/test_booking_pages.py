@@ -865,3 +865,13 @@ def test_a_shift_cannot_be_added_in_the_past(client, support_lead, queue):
     assert response.status_code == 400
     shows(response, "A new shift must start in the future.")
     assert not Shift.objects.exists()
+
+
+def test_a_single_shift_in_the_daylight_saving_gap_is_refused(client, support_lead, queue):
+    client.force_login(support_lead)
+    response = client.post(
+        f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-03-14", "start_time": "02:30", "end_time": "06:00"}
+    )
+    assert response.status_code == 400
+    shows(response, "02:30 does not exist on 2027-03-14 in America/New_York")
+    assert not Shift.objects.exists()

@@ -165,3 +165,21 @@ def test_past_shifts_are_never_touched(weekly):
     first.refresh_from_db()
     assert first.starts_at == dt.datetime(2027, 3, 2, 14, tzinfo=UTC)
     assert Booking.objects.count() == 0
+
+
+@time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
+def test_a_time_the_clocks_skip_is_refused_not_moved():
+    # New York skips 02:00–03:00 on Sunday 14 March 2027.
+    queue = QueueFactory(time_zone="America/New_York")
+    with pytest.raises(ValidationError) as exc:
+        shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
+                             start_time=dt.time(2, 30), end_time=dt.time(5))
+    assert exc.value.messages == [
+        "02:30 does not exist on 2027-03-14 in America/New_York: the clocks skip it for daylight saving. "
+        "Pick another time or skip that date."
+    ]
+    assert not Shift.objects.exists()
+    # Skipping that date makes the pattern valid.
+    _, count = shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
+                                    start_time=dt.time(2, 30), end_time=dt.time(5), exdates=["2027-03-14"])
+    assert count == 19

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
 from ..caching import shifts_changed
+from ..models import BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from ..timezones import local_moment
 from .booking import lock_person, record_calendar_change
 
 MAX_OCCURRENCES = 400
@@ -61,11 +62,11 @@ def pattern_occurrences(
             break
         if local_start.date() in skipped:
             continue
-        local_end = datetime.combine(local_start.date(), end_time)
+        day = local_start.date()
         result.append(
             (
-                local_start.replace(tzinfo=zone).astimezone(UTC),
-                local_end.replace(tzinfo=zone).astimezone(UTC),
+                local_moment(day, start_time, zone).astimezone(UTC),
+                local_moment(day, end_time, zone).astimezone(UTC),
             )
         )
     return result

@@ -1,0 +1,23 @@
+"""Wall-clock times in a place, checked against its daylight-saving changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from django.core.exceptions import ValidationError
+
+
+def local_moment(day: date, at: time, zone) -> datetime:
+    """``day`` at ``at`` on the clocks of ``zone``, as an aware datetime.
+
+    A time the clocks skip (02:30 on a spring-forward night) does not exist there; it is
+    refused rather than silently moved by an hour.
+    """
+    moment = datetime.combine(day, at, tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise ValidationError(
+            f"{at:%H:%M} does not exist on {day:%Y-%m-%d} in {zone.key}: the clocks skip it "
+            "for daylight saving. Pick another time or skip that date.",
+            code="nonexistent_local_time",
+        )
+    return moment
