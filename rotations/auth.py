@@ -34,11 +34,17 @@ class CachedPermissionsBackend(ModelBackend):
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous or user_obj.is_superuser:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
-            key = f"perms:{generation()}:{user_obj.pk}"
-            perms = cache.get(key)
-            if perms is None:
+            # One round trip: the generation and the stored set, which remembers the
+            # generation it was computed under.
+            key = f"perms:{user_obj.pk}"
+            found = cache.get_many([GENERATION_KEY, key])
+            current = found.get(GENERATION_KEY) or generation()
+            stored = found.get(key)
+            if stored is not None and stored[0] == current:
+                perms = stored[1]
+            else:
                 perms = _permissions_of(user_obj.pk)
-                cache.set(key, perms, TTL)
+                cache.set(key, (current, perms), TTL)
             user_obj._perm_cache = perms
         return user_obj._perm_cache
 
