@@ -117,10 +117,19 @@ class CeleryWorker:
             args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, start_new_session=True,
         )
-        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
-        if not self._ready.wait(timeout):
-            self.stop()
-            raise AssertionError("the Celery worker did not start:\n" + self.log)
+        reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
+        reader.start()
+        # A worker that dies while starting (a settings or import error) fails the test at
+        # once with its output, instead of after the whole timeout.
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.1):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                reader.join(5)
+                raise AssertionError(
+                    f"the Celery worker did not start (exit code {self.process.returncode}):\n"
+                    + self.log
+                )
         return self
 
     def _read(self, process: subprocess.Popen) -> None:
