@@ -57,6 +57,8 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The address people use to reach the app; used in emails and calendar invites.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -190,12 +192,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SWEEP_SECONDS = env.float("FRONTLINE_SWEEP_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "rotations.tasks.clear_expired_sessions",
         "schedule": 60 * 60 * 6,
     },
+    # One sweep a minute finds what is due (reminders, prompts, stuck mail), instead of
+    # tasks parked for days in the broker, which a restart or a purge would lose.
+    "sweep-outbox": {"task": "rotations.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},
+    "queue-due-emails": {"task": "rotations.tasks.queue_due_emails", "schedule": SWEEP_SECONDS},
 }
+
+# The outbox: how often a message is tried before it is shown as failed, the first pause
+# between tries (doubling each time, up to an hour), and how long a message may sit
+# unsent past its time before the sweep hands it to a worker again.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_STUCK_AFTER_SECONDS = env.float("OUTBOX_STUCK_AFTER_SECONDS", default=300)
+REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 
 # --- Email ----------------------------------------------------------------------------
 # EMAIL_URL takes django-environ's forms: smtp://user:pass@host:25, smtp+tls://...:587,

@@ -16,4 +16,6 @@ def navigation(request) -> dict:
         links.append(("Directory", reverse("people:list")))
     if user.has_perm("rotations.import_directory"):
         links.append(("Import", reverse("people:import")))
+    if user.has_perm("rotations.view_deliveries") or user.has_perm("rotations.manage_queues"):
+        links.append(("Deliveries", reverse("deliveries:list")))
     return {"nav_links": links}

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage as PyEmailMessage
+from email.utils import format_datetime, parseaddr
+
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -56,3 +62,19 @@ def send_later(message: EmailMessage) -> None:
     from .tasks import send_email
 
     send_email.delay_on_commit(message_to_dict(message))
+
+
+def mime_message(
+    *, subject: str, text: str, html: str, to_email: str, to_name: str, date, message_id: str
+) -> bytes:
+    """A plain and HTML message as wire bytes, for the outbox to store and resend as is."""
+    message = PyEmailMessage(policy=policy.SMTP)
+    from_name, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    message["From"] = Address(from_name, addr_spec=from_address)
+    message["To"] = Address(to_name, addr_spec=to_email)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = message_id
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message.as_bytes()

@@ -47,6 +47,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "rotations.import_directory",
         "rotations.view_queue",
         "rotations.book_for_others",
+        "rotations.view_deliveries",
     ),
     Role.SUPPORT_LEAD: (
         "rotations.view_directory",

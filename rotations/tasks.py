@@ -10,6 +10,8 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from .emails import message_from_dict
+from .services import reminders
+from .services.outbox import Delivery, SendFailed, deliver, retry_delay, sweep_stuck
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,28 @@ def send_email(self, message: dict) -> None:
     """Send one rendered account email (sign-in, verification, password reset)."""
     message_from_dict(message).send()
     log.info("sent %r to %s", message["subject"], ", ".join(message["to"]))
+
+
+@shared_task(bind=True, max_retries=None)
+def send_outgoing_email(self, pk: int) -> str:
+    """Send one outbox row. Idempotent: a duplicate or redelivered task does nothing."""
+    try:
+        return deliver(pk)
+    except SendFailed as failure:
+        if failure.outcome is not Delivery.RETRY:
+            return failure.outcome
+        # The row holds the attempt count, so the backoff survives a worker restart.
+        raise self.retry(countdown=retry_delay(failure.attempts), exc=failure) from failure
+
+
+@shared_task
+def sweep_outbox() -> int:
+    return sweep_stuck()
+
+
+@shared_task
+def queue_due_emails() -> int:
+    return reminders.queue_due_emails()
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, home, people, queues, shifts
+from .views import account, calendar, deliveries, home, people, queues, shifts
 
 people_patterns = (
     [
@@ -37,14 +37,26 @@ shift_patterns = (
     "shifts",
 )
 
+delivery_patterns = (
+    [
+        path("", deliveries.delivery_list, name="list"),
+        path("bookings/<int:booking_id>/", deliveries.booking_deliveries, name="booking"),
+        path("<int:email_id>/retry/", deliveries.delivery_retry, name="retry"),
+    ],
+    "deliveries",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
     path("livez", home.livez, name="livez"),
     path("schedule/", shifts.schedule, name="schedule"),
     path("account/api-token/", account.api_token, name="api-token"),
+    path("account/calendar/", calendar.calendar_settings, name="calendar-settings"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("people/", include(people_patterns)),
     path("queues/", include(queue_patterns)),
     path("shifts/", include(shift_patterns)),
+    path("deliveries/", include(delivery_patterns)),
     path("api/", include("rotations.api.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import os
@@ -32,6 +33,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes = b""
 
 
 @dataclass
@@ -41,14 +43,39 @@ class SmtpHandler:
     # is up but not accepting), so senders must retry.
     refusing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # ``hold_next()`` makes the next message wait in DATA, unanswered, until ``release``
+    # is set: the moment to kill a sender. With ``accept=True`` the server has already
+    # taken the message when it stalls (the one window an outbox cannot close).
+    _hold: bool = False
+    _accept_held: bool = False
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def hold_next(self, *, accept: bool) -> None:
+        self.holding.clear()
+        self.release.clear()
+        self._accept_held = accept
+        self._hold = True
 
     async def handle_DATA(self, server, session, envelope):
         if self.refusing:
             return "451 4.3.0 Try again later"
+        held, self._hold = self._hold, False
+        if not held or self._accept_held:
+            self._record(envelope)
+        if held:
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 120)
+            if not self._accept_held:
+                return "421 4.3.0 Closing, message not taken"
+        return "250 Message accepted for delivery"
+
+    def _record(self, envelope) -> None:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content)
+            )
 
 
 class SmtpServer:

@@ -1,3 +1,4 @@
+from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from .people import Department, Level, Person
 from .shifts import (
     SEAT_HOLDING,
@@ -17,9 +18,13 @@ __all__ = [
     "BookingStatus",
     "CalendarChange",
     "CalendarChangeKind",
+    "CalendarFeed",
     "Channel",
     "Department",
+    "EmailKind",
+    "EmailStatus",
     "Level",
+    "OutgoingEmail",
     "Person",
     "Queue",
     "Shift",

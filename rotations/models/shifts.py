@@ -229,6 +229,8 @@ class CalendarChange(models.Model):
     """
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="calendar_changes")
+    # The shift as of this change: an invite rendered late still describes this one.
+    shift = models.ForeignKey(Shift, null=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=CalendarChangeKind.choices)
     sequence = models.PositiveIntegerField()
     starts_at = models.DateTimeField()

@@ -30,6 +30,7 @@ from ..models import (
     Person,
     Shift,
 )
+from .invites import record_invites
 
 
 class BookingRefused(Exception):
@@ -257,12 +258,18 @@ def _release_seat(shift_id: int) -> None:
 
 
 def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> CalendarChange:
-    """The change the calendars must hear of; also the moment shift lists go stale."""
+    """The change the calendars must hear of; also the moment shift lists go stale.
+
+    Its invites are written to the outbox in the same transaction, and sent after it.
+    """
     shifts_changed()
-    return CalendarChange.objects.create(
+    change = CalendarChange.objects.create(
         booking=booking,
+        shift=booking.shift,
         kind=kind,
         sequence=booking.sequence,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
     )
+    record_invites(change)
+    return change

@@ -1,0 +1,189 @@
+"""Invites: the calendar messages for a booking, written to the outbox with each change.
+
+One calendar event per booking (UID from the booking), whose SEQUENCE is the booking's
+and grows with every change. The executive and the shift's buddy are its attendees; the
+app itself is the organizer. A reschedule that changes the buddy sends the old buddy a
+CANCEL, so nobody keeps an event they are no longer part of.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from ..calendars.ical import CalendarEvent, Method, Party, build_calendar
+from ..calendars.imip import imip_message, message_id
+from ..models import (
+    Booking,
+    CalendarChange,
+    CalendarChangeKind,
+    EmailKind,
+    OutgoingEmail,
+    Person,
+    Shift,
+)
+from . import outbox
+
+
+def event_uid(booking: Booking) -> str:
+    """Stable for the life of the booking: every change updates the same calendar entry."""
+    return f"booking-{booking.uid}@frontline"
+
+
+def invite_key(booking: Booking, sequence: int, email: str) -> str:
+    return f"invite:{booking.uid}:{sequence}:{email.lower()}"
+
+
+def attendees_of(booking: Booking, shift: Shift) -> list[Person]:
+    people = [booking.person]
+    if shift.buddy_id and shift.buddy_id != booking.person_id:
+        people.append(shift.buddy)
+    return people
+
+
+def record_invites(change: CalendarChange) -> list[OutgoingEmail]:
+    """The outbox rows for one calendar change, enqueued to send once it commits."""
+    booking, now = change.booking, timezone.now()
+    current = attendees_of(booking, change.shift)
+    if change.kind == CalendarChangeKind.BOOKED:
+        requests, cancels = current, []
+    else:
+        invited = _invited_before(booking, change.sequence)
+        if change.kind == CalendarChangeKind.CANCELLED:
+            requests, cancels = [], _union(current, invited)
+        else:
+            emails = {person.email.lower() for person in current}
+            requests = current
+            cancels = [person for person in invited if person.email.lower() not in emails]
+    rows = [
+        OutgoingEmail(
+            key=invite_key(booking, change.sequence, person.email),
+            kind=EmailKind.INVITE,
+            booking=booking,
+            calendar_change=change,
+            recipient=person,
+            to_email=person.email,
+            method=method,
+            next_attempt_at=now,
+        )
+        for method, people in ((Method.REQUEST, requests), (Method.CANCEL, cancels))
+        for person in people
+    ]
+    OutgoingEmail.objects.bulk_create(rows)
+    outbox.enqueue(rows)
+    return rows
+
+
+def _invited_before(booking: Booking, sequence: int) -> list[Person]:
+    """Who held the event before this change: the attendees of its latest REQUEST."""
+    earlier = list(
+        OutgoingEmail.objects.filter(
+            booking=booking,
+            kind=EmailKind.INVITE,
+            method=Method.REQUEST,
+            calendar_change__sequence__lt=sequence,
+        )
+        .select_related("recipient")
+        .order_by("-calendar_change__sequence")
+    )
+    if not earlier:
+        return []
+    latest = earlier[0].calendar_change_id
+    return [row.recipient for row in earlier if row.calendar_change_id == latest and row.recipient]
+
+
+def _union(*groups: list[Person]) -> list[Person]:
+    seen: dict[str, Person] = {}
+    for group in groups:
+        for person in group:
+            seen.setdefault(person.email.lower(), person)
+    return list(seen.values())
+
+
+# --- rendering (by the worker, once per row) ---------------------------------------------
+
+
+def organizer() -> Party:
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return Party(email=address, name=name or "Frontline")
+
+
+def render_invite(email: OutgoingEmail) -> tuple[str, bytes]:
+    change = email.calendar_change
+    booking = email.booking
+    shift = Shift.objects.select_related("queue", "buddy").get(pk=change.shift_id)
+    method = Method(email.method)
+    attendees = [
+        Party(email=row.to_email, name=row.recipient.full_name if row.recipient else "")
+        for row in OutgoingEmail.objects.filter(calendar_change=change, method=email.method)
+        .select_related("recipient")
+        .order_by("pk")
+    ]
+    link = settings.SITE_URL + reverse("shifts:detail", args=[shift.pk])
+    queue = shift.queue
+    summary = f"Front-line shift: {queue.name} ({queue.get_channel_display().lower()})"
+    description = "\n\n".join(
+        part
+        for part in (
+            queue.brief,
+            f"Buddy: {shift.buddy.full_name}" if shift.buddy else "",
+            f"Booked for {booking.person.full_name} through Frontline: {link}",
+        )
+        if part
+    )
+    event = CalendarEvent(
+        uid=event_uid(booking),
+        sequence=change.sequence,
+        stamp=change.created_at,
+        start=change.starts_at,
+        end=change.ends_at,
+        summary=summary,
+        organizer=organizer(),
+        attendees=attendees,
+        description=description,
+        location=shift.location or shift.meeting_url,
+        url=shift.meeting_url or link,
+    )
+    calendar = build_calendar(method, [event])
+    recipient = email.recipient
+    zone = recipient.zone if recipient else UTC
+    context = {
+        "method": method.value,
+        "is_update": method is Method.REQUEST and change.sequence > 0,
+        "is_buddy": recipient is not None and recipient.pk != booking.person_id,
+        "recipient": recipient,
+        "booking": booking,
+        "change": change,
+        "shift": shift,
+        "queue": queue,
+        "starts_local": timezone.localtime(change.starts_at, zone),
+        "ends_local": timezone.localtime(change.ends_at, zone),
+        "starts_queue": timezone.localtime(change.starts_at, queue.zone),
+        "ends_queue": timezone.localtime(change.ends_at, queue.zone),
+        "recipient_zone": str(zone),
+        "link": link,
+        "schedule_link": settings.SITE_URL + reverse("schedule"),
+    }
+    subject = " ".join(render_to_string("emails/invite_subject.txt", context).split())
+    message = imip_message(
+        method=method,
+        calendar=calendar,
+        subject=subject,
+        text=render_to_string("emails/invite.txt", context),
+        html=render_to_string("emails/invite.html", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to_email=email.to_email,
+        to_name=recipient.full_name if recipient else "",
+        date=change.created_at,
+        message_id=message_id(
+            event_uid(booking), str(change.sequence), email.method, email.to_email.lower(),
+            domain=organizer().email.rpartition("@")[2] or "frontline",
+        ),
+    )
+    return subject, message
+

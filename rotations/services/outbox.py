@@ -1,0 +1,196 @@
+"""The outbox: every email the app owes someone, delivered exactly once where possible.
+
+A change writes its ``OutgoingEmail`` rows in its own transaction and a worker is
+asked, on commit, to send each. Delivery is idempotent per row (one row per event,
+sequence and recipient, by its unique ``key``):
+
+* the message is rendered once and stored before the first attempt, so any resend is
+  byte-identical;
+* sending happens with the row locked (``SELECT … FOR UPDATE SKIP LOCKED``) and the row
+  is marked sent in the same transaction, so a second worker holding the same task skips
+  it, and a worker killed before the mail server answered leaves the row unsent for the
+  next try (its lock dies with its connection);
+* the one gap no system closes — killed after the server accepted and before the commit —
+  resends the stored bytes, which calendars absorb as the same event and sequence.
+
+Transient SMTP faults are retried with exponential backoff; after ``OUTBOX_MAX_ATTEMPTS``
+the row is shown as failed, for HR to retry. A sweep re-enqueues rows left unsent.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import EmailStatus, OutgoingEmail
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(enum.StrEnum):
+    SENT = "sent"
+    ALREADY_DONE = "already_done"  # sent before, or failed for good until HR retries
+    BUSY = "busy"  # another worker holds the row right now
+    RETRY = "retry"  # a transient fault; try again later
+    FAILED = "failed"  # permanent fault, or out of attempts
+
+
+class SendFailed(Exception):
+    def __init__(self, outcome: Delivery, attempts: int, error: str):
+        super().__init__(error)
+        self.outcome = outcome
+        self.attempts = attempts
+
+
+def enqueue(emails: Iterable[OutgoingEmail]) -> None:
+    """Ask a worker to send each, once the current transaction has committed."""
+    from ..tasks import send_outgoing_email
+
+    ids = [email.pk for email in emails]
+    for pk in ids:
+        send_outgoing_email.delay_on_commit(pk)
+
+
+def deliver(pk: int) -> Delivery:
+    """Send one outbox row if it still needs sending. Safe to call any number of times."""
+    email = OutgoingEmail.objects.filter(pk=pk).only("status", "message").first()
+    if email is None or email.status != EmailStatus.PENDING:
+        return Delivery.ALREADY_DONE
+    if not email.message:
+        _render_once(pk)
+    failure: SendFailed | None = None
+    with transaction.atomic():
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, status=EmailStatus.PENDING)
+            .first()
+        )
+        if email is None:
+            return Delivery.BUSY
+        email.attempts += 1
+        try:
+            _send(email)
+        except OSError as exc:  # smtplib's errors, refused connections, timeouts
+            failure = _record_failure(email, exc, permanent=is_permanent(exc))
+        else:
+            email.status = EmailStatus.SENT
+            email.sent_at = timezone.now()
+            email.last_error = ""
+            email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    if failure is not None:
+        raise failure
+    return Delivery.SENT
+
+
+def is_permanent(exc: OSError) -> bool:
+    """A 5xx answer will be the same next time; a 4xx, a timeout or a refusal may not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failed try: doubling, capped at an hour."""
+    return min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600.0)
+
+
+def _record_failure(email: OutgoingEmail, exc: Exception, *, permanent: bool) -> SendFailed:
+    email.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    out_of_attempts = email.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    if permanent or out_of_attempts:
+        email.status = EmailStatus.FAILED
+        outcome = Delivery.FAILED
+    else:
+        email.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(email.attempts))
+        outcome = Delivery.RETRY
+    email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
+    log.warning("sending %s failed (attempt %s): %s", email, email.attempts, email.last_error)
+    return SendFailed(outcome, email.attempts, email.last_error)
+
+
+def _render_once(pk: int) -> None:
+    """Render and store the message; a row rendered meanwhile keeps its first rendering."""
+    from .rendering import render
+
+    email = OutgoingEmail.objects.select_related(
+        "recipient", "booking__shift__queue", "booking__shift__buddy", "booking__person",
+        "calendar_change",
+    ).get(pk=pk)
+    subject, message = render(email)
+    OutgoingEmail.objects.filter(pk=pk, message=b"").update(subject=subject[:300], message=message)
+
+
+class _Stored:
+    """What Django's mail backends read from ``EmailMessage.message()``: our bytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        return self.data.replace(b"\r\n", linesep.encode())
+
+    def as_string(self, unixfrom: bool = False, linesep: str = "\n") -> str:
+        return self.as_bytes(linesep=linesep).decode("ascii", "replace")
+
+    def get_charset(self):
+        return None
+
+
+class StoredEmail(EmailMessage):
+    """An already rendered message, sent through the configured backend unchanged."""
+
+    def __init__(self, data: bytes, *, to: str):
+        super().__init__(from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+        self.data = data
+
+    def message(self, *, policy=None):  # noqa: ARG002 - the backends' signature
+        return _Stored(self.data)
+
+
+def _send(email: OutgoingEmail) -> None:
+    data = bytes(email.message)
+    connection = get_connection(fail_silently=False)
+    sent = connection.send_messages([StoredEmail(data, to=email.to_email)])
+    if sent != 1:
+        raise smtplib.SMTPRecipientsRefused({email.to_email: (550, b"not sent")})
+
+
+# --- what HR and the sweep do -----------------------------------------------------------
+
+
+def retry_failed(email: OutgoingEmail) -> OutgoingEmail:
+    """HR's retry button: a failed message goes back to the queue with fresh attempts."""
+    with transaction.atomic():
+        updated = OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED).update(
+            status=EmailStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if updated:
+            enqueue([email])
+    email.refresh_from_db()
+    return email
+
+
+def sweep_stuck(*, limit: int = 1000) -> int:
+    """Re-enqueue messages left unsent well past their time (a lost task, a dead worker)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    with transaction.atomic():
+        stuck = list(
+            OutgoingEmail.objects.filter(status=EmailStatus.PENDING, next_attempt_at__lt=cutoff)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if stuck:
+            OutgoingEmail.objects.filter(pk__in=stuck).update(next_attempt_at=now)
+            enqueue(OutgoingEmail(pk=pk) for pk in stuck)
+    return len(stuck)

@@ -1,0 +1,56 @@
+"""Turn an outbox row into its subject and wire bytes; called once per row by a worker."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from ..calendars.imip import message_id
+from ..emails import mime_message
+from ..models import EmailKind, OutgoingEmail
+from .invites import organizer, render_invite
+
+
+def render(email: OutgoingEmail) -> tuple[str, bytes]:
+    if email.kind == EmailKind.INVITE:
+        return render_invite(email)
+    return _render_booking_note(email, template=f"emails/{email.kind}")
+
+
+def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, bytes]:
+    booking = email.booking
+    shift = booking.shift
+    queue = shift.queue
+    recipient = email.recipient
+    zone = recipient.zone if recipient else queue.zone
+    context = {
+        "recipient": recipient,
+        "booking": booking,
+        "shift": shift,
+        "queue": queue,
+        "is_buddy": recipient is not None and recipient.pk != booking.person_id,
+        "starts_local": timezone.localtime(booking.starts_at, zone),
+        "ends_local": timezone.localtime(booking.ends_at, zone),
+        "starts_queue": timezone.localtime(booking.starts_at, queue.zone),
+        "recipient_zone": str(zone),
+        "link": settings.SITE_URL + reverse("shifts:detail", args=[shift.pk]),
+        "insight_link": settings.SITE_URL + insight_form_path(booking),
+        "schedule_link": settings.SITE_URL + reverse("schedule"),
+    }
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    message = mime_message(
+        subject=subject,
+        text=render_to_string(f"{template}.txt", context),
+        html=render_to_string(f"{template}.html", context),
+        to_email=email.to_email,
+        to_name=recipient.full_name if recipient else "",
+        date=email.created_at,
+        message_id=message_id(email.key, domain=organizer().email.rpartition("@")[2] or "frontline"),
+    )
+    return subject, message
+
+
+def insight_form_path(booking) -> str:
+    return reverse("shifts:detail", args=[booking.shift_id])

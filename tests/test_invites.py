@@ -1,0 +1,320 @@
+"""Invites: what the outbox holds for each booking change, and what a mail server gets.
+
+These run the delivery in the test process against a real SMTP server (aiosmtpd); the
+worker, kill and refusal tests are in ``test_invite_delivery.py``.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+
+import pytest
+import vobject
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rotations.models import CalendarChange, EmailKind, EmailStatus, OutgoingEmail
+from rotations.permissions import actor
+from rotations.services import outbox
+from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
+from rotations.services.invites import event_uid, record_invites
+
+from .factories import PersonFactory, QueueFactory, ShiftFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.DEFAULT_FROM_EMAIL = "Frontline <frontline@frontline.example.com>"
+    settings.SITE_URL = "https://frontline.example.com"
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    return smtp_server
+
+
+@pytest.fixture
+def trio(executive):
+    buddy = PersonFactory(full_name="Bea Buddy", email="bea.buddy@example.com", roles=["Front-line employee"])
+    other_buddy = PersonFactory(full_name="Olly Other", email="olly@example.com", roles=["Front-line employee"])
+    queue = QueueFactory(name="Billing chat", brief="Answer billing chats next to your buddy.")
+    first = ShiftFactory(queue=queue, buddy=buddy, location="Toronto office, 4th floor")
+    same_buddy_later = ShiftFactory(
+        queue=queue, buddy=buddy, starts_at=first.starts_at + timedelta(days=1),
+        ends_at=first.ends_at + timedelta(days=1),
+    )
+    other_buddy_shift = ShiftFactory(
+        queue=queue, buddy=other_buddy, starts_at=first.starts_at + timedelta(days=2),
+        ends_at=first.ends_at + timedelta(days=2), meeting_url="https://meet.example.com/abc",
+    )
+    return executive, buddy, other_buddy, first, same_buddy_later, other_buddy_shift
+
+
+def rows(booking, sequence):
+    return {
+        (row.to_email, row.method)
+        for row in OutgoingEmail.objects.filter(booking=booking, calendar_change__sequence=sequence)
+    }
+
+
+def deliver_all() -> None:
+    for pk in OutgoingEmail.objects.filter(status=EmailStatus.PENDING).values_list("pk", flat=True):
+        outbox.deliver(pk)
+
+
+def calendar_of(message):
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return part, vobject.readOne(part.get_payload(decode=True).decode("utf-8"))
+
+
+def test_each_change_writes_one_invite_per_attendee_in_its_transaction(trio):
+    executive, buddy, other_buddy, first, same_buddy_later, other_buddy_shift = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    assert rows(booking, 0) == {(executive.email, "REQUEST"), (buddy.email, "REQUEST")}
+
+    booking = booking_reschedule(booking=booking, to_shift=same_buddy_later, by=actor(executive))
+    assert rows(booking, 1) == {(executive.email, "REQUEST"), (buddy.email, "REQUEST")}
+
+    # A new buddy is invited; the old one is told the event is off for them.
+    booking = booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
+    assert rows(booking, 2) == {
+        (executive.email, "REQUEST"), (other_buddy.email, "REQUEST"), (buddy.email, "CANCEL"),
+    }
+
+    booking = booking_cancel(booking=booking, by=actor(executive), reason="Board meeting moved")
+    assert rows(booking, 3) == {(executive.email, "CANCEL"), (other_buddy.email, "CANCEL")}
+    assert OutgoingEmail.objects.filter(kind=EmailKind.INVITE).count() == 9
+    assert not OutgoingEmail.objects.exclude(status=EmailStatus.PENDING).exists()
+
+
+def test_a_change_recorded_twice_cannot_owe_a_second_invite(trio):
+    executive, *_, first, _, _ = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    change = CalendarChange.objects.get(booking=booking)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        record_invites(change)
+    assert OutgoingEmail.objects.filter(booking=booking).count() == 2
+
+
+def test_a_refused_booking_writes_no_invite(trio):
+    executive, *_, first, _, _ = trio
+    first.queue.is_paused = True
+    first.queue.save()
+    from rotations.services.booking import BookingRefused
+
+    with pytest.raises(BookingRefused):
+        booking_create(shift=first, person=executive, by=actor(executive))
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_book_move_cancel_reach_the_mail_server_once_each_with_method_uid_and_sequence(
+    trio, smtp_settings
+):
+    executive, buddy, other_buddy, first, same_buddy_later, other_buddy_shift = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    deliver_all()
+    booking = booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
+    deliver_all()
+    booking = booking_cancel(booking=booking, by=actor(executive), reason="Travel")
+    deliver_all()
+    deliver_all()  # nothing left: a second pass sends nothing
+
+    received = smtp_settings.wait_for(7)
+    got = []
+    for item in received:
+        [to] = item.rcpt_tos
+        part, cal = calendar_of(item.message)
+        event = cal.vevent
+        method = cal.method.value
+        assert part.get_param("method") == method
+        assert event.uid.value == event_uid(booking)
+        got.append((to, method, int(event.sequence.value)))
+    assert sorted(got) == sorted(
+        [
+            (executive.email, "REQUEST", 0), (buddy.email, "REQUEST", 0),
+            (executive.email, "REQUEST", 1), (other_buddy.email, "REQUEST", 1), (buddy.email, "CANCEL", 1),
+            (executive.email, "CANCEL", 2), (other_buddy.email, "CANCEL", 2),
+        ]
+    )
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 7
+    assert all(row.sent_at and row.attempts == 1 for row in OutgoingEmail.objects.all())
+
+
+def test_the_invite_is_a_meeting_request_every_client_understands(trio, smtp_settings):
+    executive, buddy, _, first, _, _ = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    deliver_all()
+    [to_exec] = [r for r in smtp_settings.wait_for(2) if r.rcpt_tos == [executive.email]]
+    message = to_exec.message
+
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.get_payload()] == [
+        "text/plain", "text/html", "text/calendar",
+    ]
+    calendar_part = alternative.get_payload()[2]
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part.get_content_charset() == "utf-8"
+    assert attachment.get_content_type() == "application/ics"
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_payload(decode=True) == calendar_part.get_payload(decode=True)
+    assert message["Subject"].startswith("Invitation: Billing chat shift")
+    assert message["From"] == "Frontline <frontline@frontline.example.com>"
+
+    event = vobject.readOne(calendar_part.get_payload(decode=True).decode()).vevent
+    assert event.dtstart.value == booking.starts_at
+    assert event.dtstart.value.utcoffset() == timedelta(0)
+    assert event.dtend.value == booking.ends_at
+    assert event.organizer.value == "mailto:frontline@frontline.example.com"
+    attendees = {a.value: a.params for a in event.attendee_list}
+    assert set(attendees) == {f"mailto:{executive.email}", f"mailto:{buddy.email}"}
+    assert attendees[f"mailto:{executive.email}"]["CN"] == [executive.full_name]
+    assert attendees[f"mailto:{executive.email}"]["RSVP"] == ["TRUE"]
+    assert attendees[f"mailto:{executive.email}"]["PARTSTAT"] == ["NEEDS-ACTION"]
+    assert "Answer billing chats" in event.description.value
+    assert f"https://frontline.example.com/shifts/{first.pk}/" in event.description.value
+    assert event.location.value == "Toronto office, 4th floor"
+    assert event.status.value == "CONFIRMED"
+    assert event.valarm.trigger.value == -timedelta(minutes=15)
+    # DTSTAMP is the moment of the change, fixed, not the moment of sending.
+    change = CalendarChange.objects.get(booking=booking)
+    assert event.dtstamp.value == change.created_at.replace(microsecond=0)
+
+    # The buddy's copy says who is coming, in their words.
+    [to_buddy] = [r for r in smtp_settings.received if r.rcpt_tos == [buddy.email]]
+    text = to_buddy.message.get_body(preferencelist=("plain",)).get_content()
+    assert f"{executive.full_name} will sit with you" in text
+
+
+def test_a_cancellation_is_a_cancel_not_a_cancelled_request(trio, smtp_settings):
+    executive, buddy, _, first, _, _ = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    booking_cancel(booking=booking, by=actor(executive), reason="Customer visit")
+    for pk in OutgoingEmail.objects.filter(method="CANCEL").values_list("pk", flat=True):
+        outbox.deliver(pk)
+    received = smtp_settings.wait_for(2)
+    for item in received:
+        part, cal = calendar_of(item.message)
+        assert cal.method.value == "CANCEL" == part.get_param("method")
+        assert cal.vevent.status.value == "CANCELLED"
+        assert int(cal.vevent.sequence.value) == 1
+        assert not hasattr(cal.vevent, "valarm")
+        assert item.message["Subject"].startswith("Cancelled:")
+        assert [a.get_filename() for a in item.message.iter_attachments()] == ["cancel.ics"]
+    text = [r for r in received if r.rcpt_tos == [executive.email]][0].message.get_body(
+        preferencelist=("plain",)
+    ).get_content()
+    assert "Customer visit" in text
+
+
+def test_delivery_is_idempotent_and_the_stored_bytes_are_what_went_out(trio, smtp_settings):
+    executive, *_, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    row = OutgoingEmail.objects.get(to_email=executive.email)
+
+    assert outbox.deliver(row.pk) == outbox.Delivery.SENT
+    assert outbox.deliver(row.pk) == outbox.Delivery.ALREADY_DONE
+    [received] = smtp_settings.wait_for(1)
+    row.refresh_from_db()
+    assert received.raw.replace(b"\r\n", b"\n") == bytes(row.message).replace(b"\r\n", b"\n")
+    assert row.subject == received.message["Subject"]
+
+
+def test_rendering_twice_keeps_the_first_message(trio, smtp_settings):
+    executive, *_, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    row = OutgoingEmail.objects.get(to_email=executive.email)
+    outbox._render_once(row.pk)
+    first_bytes = bytes(OutgoingEmail.objects.get(pk=row.pk).message)
+    outbox._render_once(row.pk)  # a second worker rendering meanwhile changes nothing
+    assert bytes(OutgoingEmail.objects.get(pk=row.pk).message) == first_bytes
+
+
+def test_a_refusing_server_counts_attempts_then_marks_failed_and_hr_can_retry(trio, smtp_settings):
+    executive, *_, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    row = OutgoingEmail.objects.get(to_email=executive.email)
+    smtp_settings.handler.refusing = True
+
+    for attempt in (1, 2):
+        with pytest.raises(outbox.SendFailed) as failed:
+            outbox.deliver(row.pk)
+        assert failed.value.outcome is outbox.Delivery.RETRY
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (EmailStatus.PENDING, attempt)
+        assert "451" in row.last_error
+        assert row.next_attempt_at > timezone.now()
+    with pytest.raises(outbox.SendFailed) as failed:
+        outbox.deliver(row.pk)
+    assert failed.value.outcome is outbox.Delivery.FAILED
+    row.refresh_from_db()
+    assert row.status == EmailStatus.FAILED
+    assert outbox.deliver(row.pk) == outbox.Delivery.ALREADY_DONE
+
+    smtp_settings.handler.refusing = False
+    outbox.retry_failed(row)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EmailStatus.PENDING, 0)
+    assert outbox.deliver(row.pk) == outbox.Delivery.SENT
+    assert len(smtp_settings.wait_for(1)) == 1
+
+
+def test_permanent_and_transient_faults_are_told_apart(trio, smtp_settings, settings):
+    executive, *_, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    row = OutgoingEmail.objects.get(to_email=executive.email)
+    settings.EMAIL_PORT = 1  # nothing listens: a transient fault, not a permanent one
+    with pytest.raises(outbox.SendFailed) as failed:
+        outbox.deliver(row.pk)
+    assert failed.value.outcome is outbox.Delivery.RETRY
+
+    import smtplib
+
+    assert outbox.is_permanent(smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"no such user")}))
+    assert not outbox.is_permanent(smtplib.SMTPRecipientsRefused({"x@example.com": (450, b"busy")}))
+    assert outbox.is_permanent(smtplib.SMTPDataError(554, b"rejected"))
+    assert not outbox.is_permanent(smtplib.SMTPDataError(451, b"later"))
+
+
+def test_backoff_doubles_and_is_capped(settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 30
+    assert [outbox.retry_delay(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert outbox.retry_delay(20) == 3600
+
+
+def test_the_sweep_re_enqueues_only_what_is_stuck(trio, settings, django_capture_on_commit_callbacks):
+    executive, *_, first, _, _ = trio
+    settings.OUTBOX_STUCK_AFTER_SECONDS = 60
+    booking_create(shift=first, person=executive, by=actor(executive))
+    stuck, fresh = OutgoingEmail.objects.order_by("pk")
+    OutgoingEmail.objects.filter(pk=stuck.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+
+    from unittest import mock
+
+    with mock.patch("rotations.tasks.send_outgoing_email.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox.sweep_stuck() == 1
+    delay.assert_called_once_with(stuck.pk)
+    stuck.refresh_from_db()
+    assert stuck.next_attempt_at > timezone.now() - timedelta(seconds=5)
+
+
+def test_a_queue_brief_with_unicode_and_long_lines_survives_the_trip(trio, smtp_settings):
+    executive, *_, first, _, _ = trio
+    first.queue.brief = "Réponds aux clients — 日本語のチャットも。 " * 8
+    first.queue.save()
+    booking_create(shift=first, person=executive, by=actor(executive))
+    deliver_all()
+    for item in smtp_settings.wait_for(2):
+        _, cal = calendar_of(item.message)
+        assert cal.vevent.description.value.startswith("Réponds aux clients — 日本語のチャットも。")
+        raw_lines = item.raw.split(b"\r\n")
+        assert max(len(line) for line in raw_lines) <= 998
+        email.message_from_bytes(item.raw, policy=email.policy.strict)
