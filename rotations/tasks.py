@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .emails import message_from_dict
 from .services import reminders
-from .services.outbox import Delivery, SendFailed, deliver, retry_delay, sweep_stuck
+from .services.outbox import Delivery, deliver_many, retry_delay, sweep_stuck
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,19 @@ def send_email(self, message: dict) -> None:
 
 
 @shared_task(bind=True, max_retries=None)
-def send_outgoing_email(self, pk: int) -> str:
-    """Send one outbox row. Idempotent: a duplicate or redelivered task does nothing."""
-    try:
-        return deliver(pk)
-    except SendFailed as failure:
-        if failure.outcome is not Delivery.RETRY:
-            return failure.outcome
-        # The row holds the attempt count, so the backoff survives a worker restart.
-        raise self.retry(countdown=retry_delay(failure.attempts), exc=failure) from failure
+def send_outgoing_emails(self, pks: list[int]) -> int:
+    """Send outbox rows. Idempotent: a duplicate or redelivered task sends nothing twice."""
+    failures = deliver_many(pks)
+    retry = [f for f in failures if f.outcome is Delivery.RETRY]
+    if retry:
+        # Only what may still go; the rows hold the attempt counts, so the backoff
+        # survives a worker restart and the sweep's re-enqueueing.
+        raise self.retry(
+            args=[[f.pk for f in retry]],
+            countdown=retry_delay(min(f.attempts for f in retry)),
+            exc=retry[0],
+        )
+    return len(pks) - len(failures)
 
 
 @shared_task

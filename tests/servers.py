@@ -124,9 +124,13 @@ def database_url() -> str:
 class CeleryWorker:
     """``celery worker`` in its own process, on the broker the settings name."""
 
-    def __init__(self, *, env: dict[str, str] | None = None, concurrency: int = 1) -> None:
+    def __init__(
+        self, *, env: dict[str, str] | None = None, concurrency: int = 1, beat_schedule: str = ""
+    ) -> None:
         self.env = {**os.environ, "DATABASE_URL": database_url(), **(env or {})}
         self.concurrency = concurrency
+        # A schedule file path: run beat inside the worker (-B), as a one-process deployment.
+        self.beat_schedule = beat_schedule
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
         self._ready = threading.Event()
@@ -139,6 +143,8 @@ class CeleryWorker:
         ]
         if purge:
             args.append("--purge")
+        if self.beat_schedule:
+            args += ["--beat", "--schedule", self.beat_schedule]
         self._ready.clear()
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

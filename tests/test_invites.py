@@ -231,9 +231,10 @@ def test_rendering_twice_keeps_the_first_message(trio, smtp_settings):
     executive, *_, first, _, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
     row = OutgoingEmail.objects.get(to_email=executive.email)
-    outbox._render_once(row.pk)
+    outbox.render_missing([row.pk])
     first_bytes = bytes(OutgoingEmail.objects.get(pk=row.pk).message)
-    outbox._render_once(row.pk)  # a second worker rendering meanwhile changes nothing
+    assert b"\r\nFrom: Frontline" in first_bytes
+    outbox.render_missing([row.pk])  # a second worker rendering later changes nothing
     assert bytes(OutgoingEmail.objects.get(pk=row.pk).message) == first_bytes
 
 
@@ -298,10 +299,10 @@ def test_the_sweep_re_enqueues_only_what_is_stuck(trio, settings, django_capture
 
     from unittest import mock
 
-    with mock.patch("rotations.tasks.send_outgoing_email.delay") as delay:
+    with mock.patch("rotations.tasks.send_outgoing_emails.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             assert outbox.sweep_stuck() == 1
-    delay.assert_called_once_with(stuck.pk)
+    delay.assert_called_once_with([stuck.pk])
     stuck.refresh_from_db()
     assert stuck.next_attempt_at > timezone.now() - timedelta(seconds=5)
 
@@ -318,3 +319,53 @@ def test_a_queue_brief_with_unicode_and_long_lines_survives_the_trip(trio, smtp_
         raw_lines = item.raw.split(b"\r\n")
         assert max(len(line) for line in raw_lines) <= 998
         email.message_from_bytes(item.raw, policy=email.policy.strict)
+
+
+def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
+    executive, smtp_settings, settings
+):
+    """Two 09:00 New York shifts either side of the 2027 daylight-saving change (14
+    March): the invites the mail server received, stored in Radicale and read back, start
+    at 09:00 New York time both times."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from .caldav import RadicaleServer, without_method
+    from .conftest import need
+
+    try:
+        import radicale  # noqa: F401
+    except ImportError:
+        need(False, "Radicale is not installed")
+    new_york = ZoneInfo("America/New_York")
+    queue = QueueFactory(time_zone="America/New_York", booking_window_days=400)
+    shifts = [
+        ShiftFactory(
+            queue=queue,
+            starts_at=dt.datetime(2027, 3, day, 9, tzinfo=new_york),
+            ends_at=dt.datetime(2027, 3, day, 13, tzinfo=new_york),
+        )
+        for day in (9, 16)
+    ]
+    for shift in shifts:
+        booking_create(shift=shift, person=executive, by=actor(executive))
+    deliver_all()
+    received = smtp_settings.wait_for(2)
+
+    server = RadicaleServer().start()
+    try:
+        server.make_calendar("invites")
+        starts = []
+        for index, item in enumerate(received):
+            part, _ = calendar_of(item.message)
+            stored = server.put("invites", f"invite-{index}.ics", without_method(part.get_payload(decode=True)))
+            assert stored.status in (201, 204), stored.body
+            back = vobject.readOne(server.get("invites", f"invite-{index}.ics").body.decode())
+            starts.append(back.vevent.dtstart.value.astimezone(new_york))
+    finally:
+        server.stop()
+    assert sorted((s.date().isoformat(), s.strftime("%H:%M")) for s in starts) == [
+        ("2027-03-09", "09:00"), ("2027-03-16", "09:00"),
+    ]
+    # The same instant is 14:00 UTC before the change and 13:00 UTC after it.
+    assert sorted(s.astimezone(dt.UTC).hour for s in starts) == [13, 14]

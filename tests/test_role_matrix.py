@@ -37,6 +37,7 @@ def signed_out(answer: str, *, signed_in_answer: str = "→/") -> dict[str, str]
 DIRECTORY_READERS = answers("login", "403", "200", "200", "403")
 QUEUE_READERS = answers("login", "403", "200", "200", "403")
 LEADS_ONLY = answers("login", "403", "403", "200", "403")
+DELIVERY_READERS = answers("login", "403", "200", "200", "403")
 SHIFT_BROWSERS = answers("login", "200", "200", "200", "403")
 QUEUE_OR_BOOKERS = answers("login", "200", "200", "200", "403")
 # The executive's own booking: they and anyone who books for others may change it; the
@@ -149,6 +150,25 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     # belong to nobody in the matrix.
     "schedule/": [("/schedule/", signed_in("200"))],
     "account/api-token/": [("/account/api-token/", signed_in("200"))],
+    "account/calendar/": [("/account/calendar/", signed_in("200"))],
+    # The feed's secret address is its credential: calendar apps cannot sign in.
+    "calendar/<str:token>.ics": [
+        ("/calendar/{feed_token}.ics", everyone("200")),
+        ("/calendar/not-a-real-token.ics", everyone("404")),
+    ],
+    "deliveries/": [
+        ("/deliveries/", DELIVERY_READERS),
+        ("/deliveries/?status=failed&page=abc", DELIVERY_READERS),
+    ],
+    # The booking in the lead's queue: its executive and buddy may see the booking, not
+    # what was mailed about it. In another queue: HR only; the lead may book there for
+    # others but does not run it.
+    "deliveries/bookings/<int:booking_id>/": [
+        ("/deliveries/bookings/{booking}/", answers("login", "403", "200", "200", "403")),
+        ("/deliveries/bookings/{other_booking}/", answers("login", "404", "200", "403", "404")),
+        ("/deliveries/bookings/999999/", answers("login", "404", "404", "404", "404")),
+    ],
+    "deliveries/<int:email_id>/retry/": [("/deliveries/{email}/retry/", signed_in("405"))],
     "queues/": [("/queues/", QUEUE_READERS)],
     "queues/new/": [("/queues/new/", LEADS_ONLY)],
     "queues/<int:queue_id>/": [
@@ -268,6 +288,7 @@ def world(executive, support_lead, frontline_employee):
 
     from rotations.permissions import actor
     from rotations.services.booking import booking_create
+    from rotations.services.calendar_feed import feed_of
     from rotations.services.shifts import shift_pattern_create
 
     from .factories import PersonFactory, QueueFactory, ShiftFactory
@@ -281,6 +302,7 @@ def world(executive, support_lead, frontline_employee):
         start_time=dt.time(9), end_time=dt.time(12),
     )
     other_exec = PersonFactory(roles=["Executive"])
+    booking = booking_create(shift=shift, person=executive, by=actor(executive))
     return {
         "someone": executive.pk,
         "queue": queue.pk,
@@ -288,7 +310,9 @@ def world(executive, support_lead, frontline_employee):
         "shift": shift.pk,
         "other_shift": other_shift.pk,
         "pattern": pattern.pk,
-        "booking": booking_create(shift=shift, person=executive, by=actor(executive)).pk,
+        "booking": booking.pk,
+        "email": booking.emails.first().pk,
+        "feed_token": feed_of(executive).token,
         "other_booking": booking_create(shift=other_shift, person=other_exec, by=actor(other_exec)).pk,
     }
 

@@ -113,44 +113,67 @@ def organizer() -> Party:
     return Party(email=address, name=name or "Frontline")
 
 
-def render_invite(email: OutgoingEmail) -> tuple[str, bytes]:
-    change = email.calendar_change
-    booking = email.booking
-    shift = Shift.objects.select_related("queue", "buddy").get(pk=change.shift_id)
-    method = Method(email.method)
-    attendees = [
-        Party(email=row.to_email, name=row.recipient.full_name if row.recipient else "")
-        for row in OutgoingEmail.objects.filter(calendar_change=change, method=email.method)
-        .select_related("recipient")
-        .order_by("pk")
-    ]
-    link = settings.SITE_URL + reverse("shifts:detail", args=[shift.pk])
+def render_invites(
+    rows: list[OutgoingEmail], *, siblings: list[OutgoingEmail]
+) -> dict[int, tuple[str, bytes]]:
+    """Subject and message of each invite row: one calendar per change and method, shared
+    by all its recipients. ``siblings`` holds every row of those changes, in the order
+    they were written (with ``recipient`` and ``calendar_change__shift`` selected)."""
+    attendees: dict[tuple[int, str], list[Party]] = {}
+    for row in siblings:
+        if row.kind == EmailKind.INVITE:
+            name = row.recipient.full_name if row.recipient else ""
+            attendees.setdefault((row.calendar_change_id, row.method), []).append(
+                Party(email=row.to_email, name=name)
+            )
+    calendars: dict[tuple[int, str], bytes] = {}
+    rendered = {}
+    for row in rows:
+        key = (row.calendar_change_id, row.method)
+        if key not in calendars:
+            calendars[key] = build_calendar(Method(row.method), [_event(row, attendees[key])])
+        rendered[row.pk] = _invite_message(row, calendars[key])
+    return rendered
+
+
+def _link(shift: Shift) -> str:
+    return settings.SITE_URL + reverse("shifts:detail", args=[shift.pk])
+
+
+def _event(row: OutgoingEmail, attendees: list[Party]) -> CalendarEvent:
+    change, booking = row.calendar_change, row.booking
+    shift = change.shift
     queue = shift.queue
-    summary = f"Front-line shift: {queue.name} ({queue.get_channel_display().lower()})"
     description = "\n\n".join(
         part
         for part in (
             queue.brief,
             f"Buddy: {shift.buddy.full_name}" if shift.buddy else "",
-            f"Booked for {booking.person.full_name} through Frontline: {link}",
+            f"Booked for {booking.person.full_name} through Frontline: {_link(shift)}",
         )
         if part
     )
-    event = CalendarEvent(
+    return CalendarEvent(
         uid=event_uid(booking),
         sequence=change.sequence,
         stamp=change.created_at,
         start=change.starts_at,
         end=change.ends_at,
-        summary=summary,
+        summary=f"Front-line shift: {queue.name} ({queue.get_channel_display().lower()})",
         organizer=organizer(),
         attendees=attendees,
         description=description,
         location=shift.location or shift.meeting_url,
-        url=shift.meeting_url or link,
+        url=shift.meeting_url or _link(shift),
     )
-    calendar = build_calendar(method, [event])
-    recipient = email.recipient
+
+
+def _invite_message(row: OutgoingEmail, calendar: bytes) -> tuple[str, bytes]:
+    change, booking = row.calendar_change, row.booking
+    shift = change.shift
+    queue = shift.queue
+    method = Method(row.method)
+    recipient = row.recipient
     zone = recipient.zone if recipient else UTC
     context = {
         "method": method.value,
@@ -166,7 +189,7 @@ def render_invite(email: OutgoingEmail) -> tuple[str, bytes]:
         "starts_queue": timezone.localtime(change.starts_at, queue.zone),
         "ends_queue": timezone.localtime(change.ends_at, queue.zone),
         "recipient_zone": str(zone),
-        "link": link,
+        "link": _link(shift),
         "schedule_link": settings.SITE_URL + reverse("schedule"),
     }
     subject = " ".join(render_to_string("emails/invite_subject.txt", context).split())
@@ -177,13 +200,12 @@ def render_invite(email: OutgoingEmail) -> tuple[str, bytes]:
         text=render_to_string("emails/invite.txt", context),
         html=render_to_string("emails/invite.html", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to_email=email.to_email,
+        to_email=row.to_email,
         to_name=recipient.full_name if recipient else "",
         date=change.created_at,
         message_id=message_id(
-            event_uid(booking), str(change.sequence), email.method, email.to_email.lower(),
+            event_uid(booking), str(change.sequence), row.method, row.to_email.lower(),
             domain=organizer().email.rpartition("@")[2] or "frontline",
         ),
     )
     return subject, message
-

@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import BinaryField, Case, Value, When
 from django.utils import timezone
 
 from ..models import EmailStatus, OutgoingEmail
@@ -48,32 +49,53 @@ class SendFailed(Exception):
         super().__init__(error)
         self.outcome = outcome
         self.attempts = attempts
+        self.pk: int | None = None
 
 
 def enqueue(emails: Iterable[OutgoingEmail]) -> None:
-    """Ask a worker to send each, once the current transaction has committed."""
-    from ..tasks import send_outgoing_email
+    """Ask a worker to send these, once the current transaction has committed.
 
-    ids = [email.pk for email in emails]
-    for pk in ids:
-        send_outgoing_email.delay_on_commit(pk)
+    One task for the rows one change wrote: they are rendered together (one calendar for
+    all attendees) and sent over one connection, but each is still locked, sent and
+    marked on its own, so a retry or a duplicate task repeats none of them.
+    """
+    from ..tasks import send_outgoing_emails
+
+    pks = [email.pk for email in emails]
+    if pks:
+        send_outgoing_emails.delay_on_commit(pks)
 
 
-def deliver(pk: int) -> Delivery:
+def deliver_many(pks: list[int]) -> list[SendFailed]:
+    """Deliver each row; returns the failures (their ``pk`` set) instead of raising."""
+    render_missing(pks)
+    failures = []
+    for pk in pks:
+        try:
+            deliver(pk, rendered=True)
+        except SendFailed as failure:
+            failure.pk = pk
+            failures.append(failure)
+    return failures
+
+
+def deliver(pk: int, *, rendered: bool = False) -> Delivery:
     """Send one outbox row if it still needs sending. Safe to call any number of times."""
-    email = OutgoingEmail.objects.filter(pk=pk).only("status", "message").first()
-    if email is None or email.status != EmailStatus.PENDING:
-        return Delivery.ALREADY_DONE
-    if not email.message:
-        _render_once(pk)
+    if not rendered:
+        render_missing([pk])
     failure: SendFailed | None = None
     with transaction.atomic():
-        email = (
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, status=EmailStatus.PENDING)
-            .first()
+        # By primary key alone, unordered: whatever the planner's statistics say, one
+        # index lookup (a status filter could lead it through every pending row).
+        email = next(
+            iter(OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).order_by()), None
         )
         if email is None:
+            exists = OutgoingEmail.objects.filter(pk=pk).exists()
+            return Delivery.BUSY if exists else Delivery.ALREADY_DONE
+        if email.status != EmailStatus.PENDING:
+            return Delivery.ALREADY_DONE
+        if not email.message:  # rendering failed for a reason a log explains
             return Delivery.BUSY
         email.attempts += 1
         try:
@@ -81,10 +103,9 @@ def deliver(pk: int) -> Delivery:
         except OSError as exc:  # smtplib's errors, refused connections, timeouts
             failure = _record_failure(email, exc, permanent=is_permanent(exc))
         else:
-            email.status = EmailStatus.SENT
-            email.sent_at = timezone.now()
-            email.last_error = ""
-            email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+            OutgoingEmail.objects.filter(pk=pk).update(
+                status=EmailStatus.SENT, sent_at=timezone.now(), attempts=email.attempts, last_error=""
+            )
     if failure is not None:
         raise failure
     return Delivery.SENT
@@ -118,16 +139,37 @@ def _record_failure(email: OutgoingEmail, exc: Exception, *, permanent: bool) ->
     return SendFailed(outcome, email.attempts, email.last_error)
 
 
-def _render_once(pk: int) -> None:
-    """Render and store the message; a row rendered meanwhile keeps its first rendering."""
-    from .rendering import render
+def render_missing(pks: list[int]) -> None:
+    """Render and store the messages of rows that have none yet.
 
-    email = OutgoingEmail.objects.select_related(
-        "recipient", "booking__shift__queue", "booking__shift__buddy", "booking__person",
-        "calendar_change",
-    ).get(pk=pk)
-    subject, message = render(email)
-    OutgoingEmail.objects.filter(pk=pk, message=b"").update(subject=subject[:300], message=message)
+    Stored before the first attempt, so every later attempt sends the same bytes. A row
+    another worker rendered meanwhile keeps its first rendering. The other rows of their
+    calendar changes are read too (an invite lists every attendee); one statement stores
+    the lot.
+    """
+    from .rendering import render_all
+
+    related = ("recipient", "booking__person", "calendar_change__shift__queue", "calendar_change__shift__buddy")
+    # By primary key alone: whatever the planner's statistics say, an index lookup.
+    loaded = list(OutgoingEmail.objects.filter(pk__in=pks).select_related(*related).order_by())
+    rows = [r for r in loaded if r.status == EmailStatus.PENDING and not r.message]
+    if not rows:
+        return
+    changes = {r.calendar_change_id for r in rows if r.calendar_change_id}
+    others = (
+        OutgoingEmail.objects.filter(calendar_change_id__in=changes).exclude(pk__in=pks).select_related("recipient")
+        if changes
+        else []
+    )
+    siblings = sorted([*loaded, *others], key=lambda r: r.pk)
+    rendered = render_all(rows, siblings=siblings)
+    OutgoingEmail.objects.filter(pk__in=rendered, message=b"").update(
+        subject=Case(*(When(pk=pk, then=Value(subject[:300])) for pk, (subject, _) in rendered.items())),
+        message=Case(
+            *(When(pk=pk, then=Value(data, output_field=BinaryField())) for pk, (_, data) in rendered.items()),
+            output_field=BinaryField(),
+        ),
+    )
 
 
 class _Stored:
@@ -157,10 +199,40 @@ class StoredEmail(EmailMessage):
         return _Stored(self.data)
 
 
+# One open connection per worker process, kept between messages: connecting and greeting
+# the server costs more than sending a small message.
+_open: dict[tuple, object] = {}
+
+
+def _connection(*, fresh: bool):
+    key = (settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""), getattr(settings, "EMAIL_PORT", 0))
+    if fresh or key not in _open:
+        close_connections()
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        _open[key] = connection
+    return _open[key]
+
+
+def close_connections() -> None:
+    for connection in _open.values():
+        try:
+            connection.close()
+        except OSError:
+            pass
+    _open.clear()
+
+
 def _send(email: OutgoingEmail) -> None:
-    data = bytes(email.message)
-    connection = get_connection(fail_silently=False)
-    sent = connection.send_messages([StoredEmail(data, to=email.to_email)])
+    message = StoredEmail(bytes(email.message), to=email.to_email)
+    try:
+        sent = _connection(fresh=False).send_messages([message])
+    except (smtplib.SMTPServerDisconnected, ConnectionError):
+        # A kept connection the server has since dropped: once more, on a new one.
+        sent = _connection(fresh=True).send_messages([message])
+    except OSError:
+        close_connections()
+        raise
     if sent != 1:
         raise smtplib.SMTPRecipientsRefused({email.to_email: (550, b"not sent")})
 

@@ -1,4 +1,4 @@
-"""Turn an outbox row into its subject and wire bytes; called once per row by a worker."""
+"""Turn outbox rows into their subjects and wire bytes; once per row, by a worker."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ from django.utils import timezone
 from ..calendars.imip import message_id
 from ..emails import mime_message
 from ..models import EmailKind, OutgoingEmail
-from .invites import organizer, render_invite
+from .invites import organizer, render_invites
 
 
-def render(email: OutgoingEmail) -> tuple[str, bytes]:
-    if email.kind == EmailKind.INVITE:
-        return render_invite(email)
-    return _render_booking_note(email, template=f"emails/{email.kind}")
+def render_all(
+    rows: list[OutgoingEmail], *, siblings: list[OutgoingEmail]
+) -> dict[int, tuple[str, bytes]]:
+    """Subject and wire bytes of each row, by primary key; ``siblings`` holds every row
+    of the same calendar changes (an invite names all its attendees)."""
+    invites = [row for row in rows if row.kind == EmailKind.INVITE]
+    rendered = render_invites(invites, siblings=siblings) if invites else {}
+    for row in rows:
+        if row.kind != EmailKind.INVITE:
+            rendered[row.pk] = _render_booking_note(row, template=f"emails/{row.kind}")
+    return rendered
 
 
 def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, bytes]:
