@@ -1,6 +1,6 @@
 """Invites through the whole pipe: booking changes → outbox → Redis → Celery → SMTP.
 
-    .venv/bin/python bench/invites.py [--changes 5000] [--concurrency 2]
+    .venv/bin/python bench/invites.py [--changes 5000] [--concurrency 3]
 
 Makes ``--changes`` booking changes (books, then moves and cancels some) through the
 booking services on PostgreSQL with the worker stopped, so their invites wait in Redis;
@@ -131,7 +131,7 @@ def make_changes(env: dict, changes: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=900)
     args = parser.parse_args()
 
