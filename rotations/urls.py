@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, calendar, deliveries, home, people, queues, shifts
+from .views import account, calendar, deliveries, home, insights, people, queues, shifts
 
 people_patterns = (
     [
@@ -33,6 +33,7 @@ shift_patterns = (
         path("<int:shift_id>/attendance/", shifts.shift_attendance, name="attendance"),
         path("bookings/<int:booking_id>/reschedule/", shifts.booking_reschedule_view, name="reschedule"),
         path("bookings/<int:booking_id>/cancel/", shifts.booking_cancel_view, name="cancel"),
+        path("bookings/<int:booking_id>/insights/new/", insights.insight_new, name="log-insight"),
     ],
     "shifts",
 )

@@ -211,4 +211,5 @@ def test_beat_sends_a_reminder_before_and_a_prompt_after_each_shift_once(worker_
     assert any(s.startswith("Tomorrow:") for s in subjects)
     [prompt] = [r for r in smtp_server.received if r.message["Subject"].startswith("What did")]
     text = prompt.message.get_body(preferencelist=("plain",)).get_content()
-    assert f"/shifts/{done.pk}/" in text
+    done_booking = Booking.objects.get(shift=done)
+    assert f"/shifts/bookings/{done_booking.pk}/insights/new/" in text

@@ -212,6 +212,11 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/shifts/bookings/{booking}/cancel/", BOOKING_CHANGERS),
         ("/shifts/bookings/{other_booking}/cancel/", OTHERS_BOOKING),
     ],
+    # Only the executive who sat the shift logs its insights.
+    "shifts/bookings/<int:booking_id>/insights/new/": [
+        ("/shifts/bookings/{booking}/insights/new/", answers("login", "200", "403", "403", "403")),
+        ("/shifts/bookings/{other_booking}/insights/new/", answers("login", "404", "403", "403", "404")),
+    ],
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],

@@ -1,3 +1,4 @@
+from .insights import Insight, InsightCategory, InsightStatus, Severity, Tag
 from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from .people import Department, Level, Person
 from .shifts import (
@@ -23,10 +24,15 @@ __all__ = [
     "Department",
     "EmailKind",
     "EmailStatus",
+    "Insight",
+    "InsightCategory",
+    "InsightStatus",
     "Level",
     "OutgoingEmail",
     "Person",
     "Queue",
     "Shift",
+    "Severity",
     "ShiftPattern",
+    "Tag",
 ]

@@ -60,4 +60,4 @@ def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, b
 
 
 def insight_form_path(booking) -> str:
-    return reverse("shifts:detail", args=[booking.shift_id])
+    return reverse("shifts:log-insight", args=[booking.pk])
