@@ -202,6 +202,7 @@ CELERY_BEAT_SCHEDULE = {
     # tasks parked for days in the broker, which a restart or a purge would lose.
     "sweep-outbox": {"task": "rotations.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},
     "queue-due-emails": {"task": "rotations.tasks.queue_due_emails", "schedule": SWEEP_SECONDS},
+    "flush-insight-notices": {"task": "rotations.tasks.flush_insight_notices", "schedule": SWEEP_SECONDS},
 }
 
 # The outbox: how often a message is tried before it is shown as failed, the first pause
@@ -211,6 +212,9 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_STUCK_AFTER_SECONDS = env.float("OUTBOX_STUCK_AFTER_SECONDS", default=300)
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
+# Followers get an email per insight status change up to this many a day (their own
+# day); the rest wait for one digest the next day.
+INSIGHT_EMAILS_PER_DAY = env.int("INSIGHT_EMAILS_PER_DAY", default=3)
 
 # --- Email ----------------------------------------------------------------------------
 # EMAIL_URL takes django-environ's forms: smtp://user:pass@host:25, smtp+tls://...:587,

@@ -10,6 +10,9 @@ def navigation(request) -> dict:
     if user.has_perm("rotations.book_shift") or user.has_perm("rotations.book_for_others"):
         links.append(("Find a shift", reverse("shifts:list")))
     links.append(("My schedule", reverse("schedule")))
+    links.append(("Insights", reverse("insights:list")))
+    if user.has_perm("rotations.view_insight_dashboard"):
+        links.append(("Impact", reverse("insights:dashboard")))
     if user.has_perm("rotations.view_queue"):
         links.append(("Queues", reverse("queues:list")))
     if user.has_perm("rotations.view_directory"):

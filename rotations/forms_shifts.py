@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .models import Channel, Insight, Person, Queue, Shift
+from .models import Channel, Person, Queue, Shift
 from .roles import Role
 from .services.shifts import validate_rrule
 from .timezones import local_moment
@@ -215,22 +215,3 @@ class CancelForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not may_override:
             del self.fields["override_notice"]
-
-
-class InsightForm(forms.ModelForm):
-    tags = forms.CharField(
-        required=False, max_length=300, help_text="Comma-separated, e.g. billing, refunds."
-    )
-
-    class Meta:
-        model = Insight
-        fields = [
-            "title", "what_happened", "customer_quote", "ticket_refs", "category", "severity",
-            "suggested_fix",
-        ]
-        widgets = {
-            "what_happened": forms.Textarea(attrs={"rows": 5}),
-            "customer_quote": forms.Textarea(attrs={"rows": 2}),
-            "suggested_fix": forms.Textarea(attrs={"rows": 3}),
-        }
-        labels = {"what_happened": "What happened", "ticket_refs": "Ticket references"}

@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Booking, OutgoingEmail, Person, Queue, Shift
+from .models import Booking, Insight, OutgoingEmail, Person, Queue, Shift
+from .selectors.insights import can_triage, insight_detail, visible_insights
 from .services.booking import Actor
 
 
@@ -142,3 +143,21 @@ def get_email_for_retry(person: Person, email_id: int) -> OutgoingEmail:
     if email.booking is None or not can_see_deliveries(person, email.booking):
         raise Http404
     return email
+
+
+def get_insight_for_view(person: Person, insight_id: int) -> Insight:
+    """An insight this person may read; to anyone else it does not exist."""
+    if not visible_insights(person).filter(pk=insight_id).exists():
+        raise Http404
+    return insight_detail(insight_id)
+
+
+def get_insight_for_triage(person: Person, insight_id: int) -> Insight:
+    insight = get_insight_for_view(person, insight_id)
+    if not can_triage(person, insight):
+        raise PermissionDenied
+    return insight
+
+
+def can_see_dashboard(person: Person) -> bool:
+    return person.has_perm("rotations.view_insight_dashboard")

@@ -41,19 +41,24 @@ ROLE_ALIASES: dict[Role, set[str]] = {
 
 # app_label.codename for every permission a role grants.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.EXECUTIVE: ("rotations.book_shift",),
+    Role.EXECUTIVE: ("rotations.book_shift", "rotations.view_insight_dashboard"),
     Role.HR_ADMIN: (
         "rotations.view_directory",
         "rotations.import_directory",
         "rotations.view_queue",
         "rotations.book_for_others",
         "rotations.view_deliveries",
+        "rotations.view_all_insights",
+        "rotations.triage_insights",
+        "rotations.view_insight_dashboard",
     ),
     Role.SUPPORT_LEAD: (
         "rotations.view_directory",
         "rotations.view_queue",
         "rotations.manage_queues",
         "rotations.book_for_others",
+        "rotations.triage_insights",
+        "rotations.view_insight_dashboard",
     ),
     # Buddies act on the shifts they are named on: an object rule (see permissions.py).
     Role.FRONTLINE: (),

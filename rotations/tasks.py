@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from .emails import message_from_dict
-from .services import reminders
+from .services import insight_notices, reminders
 from .services.outbox import Delivery, deliver_many, retry_delay, sweep_stuck
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,12 @@ def sweep_outbox() -> int:
 @shared_task
 def queue_due_emails() -> int:
     return reminders.queue_due_emails()
+
+
+@shared_task
+def flush_insight_notices(person_ids: list[int] | None = None) -> int:
+    """Mail waiting insight notices (after a status change, and from the beat's sweep)."""
+    return insight_notices.flush(person_ids)
 
 
 @shared_task

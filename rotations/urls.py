@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, calendar, deliveries, home, insights, people, queues, shifts
+from .views import account, calendar, deliveries, home, impact, insights, people, queues, shifts
 
 people_patterns = (
     [
@@ -47,6 +47,22 @@ delivery_patterns = (
     "deliveries",
 )
 
+insight_patterns = (
+    [
+        path("", insights.insight_list, name="list"),
+        path("export.csv", insights.insight_export, name="export"),
+        path("impact/", impact.impact_dashboard, name="dashboard"),
+        path("impact/<str:table>.csv", impact.impact_csv, name="dashboard-csv"),
+        path("<int:insight_id>/", insights.insight_detail, name="detail"),
+        path("<int:insight_id>/status/", insights.insight_status, name="status"),
+        path("<int:insight_id>/merge/", insights.insight_merge_view, name="merge"),
+        path("<int:insight_id>/comment/", insights.insight_comment_view, name="comment"),
+        path("<int:insight_id>/follow/", insights.insight_follow_view, name="follow"),
+        path("<int:insight_id>/plus-one/", insights.insight_plus_one_view, name="plus-one"),
+    ],
+    "insights",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -59,5 +75,6 @@ urlpatterns = [
     path("queues/", include(queue_patterns)),
     path("shifts/", include(shift_patterns)),
     path("deliveries/", include(delivery_patterns)),
+    path("insights/", include(insight_patterns)),
     path("api/", include("rotations.api.urls")),
 ]

@@ -77,3 +77,19 @@ class ShiftFactory(factory.django.DjangoModelFactory):
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=4))
     capacity = 2
+
+
+class InsightFactory(factory.django.DjangoModelFactory):
+    """An insight from a booking; queue and buddy copied from its shift, as the service does."""
+
+    class Meta:
+        model = "rotations.Insight"
+
+    author = factory.LazyAttribute(lambda o: o.booking.person)
+    queue = factory.LazyAttribute(lambda o: o.booking.shift.queue if o.booking else None)
+    buddy = factory.LazyAttribute(lambda o: o.booking.shift.buddy if o.booking else None)
+    title = factory.Sequence(lambda n: f"Customers cannot find the refund button ({n})")
+    what_happened = "Three callers in an hour asked where to request a refund."
+    category = "product"
+    severity = "medium"
+    search_text = factory.LazyAttribute(lambda o: f"{o.title} {o.what_happened}")

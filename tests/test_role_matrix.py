@@ -46,6 +46,8 @@ BOOKING_CHANGERS = answers("login", "200", "200", "200", "403")
 # Someone else's booking: HR and support leads book on anyone's behalf; to everyone else
 # it does not exist.
 OTHERS_BOOKING = answers("login", "404", "200", "200", "404")
+# Leadership (executives), HR and support leads; not front-line employees.
+DASHBOARD_READERS = answers("login", "200", "200", "200", "403")
 
 
 def api(pages: dict[str, str]) -> dict[str, str]:
@@ -217,6 +219,34 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/shifts/bookings/{booking}/insights/new/", answers("login", "200", "403", "403", "403")),
         ("/shifts/bookings/{other_booking}/insights/new/", answers("login", "404", "403", "403", "404")),
     ],
+    # Insights: HR sees all; a lead those of their queues; the author, the buddy of the
+    # shift and the owner theirs; everyone those shared with everyone.
+    "insights/": [
+        ("/insights/", signed_in("200")),
+        ("/insights/?q=refund&status=open&category=product&severity=high&tag=billing&following=on", signed_in("200")),
+        ("/insights/?status=bogus&queue=abc&executive=x&logged_from=nope&page=-3", signed_in("400")),
+    ],
+    "insights/export.csv": [("/insights/export.csv", signed_in("200"))],
+    "insights/<int:insight_id>/": [
+        ("/insights/{insight}/", signed_in("200")),
+        ("/insights/{other_insight}/", answers("login", "404", "200", "404", "404")),
+        ("/insights/{shared_insight}/", signed_in("200")),
+        ("/insights/999999/", signed_in("404")),
+    ],
+    "insights/<int:insight_id>/status/": [("/insights/{insight}/status/", signed_in("405"))],
+    "insights/<int:insight_id>/merge/": [("/insights/{insight}/merge/", signed_in("405"))],
+    "insights/<int:insight_id>/comment/": [("/insights/{insight}/comment/", signed_in("405"))],
+    "insights/<int:insight_id>/follow/": [("/insights/{insight}/follow/", signed_in("405"))],
+    "insights/<int:insight_id>/plus-one/": [("/insights/{insight}/plus-one/", signed_in("405"))],
+    "insights/impact/": [
+        ("/insights/impact/", DASHBOARD_READERS),
+        ("/insights/impact/?start=2026-01-01&end=2026-06-30&level=vp", DASHBOARD_READERS),
+        ("/insights/impact/?start=later&end=2020-01-01&department=x", answers("login", "400", "400", "400", "403")),
+    ],
+    "insights/impact/<str:table>.csv": [
+        *[(f"/insights/impact/{t}.csv", DASHBOARD_READERS) for t in ("funnel", "themes", "tags", "coverage", "timing")],
+        ("/insights/impact/nope.csv", answers("login", "404", "404", "404", "404")),
+    ],
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
@@ -237,6 +267,17 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "api/bookings/<int:booking_id>/reschedule/": [("/api/bookings/{booking}/reschedule/", api(everyone("405")))],
     "api/bookings/<int:booking_id>/cancel/": [("/api/bookings/{booking}/cancel/", api(everyone("405")))],
     "api/bookings/<int:booking_id>/attendance/": [("/api/bookings/{booking}/attendance/", api(everyone("405")))],
+    "api/bookings/<int:booking_id>/insights/": [("/api/bookings/{booking}/insights/", api(everyone("405")))],
+    "api/insights/": [
+        ("/api/insights/", api(everyone("200"))),
+        ("/api/insights/?status=bogus", api(everyone("400"))),
+    ],
+    "api/insights/<int:insight_id>/": [
+        ("/api/insights/{insight}/", api(everyone("200"))),
+        ("/api/insights/{other_insight}/", answers("401", "404", "200", "404", "404")),
+        ("/api/insights/{shared_insight}/", api(everyone("200"))),
+    ],
+    "api/insights/<int:insight_id>/status/": [("/api/insights/{insight}/status/", api(everyone("405")))],
 }
 
 # The Django admin site is for staff (superusers) only: no role is staff, so every role
@@ -296,7 +337,7 @@ def world(executive, support_lead, frontline_employee):
     from rotations.services.calendar_feed import feed_of
     from rotations.services.shifts import shift_pattern_create
 
-    from .factories import PersonFactory, QueueFactory, ShiftFactory
+    from .factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 
     queue = QueueFactory(leads=[support_lead])
     other_queue = QueueFactory()
@@ -308,6 +349,7 @@ def world(executive, support_lead, frontline_employee):
     )
     other_exec = PersonFactory(roles=["Executive"])
     booking = booking_create(shift=shift, person=executive, by=actor(executive))
+    other_booking = booking_create(shift=other_shift, person=other_exec, by=actor(other_exec))
     return {
         "someone": executive.pk,
         "queue": queue.pk,
@@ -318,7 +360,10 @@ def world(executive, support_lead, frontline_employee):
         "booking": booking.pk,
         "email": booking.emails.first().pk,
         "feed_token": feed_of(executive).token,
-        "other_booking": booking_create(shift=other_shift, person=other_exec, by=actor(other_exec)).pk,
+        "other_booking": other_booking.pk,
+        "insight": InsightFactory(booking=booking).pk,
+        "other_insight": InsightFactory(booking=other_booking).pk,
+        "shared_insight": InsightFactory(booking=other_booking, is_shared=True).pk,
     }
 
 

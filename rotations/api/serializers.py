@@ -5,7 +5,7 @@ from datetime import UTC
 from django.db import models
 from rest_framework import serializers
 
-from ..models import Booking, Queue, Shift
+from ..models import Booking, Insight, InsightCategory, InsightStatus, Queue, Severity, Shift
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -118,3 +118,59 @@ class ShiftPageSerializer(_PageSerializer):
 
 class BookingPageSerializer(_PageSerializer):
     results = BookingSerializer(many=True)
+
+
+class InsightSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.full_name", read_only=True)
+    queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    plus_ones = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Insight
+        fields = [
+            "id", "title", "what_happened", "customer_quote", "ticket_refs", "category", "severity",
+            "suggested_fix", "tags", "is_shared", "status", "author", "author_name", "booking", "queue",
+            "queue_name", "owner", "owner_name", "owner_team", "due_on", "decline_reason", "duplicate_of",
+            "plus_ones", "created_at", "triaged_at", "actioned_at", "shipped_at",
+        ]
+        read_only_fields = fields
+
+
+class InsightPageSerializer(_PageSerializer):
+    results = InsightSerializer(many=True)
+
+
+class InsightQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=200)
+    status = serializers.ChoiceField(choices=["open", *InsightStatus.values], required=False)
+    queue = serializers.IntegerField(required=False, min_value=1)
+    category = serializers.ChoiceField(choices=InsightCategory.values, required=False)
+    severity = serializers.ChoiceField(choices=Severity.values, required=False)
+    tag = serializers.CharField(required=False, max_length=40)
+    executive = serializers.IntegerField(required=False, min_value=1)
+    logged_from = serializers.DateField(required=False)
+    logged_to = serializers.DateField(required=False)
+    following = serializers.BooleanField(required=False, default=False)
+
+
+class InsightLogSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    what_happened = serializers.CharField()
+    customer_quote = serializers.CharField(required=False, allow_blank=True, default="")
+    ticket_refs = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    category = serializers.ChoiceField(choices=InsightCategory.values)
+    severity = serializers.ChoiceField(choices=Severity.values)
+    suggested_fix = serializers.CharField(required=False, allow_blank=True, default="")
+    is_shared = serializers.BooleanField(required=False, default=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list, max_length=20)
+
+
+class InsightTransitionSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=[s for s in InsightStatus.values if s != "duplicate"])
+    expected_status = serializers.ChoiceField(choices=InsightStatus.values, required=False)
+    owner = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+    owner_team = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    due_on = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import insights, views
 
 urlpatterns = [
     path("queues/", views.queue_list, name="api-queues"),
@@ -11,4 +11,8 @@ urlpatterns = [
     path("bookings/<int:booking_id>/reschedule/", views.booking_reschedule_endpoint, name="api-booking-reschedule"),
     path("bookings/<int:booking_id>/cancel/", views.booking_cancel_endpoint, name="api-booking-cancel"),
     path("bookings/<int:booking_id>/attendance/", views.booking_attendance_endpoint, name="api-booking-attendance"),
+    path("bookings/<int:booking_id>/insights/", insights.insight_log_endpoint, name="api-booking-insights"),
+    path("insights/", insights.insight_list, name="api-insights"),
+    path("insights/<int:insight_id>/", insights.insight_detail, name="api-insight"),
+    path("insights/<int:insight_id>/status/", insights.insight_status_endpoint, name="api-insight-status"),
 ]

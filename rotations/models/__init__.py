@@ -1,4 +1,18 @@
-from .insights import Insight, InsightCategory, InsightStatus, Severity, Tag
+from .insights import (
+    CLOSED_STATUSES,
+    TRANSITIONS,
+    FollowReason,
+    Insight,
+    InsightCategory,
+    InsightEvent,
+    InsightEventKind,
+    InsightFollower,
+    InsightNotice,
+    InsightStatus,
+    InsightVote,
+    Severity,
+    Tag,
+)
 from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from .people import Department, Level, Person
 from .shifts import (
@@ -14,6 +28,14 @@ from .shifts import (
 )
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "TRANSITIONS",
+    "FollowReason",
+    "InsightEvent",
+    "InsightEventKind",
+    "InsightFollower",
+    "InsightNotice",
+    "InsightVote",
     "SEAT_HOLDING",
     "Booking",
     "BookingStatus",

@@ -13,6 +13,7 @@ class EmailKind(models.TextChoices):
     INVITE = "invite", "Invite"
     REMINDER = "reminder", "Reminder"
     INSIGHT_PROMPT = "insight_prompt", "Insight prompt"
+    INSIGHT_UPDATE = "insight_update", "Insight update"
 
 
 class EmailStatus(models.TextChoices):

@@ -100,6 +100,20 @@ def bookings_of(person: Person) -> QuerySet[Booking]:
     )
 
 
+# Older shifts drop off the home page: by then the memory has faded anyway.
+AWAITING_INSIGHTS_FOR = timedelta(days=30)
+
+
+def awaiting_insights(person: Person) -> QuerySet[Booking]:
+    """Shifts the person attended in the last weeks and has logged nothing from yet."""
+    since = timezone.now() - AWAITING_INSIGHTS_FOR
+    return (
+        Booking.objects.filter(person=person, status=BookingStatus.ATTENDED, ends_at__gte=since, insights__isnull=True)
+        .select_related("shift__queue")
+        .order_by("-starts_at")
+    )
+
+
 def buddy_shifts(person: Person) -> QuerySet[Shift]:
     """Shifts the person is buddy on, with the executives booked on each."""
     return (

@@ -1,14 +1,43 @@
-"""Logging insights after a shift."""
+"""Insights through their life: logged after a shift, triaged, routed, merged, shipped.
+
+Every step writes an ``InsightEvent`` (the history) in the same transaction as the
+change, and a status change owes each follower but the actor a notice
+(``insight_notices``), mailed by a worker after commit.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from ..models import Booking, BookingStatus, Insight, Person, Tag
-from .booking import BookingRefused
+from ..models import (
+    TRANSITIONS,
+    Booking,
+    BookingStatus,
+    FollowReason,
+    Insight,
+    InsightEvent,
+    InsightEventKind,
+    InsightFollower,
+    InsightStatus,
+    InsightVote,
+    Person,
+    Tag,
+)
+from . import insight_notices
+
+
+class InsightRefused(Exception):
+    """A rule stopped the request; ``message`` is for the person who asked."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 def split_tags(text: str) -> list[str]:
@@ -22,26 +51,221 @@ def split_tags(text: str) -> list[str]:
 
 
 def insight_log(*, booking: Booking, author: Person, fields: dict, tags: list[str]) -> Insight:
-    """Record what the executive saw on this shift; only after they attended it."""
+    """Record what the executive saw on this shift; only after they attended it.
+
+    The executive and the shift's buddy follow it from the start.
+    """
     if booking.person_id != author.pk:
-        raise BookingRefused("not_yours", "Only the executive who sat the shift can log its insights.")
+        raise InsightRefused("not_yours", "Only the executive who sat the shift can log its insights.")
     if booking.status != BookingStatus.ATTENDED:
-        raise BookingRefused(
+        raise InsightRefused(
             "not_attended", "Insights are logged after a shift the lead or buddy marked as attended."
         )
+    shift = booking.shift
     with transaction.atomic():
-        insight = Insight.objects.create(author=author, booking=booking, **fields)
+        insight = Insight(author=author, booking=booking, queue_id=shift.queue_id, buddy_id=shift.buddy_id, **fields)
+        insight.search_text = _search_text(insight, tags)
+        insight.save()
         if tags:
-            existing = {t.name.lower() for t in Tag.objects.filter(_named(tags))}
-            missing = [Tag(name=name) for name in tags if name.lower() not in existing]
-            # A tag another person creates meanwhile loses on the unique name, silently.
-            Tag.objects.bulk_create(missing, ignore_conflicts=True)
-            insight.tags.set(Tag.objects.filter(_named(tags)))
+            insight.tags.set(_tags_named(tags))
+        InsightEvent.objects.create(insight=insight, actor=author, kind=InsightEventKind.LOGGED, to_status=insight.status)
+        followers = [InsightFollower(insight=insight, person=author, reason=FollowReason.AUTHOR)]
+        if shift.buddy_id and shift.buddy_id != author.pk:
+            followers.append(InsightFollower(insight=insight, person_id=shift.buddy_id, reason=FollowReason.BUDDY))
+        InsightFollower.objects.bulk_create(followers)
     return insight
 
 
-def _named(names: list[str]) -> Q:
+def insight_transition(
+    *,
+    insight: Insight,
+    actor: Person,
+    to_status: str,
+    expected_status: str | None = None,
+    owner: Person | None = None,
+    owner_team: str = "",
+    due_on: date | None = None,
+    reason: str = "",
+) -> Insight:
+    """Move an insight along its life cycle (not to "duplicate": see ``insight_merge``).
+
+    ``expected_status`` is the status the person saw: if someone moved the insight
+    meanwhile, the request is refused rather than silently undoing their step.
+    """
+    if to_status == InsightStatus.DUPLICATE:
+        raise InsightRefused("use_merge", "Mark a duplicate by merging it into the insight it repeats.")
+    if to_status not in InsightStatus.values:
+        raise InsightRefused("bad_status", "Choose one of the statuses listed.")
+    reason = reason.strip()
+    owner_team = owner_team.strip()
+    if to_status == InsightStatus.ROUTED and owner is None and not owner_team:
+        raise InsightRefused("no_owner", "Route it to a person, a team, or both.")
+    if to_status == InsightStatus.DECLINED and not reason:
+        raise InsightRefused("no_reason", "Say why it is declined: the people following it will read it.")
+    with transaction.atomic():
+        current = _locked(insight.pk)
+        if expected_status and current.status != expected_status:
+            raise InsightRefused(
+                "changed",
+                f"Someone changed this insight meanwhile: it is now {current.get_status_display().lower()}. "
+                "Look again before you move it.",
+            )
+        if to_status not in TRANSITIONS[current.status]:
+            raise InsightRefused(
+                "bad_transition",
+                f"A {current.get_status_display().lower()} insight cannot be marked "
+                f"{InsightStatus(to_status).label.lower()}.",
+            )
+        now = timezone.now()
+        data: dict = {}
+        from_status = current.status
+        current.status = to_status
+        if to_status == InsightStatus.ROUTED:
+            current.owner, current.owner_team, current.due_on = owner, owner_team, due_on
+            data = {
+                "owner": owner.pk if owner else None,
+                "owner_name": str(owner) if owner else "",
+                "team": owner_team,
+                "due_on": due_on.isoformat() if due_on else None,
+            }
+            if owner is not None:
+                InsightFollower.objects.bulk_create(
+                    [InsightFollower(insight=current, person=owner, reason=FollowReason.OWNER)],
+                    ignore_conflicts=True,
+                )
+        current.decline_reason = reason if to_status == InsightStatus.DECLINED else ""
+        current.triaged_at = current.triaged_at or now
+        if to_status == InsightStatus.ACTIONED:
+            current.actioned_at = current.actioned_at or now
+        if to_status == InsightStatus.SHIPPED:
+            current.actioned_at = current.actioned_at or now
+            current.shipped_at = now
+        if to_status == InsightStatus.ACKNOWLEDGED:
+            current.shipped_at = None  # reopened: it has not shipped after all
+        current.save()
+        event = InsightEvent.objects.create(
+            insight=current, actor=actor, kind=InsightEventKind.STATUS,
+            from_status=from_status, to_status=to_status, body=reason, data=data,
+        )
+        insight_notices.notify_followers(event)
+    return current
+
+
+def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insight:
+    """Mark ``duplicate`` as repeating ``into``: its followers and +1s join ``into``, its
+    tags and tickets become findable there; it keeps its own links and history."""
+    with transaction.atomic():
+        # Both rows locked in one order, so two merges of the same pair cannot deadlock.
+        locked = {i.pk: i for i in Insight.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk]).order_by("pk")}
+        dup, target = locked.get(duplicate.pk), locked.get(into.pk)
+        if dup is None or target is None:
+            raise InsightRefused("gone", "One of the two insights no longer exists.")
+        if dup.pk == target.pk:
+            raise InsightRefused("same", "An insight cannot be a duplicate of itself.")
+        if target.status == InsightStatus.DUPLICATE:
+            raise InsightRefused(
+                "target_duplicate", f"#{target.pk} is itself a duplicate: merge into #{target.duplicate_of_id} instead."
+            )
+        if InsightStatus.DUPLICATE not in TRANSITIONS[dup.status]:
+            raise InsightRefused(
+                "bad_transition", f"A {dup.get_status_display().lower()} insight cannot be merged into another."
+            )
+        from_status = dup.status
+        dup.status, dup.duplicate_of = InsightStatus.DUPLICATE, target
+        dup.triaged_at = dup.triaged_at or timezone.now()
+        dup.save(update_fields=["status", "duplicate_of", "triaged_at", "updated_at"])
+        InsightFollower.objects.bulk_create(
+            [InsightFollower(insight=target, person_id=p, reason=FollowReason.MERGED)
+             for p in dup.followers.values_list("person_id", flat=True)],
+            ignore_conflicts=True,
+        )
+        InsightVote.objects.bulk_create(
+            [InsightVote(insight=target, person_id=v.person_id, note=v.note) for v in dup.votes.all()],
+            ignore_conflicts=True,
+        )
+        dup_tags = list(dup.tags.all())
+        target.tags.add(*dup_tags)
+        target.search_text = " ".join([target.search_text, dup.search_text])
+        target.save(update_fields=["search_text", "updated_at"])
+        event = InsightEvent.objects.create(
+            insight=dup, actor=actor, kind=InsightEventKind.STATUS, from_status=from_status,
+            to_status=InsightStatus.DUPLICATE, data={"into": target.pk, "into_title": target.title},
+        )
+        InsightEvent.objects.create(
+            insight=target, actor=actor, kind=InsightEventKind.MERGED,
+            data={"from": dup.pk, "from_title": dup.title},
+        )
+        insight_notices.notify_followers(event)
+    return dup
+
+
+def insight_comment(*, insight: Insight, actor: Person, body: str) -> InsightEvent:
+    body = body.strip()
+    if not body:
+        raise InsightRefused("empty", "Write something to comment.")
+    return InsightEvent.objects.create(insight=insight, actor=actor, kind=InsightEventKind.COMMENT, body=body[:5000])
+
+
+def insight_follow(*, insight: Insight, person: Person) -> bool:
+    """Follow it; False when they already did."""
+    with transaction.atomic():
+        _, created = InsightFollower.objects.get_or_create(
+            insight=insight, person=person, defaults={"reason": FollowReason.CHOSE}
+        )
+        if created:
+            InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.FOLLOWED)
+    return created
+
+
+def insight_unfollow(*, insight: Insight, person: Person) -> bool:
+    with transaction.atomic():
+        deleted, _ = InsightFollower.objects.filter(insight=insight, person=person).delete()
+        if deleted:
+            InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.UNFOLLOWED)
+    return bool(deleted)
+
+
+def insight_plus_one(*, insight: Insight, person: Person, note: str = "") -> InsightVote:
+    """"I saw this too": one per person; the voter follows it from then on."""
+    if insight.author_id == person.pk:
+        raise InsightRefused("own", "You logged it: a +1 is for others who saw it too.")
+    if insight.status == InsightStatus.DUPLICATE:
+        raise InsightRefused("duplicate", f"This one was merged: give #{insight.duplicate_of_id} your +1.")
+    note = note.strip()[:500]
+    with transaction.atomic():
+        vote, created = InsightVote.objects.get_or_create(insight=insight, person=person, defaults={"note": note})
+        if not created:
+            raise InsightRefused("voted", "You already gave it a +1.")
+        InsightFollower.objects.bulk_create(
+            [InsightFollower(insight=insight, person=person, reason=FollowReason.PLUS_ONE)], ignore_conflicts=True
+        )
+        InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.PLUS_ONE, body=note)
+    return vote
+
+
+def _locked(pk: int) -> Insight:
+    try:
+        return Insight.objects.select_for_update().get(pk=pk)
+    except Insight.DoesNotExist:
+        raise InsightRefused("gone", "This insight no longer exists.") from None
+
+
+def _search_text(insight: Insight, tags: list[str]) -> str:
+    return " ".join(
+        part
+        for part in (
+            insight.title, insight.what_happened, insight.customer_quote, insight.ticket_refs,
+            insight.suggested_fix, *tags,
+        )
+        if part
+    )
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
     query = Q()
     for name in names:
         query |= Q(name__iexact=name)
-    return query
+    existing = {t.name.lower() for t in Tag.objects.filter(query)}
+    # A tag another person creates meanwhile loses on the unique name, silently.
+    Tag.objects.bulk_create([Tag(name=n) for n in names if n.lower() not in existing], ignore_conflicts=True)
+    return list(Tag.objects.filter(query))

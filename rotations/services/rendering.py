@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ..calendars.imip import message_id
 from ..emails import mime_message
-from ..models import EmailKind, OutgoingEmail
+from ..models import EmailKind, InsightNotice, OutgoingEmail
 from .invites import organizer, render_invites
 
 
@@ -20,10 +20,54 @@ def render_all(
     of the same calendar changes (an invite names all its attendees)."""
     invites = [row for row in rows if row.kind == EmailKind.INVITE]
     rendered = render_invites(invites, siblings=siblings) if invites else {}
+    updates = [row for row in rows if row.kind == EmailKind.INSIGHT_UPDATE]
+    if updates:
+        rendered.update(_render_insight_updates(updates))
     for row in rows:
-        if row.kind != EmailKind.INVITE:
+        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE):
             rendered[row.pk] = _render_booking_note(row, template=f"emails/{row.kind}")
     return rendered
+
+
+def _render_insight_updates(rows: list[OutgoingEmail]) -> dict[int, tuple[str, bytes]]:
+    """One email per row listing its notices: a single change, or the day's digest."""
+    notices: dict[int, list[InsightNotice]] = {row.pk: [] for row in rows}
+    for notice in (
+        InsightNotice.objects.filter(email__in=[row.pk for row in rows])
+        .select_related("event__insight", "event__actor")
+        .order_by("pk")
+    ):
+        notices[notice.email_id].append(notice)
+    rendered = {}
+    for row in rows:
+        updates = [
+            {
+                "event": n.event,
+                "insight": n.event.insight,
+                "link": settings.SITE_URL + reverse("insights:detail", args=[n.event.insight_id]),
+            }
+            for n in notices[row.pk]
+        ]
+        if not updates:  # its notices were deleted with their insight: nothing left to say
+            continue
+        context = {"recipient": row.recipient, "updates": updates, "inbox_link": settings.SITE_URL + reverse("insights:list")}
+        rendered[row.pk] = _message(row, template="emails/insight_update", context=context)
+    return rendered
+
+
+def _message(email: OutgoingEmail, *, template: str, context: dict) -> tuple[str, bytes]:
+    recipient = email.recipient
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    message = mime_message(
+        subject=subject,
+        text=render_to_string(f"{template}.txt", context),
+        html=render_to_string(f"{template}.html", context),
+        to_email=email.to_email,
+        to_name=recipient.full_name if recipient else "",
+        date=email.created_at,
+        message_id=message_id(email.key, domain=organizer().email.rpartition("@")[2] or "frontline"),
+    )
+    return subject, message
 
 
 def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, bytes]:
@@ -46,17 +90,7 @@ def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, b
         "insight_link": settings.SITE_URL + insight_form_path(booking),
         "schedule_link": settings.SITE_URL + reverse("schedule"),
     }
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    message = mime_message(
-        subject=subject,
-        text=render_to_string(f"{template}.txt", context),
-        html=render_to_string(f"{template}.html", context),
-        to_email=email.to_email,
-        to_name=recipient.full_name if recipient else "",
-        date=email.created_at,
-        message_id=message_id(email.key, domain=organizer().email.rpartition("@")[2] or "frontline"),
-    )
-    return subject, message
+    return _message(email, template=template, context=context)
 
 
 def insight_form_path(booking) -> str:

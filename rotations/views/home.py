@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from ..roles import roles_of
 from ..selectors.people import management_chain
-from ..selectors.shifts import bookings_of, buddy_shifts
+from ..selectors.shifts import awaiting_insights, bookings_of, buddy_shifts
 
 
 @require_GET
@@ -28,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "upcoming_bookings": bookings_of(person).filter(ends_at__gt=now)[:5],
             "upcoming_buddy_shifts": buddy_shifts(person).filter(ends_at__gt=now)[:5],
             "led_queues": person.led_queues.all(),
+            "awaiting_insights": awaiting_insights(person)[:5],
         },
     )
 

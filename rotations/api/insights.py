@@ -1,0 +1,95 @@
+"""Insights through the API: the same visibility, rules and services as the pages."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..models import Person
+from ..permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
+from ..selectors.insights import InboxFilter, inbox
+from ..services.insights import InsightRefused, insight_log, insight_transition, split_tags
+from .serializers import (
+    InsightLogSerializer,
+    InsightPageSerializer,
+    InsightQuerySerializer,
+    InsightSerializer,
+    InsightTransitionSerializer,
+    RefusalSerializer,
+)
+from .views import PAGE_PARAMETERS, Pages
+
+REFUSED = OpenApiResponse(RefusalSerializer, description="A rule of the insight's life cycle refused the request.")
+
+
+def _refused(refusal: InsightRefused) -> Response:
+    return Response({"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT)
+
+
+@extend_schema(
+    operation_id="insights_list", parameters=[InsightQuerySerializer, *PAGE_PARAMETERS], responses=InsightPageSerializer,
+    description="The insights you may see, newest first, with the inbox's filters.",
+)
+@api_view(["GET"])
+def insight_list(request: Request) -> Response:
+    query = InsightQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    q = query.validated_data
+    wanted = InboxFilter(
+        status=q.get("status", ""), queue_id=q.get("queue"), category=q.get("category", ""),
+        severity=q.get("severity", ""), tag=q.get("tag", ""), author_id=q.get("executive"),
+        logged_from=q.get("logged_from"), logged_to=q.get("logged_to"), text=q.get("q", ""),
+        following=q["following"],
+    )
+    paginator = Pages()
+    page = paginator.paginate_queryset(inbox(request.user, wanted, zone=request.user.zone), request)
+    return paginator.get_paginated_response(InsightSerializer(page, many=True).data)
+
+
+@extend_schema(responses=InsightSerializer)
+@api_view(["GET"])
+def insight_detail(request: Request, insight_id: int) -> Response:
+    return Response(InsightSerializer(get_insight_for_view(request.user, insight_id)).data)
+
+
+@extend_schema(request=InsightLogSerializer, responses={201: InsightSerializer, 409: REFUSED})
+@api_view(["POST"])
+def insight_log_endpoint(request: Request, booking_id: int) -> Response:
+    """Log an insight from a shift you attended."""
+    booking = get_booking_for_view(request.user, booking_id)
+    if booking.person_id != request.user.pk:
+        raise ApiPermissionDenied("Only the executive who sat the shift can log its insights.")
+    body = InsightLogSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    fields = dict(body.validated_data)
+    tags = split_tags(",".join(fields.pop("tags")))
+    try:
+        insight = insight_log(booking=booking, author=request.user, fields=fields, tags=tags)
+    except InsightRefused as refusal:
+        return _refused(refusal)
+    return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=InsightTransitionSerializer, responses={200: InsightSerializer, 409: REFUSED})
+@api_view(["POST"])
+def insight_status_endpoint(request: Request, insight_id: int) -> Response:
+    """Move an insight along its life cycle (support leads for their queues, HR for all)."""
+    insight = get_insight_for_triage(request.user, insight_id)
+    body = InsightTransitionSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    owner = get_object_or_404(Person, pk=data["owner"], is_active=True) if data.get("owner") else None
+    try:
+        insight = insight_transition(
+            insight=insight, actor=request.user, to_status=data["to_status"],
+            expected_status=data.get("expected_status"), owner=owner, owner_team=data["owner_team"],
+            due_on=data.get("due_on"), reason=data["reason"],
+        )
+    except InsightRefused as refusal:
+        return _refused(refusal)
+    return Response(InsightSerializer(get_insight_for_view(request.user, insight.pk)).data)

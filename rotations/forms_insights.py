@@ -1,0 +1,113 @@
+"""Forms for logging, finding and triaging insights."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import TRANSITIONS, Insight, InsightCategory, InsightStatus, Person, Queue, Severity
+from .roles import Role
+from .selectors.insights import InboxFilter
+
+
+class InsightForm(forms.ModelForm):
+    tags = forms.CharField(
+        required=False, max_length=300, help_text="Comma-separated, e.g. billing, refunds."
+    )
+
+    class Meta:
+        model = Insight
+        fields = [
+            "title", "what_happened", "customer_quote", "ticket_refs", "category", "severity",
+            "suggested_fix", "is_shared",
+        ]
+        widgets = {
+            "what_happened": forms.Textarea(attrs={"rows": 5}),
+            "customer_quote": forms.Textarea(attrs={"rows": 2}),
+            "suggested_fix": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"what_happened": "What happened", "ticket_refs": "Ticket references"}
+
+
+STATUS_FILTERS = [("", "Any status"), ("open", "Open (not shipped, declined or merged)"), *InsightStatus.choices]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's filters; every field optional, bad values reported, never a crash."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS)
+    queue = forms.ModelChoiceField(required=False, queryset=Queue.objects.order_by("name"), empty_label="Any queue")
+    category = forms.ChoiceField(required=False, choices=[("", "Any category"), *InsightCategory.choices])
+    severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *Severity.choices])
+    tag = forms.CharField(required=False, max_length=40)
+    executive = forms.ModelChoiceField(
+        required=False,
+        queryset=Person.objects.filter(groups__name=Role.EXECUTIVE.value).order_by("full_name"),
+        empty_label="Any executive",
+    )
+    logged_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    logged_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    following = forms.BooleanField(required=False, label="Only those I follow")
+
+    def __init__(self, *args, viewer: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only those who triage pick among executives; the directory is theirs to see.
+        if not viewer.has_perm("rotations.triage_insights"):
+            del self.fields["executive"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("logged_from"), data.get("logged_to")
+        if start and end and end < start:
+            self.add_error("logged_to", "The end date is before the start date.")
+        return data
+
+    def to_filter(self) -> InboxFilter:
+        """What to filter by: the valid fields; an invalid one is ignored (and shown)."""
+        data = self.cleaned_data if self.is_bound else {}
+        return InboxFilter(
+            status=data.get("status") or "",
+            queue_id=data["queue"].pk if data.get("queue") else None,
+            category=data.get("category") or "",
+            severity=data.get("severity") or "",
+            tag=(data.get("tag") or "").strip(),
+            author_id=data["executive"].pk if data.get("executive") else None,
+            logged_from=data.get("logged_from"),
+            logged_to=data.get("logged_to") if "logged_to" not in self.errors else None,
+            text=(data.get("q") or "").strip(),
+            following=bool(data.get("following")),
+        )
+
+
+class TransitionForm(forms.Form):
+    """Move an insight to its next status; the choices are the ones its status allows."""
+
+    to_status = forms.ChoiceField(label="New status")
+    expected_status = forms.CharField(widget=forms.HiddenInput)
+    owner = forms.ModelChoiceField(
+        required=False, queryset=Person.objects.filter(is_active=True).order_by("full_name"),
+        label="Owner (a person)", empty_label="—",
+    )
+    owner_team = forms.CharField(required=False, max_length=120, label="Owner team")
+    due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+    reason = forms.CharField(
+        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (required to decline)",
+    )
+
+    def __init__(self, *args, insight: Insight, **kwargs):
+        super().__init__(*args, initial={"expected_status": insight.status, **kwargs.pop("initial", {})}, **kwargs)
+        allowed = [s for s in TRANSITIONS[insight.status] if s != InsightStatus.DUPLICATE]
+        self.fields["to_status"].choices = [(s, InsightStatus(s).label) for s in allowed]
+
+
+class MergeForm(forms.Form):
+    into = forms.IntegerField(min_value=1, label="Duplicate of insight #")
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+
+
+class PlusOneForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500, label="Note (optional)")

@@ -1,0 +1,124 @@
+"""Who may see which insights, and the inbox's filtered, searchable list of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import BooleanField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from ..models import Insight, InsightFollower, InsightVote, Person, Queue
+
+
+def sees_every_insight(person: Person) -> bool:
+    return person.is_superuser or person.has_perm("rotations.view_all_insights")
+
+
+def led_queue_ids(person: Person) -> QuerySet:
+    return Queue.leads.through.objects.filter(person_id=person.pk).values("queue_id")
+
+
+def visible_insights(person: Person) -> QuerySet[Insight]:
+    """HR sees every insight; a support lead those of the queues they lead; everyone
+    their own, those from shifts they were the buddy on, those routed to them, and
+    those their authors shared with everyone."""
+    insights = Insight.objects.all()
+    if sees_every_insight(person):
+        return insights
+    rule = Q(author=person) | Q(buddy=person) | Q(owner=person) | Q(is_shared=True)
+    if person.has_perm("rotations.triage_insights"):
+        rule |= Q(queue__in=led_queue_ids(person))
+    return insights.filter(rule)
+
+
+def can_triage(person: Person, insight: Insight) -> bool:
+    if not person.has_perm("rotations.triage_insights"):
+        return False
+    if sees_every_insight(person):
+        return True
+    return insight.queue_id is not None and led_queue_ids(person).filter(queue_id=insight.queue_id).exists()
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str = ""  # a status, "open", or "" for all
+    queue_id: int | None = None
+    category: str = ""
+    severity: str = ""
+    tag: str = ""
+    author_id: int | None = None
+    logged_from: date | None = None
+    logged_to: date | None = None
+    text: str = ""
+    following: bool = False
+
+
+def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[Insight]:
+    """The insights ``person`` may see that match ``wanted``, newest first, with what a
+    row shows loaded in a fixed number of queries."""
+    insights = visible_insights(person)
+    if wanted.status == "open":
+        insights = insights.exclude(status__in=("shipped", "declined", "duplicate"))
+    elif wanted.status:
+        insights = insights.filter(status=wanted.status)
+    if wanted.queue_id:
+        insights = insights.filter(queue_id=wanted.queue_id)
+    if wanted.category:
+        insights = insights.filter(category=wanted.category)
+    if wanted.severity:
+        insights = insights.filter(severity=wanted.severity)
+    if wanted.tag:
+        insights = insights.filter(tags__name__iexact=wanted.tag)
+    if wanted.author_id:
+        insights = insights.filter(author_id=wanted.author_id)
+    if wanted.logged_from:
+        insights = insights.filter(created_at__gte=datetime.combine(wanted.logged_from, time(0), tzinfo=zone))
+    if wanted.logged_to:
+        insights = insights.filter(
+            created_at__lt=datetime.combine(wanted.logged_to, time(0), tzinfo=zone) + timedelta(days=1)
+        )
+    if wanted.following:
+        insights = insights.filter(pk__in=InsightFollower.objects.filter(person=person).values("insight_id"))
+    if wanted.text:
+        insights = insights.filter(matches(wanted.text))
+    return insights.select_related("author", "queue", "owner").prefetch_related("tags").annotate(
+        plus_ones=_count(InsightVote), follower_count=_count(InsightFollower)
+    )
+
+
+def matches(text: str):
+    """Full-text search: PostgreSQL's, through the index of migration 0005; elsewhere
+    every word must appear somewhere in the insight."""
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "to_tsvector('english'::regconfig, rotations_insight.search_text) "
+            "@@ websearch_to_tsquery('english'::regconfig, %s)",
+            [text],
+            output_field=BooleanField(),
+        )
+    query = Q()
+    for word in text.split():
+        query &= Q(search_text__icontains=word.strip('"'))
+    return query
+
+
+def _count(model) -> Coalesce:
+    counted = (
+        model.objects.filter(insight_id=OuterRef("pk"))
+        .order_by()
+        .values("insight_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def insight_detail(pk: int) -> Insight:
+    return (
+        Insight.objects.select_related("author", "queue", "owner", "buddy", "booking__shift", "duplicate_of")
+        .prefetch_related("tags")
+        .get(pk=pk)
+    )
