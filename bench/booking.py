@@ -34,6 +34,7 @@ def build_data(env: dict) -> dict:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cached_db import SessionStore
     from django.utils import timezone
@@ -74,7 +75,7 @@ def build_data(env: dict) -> dict:
     viewer = people[0]
     session = SessionStore()
     session[SESSION_KEY] = str(viewer.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     session.create()
     shift_ids = {(s.queue_id, i % DAYS): s.pk for i, s in enumerate(shifts)}

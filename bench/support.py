@@ -107,6 +107,8 @@ def manage(env: dict, *args: str) -> str:
 
 @contextmanager
 def gunicorn(env: dict, *, workers: int):
+    # As a deployment does: pages name their hashed static files from the manifest.
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "frontline.wsgi", "--bind", f"127.0.0.1:{port}",

@@ -215,6 +215,8 @@ REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 # Followers get an email per insight status change up to this many a day (their own
 # day); the rest wait for one digest the next day.
 INSIGHT_EMAILS_PER_DAY = env.int("INSIGHT_EMAILS_PER_DAY", default=3)
+# How long the impact dashboard's numbers are reused before they are counted again.
+IMPACT_CACHE_SECONDS = env.int("IMPACT_CACHE_SECONDS", default=300)
 
 # --- Email ----------------------------------------------------------------------------
 # EMAIL_URL takes django-environ's forms: smtp://user:pass@host:25, smtp+tls://...:587,

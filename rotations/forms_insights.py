@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 
 from .models import TRANSITIONS, Insight, InsightCategory, InsightStatus, Person, Queue, Severity
-from .roles import Role
 from .selectors.insights import InboxFilter
 
 
@@ -40,11 +39,8 @@ class InboxFilterForm(forms.Form):
     category = forms.ChoiceField(required=False, choices=[("", "Any category"), *InsightCategory.choices])
     severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *Severity.choices])
     tag = forms.CharField(required=False, max_length=40)
-    executive = forms.ModelChoiceField(
-        required=False,
-        queryset=Person.objects.filter(groups__name=Role.EXECUTIVE.value).order_by("full_name"),
-        empty_label="Any executive",
-    )
+    # A name to type, not a list of every executive: the directory has thousands.
+    executive = forms.CharField(required=False, max_length=200, label="Executive")
     logged_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     logged_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     following = forms.BooleanField(required=False, label="Only those I follow")
@@ -71,7 +67,7 @@ class InboxFilterForm(forms.Form):
             category=data.get("category") or "",
             severity=data.get("severity") or "",
             tag=(data.get("tag") or "").strip(),
-            author_id=data["executive"].pk if data.get("executive") else None,
+            author_name=(data.get("executive") or "").strip(),
             logged_from=data.get("logged_from"),
             logged_to=data.get("logged_to") if "logged_to" not in self.errors else None,
             text=(data.get("q") or "").strip(),
@@ -84,10 +80,8 @@ class TransitionForm(forms.Form):
 
     to_status = forms.ChoiceField(label="New status")
     expected_status = forms.CharField(widget=forms.HiddenInput)
-    owner = forms.ModelChoiceField(
-        required=False, queryset=Person.objects.filter(is_active=True).order_by("full_name"),
-        label="Owner (a person)", empty_label="—",
-    )
+    # An address to type, not a list of the whole directory.
+    owner = forms.EmailField(required=False, label="Owner (their email address)")
     owner_team = forms.CharField(required=False, max_length=120, label="Owner team")
     due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
     reason = forms.CharField(
@@ -99,6 +93,15 @@ class TransitionForm(forms.Form):
         super().__init__(*args, initial={"expected_status": insight.status, **kwargs.pop("initial", {})}, **kwargs)
         allowed = [s for s in TRANSITIONS[insight.status] if s != InsightStatus.DUPLICATE]
         self.fields["to_status"].choices = [(s, InsightStatus(s).label) for s in allowed]
+
+    def clean_owner(self) -> Person | None:
+        address = self.cleaned_data.get("owner")
+        if not address:
+            return None
+        owner = Person.objects.filter(email__iexact=address, is_active=True).first()
+        if owner is None:
+            raise forms.ValidationError("Nobody in the directory has this address.")
+        return owner
 
 
 class MergeForm(forms.Form):

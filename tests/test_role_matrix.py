@@ -225,6 +225,8 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/insights/", signed_in("200")),
         ("/insights/?q=refund&status=open&category=product&severity=high&tag=billing&following=on", signed_in("200")),
         ("/insights/?status=bogus&queue=abc&executive=x&logged_from=nope&page=-3", signed_in("400")),
+        # Only those who triage filter by executive; others never see the field.
+        ("/insights/?executive=" + "x" * 300, answers("login", "200", "400", "400", "200")),
     ],
     "insights/export.csv": [("/insights/export.csv", signed_in("200"))],
     "insights/<int:insight_id>/": [

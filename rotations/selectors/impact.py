@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
@@ -234,6 +236,23 @@ def timing(period: Period, months: list[date]) -> tuple[list[dict], dict[str, li
         for kind in ("triage", "ship")
     }
     return per_month, totals
+
+
+def cached_dashboard(period: Period) -> Dashboard:
+    """The dashboard, computed at most once per ``IMPACT_CACHE_SECONDS`` for a period.
+
+    Safe to share: it holds counts only, the same for everyone allowed to see it, and
+    leadership reads trends, not the last minute.
+    """
+    seconds = settings.IMPACT_CACHE_SECONDS
+    if seconds <= 0:
+        return dashboard(period)
+    key = f"impact:v1:{period.start}:{period.end}:{period.zone}:{period.department_id or ''}:{period.level}"
+    board = cache.get(key)
+    if board is None:
+        board = dashboard(period)
+        cache.set(key, board, seconds)
+    return board
 
 
 def dashboard(period: Period) -> Dashboard:

@@ -50,6 +50,7 @@ class InboxFilter:
     severity: str = ""
     tag: str = ""
     author_id: int | None = None
+    author_name: str = ""
     logged_from: date | None = None
     logged_to: date | None = None
     text: str = ""
@@ -74,6 +75,10 @@ def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[Insight]:
         insights = insights.filter(tags__name__iexact=wanted.tag)
     if wanted.author_id:
         insights = insights.filter(author_id=wanted.author_id)
+    if wanted.author_name:
+        insights = insights.filter(
+            Q(author__full_name__icontains=wanted.author_name) | Q(author__email__iexact=wanted.author_name)
+        )
     if wanted.logged_from:
         insights = insights.filter(created_at__gte=datetime.combine(wanted.logged_from, time(0), tzinfo=zone))
     if wanted.logged_to:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import Department, Level
 from ..permissions import can_see_dashboard
-from ..selectors.impact import TIMING_BUCKETS, Dashboard, Period, dashboard
+from ..selectors.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
 
 DEFAULT_DAYS = 182
 LONGEST_DAYS = 3 * 366
@@ -55,7 +55,7 @@ def _dashboard(request: HttpRequest) -> tuple[PeriodForm, Dashboard]:
     if not can_see_dashboard(request.user):
         raise PermissionDenied
     form = PeriodForm(request.GET or None)
-    return form, dashboard(form.period())
+    return form, cached_dashboard(form.period())
 
 
 @require_GET
