@@ -7,7 +7,8 @@ queue, ~60,000 visits, ``--insights`` insights with tags, a third of them triage
 some shipped), starts gunicorn, and times page loads one after another as an HR admin,
 a support lead and an executive would make them: inbox pages with and without filters
 and full-text search, and the dashboard for the default half year, a whole year and one
-level. The last line is JSON: insights, inbox_p95_ms, dashboard_p95_ms (and medians).
+level. The last line is JSON: insights, inbox_p95_ms, dashboard_p95_ms (and medians, and
+the slowest first, uncached dashboard load).
 """
 
 from __future__ import annotations
@@ -198,6 +199,9 @@ def main() -> None:
         ]
         timings: dict[str, list[float]] = {"inbox": [], "dashboard": []}
         with gunicorn(env, workers=args.workers) as base:
+            # The dashboard's first load counts everything; later ones reuse the numbers
+            # for IMPACT_CACHE_SECONDS. Both are reported.
+            cold = [timed_get(base + path, data[who]) for who, path in dashboard]
             for who, path in inbox + dashboard:  # warm every worker and cache
                 for _ in range(args.workers * 2):
                     timed_get(base + path, data[who])
@@ -211,6 +215,7 @@ def main() -> None:
             "dashboard_p95_ms": round(p95(timings["dashboard"]), 1),
             "inbox_median_ms": round(statistics.median(timings["inbox"]), 1),
             "dashboard_median_ms": round(statistics.median(timings["dashboard"]), 1),
+            "dashboard_uncached_max_ms": round(max(cold), 1),
             "inbox_requests": len(timings["inbox"]),
             "dashboard_requests": len(timings["dashboard"]),
             "gunicorn_workers": args.workers,
