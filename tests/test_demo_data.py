@@ -39,7 +39,7 @@ def test_its_reporting_line_is_one_tree(demo):
 def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
-    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings." in capsys.readouterr().out
+    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights." in capsys.readouterr().out
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 
@@ -59,3 +59,24 @@ def test_it_has_queues_with_shifts_buddies_and_bookings(demo):
     assert all(q.leads.exists() for q in Queue.objects.all())
     assert Shift.objects.filter(buddy__isnull=False).count() == Shift.objects.count() > 30
     assert Booking.objects.filter(status="confirmed").count() == 4
+
+
+def test_it_has_last_quarters_insights_at_every_stage_and_mails_nobody_about_them(demo):
+    from rotations.models import Insight, InsightNotice, OutgoingEmail
+
+    statuses = set(Insight.objects.values_list("status", flat=True))
+    assert statuses == {"new", "acknowledged", "routed", "actioned", "shipped", "declined"}
+    assert all(i.booking.status == "attended" and i.buddy_id for i in Insight.objects.select_related("booking"))
+    assert all(i.created_at > i.booking.ends_at for i in Insight.objects.select_related("booking"))
+    assert not InsightNotice.objects.exists()
+    assert not OutgoingEmail.objects.filter(kind="insight_update").exists()
+
+
+def test_its_dashboard_and_inbox_open_for_the_demo_sign_ins(demo, client):
+    from rotations.models import Person
+
+    for email, path in [("priya.raman@example.com", "/insights/impact/"), ("marcus.reid@example.com", "/insights/")]:
+        client.force_login(Person.objects.get(email=email))
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert "Refund status is invisible to customers" in response.content.decode()

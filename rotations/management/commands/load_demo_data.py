@@ -15,9 +15,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from rotations.models import Booking, Person, Queue, Shift
+from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
 from rotations.services.booking import Actor, BookingRefused, booking_create
 from rotations.services.directory_import import directory_import
+from rotations.services.insights import insight_log, insight_transition
 from rotations.services.shifts import shift_pattern_create
 
 DEMO_PASSWORD = "frontline-demo"
@@ -197,6 +198,77 @@ def load_demo_shifts() -> tuple[int, int]:
     return created_shifts, booked
 
 
+# What executives saw last quarter: (executive, queue, weeks ago, title, what happened,
+# customer's words, category, severity, tags, life so far as (status, extra) steps).
+DEMO_INSIGHTS = [
+    ("Olivia Hart", "Billing chat", 10, "Refund status is invisible to customers",
+     "Three chats in an hour asked where their refund was; agents checked two tools to answer.",
+     "I just want to know if my money is coming back.", "product", "high", ["refunds", "billing"],
+     [("acknowledged", {}), ("routed", {"owner_team": "Payments"}), ("actioned", {}), ("shipped", {})]),
+    ("Daniel Okafor", "Phone support, Americas", 9, "Callers repeat their account number three times",
+     "The IVR asks for it, the agent asks again, the transfer asks a third time.",
+     "Why do you keep asking me the same thing?", "process", "medium", ["ivr", "transfers"],
+     [("acknowledged", {}), ("routed", {"owner_team": "Telephony"})]),
+    ("Mei Lin", "Billing chat", 8, "Failed card emails do not say which card",
+     "Customers with two cards on file cannot tell which one failed.", "", "product", "medium", ["billing", "email"],
+     [("acknowledged", {})]),
+    ("Grace Kim", "Email, EMEA", 7, "Macros for VAT questions are out of date",
+     "Agents rewrite the VAT macro by hand since the March rule change.", "", "tooling", "low", ["macros", "tax"],
+     [("acknowledged", {}), ("actioned", {})]),
+    ("Aisha Bello", "Social, APAC", 6, "Outage posts answered before the status page updates",
+     "Agents on social learn of incidents from customers before the status page changes.",
+     "Is it down or is it me?", "process", "high", ["incidents", "status-page"],
+     [("routed", {"owner_team": "Site reliability"}), ("shipped", {})]),
+    ("Olivia Hart", "Phone support, Americas", 5, "Cancellation policy read word for word",
+     "Agents read the full policy because they fear a compliance breach; calls run long.", "", "policy", "low",
+     ["cancellations"], [("declined", {"reason": "Legal require the wording this year; revisit in Q3."})]),
+    ("Hannah Weiss", "Billing chat", 4, "Plan change screen hides the price difference",
+     "Customers ask chat what they will pay after upgrading.", "What will I actually be charged?", "product",
+     "medium", ["pricing", "billing"], []),
+    ("Tomás Rivera", "Email, EMEA", 3, "Attachments over 10 MB bounce silently",
+     "Customers resend invoices three times; nobody tells them the limit.", "", "tooling", "high",
+     ["email", "attachments"], []),
+]
+
+
+def load_demo_history() -> int:
+    """Past visits with the insights they produced, at every stage of triage."""
+    if Booking.objects.filter(status=BookingStatus.ATTENDED).exists():
+        return 0
+    people = {p.full_name: p for p in Person.objects.filter(email__endswith="@" + DOMAIN)}
+    queues = {q.name: q for q in Queue.objects.prefetch_related("leads")}
+    buddies = {row[0]: row[5] for row in DEMO_QUEUES}
+    now = timezone.now()
+    made = 0
+    for who, queue_name, weeks, title, happened, quote, category, severity, tags, steps in DEMO_INSIGHTS:
+        queue = queues[queue_name]
+        start = (now - timedelta(weeks=weeks)).replace(hour=15, minute=0, second=0, microsecond=0)
+        buddy = people[buddies[queue_name][weeks % 2]]
+        # History is recorded as it happened, not booked now: written directly.
+        shift = Shift.objects.create(queue=queue, starts_at=start, ends_at=start + timedelta(hours=3),
+                                     capacity=2, seats_taken=1, buddy=buddy)
+        booking = Booking.objects.create(shift=shift, person=people[who], starts_at=shift.starts_at,
+                                         ends_at=shift.ends_at, status=BookingStatus.ATTENDED,
+                                         attendance_marked_by=buddy)
+        insight = insight_log(
+            booking=booking, author=people[who],
+            fields={"title": title, "what_happened": happened, "customer_quote": quote, "category": category,
+                    "severity": severity, "is_shared": weeks % 2 == 0},
+            tags=tags,
+        )
+        lead = queue.leads.all()[0]
+        for status, extra in steps:
+            insight_transition(insight=insight, actor=lead, to_status=status, **extra)
+        logged = shift.ends_at + timedelta(hours=2)
+        Insight.objects.filter(pk=insight.pk).update(created_at=logged)
+        if insight.status != "new":
+            Insight.objects.filter(pk=insight.pk).update(triaged_at=logged + timedelta(days=1))
+        made += 1
+    # Old news: nobody is mailed about last quarter's triage while the demo loads.
+    InsightNotice.objects.all().delete()
+    return made
+
+
 class Command(BaseCommand):
     help = "Load (or refresh) the demo company: 60 people, 6 departments, every role."
 
@@ -212,9 +284,12 @@ class Command(BaseCommand):
             ).update(password=make_password(DEMO_PASSWORD))
         with transaction.atomic():
             shifts, booked = load_demo_shifts()
+        with transaction.atomic():
+            insights = load_demo_history()
         self.stdout.write(
             f"Demo company ready: {result.created} added, {result.updated} updated, "
-            f"{result.unchanged} unchanged; {shifts} new shifts, {booked} new bookings."
+            f"{result.unchanged} unchanged; {shifts} new shifts, {booked} new bookings, "
+            f"{insights} past visits with insights."
         )
         self.stdout.write(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for role, email in DEMO_SIGN_INS:
