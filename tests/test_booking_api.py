@@ -401,6 +401,10 @@ API_CALLS = [
     ("post", "/api/bookings/{booking}/reschedule/"),
     ("post", "/api/bookings/{booking}/cancel/"),
     ("post", "/api/bookings/{booking}/attendance/"),
+    ("post", "/api/bookings/{booking}/insights/"),
+    ("get", "/api/insights/"),
+    ("get", "/api/insights/{insight}/"),
+    ("post", "/api/insights/{insight}/status/"),
     ("get", "/api/schema/"),
 ]
 
@@ -416,7 +420,7 @@ def test_without_credentials_every_call_is_refused(client, executive, queue, met
     shift = shift_at(queue, toronto(3, 10))
     booking = book(shift, executive)
     headers = {"Authorization": credentials} if credentials else {}
-    path = path.format(shift=shift.pk, booking=booking.pk)
+    path = path.format(shift=shift.pk, booking=booking.pk, insight=1)
     if method == "post":
         data = {"shift": shift.pk, "reason": "x", "attended": True}
         response = client.post(path, data, content_type="application/json", headers=headers)
