@@ -151,6 +151,7 @@ def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, 
     )
     voter = PersonFactory(full_name="Vera Voter", roles=["Executive"])
     insight_plus_one(insight=duplicate, person=voter, note="Heard it twice on Tuesday")
+    insight_plus_one(insight=duplicate, person=executive, note="Mine too")  # the original's author
 
     insight_merge(duplicate=duplicate, into=original, actor=support_lead)
 
@@ -158,7 +159,10 @@ def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, 
     assert (duplicate.status, duplicate.duplicate_of) == ("duplicate", original)
     # Its own links stay: its booking, its tickets, its followers, its +1.
     assert duplicate.booking == dup_booking and duplicate.ticket_refs == "CHAT-9999"
-    assert set(duplicate.followers.values_list("person__full_name", flat=True)) == {"Otto Other", "Ben Buddy", "Vera Voter"}
+    assert set(duplicate.followers.values_list("person__full_name", flat=True)) == {
+        "Otto Other", "Ben Buddy", "Vera Voter", "Eve Executive",
+    }
+    assert duplicate.votes.count() == 2
     # The original gains them all.
     assert set(original.followers.values_list("person__full_name", flat=True)) == {
         "Eve Executive", "Bea Buddy", "Otto Other", "Ben Buddy", "Vera Voter",
@@ -172,7 +176,9 @@ def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, 
         f"merged duplicate #{duplicate.pk} “Where is my refund?” into it"
     ]
     # The duplicate's followers (not the lead who merged) hear of it.
-    assert set(InsightNotice.objects.values_list("person__full_name", flat=True)) == {"Otto Other", "Ben Buddy", "Vera Voter"}
+    assert set(InsightNotice.objects.values_list("person__full_name", flat=True)) == {
+        "Otto Other", "Ben Buddy", "Vera Voter", "Eve Executive",
+    }
 
 
 def test_merge_refuses_itself_a_duplicate_target_and_a_second_merge(insight, executive, queue, support_lead):

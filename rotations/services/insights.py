@@ -179,8 +179,10 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
              for p in dup.followers.values_list("person_id", flat=True)],
             ignore_conflicts=True,
         )
+        # The original's author does not +1 their own insight, even by a merge.
         InsightVote.objects.bulk_create(
-            [InsightVote(insight=target, person_id=v.person_id, note=v.note) for v in dup.votes.all()],
+            [InsightVote(insight=target, person_id=v.person_id, note=v.note)
+             for v in dup.votes.exclude(person_id=target.author_id)],
             ignore_conflicts=True,
         )
         dup_tags = list(dup.tags.all())
