@@ -11,10 +11,13 @@ def navigation(request) -> dict:
         links.append(("Find a shift", reverse("shifts:list")))
     links.append(("My schedule", reverse("schedule")))
     links.append(("Insights", reverse("insights:list")))
+    links.append(("Mentoring", reverse("mentoring:home")))
     if user.has_perm("rotations.view_insight_dashboard"):
         links.append(("Impact", reverse("insights:dashboard")))
     if user.has_perm("rotations.view_queue"):
         links.append(("Queues", reverse("queues:list")))
+    if user.has_perm("rotations.manage_mentoring"):
+        links.append(("Cycles", reverse("mentoring:cycles")))
     if user.has_perm("rotations.view_directory"):
         links.append(("Directory", reverse("people:list")))
     if user.has_perm("rotations.import_directory"):

@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "rotations.view_all_insights",
         "rotations.triage_insights",
         "rotations.view_insight_dashboard",
+        "rotations.manage_mentoring",
     ),
     Role.SUPPORT_LEAD: (
         "rotations.view_directory",

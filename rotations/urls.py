@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, calendar, deliveries, home, impact, insights, people, queues, shifts
+from .views import account, calendar, deliveries, home, impact, insights, mentoring, people, queues, shifts
 
 people_patterns = (
     [
@@ -63,6 +63,28 @@ insight_patterns = (
     "insights",
 )
 
+mentoring_patterns = (
+    [
+        path("", mentoring.mentoring_home, name="home"),
+        path("topics/", mentoring.topic_list, name="topics"),
+        path("cycles/", mentoring.cycle_list, name="cycles"),
+        path("cycles/new/", mentoring.cycle_new, name="cycle-new"),
+        path("cycles/<int:cycle_id>/", mentoring.cycle_detail, name="cycle"),
+        path("cycles/<int:cycle_id>/edit/", mentoring.cycle_edit, name="cycle-edit"),
+        path("cycles/<int:cycle_id>/match/", mentoring.cycle_match, name="cycle-match"),
+        path("cycles/<int:cycle_id>/publish/", mentoring.cycle_publish_view, name="cycle-publish"),
+        path("cycles/<int:cycle_id>/swap/", mentoring.pairing_swap_view, name="pairing-swap"),
+        path("cycles/<int:cycle_id>/profile/", mentoring.profile_edit, name="profile"),
+        path("pairings/<int:pairing_id>/", mentoring.pairing_detail, name="pairing"),
+        path("pairings/<int:pairing_id>/remove/", mentoring.pairing_remove_view, name="pairing-remove"),
+        path("pairings/<int:pairing_id>/end/", mentoring.pairing_end_view, name="pairing-end"),
+        path("sessions/<int:session_id>/reschedule/", mentoring.session_reschedule_view, name="session-reschedule"),
+        path("sessions/<int:session_id>/mark/", mentoring.session_mark_view, name="session-mark"),
+        path("sessions/<int:session_id>/insights/new/", mentoring.session_insight_new, name="session-insight"),
+    ],
+    "mentoring",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -76,5 +98,6 @@ urlpatterns = [
     path("shifts/", include(shift_patterns)),
     path("deliveries/", include(delivery_patterns)),
     path("insights/", include(insight_patterns)),
+    path("mentoring/", include(mentoring_patterns)),
     path("api/", include("rotations.api.urls")),
 ]

@@ -13,6 +13,19 @@ from .insights import (
     Severity,
     Tag,
 )
+from .mentoring import (
+    CycleStatus,
+    MatchRun,
+    MentoringCycle,
+    MentoringProfile,
+    MentoringRole,
+    MentoringSession,
+    MentoringTopic,
+    Pairing,
+    PairingStatus,
+    SessionStatus,
+    Weekday,
+)
 from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from .people import Department, Level, Person
 from .shifts import (
@@ -28,6 +41,17 @@ from .shifts import (
 )
 
 __all__ = [
+    "CycleStatus",
+    "MatchRun",
+    "MentoringCycle",
+    "MentoringProfile",
+    "MentoringRole",
+    "MentoringSession",
+    "MentoringTopic",
+    "Pairing",
+    "PairingStatus",
+    "SessionStatus",
+    "Weekday",
     "CLOSED_STATUSES",
     "TRANSITIONS",
     "FollowReason",

@@ -56,6 +56,9 @@ class Insight(models.Model):
     booking = models.ForeignKey(
         "rotations.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
     )
+    session = models.ForeignKey(
+        "rotations.MentoringSession", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
+    )
     queue = models.ForeignKey(
         "rotations.Queue", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
     )
@@ -107,6 +110,9 @@ class Insight(models.Model):
             models.Index(fields=["buddy", "created_at"]),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=True) | Q(session__isnull=True), name="insight_from_one_visit"
+            ),
             models.CheckConstraint(
                 condition=~Q(duplicate_of=F("pk")), name="insight_not_duplicate_of_itself"
             ),

@@ -14,6 +14,8 @@ class EmailKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     INSIGHT_PROMPT = "insight_prompt", "Insight prompt"
     INSIGHT_UPDATE = "insight_update", "Insight update"
+    MENTORING_INVITE = "mentoring_invite", "Mentoring invite"
+    PAIRING_ENDED = "pairing_ended", "Pairing ended"
 
 
 class EmailStatus(models.TextChoices):
@@ -39,6 +41,11 @@ class OutgoingEmail(models.Model):
     calendar_change = models.ForeignKey(
         "rotations.CalendarChange", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
+    pairing = models.ForeignKey(
+        "rotations.Pairing", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    # The calendar SEQUENCE a mentoring invite carries (a booking's is on its change).
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -79,6 +79,8 @@ class Person(AbstractBaseUser, PermissionsMixin):
     # Working hours in the person's own time zone, for "fits my calendar" and scheduling.
     work_starts_at = models.TimeField(default=time(9, 0))
     work_ends_at = models.TimeField(default=time(17, 0))
+    # When they joined the company (mentoring cycles may ask for a minimum tenure).
+    hired_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can sign in to the Django admin site."

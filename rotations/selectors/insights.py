@@ -123,7 +123,7 @@ def _count(model) -> Coalesce:
 
 def insight_detail(pk: int) -> Insight:
     return (
-        Insight.objects.select_related("author", "queue", "owner", "buddy", "booking__shift", "duplicate_of")
+        Insight.objects.select_related("author", "queue", "owner", "buddy", "booking__shift", "session", "duplicate_of")
         .prefetch_related("tags")
         .get(pk=pk)
     )

@@ -25,7 +25,9 @@ from ..models import (
     InsightFollower,
     InsightStatus,
     InsightVote,
+    MentoringSession,
     Person,
+    SessionStatus,
     Tag,
 )
 from . import insight_notices
@@ -62,16 +64,36 @@ def insight_log(*, booking: Booking, author: Person, fields: dict, tags: list[st
             "not_attended", "Insights are logged after a shift the lead or buddy marked as attended."
         )
     shift = booking.shift
+    return _log(author, fields, tags, booking=booking, queue_id=shift.queue_id, buddy_id=shift.buddy_id)
+
+
+def insight_log_for_session(*, session: MentoringSession, author: Person, fields: dict, tags: list[str]) -> Insight:
+    """Record what the executive learned in a mentoring session; only once it was held.
+
+    The mentor plays the buddy's part: they see the insight and follow it from the start.
+    """
+    pairing = session.pairing
+    if pairing.mentee_id != author.pk:
+        raise InsightRefused("not_yours", "Only the executive who was mentored can log the session's insights.")
+    if session.status != SessionStatus.HELD:
+        raise InsightRefused("not_held", "Insights are logged after a session marked as held.")
+    return _log(author, fields, tags, session=session, queue_id=None, buddy_id=pairing.mentor_id)
+
+
+def _log(author, fields, tags, *, queue_id, buddy_id, booking=None, session=None) -> Insight:
+    buddy_reason = FollowReason.MENTOR if session is not None else FollowReason.BUDDY
     with transaction.atomic():
-        insight = Insight(author=author, booking=booking, queue_id=shift.queue_id, buddy_id=shift.buddy_id, **fields)
+        insight = Insight(
+            author=author, booking=booking, session=session, queue_id=queue_id, buddy_id=buddy_id, **fields
+        )
         insight.search_text = _search_text(insight, tags)
         insight.save()
         if tags:
             insight.tags.set(_tags_named(tags))
         InsightEvent.objects.create(insight=insight, actor=author, kind=InsightEventKind.LOGGED, to_status=insight.status)
         followers = [InsightFollower(insight=insight, person=author, reason=FollowReason.AUTHOR)]
-        if shift.buddy_id and shift.buddy_id != author.pk:
-            followers.append(InsightFollower(insight=insight, person_id=shift.buddy_id, reason=FollowReason.BUDDY))
+        if buddy_id and buddy_id != author.pk:
+            followers.append(InsightFollower(insight=insight, person_id=buddy_id, reason=buddy_reason))
         InsightFollower.objects.bulk_create(followers)
     return insight
 

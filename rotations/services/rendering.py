@@ -10,7 +10,10 @@ from django.utils import timezone
 from ..calendars.imip import message_id
 from ..emails import mime_message
 from ..models import EmailKind, InsightNotice, OutgoingEmail
+from . import mentoring_invites
 from .invites import organizer, render_invites
+
+MENTORING_KINDS = (EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
 
 
 def render_all(
@@ -23,8 +26,11 @@ def render_all(
     updates = [row for row in rows if row.kind == EmailKind.INSIGHT_UPDATE]
     if updates:
         rendered.update(_render_insight_updates(updates))
+    mentoring = [row for row in rows if row.kind in MENTORING_KINDS]
+    if mentoring:
+        rendered.update(mentoring_invites.render(mentoring))
     for row in rows:
-        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE):
+        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE, *MENTORING_KINDS):
             rendered[row.pk] = _render_booking_note(row, template=f"emails/{row.kind}")
     return rendered
 

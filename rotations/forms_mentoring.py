@@ -1,0 +1,122 @@
+"""Forms of reverse mentoring: HR's cycle settings, profiles, a moved session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+
+from .models import Level, MentoringCycle, MentoringTopic, Pairing
+
+
+class CycleForm(forms.ModelForm):
+    mentee_levels = forms.MultipleChoiceField(
+        choices=Level.choices, widget=forms.CheckboxSelectMultiple, help_text="Executives at these levels are mentees."
+    )
+    mentor_levels = forms.MultipleChoiceField(
+        choices=Level.choices, widget=forms.CheckboxSelectMultiple, help_text="People at these levels may mentor."
+    )
+
+    class Meta:
+        model = MentoringCycle
+        fields = [
+            "name", "starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_weekday", "session_time",
+            "mentee_levels", "mentor_levels", "mentor_min_tenure_months", "mentor_title_contains", "mentor_capacity",
+            "max_tz_difference_hours", "forbid_same_department", "weight_topic_overlap", "weight_language",
+            "weight_different_department", "weight_different_location", "min_cross_location_percent",
+        ]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "session_time": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_on", "The cycle must end after it starts.")
+        mentees, mentors = set(data.get("mentee_levels") or ()), set(data.get("mentor_levels") or ())
+        if mentees & mentors:
+            self.add_error("mentor_levels", "A level cannot be both mentees and mentors.")
+        weights = [data.get(f"weight_{n}") or 0 for n in ("topic_overlap", "language", "different_department", "different_location")]
+        if not any(weights):
+            self.add_error(None, "Give at least one soft criterion a weight above zero.")
+        return data
+
+
+class ProfileForm(forms.Form):
+    opted_in = forms.TypedChoiceField(
+        label="Will you mentor in this cycle?",
+        choices=[("yes", "Yes, I'd like to mentor"), ("no", "No, not this time")],
+        coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+    )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=MentoringTopic.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = forms.CharField(max_length=200, required=False, help_text="Separated by commas, e.g. English, Spanish.")
+    about = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000)
+
+    def __init__(self, *args, role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role = role
+        if role == "mentee":
+            del self.fields["opted_in"]
+            self.fields["topics"].label = "Topics you want to learn about"
+            self.fields["about"].label = "What you hope to learn (optional)"
+        else:
+            self.fields["topics"].label = "Topics you could teach"
+            self.fields["about"].label = "About you (optional)"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opted_in", True) and self.role == "mentor" and not data.get("topics"):
+            self.add_error("topics", "Choose at least one topic you could teach.")
+        return data
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = MentoringTopic
+        fields = ["name"]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if MentoringTopic.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("That topic is already on the list.")
+        return name
+
+
+class SwapForm(forms.Form):
+    first = forms.ModelChoiceField(queryset=Pairing.objects.none(), label="Pair")
+    second = forms.ModelChoiceField(queryset=Pairing.objects.none(), label="Swap mentors with")
+
+    def __init__(self, *args, cycle: MentoringCycle, **kwargs):
+        super().__init__(*args, **kwargs)
+        proposed = cycle.pairings.filter(status="proposed").select_related("mentee", "mentor")
+        for name in ("first", "second"):
+            self.fields[name].queryset = proposed
+            self.fields[name].label_from_instance = lambda p: f"{p.mentee.full_name} ← {p.mentor.full_name}"
+
+
+class RescheduleSessionForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="New start", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="In your time zone.",
+    )
+
+    def clean_starts_at(self) -> datetime:
+        value = self.cleaned_data["starts_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return value
+
+
+class EndPairingForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="HR reads this.")
+
+
+class MarkSessionForm(forms.Form):
+    status = forms.ChoiceField(choices=[("held", "Held"), ("missed", "Missed")])

@@ -1,0 +1,427 @@
+"""Reverse mentoring: profiles, matching, publishing series, and the life of a pairing.
+
+Matching is the optimiser in ``solvers.mentor_matching``; this module turns the directory
+and the cycle's profiles into its inputs and its result into proposed pairings. Every
+change a calendar must hear of bumps the pairing's ``sequence`` and writes the invites
+to the outbox in the same transaction (``mentoring_invites``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from dateutil.rrule import WEEKLY, rrule
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import (
+    CycleStatus,
+    MatchRun,
+    MentoringCycle,
+    MentoringProfile,
+    MentoringRole,
+    MentoringSession,
+    MentoringTopic,
+    Pairing,
+    PairingStatus,
+    Person,
+    SessionStatus,
+)
+from ..selectors.mentoring import eligible_mentees, eligible_mentors
+from ..solvers import mentor_matching as solver
+from . import mentoring_invites
+
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+class MentoringRefused(Exception):
+    """A request the rules stop, with the message the person sees."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- cycles and profiles ----------------------------------------------------------------
+
+
+def cycle_create(*, data: dict, by: Person) -> MentoringCycle:
+    return MentoringCycle.objects.create(created_by=by, **data)
+
+
+def cycle_update(*, cycle: MentoringCycle, data: dict) -> MentoringCycle:
+    if cycle.status == CycleStatus.CLOSED:
+        raise MentoringRefused("closed", "This cycle is closed.")
+    for name, value in data.items():
+        setattr(cycle, name, value)
+    cycle.save()
+    return cycle
+
+
+def profile_save(
+    *,
+    cycle: MentoringCycle,
+    person: Person,
+    role: str,
+    topics: list[MentoringTopic],
+    languages: str,
+    about: str,
+    opted_in: bool,
+) -> MentoringProfile:
+    """A mentee's or mentor's answer. A mentor who opts out leaves their live pairings."""
+    if cycle.status == CycleStatus.CLOSED:
+        raise MentoringRefused("closed", "This cycle is closed.")
+    if role == MentoringRole.MENTEE:
+        opted_in = True  # executives take part by the cycle's rule; they only tell us what they want
+    with transaction.atomic():
+        profile, _ = MentoringProfile.objects.select_for_update().get_or_create(cycle=cycle, person=person, role=role)
+        profile.languages = ", ".join(sorted({part.strip() for part in languages.split(",") if part.strip()}))
+        profile.about = about
+        profile.opted_in = opted_in
+        profile.answered_at = timezone.now()
+        profile.save()
+        profile.topics.set(topics)
+        if role == MentoringRole.MENTOR and not opted_in:
+            for pairing in Pairing.objects.filter(cycle=cycle, mentor=person).exclude(status=PairingStatus.ENDED):
+                if pairing.status == PairingStatus.PROPOSED:
+                    pairing.delete()
+                else:
+                    pairing_end(pairing=pairing, by=person, reason="The mentor opted out of the cycle.")
+    return profile
+
+
+# --- matching -----------------------------------------------------------------------------
+
+
+def _offset_minutes(person: Person, on: date) -> int:
+    noon = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+    return int(noon.astimezone(person.zone).utcoffset().total_seconds() // 60)
+
+
+def _rules(cycle: MentoringCycle, previous: frozenset) -> solver.Rules:
+    share = cycle.min_cross_location_percent
+    return solver.Rules(
+        max_tz_difference_minutes=cycle.max_tz_difference_hours * 60,
+        forbid_same_department=cycle.forbid_same_department,
+        previous_pairs=previous,
+        weights=solver.Weights(
+            topic_overlap=cycle.weight_topic_overlap,
+            language=cycle.weight_language,
+            different_department=cycle.weight_different_department,
+            different_location=cycle.weight_different_location,
+        ),
+        min_cross_location_share=None if share is None else share / 100,
+    )
+
+
+def _as_solver_person(cls, person: Person, profile: MentoringProfile | None, on: date, **extra):
+    return cls(
+        id=person.pk,
+        department=person.department.name if person.department_id else "",
+        location=person.location,
+        utc_offset_minutes=_offset_minutes(person, on),
+        topics=frozenset(t.name for t in profile.topics.all()) if profile else frozenset(),
+        languages=profile.language_set if profile else frozenset(),
+        **extra,
+    )
+
+
+def _previous_pairs(cycle: MentoringCycle) -> frozenset[tuple[int, int]]:
+    """Pairs never to repeat: every published pair of earlier cycles, and of this one
+    those that have ended (an executive whose mentor left gets someone new)."""
+    return frozenset(
+        Pairing.objects.exclude(status=PairingStatus.PROPOSED)
+        .exclude(cycle=cycle, status=PairingStatus.ACTIVE)
+        .values_list("mentee_id", "mentor_id")
+    )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    mentees: list[solver.Mentee]
+    mentors: list[solver.Mentor]
+    manager_of: dict[int, int | None]
+    rules: solver.Rules
+    fixed: list[tuple[int, int]]
+    people: dict[int, Person]
+
+
+def matching_inputs(cycle: MentoringCycle) -> Inputs:
+    """The solver's view of the cycle: mentees, mentors who opted in, the org chart, and
+    the published pairs to keep as they are."""
+    on = max(cycle.starts_on, timezone.localdate())
+    profiles = {
+        (p.person_id, p.role): p
+        for p in cycle.profiles.prefetch_related("topics")
+    }
+    live = list(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
+    mentee_people = list(eligible_mentees(cycle).select_related("department"))
+    mentor_people = [
+        person
+        for person in eligible_mentors(cycle).select_related("department")
+        if (profile := profiles.get((person.pk, MentoringRole.MENTOR))) is not None and profile.opted_in
+    ]
+    # A kept pair whose mentor no longer qualifies stays, with no room for anyone else.
+    known = {p.pk for p in mentor_people}
+    kept_only = {mentor_id for _, mentor_id in live if mentor_id not in known}
+    mentor_people += list(Person.objects.filter(pk__in=kept_only).select_related("department"))
+    mentee_ids = {p.pk for p in mentee_people}
+    kept_mentees = {mentee_id for mentee_id, _ in live if mentee_id not in mentee_ids}
+    mentee_people += list(Person.objects.filter(pk__in=kept_mentees).select_related("department"))
+    load: dict[int, int] = {}
+    for _, mentor_id in live:
+        load[mentor_id] = load.get(mentor_id, 0) + 1
+    mentees = [_as_solver_person(solver.Mentee, p, profiles.get((p.pk, MentoringRole.MENTEE)), on) for p in mentee_people]
+    mentors = [
+        _as_solver_person(
+            solver.Mentor, p, profiles.get((p.pk, MentoringRole.MENTOR)), on,
+            capacity=load.get(p.pk, 0) if p.pk in kept_only else max(cycle.mentor_capacity, load.get(p.pk, 0)),
+        )
+        for p in mentor_people
+    ]
+    manager_of = dict(Person.objects.values_list("pk", "manager_id"))
+    people = {p.pk: p for p in [*mentee_people, *mentor_people]}
+    return Inputs(mentees, mentors, manager_of, _rules(cycle, _previous_pairs(cycle)), live, people)
+
+
+def _reasons_json(reasons) -> list[dict]:
+    return [
+        {"criterion": r.criterion, "value": r.value, "weight": r.weight, "contribution": r.contribution, "detail": r.detail}
+        for r in reasons
+    ]
+
+
+def run_matching(*, cycle: MentoringCycle, by: Person) -> MatchRun:
+    """Propose the best pairing under the cycle's rules, replacing earlier proposals.
+
+    Published pairs are kept exactly as they are: re-running after a mentor leaves pairs
+    only the people left over.
+    """
+    if cycle.status == CycleStatus.CLOSED:
+        raise MentoringRefused("closed", "This cycle is closed.")
+    with transaction.atomic():
+        cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
+        inputs = matching_inputs(cycle)
+        if not inputs.mentees:
+            raise MentoringRefused("no_mentees", "No one in the directory is at a mentee level of this cycle.")
+        result = solver.match(
+            inputs.mentees, inputs.mentors, inputs.manager_of, inputs.rules, fixed_pairs=inputs.fixed,
+            time_limit_seconds=30,
+        )
+        cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
+        new = [
+            Pairing(
+                cycle=cycle, mentee_id=pair.mentee_id, mentor_id=pair.mentor_id,
+                score=pair.score, reasons=_reasons_json(pair.reasons),
+            )
+            for pair in result.pairs
+            if not pair.fixed
+        ]
+        Pairing.objects.bulk_create(new)
+        run = MatchRun.objects.create(
+            cycle=cycle, run_by=by, status=result.status, total_score=result.total_score,
+            seconds=round(result.seconds, 3), proposed=len(new), kept=len(inputs.fixed),
+            unmatched=[
+                {"person_id": u.mentee_id, "name": str(inputs.people[u.mentee_id]), "reasons": list(u.reasons)}
+                for u in result.unmatched
+            ],
+        )
+        if new:
+            cycle.status = CycleStatus.PROPOSED
+        cycle.save(update_fields=["status"])
+    return run
+
+
+def _check_pair(cycle: MentoringCycle, mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:
+    by_id = {m.id: m for m in inputs.mentees}
+    mentors = {m.id: m for m in inputs.mentors}
+    if mentee.pk not in by_id:
+        raise MentoringRefused("not_mentee", f"{mentee} is not a mentee of this cycle.")
+    if mentor.pk not in mentors:
+        raise MentoringRefused("not_mentor", f"{mentor} has not opted in as a mentor of this cycle.")
+    broken = solver.hard_rule_violations(by_id[mentee.pk], mentors[mentor.pk], inputs.rules, inputs.manager_of)
+    if broken:
+        raise MentoringRefused("hard_rule", f"{mentor} cannot mentor {mentee}: {'; '.join(broken)}.")
+    weights = inputs.rules.weights
+    ee, er = by_id[mentee.pk], mentors[mentor.pk]
+    return solver.Pair(ee.id, er.id, solver.pair_score(ee, er, weights), solver.score_breakdown(ee, er, weights),
+                       ee.topics & er.topics, ee.languages & er.languages, ee.location != er.location)
+
+
+def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
+    """HR exchanges the mentors of two proposed pairs, if both new pairs keep the hard rules."""
+    if first.pk == second.pk or first.cycle_id != second.cycle_id:
+        raise MentoringRefused("bad_swap", "Choose two different proposed pairs of this cycle.")
+    with transaction.atomic():
+        locked = {
+            p.pk: p
+            for p in Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").filter(
+                pk__in=[first.pk, second.pk]
+            )
+        }
+        a, b = locked.get(first.pk), locked.get(second.pk)
+        if a is None or b is None or a.status != PairingStatus.PROPOSED or b.status != PairingStatus.PROPOSED:
+            raise MentoringRefused("not_proposed", "Only proposed pairs can be swapped; these have changed.")
+        inputs = matching_inputs(a.cycle)
+        new_a = _check_pair(a.cycle, a.mentee, b.mentor, inputs)
+        new_b = _check_pair(a.cycle, b.mentee, a.mentor, inputs)
+        a.mentor, b.mentor = b.mentor, a.mentor
+        for pairing, pair in ((a, new_a), (b, new_b)):
+            pairing.score = pair.score
+            pairing.reasons = _reasons_json(pair.reasons)
+            pairing.save(update_fields=["mentor", "score", "reasons"])
+    return a, b
+
+
+def pairing_remove(*, pairing: Pairing) -> None:
+    """HR drops a proposed pair; the executive is left unmatched until the next run."""
+    deleted, _ = Pairing.objects.filter(pk=pairing.pk, status=PairingStatus.PROPOSED).delete()
+    if not deleted:
+        raise MentoringRefused("not_proposed", "Only proposed pairs can be removed; end a published one instead.")
+
+
+# --- publishing: the series ----------------------------------------------------------------
+
+
+def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -> tuple[datetime, str, list[datetime]]:
+    """First session (UTC), RRULE and every occurrence (UTC) of a pair's series.
+
+    Expanded in the executive's zone, so 10:00 stays 10:00 across a daylight-saving change.
+    """
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    first_day = max(cycle.starts_on, timezone.localtime(not_before, zone).date() + timedelta(days=1))
+    first_day += timedelta(days=(cycle.session_weekday - first_day.weekday()) % 7)
+    local_start = datetime.combine(first_day, cycle.session_time)
+    last_local = datetime.combine(cycle.ends_on, datetime.max.time().replace(microsecond=0))
+    local = list(rrule(WEEKLY, interval=cycle.cadence_weeks, dtstart=local_start, until=last_local))
+    if not local:
+        raise MentoringRefused("no_sessions", "No session date falls between now and the cycle's end.")
+    until = last_local.replace(tzinfo=zone).astimezone(UTC)
+    rule = (
+        f"FREQ=WEEKLY;INTERVAL={cycle.cadence_weeks};BYDAY={RRULE_DAYS[cycle.session_weekday]};"
+        f"UNTIL={until:%Y%m%dT%H%M%SZ}"
+    )
+    occurrences = [moment.replace(tzinfo=zone).astimezone(UTC) for moment in local]
+    return occurrences[0], rule, occurrences
+
+
+def cycle_publish(*, cycle: MentoringCycle, by: Person) -> int:
+    """Publish every proposed pair: its sessions, and an email with a series invite to both."""
+    now = timezone.now()
+    with transaction.atomic():
+        cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.status == CycleStatus.CLOSED:
+            raise MentoringRefused("closed", "This cycle is closed.")
+        pairings = list(cycle.pairings.filter(status=PairingStatus.PROPOSED).select_related("mentee", "mentor"))
+        if not pairings:
+            raise MentoringRefused("nothing_proposed", "There are no proposed pairs to publish: run the matcher first.")
+        length = timedelta(minutes=cycle.session_minutes)
+        sessions = []
+        for pairing in pairings:
+            first, rule, occurrences = series_for(cycle, pairing.mentee.time_zone, not_before=now)
+            pairing.status = PairingStatus.ACTIVE
+            pairing.first_session_at, pairing.rrule, pairing.time_zone = first, rule, pairing.mentee.time_zone
+            pairing.published_at = now
+            sessions += [
+                MentoringSession(pairing=pairing, occurrence_at=o, starts_at=o, ends_at=o + length) for o in occurrences
+            ]
+        Pairing.objects.bulk_update(pairings, ["status", "first_session_at", "rrule", "time_zone", "published_at"])
+        MentoringSession.objects.bulk_create(sessions)
+        cycle.status = CycleStatus.PUBLISHED
+        cycle.save(update_fields=["status"])
+        for pairing in pairings:
+            mentoring_invites.record(pairing, method="REQUEST")
+    return len(pairings)
+
+
+# --- a pairing's life -------------------------------------------------------------------------
+
+
+def _is_party(pairing: Pairing, person: Person) -> bool:
+    return person.pk in (pairing.mentee_id, pairing.mentor_id) or person.has_perm("rotations.manage_mentoring")
+
+
+def _bump(pairing: Pairing) -> Pairing:
+    Pairing.objects.filter(pk=pairing.pk).update(sequence=F("sequence") + 1)
+    pairing.refresh_from_db(fields=["sequence"])
+    return pairing
+
+
+def session_reschedule(*, session: MentoringSession, starts_at: datetime, by: Person) -> MentoringSession:
+    """Move one session; both calendars get the series with that occurrence updated."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = MentoringSession.objects.select_for_update().select_related("pairing__cycle").get(pk=session.pk)
+        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor").get(pk=session.pairing_id)
+        if not _is_party(pairing, by):
+            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can move its sessions.")
+        if pairing.status != PairingStatus.ACTIVE:
+            raise MentoringRefused("ended", "This pairing has ended.")
+        if session.status != SessionStatus.SCHEDULED:
+            raise MentoringRefused("not_scheduled", "Only a session still to come can be moved.")
+        if starts_at <= now:
+            raise MentoringRefused("in_past", "Choose a time in the future.")
+        if session.starts_at <= now:
+            raise MentoringRefused("started", "This session has already started; mark it held or missed instead.")
+        last = datetime.combine(pairing.cycle.ends_on, datetime.max.time(), tzinfo=pairing.zone)
+        if starts_at > last:
+            raise MentoringRefused("after_cycle", "Choose a time before the cycle ends.")
+        length = session.ends_at - session.starts_at
+        clash = (
+            pairing.sessions.exclude(pk=session.pk)
+            .exclude(status=SessionStatus.CANCELLED)
+            .filter(starts_at__lt=starts_at + length, ends_at__gt=starts_at)
+            .exists()
+        )
+        if clash:
+            raise MentoringRefused("clash", "Another session of this pairing is at that time.")
+        if starts_at == session.starts_at:
+            return session
+        session.starts_at, session.ends_at = starts_at, starts_at + length
+        session.save(update_fields=["starts_at", "ends_at", "updated_at"])
+        _bump(pairing)
+        mentoring_invites.record(pairing, method="REQUEST")
+    return session
+
+
+def session_mark(*, session: MentoringSession, status: str, by: Person) -> MentoringSession:
+    """Either side marks a session held or missed, once it has started."""
+    if status not in (SessionStatus.HELD, SessionStatus.MISSED):
+        raise MentoringRefused("bad_status", "Mark a session as held or missed.")
+    with transaction.atomic():
+        session = MentoringSession.objects.select_for_update().select_related("pairing").get(pk=session.pk)
+        if not _is_party(session.pairing, by):
+            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can mark its sessions.")
+        if session.status == SessionStatus.CANCELLED:
+            raise MentoringRefused("cancelled", "This session was cancelled.")
+        if session.starts_at > timezone.now():
+            raise MentoringRefused("not_started", "A session can be marked once it has started.")
+        session.status, session.marked_by = status, by
+        session.save(update_fields=["status", "marked_by", "updated_at"])
+    return session
+
+
+def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
+    """Either side (or HR) ends a pairing: its series is cancelled and HR is told."""
+    reason = reason.strip()
+    if not reason:
+        raise MentoringRefused("no_reason", "Say why the pairing ends; HR reads it.")
+    with transaction.atomic():
+        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").get(pk=pairing.pk)
+        if not _is_party(pairing, by):
+            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can end it.")
+        if pairing.status != PairingStatus.ACTIVE:
+            raise MentoringRefused("not_active", "This pairing is not running.")
+        now = timezone.now()
+        pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
+        pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+        pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
+        _bump(pairing)
+        mentoring_invites.record(pairing, method="CANCEL")
+        mentoring_invites.tell_hr_ended(pairing)
+    return pairing
