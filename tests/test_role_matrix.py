@@ -48,6 +48,11 @@ BOOKING_CHANGERS = answers("login", "200", "200", "200", "403")
 OTHERS_BOOKING = answers("login", "404", "200", "200", "404")
 # Leadership (executives), HR and support leads; not front-line employees.
 DASHBOARD_READERS = answers("login", "200", "200", "200", "403")
+HR_ONLY = answers("login", "403", "200", "403", "403")
+# The executive's pairing with the front-line employee: theirs and HR's; to the support
+# lead it does not exist. Someone else's pairing exists for HR alone.
+PAIR_AND_HR = answers("login", "200", "200", "404", "200")
+OTHERS_PAIR = answers("login", "404", "200", "404", "404")
 
 
 def api(pages: dict[str, str]) -> dict[str, str]:
@@ -249,6 +254,43 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         *[(f"/insights/impact/{t}.csv", DASHBOARD_READERS) for t in ("funnel", "themes", "tags", "coverage", "timing")],
         ("/insights/impact/nope.csv", answers("login", "404", "404", "404", "404")),
     ],
+    # Reverse mentoring: HR runs cycles; a pairing and its sessions belong to its two
+    # people (and HR); a cycle's profile page to those the cycle's rules take in.
+    "mentoring/": [("/mentoring/", signed_in("200"))],
+    "mentoring/topics/": [("/mentoring/topics/", HR_ONLY)],
+    "mentoring/cycles/": [("/mentoring/cycles/", HR_ONLY)],
+    "mentoring/cycles/new/": [("/mentoring/cycles/new/", HR_ONLY)],
+    "mentoring/cycles/<int:cycle_id>/": [
+        ("/mentoring/cycles/{cycle}/", HR_ONLY),
+        ("/mentoring/cycles/999999/", answers("login", "403", "404", "403", "403")),
+    ],
+    "mentoring/cycles/<int:cycle_id>/edit/": [("/mentoring/cycles/{cycle}/edit/", HR_ONLY)],
+    "mentoring/cycles/<int:cycle_id>/match/": [("/mentoring/cycles/{cycle}/match/", signed_in("405"))],
+    "mentoring/cycles/<int:cycle_id>/publish/": [("/mentoring/cycles/{cycle}/publish/", signed_in("405"))],
+    "mentoring/cycles/<int:cycle_id>/swap/": [("/mentoring/cycles/{cycle}/swap/", signed_in("405"))],
+    # Executives (VP) are mentees; front-line employees and HR (individual contributors in
+    # the fixtures) may mentor; a manager is neither.
+    "mentoring/cycles/<int:cycle_id>/profile/": [
+        ("/mentoring/cycles/{cycle}/profile/", answers("login", "200", "200", "403", "200")),
+        ("/mentoring/cycles/999999/profile/", signed_in("404")),
+    ],
+    "mentoring/pairings/<int:pairing_id>/": [
+        ("/mentoring/pairings/{pairing}/", PAIR_AND_HR),
+        ("/mentoring/pairings/{other_pairing}/", OTHERS_PAIR),
+        ("/mentoring/pairings/999999/", signed_in("404")),
+    ],
+    "mentoring/pairings/<int:pairing_id>/remove/": [("/mentoring/pairings/{pairing}/remove/", signed_in("405"))],
+    "mentoring/pairings/<int:pairing_id>/end/": [("/mentoring/pairings/{pairing}/end/", signed_in("405"))],
+    "mentoring/sessions/<int:session_id>/reschedule/": [
+        ("/mentoring/sessions/{session}/reschedule/", PAIR_AND_HR),
+        ("/mentoring/sessions/{other_session}/reschedule/", OTHERS_PAIR),
+    ],
+    "mentoring/sessions/<int:session_id>/mark/": [("/mentoring/sessions/{session}/mark/", signed_in("405"))],
+    # Only the executive who was mentored logs a session's insights.
+    "mentoring/sessions/<int:session_id>/insights/new/": [
+        ("/mentoring/sessions/{session}/insights/new/", answers("login", "200", "403", "404", "403")),
+        ("/mentoring/sessions/{other_session}/insights/new/", answers("login", "404", "403", "404", "404")),
+    ],
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
@@ -366,6 +408,34 @@ def world(executive, support_lead, frontline_employee):
         "insight": InsightFactory(booking=booking).pk,
         "other_insight": InsightFactory(booking=other_booking).pk,
         "shared_insight": InsightFactory(booking=other_booking, is_shared=True).pk,
+        **_mentoring_world(executive, frontline_employee, other_exec),
+    }
+
+
+def _mentoring_world(executive, frontline_employee, other_exec) -> dict:
+    """A published cycle: the executive mentored by the front-line employee, and another
+    pair of two other people."""
+    import datetime as dt
+
+    from rotations.models import MentoringCycle, MentoringSession, Pairing
+
+    from .factories import PersonFactory
+
+    today = dt.date.today()
+    cycle = MentoringCycle.objects.create(
+        name="Matrix cycle", starts_on=today, ends_on=today + dt.timedelta(days=90), mentee_levels=["vp"],
+        mentor_levels=["ic"],
+    )
+    pairing = Pairing.objects.create(cycle=cycle, mentee=executive, mentor=frontline_employee, status="active")
+    other_pairing = Pairing.objects.create(cycle=cycle, mentee=other_exec, mentor=PersonFactory(), status="active")
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+    sessions = [
+        MentoringSession.objects.create(pairing=p, occurrence_at=start, starts_at=start, ends_at=start + dt.timedelta(minutes=45))
+        for p in (pairing, other_pairing)
+    ]
+    return {
+        "cycle": cycle.pk, "pairing": pairing.pk, "other_pairing": other_pairing.pk,
+        "session": sessions[0].pk, "other_session": sessions[1].pk,
     }
 
 

@@ -1,0 +1,233 @@
+"""Reverse mentoring through the pages: HR's cycle, the mentor's answer, the pair's
+sessions; clear messages for bad input; writes refused to the wrong people; and a fixed
+number of queries however many pairs a cycle has."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rotations.models import (
+    EmailKind,
+    MentoringCycle,
+    MentoringSession,
+    OutgoingEmail,
+    Pairing,
+    PairingStatus,
+    Person,
+    SessionStatus,
+)
+from rotations.services.mentoring import cycle_publish, run_matching
+
+from .factories import PersonFactory
+from .test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
+
+CYCLE_FORM = {
+    "name": "Summer 2027", "starts_on": "2027-06-01", "ends_on": "2027-08-31", "cadence_weeks": 2,
+    "session_minutes": 45, "session_weekday": 1, "session_time": "10:00", "mentee_levels": ["vp"],
+    "mentor_levels": ["ic"], "mentor_min_tenure_months": 0, "mentor_title_contains": "", "mentor_capacity": 1,
+    "max_tz_difference_hours": 3, "weight_topic_overlap": 1, "weight_language": 0.5,
+    "weight_different_department": 0.5, "weight_different_location": 0.5, "min_cross_location_percent": "",
+}
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+@pytest.mark.django_db
+def test_hr_creates_a_cycle_and_bad_settings_get_clear_messages(client, org):
+    client.force_login(org["hr"])
+    bad = {**CYCLE_FORM, "ends_on": "2027-05-01", "mentor_levels": ["vp"], "weight_topic_overlap": 0,
+           "weight_language": 0, "weight_different_department": 0, "weight_different_location": 0}
+    response = client.post("/mentoring/cycles/new/", bad)
+    assert response.status_code == 400
+    page = response.content.decode()
+    for text in ("The cycle must end after it starts.", "A level cannot be both mentees and mentors.",
+                 "Give at least one soft criterion a weight above zero."):
+        assert text in page
+    garbage = {**CYCLE_FORM, "starts_on": "soon", "cadence_weeks": "-1", "mentor_capacity": "9"}
+    assert client.post("/mentoring/cycles/new/", garbage).status_code == 400
+    assert not MentoringCycle.objects.filter(name="Summer 2027").exists()
+
+    response = client.post("/mentoring/cycles/new/", CYCLE_FORM, follow=True)
+    cycle = MentoringCycle.objects.get(name="Summer 2027")
+    assert response.redirect_chain[-1][0] == f"/mentoring/cycles/{cycle.pk}/"
+    assert cycle.created_by == org["hr"] and cycle.mentee_levels == ["vp"]
+
+
+@pytest.mark.django_db
+def test_a_mentor_answers_the_invitation_on_their_page(client, org):
+    cycle, quinn = org["cycle"], org["silent"]
+    client.force_login(quinn)
+    home = client.get("/mentoring/").content.decode()
+    assert "Spring 2027" in home and "Answer the invitation" in home
+
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/profile/", {"opted_in": "yes", "languages": "English"})
+    assert response.status_code == 400
+    assert "Choose at least one topic you could teach." in response.content.decode()
+
+    billing = org["topics"]["Billing"]
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/profile/",
+                           {"opted_in": "yes", "topics": [billing.pk], "languages": "English, spanish"}, follow=True)
+    assert "your answer is saved" in " ".join(messages_of(response))
+    profile = quinn.mentoring_profiles.get(cycle=cycle)
+    assert profile.opted_in is True and profile.language_set == {"english", "spanish"}
+    # HR no longer sees Quinn among those who have not answered.
+    client.force_login(org["hr"])
+    assert "Quinn Quiet" not in client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode().split('id="not-answered"')[-1]
+    # Someone the cycle's rules leave out has no profile to fill.
+    client.force_login(org["lead"])
+    assert client.get(f"/mentoring/cycles/{cycle.pk}/profile/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_hr_runs_the_matcher_reviews_swaps_removes_and_publishes(client, org):
+    cycle = org["cycle"]
+    client.force_login(org["hr"])
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/match/", follow=True)
+    assert "the best pairing under your rules: 2 new pairs proposed" in " ".join(messages_of(response))
+    page = response.content.decode()
+    assert "Nia Agent" in page and "shares 1 of 2 topics: Billing" in page
+
+    ada = cycle.pairings.get(mentee=org["exec_a"])
+    ben = cycle.pairings.get(mentee=org["exec_b"])
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": ben.pk}, follow=True)
+    assert "time zones too far apart" in " ".join(messages_of(response))
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": "nope"}, follow=True)
+    assert "Choose two proposed pairs" in " ".join(messages_of(response))
+
+    client.post(f"/mentoring/pairings/{ben.pk}/remove/")
+    assert not Pairing.objects.filter(pk=ben.pk).exists()
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/publish/", follow=True)
+    assert "1 pairs published" in " ".join(messages_of(response))
+    ada.refresh_from_db()
+    assert ada.status == PairingStatus.ACTIVE
+    assert set(OutgoingEmail.objects.filter(pairing=ada, kind=EmailKind.MENTORING_INVITE).values_list("to_email", "method")) == {
+        (org["exec_a"].email, "REQUEST"), (org["agent_ny"].email, "REQUEST"),
+    }
+    # Publishing twice sends nothing twice.
+    response = client.post(f"/mentoring/cycles/{cycle.pk}/publish/", follow=True)
+    assert "no proposed pairs" in " ".join(messages_of(response))
+    assert OutgoingEmail.objects.filter(pairing=ada).count() == 2
+
+
+@pytest.fixture
+def published(org):
+    run_matching(cycle=org["cycle"], by=org["hr"])
+    cycle_publish(cycle=org["cycle"], by=org["hr"])
+    return Pairing.objects.get(mentee=org["exec_a"])
+
+
+@pytest.mark.django_db
+def test_the_pair_moves_a_session_and_bad_times_get_a_message(client, org, published):
+    session = published.sessions.all()[2]
+    client.force_login(org["exec_a"])
+    url = f"/mentoring/sessions/{session.pk}/reschedule/"
+    assert client.get(url).status_code == 200
+    for value, message in (("next tuesday", "Enter a valid date/time."), ("2027-01-01T10:00", "Choose a time in the future."),
+                           ("2027-09-01T10:00", "Choose a time before the cycle ends.")):
+        response = client.post(url, {"starts_at": value})
+        assert response.status_code == 400 and message in response.content.decode(), value
+    session.refresh_from_db()
+    assert session.starts_at == ADA_SESSIONS[2]
+
+    # Ada's time zone is New York: the time she types is New York time.
+    org["exec_a"].time_zone = "America/New_York"
+    response = client.post(url, {"starts_at": "2027-03-04T14:30"}, follow=True)
+    assert "Session moved" in " ".join(messages_of(response))
+    session.refresh_from_db()
+    assert session.starts_at.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M") == "2027-03-04 14:30"
+    assert "moved from" in client.get(f"/mentoring/pairings/{published.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_ending_needs_a_reason_and_marking_a_held_session_leads_to_the_insight_form(client, org, published):
+    client.force_login(org["agent_ny"])
+    response = client.post(f"/mentoring/pairings/{published.pk}/end/", {"reason": ""}, follow=True)
+    assert "Say why the pairing ends" in " ".join(messages_of(response))
+    published.refresh_from_db()
+    assert published.status == PairingStatus.ACTIVE
+
+    org["clock"].move_to(ADA_SESSIONS[0] + timedelta(minutes=50))
+    first = published.sessions.first()
+    client.force_login(org["exec_a"])
+    response = client.post(f"/mentoring/sessions/{first.pk}/mark/", {"status": "held"})
+    assert response.status_code == 302 and response["Location"] == f"/mentoring/sessions/{first.pk}/insights/new/"
+    response = client.post(response["Location"], {"title": "Refund policy confuses agents", "what_happened": "x",
+                                                   "category": "policy", "severity": "high", "tags": "refunds"})
+    assert response.status_code == 302
+    assert first.insights.get().buddy == org["agent_ny"]
+    response = client.post(f"/mentoring/sessions/{first.pk}/mark/", {"status": "bogus"}, follow=True)
+    assert "Mark a session as held or missed." in " ".join(messages_of(response))
+    later = published.sessions.all()[3]
+    response = client.post(f"/mentoring/sessions/{later.pk}/mark/", {"status": "missed"}, follow=True)
+    assert "once it has started" in " ".join(messages_of(response))
+    later.refresh_from_db()
+    assert later.status == SessionStatus.SCHEDULED
+
+
+@pytest.mark.django_db
+def test_writes_are_refused_to_everyone_the_rule_leaves_out(client, org, published):
+    cycle, session = org["cycle"], published.sessions.first()
+    ben = Pairing.objects.get(mentee=org["exec_b"])
+    for person in (org["exec_a"], org["agent_ny"], org["lead"]):
+        client.force_login(person)
+        for path in (f"/mentoring/cycles/{cycle.pk}/match/", f"/mentoring/cycles/{cycle.pk}/publish/",
+                     f"/mentoring/cycles/{cycle.pk}/swap/", f"/mentoring/pairings/{published.pk}/remove/"):
+            assert client.post(path).status_code == 403, (person, path)
+    # Another pair's executive, mentor, or a manager: the pairing does not exist for them.
+    for person in (org["exec_b"], org["agent_london"], org["lead"]):
+        client.force_login(person)
+        assert client.post(f"/mentoring/pairings/{published.pk}/end/", {"reason": "x"}).status_code == 404
+        assert client.post(f"/mentoring/sessions/{session.pk}/mark/", {"status": "held"}).status_code == 404
+        assert client.post(f"/mentoring/sessions/{session.pk}/reschedule/", {"starts_at": "2027-03-04T10:00"}).status_code == 404
+    published.refresh_from_db()
+    assert published.status == PairingStatus.ACTIVE and ben.status == PairingStatus.ACTIVE
+
+
+def _grow(cycle, extra: int) -> None:
+    """``extra`` more published pairs with sessions, some held, in the cycle."""
+    mentors = Person.objects.bulk_create(
+        Person(email=f"m{cycle.pk}-{i}@example.com", full_name=f"Mentor {i}", level="ic") for i in range(extra)
+    )
+    mentees = Person.objects.bulk_create(
+        Person(email=f"e{cycle.pk}-{i}@example.com", full_name=f"Exec {i}", level="vp") for i in range(extra)
+    )
+    pairings = Pairing.objects.bulk_create(
+        Pairing(cycle=cycle, mentee=e, mentor=m, status="active", time_zone="UTC") for e, m in zip(mentees, mentors, strict=True)
+    )
+    start = ADA_SESSIONS[0]
+    MentoringSession.objects.bulk_create(
+        MentoringSession(pairing=p, occurrence_at=start + timedelta(weeks=2 * k), starts_at=start + timedelta(weeks=2 * k),
+                         ends_at=start + timedelta(weeks=2 * k, minutes=45), status="held" if k == 0 else "scheduled")
+        for p in pairings for k in range(4)
+    )
+
+
+@pytest.mark.django_db
+def test_the_cycle_page_and_mentoring_home_run_a_fixed_number_of_queries(client, org, published):
+    cycle = org["cycle"]
+    org["clock"].move_to(ADA_SESSIONS[1] + timedelta(hours=1))
+
+    def count(path, person) -> int:
+        client.force_login(person)
+        client.get(path)  # the first page after signing in also reads the session's person once
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    small = (count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]), count("/mentoring/", org["agent_ny"]))
+    _grow(cycle, 40)
+    more_sessions_for_nia = Pairing.objects.create(cycle=MentoringCycle.objects.create(
+        name="Older", starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 1), status="closed"), mentee=PersonFactory(level="vp"),
+        mentor=org["agent_ny"], status="ended", ended_at=ADA_SESSIONS[0])
+    MentoringSession.objects.create(pairing=more_sessions_for_nia, occurrence_at=ADA_SESSIONS[0],
+                                    starts_at=ADA_SESSIONS[0], ends_at=ADA_SESSIONS[0] + timedelta(minutes=45))
+    large = (count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]), count("/mentoring/", org["agent_ny"]))
+    assert large == small
+    page = client.get("/mentoring/").content.decode()
+    assert "You mentor Ada VP" in page
