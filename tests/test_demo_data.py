@@ -39,7 +39,7 @@ def test_its_reporting_line_is_one_tree(demo):
 def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
-    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights." in capsys.readouterr().out
+    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs." in capsys.readouterr().out
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 
@@ -66,8 +66,9 @@ def test_it_has_last_quarters_insights_at_every_stage_and_mails_nobody_about_the
 
     statuses = set(Insight.objects.values_list("status", flat=True))
     assert statuses == {"new", "acknowledged", "routed", "actioned", "shipped", "declined"}
-    assert all(i.booking.status == "attended" and i.buddy_id for i in Insight.objects.select_related("booking"))
-    assert all(i.created_at > i.booking.ends_at for i in Insight.objects.select_related("booking"))
+    from_shifts = Insight.objects.filter(booking__isnull=False).select_related("booking")
+    assert all(i.booking.status == "attended" and i.buddy_id for i in from_shifts)
+    assert all(i.created_at > i.booking.ends_at for i in from_shifts)
     assert not InsightNotice.objects.exists()
     assert not OutgoingEmail.objects.filter(kind="insight_update").exists()
 
@@ -80,3 +81,26 @@ def test_its_dashboard_and_inbox_open_for_the_demo_sign_ins(demo, client):
         response = client.get(path)
         assert response.status_code == 200, path
     assert "Refund status is invisible to customers" in response.content.decode()
+
+
+def test_it_has_a_mentoring_cycle_under_way_and_the_next_one_asking(demo, client):
+    from rotations.models import Insight, MentoringCycle, OutgoingEmail, Person
+
+    current = MentoringCycle.objects.get(status="published")
+    pairings = list(current.pairings.select_related("mentee", "mentor"))
+    assert len(pairings) >= 5
+    statuses = {s.status for p in pairings for s in p.sessions.all()}
+    assert statuses == {"held", "missed", "scheduled"}
+    # The CEO, the COO and the VP of customer experience have every agent in their own
+    # reporting line: HR sees them unmatched, with that reason.
+    unmatched = {u["name"]: u["reasons"][0] for u in current.match_runs.first().unmatched}
+    assert unmatched["Olivia Hart"] == "every eligible mentor is in their reporting line"
+    assert Insight.objects.filter(session__pairing__cycle=current).exists()
+    assert not OutgoingEmail.objects.filter(pairing__cycle=current).exists()
+    assert MentoringCycle.objects.filter(status="open").exists()
+
+    client.force_login(Person.objects.get(email="sofia.alvarez@example.com"))
+    page = client.get("/mentoring/").content.decode()
+    assert "You mentor" in page and "Answer the invitation" in page
+    client.force_login(Person.objects.get(email="priya.raman@example.com"))
+    assert client.get(f"/mentoring/cycles/{current.pk}/").status_code == 200

@@ -310,9 +310,13 @@ def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -
     return occurrences[0], rule, occurrences
 
 
-def cycle_publish(*, cycle: MentoringCycle, by: Person) -> int:
-    """Publish every proposed pair: its sessions, and an email with a series invite to both."""
-    now = timezone.now()
+def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = None) -> int:
+    """Publish every proposed pair: its sessions, and an email with a series invite to both.
+
+    ``now`` is when it counts as published (the demo loads a cycle published weeks ago):
+    the first session falls after it.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status == CycleStatus.CLOSED:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
 from rotations.services.booking import Actor, BookingRefused, booking_create
 from rotations.services.directory_import import directory_import
-from rotations.services.insights import insight_log, insight_transition
+from rotations.services.insights import insight_log, insight_log_for_session, insight_transition
 from rotations.services.shifts import shift_pattern_create
 
 DEMO_PASSWORD = "frontline-demo"
@@ -269,6 +269,80 @@ def load_demo_history() -> int:
     return made
 
 
+MENTORING_TOPICS = [
+    "Billing and invoices", "Refunds", "Onboarding new customers", "The mobile app", "Escalations",
+    "Why customers cancel", "Accessibility", "Tone and empathy", "Our support tools", "Small-business owners",
+]
+
+
+def load_demo_mentoring() -> int:
+    """A reverse-mentoring cycle published six weeks ago, with sessions held, missed and
+    to come, and the next cycle asking mentors for their answer."""
+    from datetime import date as date_
+
+    from rotations.models import MentoringCycle, MentoringSession, MentoringTopic, OutgoingEmail, SessionStatus
+    from rotations.services.mentoring import cycle_publish, profile_save, run_matching, session_mark
+
+    if MentoringCycle.objects.exists():
+        return 0
+    people = {p.full_name: p for p in Person.objects.filter(email__endswith="@" + DOMAIN)}
+    topics = [MentoringTopic.objects.get_or_create(name=name)[0] for name in MENTORING_TOPICS]
+    agents = [name for name, *_ in AGENTS_AMERICAS + AGENTS_EMEA_APAC]
+    # Hired over the last six years; the two newest joined too recently to mentor.
+    for index, name in enumerate(agents):
+        hired = date_(2020, 1, 6) + timedelta(days=index * 70)
+        Person.objects.filter(pk=people[name].pk).update(hired_on=hired)
+    Person.objects.filter(pk__in=[people[n].pk for n in agents[-2:]]).update(hired_on=timezone.localdate() - timedelta(days=60))
+    today, now = timezone.localdate(), timezone.now()
+    priya = people["Priya Raman"]
+    rules = dict(
+        cadence_weeks=2, session_minutes=45, session_weekday=1, session_time=time(10, 0), mentee_levels=["vp", "c_level"],
+        mentor_levels=["ic"], mentor_min_tenure_months=6, mentor_title_contains="Support", mentor_capacity=1,
+        max_tz_difference_hours=3, min_cross_location_percent=None, created_by=priya,
+    )
+    current = MentoringCycle.objects.create(
+        name="Reverse mentoring, this quarter", starts_on=today - timedelta(days=49), ends_on=today + timedelta(days=56), **rules
+    )
+    upcoming = MentoringCycle.objects.create(
+        name="Reverse mentoring, next quarter", starts_on=today + timedelta(days=63), ends_on=today + timedelta(days=154),
+        **{**rules, "forbid_same_department": True, "min_cross_location_percent": 40},
+    )
+    executives = [row[0] for row in LEADERSHIP if row[3] in ("VP", "C-level")]
+    for index, name in enumerate(executives):
+        chosen = [topics[(index + k) % len(topics)] for k in (0, 3)]
+        profile_save(cycle=current, person=people[name], role="mentee", topics=chosen, languages="English",
+                     about="", opted_in=True)
+    for index, name in enumerate(agents[:-2]):
+        if index % 9 == 8:
+            continue  # has not answered yet
+        chosen = [topics[(index + k) % len(topics)] for k in (0, 1, 5)]
+        languages = "English, Spanish" if index % 4 == 0 else "English"
+        profile_save(cycle=current, person=people[name], role="mentor", topics=chosen, languages=languages,
+                     about="", opted_in=index % 11 != 10)
+    run_matching(cycle=current, by=priya)
+    cycle_publish(cycle=current, by=priya, now=now - timedelta(days=42))
+    for session in MentoringSession.objects.filter(pairing__cycle=current, starts_at__lt=now).select_related("pairing"):
+        held = (session.pk % 5) != 0
+        session_mark(session=session, status=SessionStatus.HELD if held else SessionStatus.MISSED,
+                     by=session.pairing.mentor)
+    first_held = (
+        MentoringSession.objects.filter(pairing__cycle=current, status=SessionStatus.HELD)
+        .select_related("pairing__mentee").order_by("starts_at").first()
+    )
+    if first_held is not None:
+        insight_log_for_session(
+            session=first_held, author=first_held.pairing.mentee, tags=["billing", "mentoring"],
+            fields={"title": "Agents rebuild the customer's history by hand before every refund",
+                    "what_happened": "My mentor showed me the four tools she opens to see one customer's payments.",
+                    "customer_quote": "", "category": "tooling", "severity": "medium", "is_shared": True},
+        )
+    # The calendars got these invites when the cycle was published: nothing to send now.
+    OutgoingEmail.objects.filter(pairing__cycle=current).delete()
+    profile_save(cycle=upcoming, person=people["Amara Nwosu"], role="mentor", topics=topics[:2], languages="English",
+                 about="", opted_in=True)
+    return current.pairings.count()
+
+
 class Command(BaseCommand):
     help = "Load (or refresh) the demo company: 60 people, 6 departments, every role."
 
@@ -286,10 +360,12 @@ class Command(BaseCommand):
             shifts, booked = load_demo_shifts()
         with transaction.atomic():
             insights = load_demo_history()
+        with transaction.atomic():
+            pairs = load_demo_mentoring()
         self.stdout.write(
             f"Demo company ready: {result.created} added, {result.updated} updated, "
             f"{result.unchanged} unchanged; {shifts} new shifts, {booked} new bookings, "
-            f"{insights} past visits with insights."
+            f"{insights} past visits with insights; {pairs} mentoring pairs."
         )
         self.stdout.write(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for role, email in DEMO_SIGN_INS:
