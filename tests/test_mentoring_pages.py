@@ -231,3 +231,16 @@ def test_the_cycle_page_and_mentoring_home_run_a_fixed_number_of_queries(client,
     assert large == small
     page = client.get("/mentoring/").content.decode()
     assert "You mentor Ada VP" in page
+
+
+@pytest.mark.django_db
+def test_home_asks_for_the_answer_and_shows_the_next_sessions(client, org, published):
+    client.force_login(org["silent"])
+    card = client.get("/").content.decode().split('id="mentoring"')[1]
+    assert "Spring 2027</a>: would you mentor an executive?" in card
+    client.force_login(org["exec_a"])
+    card = client.get("/").content.decode().split('id="mentoring"')[1]
+    assert "with Nia Agent" in card and f'/mentoring/pairings/{published.pk}/' in card
+    # Someone with no cycle and no pairing gets no card.
+    client.force_login(org["lead"])
+    assert 'id="mentoring"' not in client.get("/").content.decode()

@@ -142,6 +142,18 @@ def my_pairings(person: Person) -> QuerySet[Pairing]:
     )
 
 
+def next_sessions(person: Person) -> QuerySet[MentoringSession]:
+    """The person's mentoring sessions still to come, as mentee or mentor, soonest first."""
+    return (
+        MentoringSession.objects.filter(
+            Q(pairing__mentee=person) | Q(pairing__mentor=person),
+            pairing__status=PairingStatus.ACTIVE, status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now(),
+        )
+        .select_related("pairing__mentee", "pairing__mentor")
+        .order_by("starts_at")
+    )
+
+
 def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringProfile | None]]:
     """Cycles still collecting profiles that this person is part of, with their answer."""
     open_cycles = list(MentoringCycle.objects.filter(status__in=[CycleStatus.OPEN, CycleStatus.PROPOSED]))

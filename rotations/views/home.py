@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..roles import roles_of
+from ..selectors.mentoring import cycles_asking, next_sessions
 from ..selectors.people import management_chain
 from ..selectors.shifts import awaiting_insights, bookings_of, buddy_shifts
 
@@ -29,6 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "upcoming_buddy_shifts": buddy_shifts(person).filter(ends_at__gt=now)[:5],
             "led_queues": person.led_queues.all(),
             "awaiting_insights": awaiting_insights(person)[:5],
+            "mentoring_asking": [(c, role) for c, role, profile in cycles_asking(person) if profile is None],
+            "mentoring_sessions": next_sessions(person)[:3],
         },
     )
 
