@@ -155,8 +155,9 @@ def next_sessions(person: Person) -> QuerySet[MentoringSession]:
 
 
 def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringProfile | None]]:
-    """Cycles still collecting profiles that this person is part of, with their answer."""
-    open_cycles = list(MentoringCycle.objects.filter(status__in=[CycleStatus.OPEN, CycleStatus.PROPOSED]))
+    """Cycles not yet closed that this person is part of, with their answer (a mentor who
+    answers late can still be paired with the people left over)."""
+    open_cycles = list(MentoringCycle.objects.exclude(status=CycleStatus.CLOSED))
     if not open_cycles:
         return []
     profiles = {
