@@ -125,6 +125,19 @@ def test_a_bad_row_is_refused_with_its_line_and_reason(row, message):
 
 
 @pytest.mark.django_db
+def test_the_hire_date_is_read_when_given_and_kept_when_the_column_is_absent():
+    header = "email,name,department,level,manager_email,location,time_zone,hired_on\n"
+    result = directory_import(data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,2021-03-15\n")
+    assert result.ok, result.errors
+    assert Person.objects.get(email="a@example.com").hired_on.isoformat() == "2021-03-15"
+    # A file without the column leaves it alone; a bad date is refused with its line.
+    assert directory_import(data=HEADER + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,Agent\n").ok
+    assert Person.objects.get(email="a@example.com").hired_on.isoformat() == "2021-03-15"
+    result = directory_import(data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,15/03/2021\n")
+    assert [(e.line, e.message) for e in result.errors] == [(2, "hired_on “15/03/2021” is not a date like 2021-03-15")]
+
+
+@pytest.mark.django_db
 def test_every_bad_row_is_reported_at_once_in_line_order():
     data = HEADER + (
         "a@example.com,A,Support,IC,,Toronto,Bad/Zone,\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -22,7 +23,7 @@ from ..selectors.people import find_manager_cycles
 from ..validators import known_time_zones
 
 REQUIRED_COLUMNS = ("email", "name", "department", "level", "manager_email", "location", "time_zone")
-OPTIONAL_COLUMNS = ("title", "roles")
+OPTIONAL_COLUMNS = ("title", "roles", "hired_on")
 MAX_ROWS = 50_000
 
 LEVEL_SPELLINGS: dict[str, Level] = {
@@ -70,6 +71,8 @@ class _Row:
     time_zone: str
     title: str | None
     roles: list[Role] | None
+    hired_on: date | None = None
+    hired_on_given: bool = False
 
 
 class DirectoryImportError(Exception):
@@ -201,6 +204,12 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
                 problems.append(f"manager “{raw['manager_email']}” is not a valid email address")
             if manager_email == email:
                 problems.append("a person cannot be their own manager")
+        hired_on = None
+        if raw.get("hired_on"):
+            try:
+                hired_on = date.fromisoformat(raw["hired_on"])
+            except ValueError:
+                problems.append(f"hired_on “{raw['hired_on']}” is not a date like 2021-03-15")
         roles = None
         if "roles" in raw and raw["roles"]:
             roles = []
@@ -228,6 +237,8 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
                     time_zone=raw["time_zone"],
                     title=raw.get("title"),
                     roles=roles,
+                    hired_on=hired_on,
+                    hired_on_given="hired_on" in raw,
                 )
             )
 
@@ -308,6 +319,8 @@ def _apply(rows: list[_Row]) -> tuple[int, int, int]:
         }
         if row.title is not None:
             fields["title"] = row.title
+        if row.hired_on_given:
+            fields["hired_on"] = row.hired_on
         if person is None:
             person = Person(email=row.email, **fields)
             person.set_unusable_password()
