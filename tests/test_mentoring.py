@@ -57,7 +57,8 @@ INSIGHT_FIELDS = {
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
+    # Ticking: a real worker and mail server may be waited for while it runs.
+    with time_machine.travel(NOW, tick=True) as traveller:
         yield traveller
 
 

@@ -244,3 +244,38 @@ def test_home_asks_for_the_answer_and_shows_the_next_sessions(client, org, publi
     # Someone with no cycle and no pairing gets no card.
     client.force_login(org["lead"])
     assert 'id="mentoring"' not in client.get("/").content.decode()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
+    client, org, smtp_server, broker_available
+):
+    from .servers import CeleryWorker
+
+    worker = CeleryWorker(env={"EMAIL_URL": smtp_server.url, "SITE_URL": "https://frontline.example.com"}).start()
+    try:
+        client.force_login(org["hr"])
+        client.post(f"/mentoring/cycles/{org['cycle'].pk}/match/")
+        assert client.post(f"/mentoring/cycles/{org['cycle'].pk}/publish/").status_code == 302
+        published = smtp_server.wait_for(4, timeout=60)
+        ada = Pairing.objects.get(mentee=org["exec_a"])
+        client.force_login(org["exec_a"])
+        assert client.post(f"/mentoring/pairings/{ada.pk}/end/", {"reason": "Moving to Singapore"}).status_code == 302
+        received = smtp_server.wait_for(7, timeout=60)
+        import time
+
+        time.sleep(1.5)  # anything extra would arrive now
+    finally:
+        worker.stop()
+    assert len(smtp_server.received) == 7
+    assert sorted(r.rcpt_tos[0] for r in published) == sorted(
+        p.email for p in (org["exec_a"], org["agent_ny"], org["exec_b"], org["agent_london"])
+    )
+    subjects = {(r.rcpt_tos[0], str(r.message["Subject"])) for r in received[4:]}
+    assert subjects == {
+        (org["exec_a"].email, "Ended: reverse mentoring with Nia Agent"),
+        (org["agent_ny"].email, "Ended: reverse mentoring with Ada VP"),
+        (org["hr"].email, "Pairing ended: Nia Agent and Ada VP (Spring 2027)"),
+    }
+    assert OutgoingEmail.objects.filter(status="sent").count() == 7
