@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "rotations.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},
     "queue-due-emails": {"task": "rotations.tasks.queue_due_emails", "schedule": SWEEP_SECONDS},
     "flush-insight-notices": {"task": "rotations.tasks.flush_insight_notices", "schedule": SWEEP_SECONDS},
+    "send-program-nudges": {"task": "rotations.tasks.send_program_nudges", "schedule": SWEEP_SECONDS},
+    "plan-due-programs": {"task": "rotations.tasks.plan_due_programs", "schedule": 60 * 15},
 }
 
 # The outbox: how often a message is tried before it is shown as failed, the first pause

@@ -16,6 +16,8 @@ def navigation(request) -> dict:
         links.append(("Impact", reverse("insights:dashboard")))
     if user.has_perm("rotations.view_queue"):
         links.append(("Queues", reverse("queues:list")))
+    if user.has_perm("rotations.manage_programs"):
+        links.append(("Programs", reverse("programs:list")))
     if user.has_perm("rotations.manage_mentoring"):
         links.append(("Cycles", reverse("mentoring:cycles")))
     if user.has_perm("rotations.view_directory"):

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .models import Channel, Person, Queue, Shift
+from .models import Channel, Person, Program, Queue, Shift
 from .roles import Role
 from .services.shifts import validate_rrule
 from .timezones import local_moment
@@ -170,6 +170,9 @@ class ShiftFilterForm(forms.Form):
     date_from = forms.DateField(required=False, widget=DateInput(), label="From")
     date_to = forms.DateField(required=False, widget=DateInput(), label="To")
     fits = forms.BooleanField(required=False, label="Fits my calendar")
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.all(), required=False, empty_label="Any program", label="For the program",
+    )
 
     def clean(self):
         data = super().clean()

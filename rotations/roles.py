@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "rotations.triage_insights",
         "rotations.view_insight_dashboard",
         "rotations.manage_mentoring",
+        "rotations.manage_programs",
     ),
     Role.SUPPORT_LEAD: (
         "rotations.view_directory",

@@ -77,3 +77,36 @@ def flush_insight_notices(person_ids: list[int] | None = None) -> int:
 def clear_expired_sessions() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task
+def send_program_nudges() -> int:
+    """Remind people behind at each program's reminder points (each point once)."""
+    from .services.programs import send_due_nudges
+
+    return send_due_nudges()
+
+
+@shared_task
+def plan_due_programs() -> int:
+    """Programs past their deadline that want the auto-scheduler get a plan to review."""
+    from .services.programs import plan_due_programs as start_plans
+
+    return start_plans()
+
+
+@shared_task(bind=True, acks_late=True)
+def make_schedule_plan(self, plan_id: int) -> int:
+    """Run the auto-scheduler for one plan. Idempotent: a plan already made is left alone."""
+    from .models import SchedulePlan
+    from .services.programs import make_plan, plan_failed
+
+    try:
+        plan = make_plan(SchedulePlan(pk=plan_id))
+    except SchedulePlan.DoesNotExist:
+        return 0
+    except Exception as exc:  # the plan must not stay "planning" forever
+        log.exception("planning %s failed", plan_id)
+        plan_failed(plan_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return plan.stats.get("placed", 0)

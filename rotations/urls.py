@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import account, calendar, deliveries, home, impact, insights, mentoring, people, queues, shifts
+from .views import account, calendar, deliveries, home, impact, insights, mentoring, people, programs, queues, shifts
 
 people_patterns = (
     [
@@ -85,6 +85,22 @@ mentoring_patterns = (
     "mentoring",
 )
 
+program_patterns = (
+    [
+        path("", programs.program_list, name="list"),
+        path("new/", programs.program_new, name="new"),
+        path("<int:program_id>/", programs.program_detail, name="detail"),
+        path("<int:program_id>/edit/", programs.program_edit, name="edit"),
+        path("<int:program_id>/compliance.csv", programs.program_csv, name="csv"),
+        path("<int:program_id>/plans/", programs.plan_new, name="plan-new"),
+        path("plans/<int:plan_id>/", programs.plan_detail, name="plan"),
+        path("plans/<int:plan_id>/publish/", programs.plan_publish_view, name="plan-publish"),
+        path("plans/<int:plan_id>/discard/", programs.plan_discard_view, name="plan-discard"),
+        path("plans/lines/<int:line_id>/", programs.plan_line_view, name="plan-line"),
+    ],
+    "programs",
+)
+
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -99,5 +115,6 @@ urlpatterns = [
     path("deliveries/", include(delivery_patterns)),
     path("insights/", include(insight_patterns)),
     path("mentoring/", include(mentoring_patterns)),
+    path("programs/", include(program_patterns)),
     path("api/", include("rotations.api.urls")),
 ]

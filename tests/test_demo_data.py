@@ -39,7 +39,7 @@ def test_its_reporting_line_is_one_tree(demo):
 def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
-    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs." in capsys.readouterr().out
+    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs; 0 programs." in capsys.readouterr().out
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 
@@ -104,3 +104,24 @@ def test_it_has_a_mentoring_cycle_under_way_and_the_next_one_asking(demo, client
     assert "You mentor" in page and "Answer the invitation" in page
     client.force_login(Person.objects.get(email="priya.raman@example.com"))
     assert client.get(f"/mentoring/cycles/{current.pk}/").status_code == 200
+
+
+def test_its_programs_show_each_executive_their_requirement_and_hr_the_compliance(demo, client):
+    import csv
+    import io
+
+    from rotations.models import Person, Program
+    from rotations.selectors.programs import standings, summary
+
+    quarter = Program.objects.get(name__startswith="Leaders")
+    rows = standings(quarter)
+    assert len(rows) == 10  # every VP and C-level leader
+    counts = summary(rows)
+    assert sum(counts.values()) == 10 and counts["not_started"] < 10
+    client.force_login(Person.objects.get(email="olivia.hart@example.com"))
+    card = client.get("/").content.decode().split(f'id="program-{quarter.pk}"')[1].split("</article>")[0]
+    assert "2 shifts in at least 2 different queues" in card
+    client.force_login(Person.objects.get(email="priya.raman@example.com"))
+    assert client.get(f"/programs/{quarter.pk}/").status_code == 200
+    exported = list(csv.DictReader(io.StringIO(client.get(f"/programs/{quarter.pk}/compliance.csv").content.decode())))
+    assert len(exported) == 10

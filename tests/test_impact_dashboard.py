@@ -85,6 +85,36 @@ def test_the_funnel_by_department_and_level(client, hr_admin, data):
     assert directors.context["board"].total.insights == 1
 
 
+def test_the_funnel_by_program(client, hr_admin, data):
+    from rotations.models import Program, Queue
+
+    # VPs, chat only, January: Ann's attended chat visit and its two insights count; her
+    # phone booking and everything of Bob's (a director) do not.
+    vps = Program.objects.create(name="VPs on chat", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 1, 31),
+                                 deadline=dt.date(2027, 1, 20), levels=["vp"])
+    vps.queues.set(Queue.objects.filter(name="Chat"))
+    everyone = Program.objects.create(name="Everyone, any queue", starts_on=dt.date(2027, 1, 1),
+                                      ends_on=dt.date(2027, 3, 31), deadline=dt.date(2027, 3, 1),
+                                      levels=["vp", "director"])
+    Program.objects.create(name="Long ago", starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 3, 1),
+                           deadline=dt.date(2025, 2, 1), levels=["vp"])
+    client.viewer = hr_admin
+    board = get(client, "/insights/impact/?start=2027-01-01&end=2027-03-20").context["board"]
+    rows = {r.department: [getattr(r, s) for s in r.STAGES] for r in board.programs}
+    assert rows == {
+        "VPs on chat": [1, 1, 1, 2, 1, 1, 1],
+        "Everyone, any queue": [4, 2, 2, 3, 1, 1, 1],
+    }
+    assert csv_rows(get(client, "/insights/impact/programs.csv?start=2027-01-01&end=2027-03-20"))[1:] == [
+        ["Everyone, any queue", "4", "2", "2", "3", "1", "1", "1"],
+        ["VPs on chat", "1", "1", "1", "2", "1", "1", "1"],
+    ]
+    # Filtered to one program: every table counts only its visits and insights.
+    one = get(client, f"/insights/impact/?start=2027-01-01&end=2027-03-20&program={vps.pk}").context["board"]
+    assert [getattr(one.total, s) for s in one.total.STAGES] == [1, 1, 1, 2, 1, 1, 1]
+    assert [r.department for r in one.programs] == ["VPs on chat"]
+
+
 def test_themes_coverage_and_timing(client, hr_admin, data):
     client.viewer = hr_admin
     board = get(client, "/insights/impact/?start=2027-01-01&end=2027-03-20").context["board"]

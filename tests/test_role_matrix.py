@@ -251,7 +251,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/insights/impact/?start=later&end=2020-01-01&department=x", answers("login", "400", "400", "400", "403")),
     ],
     "insights/impact/<str:table>.csv": [
-        *[(f"/insights/impact/{t}.csv", DASHBOARD_READERS) for t in ("funnel", "themes", "tags", "coverage", "timing")],
+        *[(f"/insights/impact/{t}.csv", DASHBOARD_READERS) for t in ("funnel", "programs", "themes", "tags", "coverage", "timing")],
         ("/insights/impact/nope.csv", answers("login", "404", "404", "404", "404")),
     ],
     # Reverse mentoring: HR runs cycles; a pairing and its sessions belong to its two
@@ -291,6 +291,21 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/mentoring/sessions/{session}/insights/new/", answers("login", "200", "403", "404", "403")),
         ("/mentoring/sessions/{other_session}/insights/new/", answers("login", "404", "403", "404", "404")),
     ],
+    # Rotation programs: HR's alone (participants see theirs on the home page).
+    "programs/": [("/programs/", HR_ONLY)],
+    "programs/new/": [("/programs/new/", HR_ONLY)],
+    "programs/<int:program_id>/": [
+        ("/programs/{program}/", HR_ONLY),
+        ("/programs/{program}/?department=x&level=y&state=z", answers("login", "403", "400", "403", "403")),
+        ("/programs/999999/", answers("login", "403", "404", "403", "403")),
+    ],
+    "programs/<int:program_id>/edit/": [("/programs/{program}/edit/", HR_ONLY)],
+    "programs/<int:program_id>/compliance.csv": [("/programs/{program}/compliance.csv", HR_ONLY)],
+    "programs/<int:program_id>/plans/": [("/programs/{program}/plans/", signed_in("405"))],
+    "programs/plans/<int:plan_id>/": [("/programs/plans/{plan}/", HR_ONLY)],
+    "programs/plans/<int:plan_id>/publish/": [("/programs/plans/{plan}/publish/", signed_in("405"))],
+    "programs/plans/<int:plan_id>/discard/": [("/programs/plans/{plan}/discard/", signed_in("405"))],
+    "programs/plans/lines/<int:line_id>/": [("/programs/plans/lines/{plan_line}/", signed_in("405"))],
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
@@ -409,7 +424,23 @@ def world(executive, support_lead, frontline_employee):
         "other_insight": InsightFactory(booking=other_booking).pk,
         "shared_insight": InsightFactory(booking=other_booking, is_shared=True).pk,
         **_mentoring_world(executive, frontline_employee, other_exec),
+        **_program_world(executive, shift),
     }
+
+
+def _program_world(executive, shift) -> dict:
+    import datetime as dt
+
+    from rotations.models import PlanLine, Program, SchedulePlan
+
+    today = dt.date.today()
+    program = Program.objects.create(
+        name="Matrix program", starts_on=today, ends_on=today + dt.timedelta(days=60),
+        deadline=today + dt.timedelta(days=30), levels=["vp"],
+    )
+    plan = SchedulePlan.objects.create(program=program, status="ready")
+    line = PlanLine.objects.create(plan=plan, person=executive, shift=shift)
+    return {"program": program.pk, "plan": plan.pk, "plan_line": line.pk}
 
 
 def _mentoring_world(executive, frontline_employee, other_exec) -> dict:

@@ -26,6 +26,16 @@ from .mentoring import (
     SessionStatus,
     Weekday,
 )
+from .programs import (
+    ComplianceState,
+    DistinctBy,
+    NudgePoint,
+    PlanLine,
+    PlanStatus,
+    Program,
+    RequirementUnit,
+    SchedulePlan,
+)
 from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from .people import Department, Level, Person
 from .shifts import (
@@ -41,6 +51,14 @@ from .shifts import (
 )
 
 __all__ = [
+    "ComplianceState",
+    "DistinctBy",
+    "NudgePoint",
+    "PlanLine",
+    "PlanStatus",
+    "Program",
+    "RequirementUnit",
+    "SchedulePlan",
     "CycleStatus",
     "MatchRun",
     "MentoringCycle",

@@ -16,6 +16,8 @@ class EmailKind(models.TextChoices):
     INSIGHT_UPDATE = "insight_update", "Insight update"
     MENTORING_INVITE = "mentoring_invite", "Mentoring invite"
     PAIRING_ENDED = "pairing_ended", "Pairing ended"
+    PROGRAM_NUDGE = "program_nudge", "Program reminder"
+    PROGRAM_DIGEST = "program_digest", "Program digest for HR"
 
 
 class EmailStatus(models.TextChoices):
@@ -43,6 +45,9 @@ class OutgoingEmail(models.Model):
     )
     pairing = models.ForeignKey(
         "rotations.Pairing", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    program = models.ForeignKey(
+        "rotations.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
     # The calendar SEQUENCE a mentoring invite carries (a booking's is on its change).
     sequence = models.PositiveIntegerField(null=True, blank=True)

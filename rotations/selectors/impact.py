@@ -1,7 +1,8 @@
 """The impact dashboard's numbers: each table is one grouped query, whatever the data size.
 
 The funnel follows executives' visits (booked → attended → insight logged) and then
-their insights (logged → triaged → actioned → shipped), by department and level. Themes
+their insights (logged → triaged → actioned → shipped), by department and level, and per
+rotation program (its participants' visits to its queues in its period, and their insights). Themes
 count insights by category and by tag per month; coverage counts visits per queue per
 week; timing measures how long insights waited to be triaged and to ship.
 """
@@ -16,7 +17,8 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from ..models import Booking, BookingStatus, Insight, InsightCategory, Level, Queue, Tag
+from ..models import Booking, BookingStatus, Insight, InsightCategory, Level, Program, Queue, Tag
+from .programs import participants, period_bounds
 
 TIMING_BUCKETS = [
     ("under 1 day", timedelta(days=1)),
@@ -34,6 +36,7 @@ class Period:
     zone: object
     department_id: int | None = None
     level: str = ""
+    program_id: int | None = None
 
     @property
     def starts_at(self) -> datetime:
@@ -76,6 +79,7 @@ class Dashboard:
     coverage_max: int
     timing: list[dict] = field(default_factory=list)  # per month: triage / ship figures
     timing_buckets: dict[str, list[int]] = field(default_factory=dict)
+    programs: list[FunnelRow] = field(default_factory=list)  # one row per program (department = its name)
 
 
 def _people_filter(period: Period, prefix: str) -> Q:
@@ -87,19 +91,44 @@ def _people_filter(period: Period, prefix: str) -> Q:
     return q
 
 
-def _visits(period: Period) -> QuerySet[Booking]:
-    return Booking.objects.filter(
+def _visits(period: Period, program: Program | None = None) -> QuerySet[Booking]:
+    visits = Booking.objects.filter(
         ~Q(status=BookingStatus.CANCELLED),
         _people_filter(period, "person"),
         starts_at__gte=period.starts_at,
         starts_at__lt=period.ends_at,
     )
+    program = program or _program(period)
+    if program is not None:
+        visits = _program_visits(visits, program)
+    return visits
 
 
-def _insights(period: Period) -> QuerySet[Insight]:
-    return Insight.objects.filter(
+def _program(period: Period) -> Program | None:
+    if not period.program_id:
+        return None
+    return Program.objects.prefetch_related("departments", "included", "excluded", "queues").filter(
+        pk=period.program_id
+    ).first() or Program(pk=0, starts_on=period.start, ends_on=period.start)
+
+
+def _program_visits(visits: QuerySet[Booking], program: Program) -> QuerySet[Booking]:
+    """The visits that count toward a program: its participants, its queues, its period."""
+    start, end = period_bounds(program)
+    visits = visits.filter(person__in=participants(program).values("pk"), starts_at__gte=start, starts_at__lt=end)
+    queue_ids = [q.pk for q in program.queues.all()]
+    return visits.filter(shift__queue_id__in=queue_ids) if queue_ids else visits
+
+
+def _insights(period: Period, program: Program | None = None) -> QuerySet[Insight]:
+    insights = Insight.objects.filter(
         _people_filter(period, "author"), created_at__gte=period.starts_at, created_at__lt=period.ends_at
     )
+    program = program or _program(period)
+    if program is not None:
+        # A program's insights are those logged from its visits.
+        insights = insights.filter(booking__in=_program_visits(Booking.objects.all(), program).values("pk"))
+    return insights
 
 
 def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
@@ -137,6 +166,34 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
     for r in ordered:
         total.add(r)
     return ordered, total
+
+
+def program_funnel(period: Period) -> list[FunnelRow]:
+    """The funnel of each program running in the period: two grouped queries per program."""
+    programs = Program.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start).prefetch_related(
+        "departments", "included", "excluded", "queues"
+    ).order_by("starts_on", "name")
+    if period.program_id:
+        programs = programs.filter(pk=period.program_id)
+    with_insight = Exists(Insight.objects.filter(booking_id=OuterRef("pk")))
+    rows = []
+    for program in programs:
+        row = FunnelRow(department=program.name, level="")
+        visits = _visits(period, program).aggregate(
+            booked=Count("pk"),
+            attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
+            with_insight=Count("pk", filter=Q(with_insight, status=BookingStatus.ATTENDED)),
+        )
+        insights = _insights(period, program).aggregate(
+            insights=Count("pk"),
+            triaged=Count("pk", filter=Q(triaged_at__isnull=False)),
+            actioned=Count("pk", filter=Q(actioned_at__isnull=False)),
+            shipped=Count("pk", filter=Q(shipped_at__isnull=False)),
+        )
+        for name, value in {**visits, **insights}.items():
+            setattr(row, name, value or 0)
+        rows.append(row)
+    return rows
 
 
 def _months(period: Period) -> list[date]:
@@ -247,7 +304,10 @@ def cached_dashboard(period: Period) -> Dashboard:
     seconds = settings.IMPACT_CACHE_SECONDS
     if seconds <= 0:
         return dashboard(period)
-    key = f"impact:v1:{period.start}:{period.end}:{period.zone}:{period.department_id or ''}:{period.level}"
+    key = (
+        f"impact:v2:{period.start}:{period.end}:{period.zone}:{period.department_id or ''}:{period.level}"
+        f":{period.program_id or ''}"
+    )
     board = cache.get(key)
     if board is None:
         board = dashboard(period)
@@ -264,5 +324,5 @@ def dashboard(period: Period) -> Dashboard:
     return Dashboard(
         period=period, funnel=rows, total=total, months=months, categories=categories, tags=tags,
         weeks=weeks, coverage=grid, coverage_max=max((max(c) for _, c in grid if c), default=0),
-        timing=per_month, timing_buckets=buckets,
+        timing=per_month, timing_buckets=buckets, programs=program_funnel(period),
     )

@@ -19,6 +19,9 @@ class ShiftFilters:
     date_from: date | None = None
     date_to: date | None = None
     fits_my_calendar: bool = False
+    # A program's view: only its queues (empty: all), never on its blackout dates.
+    queue_ids: tuple[int, ...] = ()
+    skip_days: tuple[date, ...] = ()
 
 
 def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> QuerySet[Shift]:
@@ -53,6 +56,10 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
         shifts = shifts.filter(queue_id=filters.queue_id)
     if filters.channel:
         shifts = shifts.filter(queue__channel=filters.channel)
+    if filters.queue_ids:
+        shifts = shifts.filter(queue_id__in=filters.queue_ids)
+    for day in filters.skip_days:
+        shifts = shifts.exclude(starts_at__gte=_local_midnight(day, zone), starts_at__lt=_local_midnight(day + timedelta(days=1), zone))
     if filters.date_from:
         shifts = shifts.filter(starts_at__gte=_local_midnight(filters.date_from, zone))
     if filters.date_to:

@@ -149,7 +149,9 @@ def render_missing(pks: list[int]) -> None:
     """
     from .rendering import render_all
 
-    related = ("recipient", "booking__person", "calendar_change__shift__queue", "calendar_change__shift__buddy")
+    related = (
+        "recipient", "booking__person", "calendar_change__shift__queue", "calendar_change__shift__buddy", "program",
+    )
     # By primary key alone: whatever the planner's statistics say, an index lookup.
     loaded = list(OutgoingEmail.objects.filter(pk__in=pks).select_related(*related).order_by())
     rows = [r for r in loaded if r.status == EmailStatus.PENDING and not r.message]

@@ -14,6 +14,7 @@ from . import mentoring_invites
 from .invites import organizer, render_invites
 
 MENTORING_KINDS = (EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
+PROGRAM_KINDS = (EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_DIGEST)
 
 
 def render_all(
@@ -29,8 +30,11 @@ def render_all(
     mentoring = [row for row in rows if row.kind in MENTORING_KINDS]
     if mentoring:
         rendered.update(mentoring_invites.render(mentoring))
+    program_rows = [row for row in rows if row.kind in PROGRAM_KINDS]
+    if program_rows:
+        rendered.update(_render_program_emails(program_rows))
     for row in rows:
-        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE, *MENTORING_KINDS):
+        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE, *MENTORING_KINDS, *PROGRAM_KINDS):
             rendered[row.pk] = _render_booking_note(row, template=f"emails/{row.kind}")
     return rendered
 
@@ -58,6 +62,33 @@ def _render_insight_updates(rows: list[OutgoingEmail]) -> dict[int, tuple[str, b
             continue
         context = {"recipient": row.recipient, "updates": updates, "inbox_link": settings.SITE_URL + reverse("insights:list")}
         rendered[row.pk] = _message(row, template="emails/insight_update", context=context)
+    return rendered
+
+
+def _render_program_emails(rows: list[OutgoingEmail]) -> dict[int, tuple[str, bytes]]:
+    """A reminder to someone behind (where they stand, a link to suitable shifts), or HR's
+    digest of the whole program at that point."""
+    from ..selectors.programs import standings, summary
+    from .programs import suitable_shifts_path
+
+    rendered = {}
+    for row in rows:
+        program = row.program
+        if program is None:
+            continue
+        context = {
+            "recipient": row.recipient, "program": program, "days_before": row.sequence,
+            "program_link": settings.SITE_URL + reverse("programs:detail", args=[program.pk]),
+        }
+        if row.kind == EmailKind.PROGRAM_NUDGE:
+            [standing] = standings(program, [row.recipient]) if row.recipient else [None]
+            context.update(standing=standing, shifts_link=settings.SITE_URL + suitable_shifts_path(program))
+            rendered[row.pk] = _message(row, template="emails/program_nudge", context=context)
+        else:
+            rows_ = standings(program)
+            counts = summary(rows_)
+            context.update(counts=counts, total=len(rows_), behind=[r for r in rows_ if r.state in ("behind", "not_started")][:30])
+            rendered[row.pk] = _message(row, template="emails/program_digest", context=context)
     return rendered
 
 

@@ -10,6 +10,7 @@ from ..roles import roles_of
 from ..selectors.mentoring import cycles_asking, next_sessions
 from ..selectors.people import management_chain
 from ..selectors.shifts import awaiting_insights, bookings_of, buddy_shifts
+from .programs import program_cards
 
 
 @require_GET
@@ -32,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "awaiting_insights": awaiting_insights(person)[:5],
             "mentoring_asking": [(c, role) for c, role, profile in cycles_asking(person) if profile is None],
             "mentoring_sessions": next_sessions(person)[:3],
+            "program_cards": program_cards(person),
         },
     )
 

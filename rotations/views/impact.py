@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..models import Department, Level
+from ..models import Department, Level, Program
 from ..permissions import can_see_dashboard
 from ..selectors.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
 
@@ -25,6 +25,7 @@ class PeriodForm(forms.Form):
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
     department = forms.ModelChoiceField(required=False, queryset=Department.objects.all(), empty_label="All departments")
     level = forms.ChoiceField(required=False, choices=[("", "All levels"), *Level.choices])
+    program = forms.ModelChoiceField(required=False, queryset=Program.objects.all(), empty_label="All programs")
 
     def clean(self):
         data = super().clean()
@@ -48,6 +49,7 @@ class PeriodForm(forms.Form):
             start=start, end=end, zone=timezone.get_current_timezone(),
             department_id=data["department"].pk if data.get("department") else None,
             level=data.get("level") or "",
+            program_id=data["program"].pk if data.get("program") else None,
         )
 
 
@@ -81,7 +83,7 @@ def impact_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-TABLES = ("funnel", "themes", "tags", "coverage", "timing")
+TABLES = ("funnel", "programs", "themes", "tags", "coverage", "timing")
 
 
 @require_GET
@@ -97,6 +99,11 @@ def impact_csv(request: HttpRequest, table: str) -> HttpResponse:
                       "triaged", "actioned", "shipped"])
         for r in [*board.funnel, board.total]:
             out.writerow([r.department, r.level, *(getattr(r, s) for s in r.STAGES)])
+    elif table == "programs":
+        out.writerow(["program", "booked", "attended", "attended_with_insight", "insights", "triaged", "actioned",
+                      "shipped"])
+        for r in board.programs:
+            out.writerow([r.department, *(getattr(r, s) for s in r.STAGES)])
     elif table in ("themes", "tags"):
         series = board.categories if table == "themes" else board.tags
         out.writerow([table[:-1], *(m.isoformat() for m in board.months)])

@@ -27,6 +27,7 @@ from ..permissions import (
     get_shift_for_view,
 )
 from ..caching import LIST_TTL, shifts_version
+from ..selectors.programs import blackout_set
 from ..selectors.shifts import (
     ShiftFilters,
     bookings_of,
@@ -56,17 +57,22 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     _require_browse(request)
     form = ShiftFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
+    program = data.get("program")
     filters = ShiftFilters(
         queue_id=data["queue"].pk if data.get("queue") else None,
         channel=data.get("channel") or "",
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         fits_my_calendar=bool(data.get("fits")),
+        queue_ids=tuple(sorted(q.pk for q in program.queues.all())) if program else (),
+        skip_days=tuple(sorted(blackout_set(program))) if program else (),
     )
     rows = _shift_rows(request, filters)
     if request.htmx:
         return HttpResponse(rows)
-    return render(request, "shifts/list.html", {"form": form, "rows": rows, "queues": queue_choices()})
+    return render(
+        request, "shifts/list.html", {"form": form, "rows": rows, "queues": queue_choices(), "program": program}
+    )
 
 
 def _shift_rows(request: HttpRequest, filters: ShiftFilters) -> str:
@@ -83,6 +89,7 @@ def _shift_rows(request: HttpRequest, filters: ShiftFilters) -> str:
             "shiftrows", shifts_version(), viewer.time_zone,
             viewer.pk if filters.fits_my_calendar else "-", filters.queue_id, filters.channel,
             filters.date_from, filters.date_to, page_number[:6],
+            ",".join(map(str, filters.queue_ids)), ",".join(map(str, filters.skip_days)),
         )
     )
     rows = cache.get(key)

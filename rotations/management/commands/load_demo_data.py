@@ -269,6 +269,32 @@ def load_demo_history() -> int:
     return made
 
 
+def load_demo_programs() -> int:
+    """Two programs over the demo directory: leaders' quarterly shifts, directors' hours."""
+    from rotations.models import Program
+
+    if Program.objects.exists():
+        return 0
+    today = timezone.localdate()
+    priya = Person.objects.get(email=email_for("Priya Raman"))
+    quarter = Program.objects.create(
+        name="Leaders on the front line, this quarter",
+        description="Every VP and C-level leader sits two shifts next to an agent, in two different queues.",
+        starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=45), deadline=today + timedelta(days=30),
+        levels=["vp", "c_level"], required_amount=2, min_distinct=2, distinct_by="queue",
+        blackout_dates=[(today + timedelta(days=21)).isoformat()], nudge_days=[14, 7, 2], auto_schedule=True,
+        created_by=priya,
+    )
+    quarter.queues.set(Queue.objects.all())
+    hours = Program.objects.create(
+        name="Directors' listening hours", starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=150),
+        deadline=today + timedelta(days=120), levels=["director"], required_amount=6, unit="hours", min_distinct=2,
+        distinct_by="channel", nudge_days=[30, 7], created_by=priya,
+    )
+    hours.excluded.set(Person.objects.filter(email=email_for("Priya Raman")))
+    return 2
+
+
 MENTORING_TOPICS = [
     "Billing and invoices", "Refunds", "Onboarding new customers", "The mobile app", "Escalations",
     "Why customers cancel", "Accessibility", "Tone and empathy", "Our support tools", "Small-business owners",
@@ -362,10 +388,12 @@ class Command(BaseCommand):
             insights = load_demo_history()
         with transaction.atomic():
             pairs = load_demo_mentoring()
+        with transaction.atomic():
+            programs = load_demo_programs()
         self.stdout.write(
             f"Demo company ready: {result.created} added, {result.updated} updated, "
             f"{result.unchanged} unchanged; {shifts} new shifts, {booked} new bookings, "
-            f"{insights} past visits with insights; {pairs} mentoring pairs."
+            f"{insights} past visits with insights; {pairs} mentoring pairs; {programs} programs."
         )
         self.stdout.write(f"Demo sign-ins (password: {DEMO_PASSWORD}):")
         for role, email in DEMO_SIGN_INS:

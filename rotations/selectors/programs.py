@@ -1,0 +1,160 @@
+"""Reads for rotation programs: who takes part, and where each participant stands.
+
+Compliance is computed from one query over the participants' bookings, however many
+people and bookings a program has.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ..models import (
+    Booking,
+    BookingStatus,
+    ComplianceState,
+    DistinctBy,
+    Person,
+    Program,
+    RequirementUnit,
+)
+
+
+def participants(program: Program) -> QuerySet[Person]:
+    """Everyone the program's rule takes in today, from the directory."""
+    rule = Q(pk__in=[])
+    if program.levels:
+        rule = Q(level__in=program.levels)
+        department_ids = [d.pk for d in program.departments.all()]
+        if department_ids:
+            rule &= Q(department_id__in=department_ids)
+    elif program.departments.exists():
+        rule = Q(department__in=program.departments.all())
+    included = [p.pk for p in program.included.all()]
+    excluded = [p.pk for p in program.excluded.all()]
+    return (
+        Person.objects.filter(is_active=True)
+        .filter(rule | Q(pk__in=included))
+        .exclude(pk__in=excluded)
+        .select_related("department")
+        .order_by("full_name", "pk")
+    )
+
+
+def period_bounds(program: Program) -> tuple[datetime, datetime]:
+    start = datetime.combine(program.starts_on, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(program.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return start, end
+
+
+def counting_bookings(program: Program, people: list[Person] | None = None) -> QuerySet[Booking]:
+    """The bookings that count toward the program: booked or attended, in its period and queues."""
+    start, end = period_bounds(program)
+    bookings = Booking.objects.filter(
+        status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED], starts_at__gte=start, starts_at__lt=end
+    )
+    queue_ids = [q.pk for q in program.queues.all()]
+    if queue_ids:
+        bookings = bookings.filter(shift__queue_id__in=queue_ids)
+    if people is not None:
+        bookings = bookings.filter(person_id__in=[p.pk for p in people])
+    return bookings
+
+
+@dataclass
+class Standing:
+    """One participant against the program's requirement."""
+
+    person: Person
+    required: int  # shifts, or minutes for an hours requirement
+    unit: str
+    min_distinct: int
+    attended: int = 0  # in the requirement's unit (minutes for hours)
+    booked: int = 0  # booked and still to come (or not yet marked)
+    attended_shifts: int = 0
+    booked_shifts: int = 0
+    distinct_attended: set = field(default_factory=set)
+    distinct_all: set = field(default_factory=set)
+
+    @property
+    def state(self) -> str:
+        if self.attended >= self.required and len(self.distinct_attended) >= self.min_distinct:
+            return ComplianceState.DONE
+        if self.attended + self.booked >= self.required and len(self.distinct_all) >= self.min_distinct:
+            return ComplianceState.ON_TRACK
+        if self.attended + self.booked == 0:
+            return ComplianceState.NOT_STARTED
+        return ComplianceState.BEHIND
+
+    @property
+    def state_label(self) -> str:
+        return ComplianceState(self.state).label
+
+    @property
+    def left(self) -> int:
+        return max(0, self.required - self.attended - self.booked)
+
+    @property
+    def distinct_left(self) -> int:
+        return max(0, self.min_distinct - len(self.distinct_all))
+
+    def show(self, amount: int) -> str:
+        if self.unit == RequirementUnit.HOURS:
+            hours = amount / 60
+            return f"{hours:g} h" if hours == int(hours) else f"{hours:.1f} h"
+        return f"{amount} shift{'s' if amount != 1 else ''}"
+
+
+def standings(program: Program, people: list[Person] | None = None) -> list[Standing]:
+    """Every participant (or just ``people``) with what they booked and attended."""
+    if people is None:
+        people = list(participants(program))
+    hours = program.unit == RequirementUnit.HOURS
+    required = program.required_amount * 60 if hours else program.required_amount
+    rows = {
+        p.pk: Standing(person=p, required=required, unit=program.unit, min_distinct=program.min_distinct)
+        for p in people
+    }
+    distinct_field = "shift__queue__channel" if program.distinct_by == DistinctBy.CHANNEL else "shift__queue_id"
+    for person_id, status, starts, ends, key in counting_bookings(program, people).values_list(
+        "person_id", "status", "starts_at", "ends_at", distinct_field
+    ):
+        row = rows.get(person_id)
+        if row is None:
+            continue
+        amount = int((ends - starts).total_seconds() // 60) if hours else 1
+        row.distinct_all.add(key)
+        if status == BookingStatus.ATTENDED:
+            row.attended += amount
+            row.attended_shifts += 1
+            row.distinct_attended.add(key)
+        else:
+            row.booked += amount
+            row.booked_shifts += 1
+    return list(rows.values())
+
+
+def summary(rows: list[Standing]) -> dict[str, int]:
+    counts = Counter(row.state for row in rows)
+    return {state.value: counts.get(state.value, 0) for state in ComplianceState}
+
+
+def programs_of(person: Person, *, today: date | None = None) -> list[Program]:
+    """The programs running now (not yet ended) that take this person in."""
+    today = today or timezone.localdate()
+    running = Program.objects.filter(ends_on__gte=today).prefetch_related("departments", "included", "excluded", "queues")
+    return [p for p in running if participants(p).filter(pk=person.pk).exists()]
+
+
+def blackout_set(program: Program) -> set[date]:
+    days = set()
+    for text in program.blackout_dates:
+        try:
+            days.add(date.fromisoformat(text))
+        except (TypeError, ValueError):
+            continue
+    return days

@@ -1,0 +1,192 @@
+"""Rotation programs for HR: the rule, compliance, and the auto-scheduler's plans."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..forms_programs import ComplianceFilterForm, ProgramForm
+from ..models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
+from ..selectors.programs import standings, summary
+from ..services.programs import (
+    ProgramRefused,
+    plan_discard,
+    plan_line_toggle,
+    plan_publish,
+    plan_request,
+    suitable_shifts_path,
+)
+
+MANAGE = "rotations.manage_programs"
+
+
+@require_GET
+@permission_required(MANAGE, raise_exception=True)
+def program_list(request: HttpRequest) -> HttpResponse:
+    programs = Program.objects.annotate(plan_count=Count("plans", filter=Q(plans__status=PlanStatus.READY)))
+    return render(request, "programs/list.html", {"programs": programs})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(MANAGE, raise_exception=True)
+def program_new(request: HttpRequest) -> HttpResponse:
+    form = ProgramForm(request.POST or None, initial={"levels": ["vp"], "nudge_text": "14, 7, 2"})
+    if request.method == "POST" and form.is_valid():
+        form.instance.created_by = request.user
+        program = form.save()
+        messages.success(request, f"{program.name} is set up. Here is where everyone stands.")
+        return redirect("programs:detail", program.pk)
+    return render(request, "programs/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(MANAGE, raise_exception=True)
+def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(Program, pk=program_id)
+    form = ProgramForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{program.name} saved.")
+        return redirect("programs:detail", program.pk)
+    return render(request, "programs/form.html", {"form": form, "program": program}, status=400 if form.errors else 200)
+
+
+def _filtered(request: HttpRequest, program: Program):
+    form = ComplianceFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = standings(program)
+    counts = summary(rows)  # the chart shows the whole program, the table what is filtered
+    if data.get("department"):
+        rows = [r for r in rows if r.person.department_id == data["department"].pk]
+    if data.get("level"):
+        rows = [r for r in rows if r.person.level == data["level"]]
+    if data.get("state"):
+        rows = [r for r in rows if r.state == data["state"]]
+    return form, rows, counts
+
+
+@require_GET
+@permission_required(MANAGE, raise_exception=True)
+def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(Program.objects.prefetch_related("queues", "departments"), pk=program_id)
+    form, rows, counts = _filtered(request, program)
+    plans = list(program.plans.select_related("requested_by")[:5])
+    chart = {
+        "labels": [ComplianceState(k).label for k in counts],
+        "values": list(counts.values()),
+    }
+    return render(
+        request,
+        "programs/detail.html",
+        {"program": program, "form": form, "rows": rows, "counts": counts, "chart": chart, "plans": plans,
+         "total": sum(counts.values())},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@permission_required(MANAGE, raise_exception=True)
+def program_csv(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(Program, pk=program_id)
+    _, rows, _ = _filtered(request, program)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="program-{program.pk}-compliance.csv"'
+    writer = csv.writer(response)
+    unit = "minutes" if program.unit == "hours" else "shifts"
+    writer.writerow(["name", "email", "department", "level", "state", f"required_{unit}", f"attended_{unit}",
+                     f"booked_{unit}", f"left_{unit}", f"distinct_{program.distinct_by}s", "distinct_required"])
+    for r in rows:
+        p = r.person
+        writer.writerow([p.full_name, p.email, p.department.name if p.department else "", p.get_level_display(),
+                         r.state, r.required, r.attended, r.booked, r.left, len(r.distinct_all), r.min_distinct])
+    return response
+
+
+# --- the auto-scheduler ------------------------------------------------------------------
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def plan_new(request: HttpRequest, program_id: int) -> HttpResponse:
+    program = get_object_or_404(Program, pk=program_id)
+    try:
+        plan = plan_request(program=program, by=request.user)
+    except ProgramRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("programs:detail", program.pk)
+    messages.success(request, "Planning: the auto-scheduler is seating everyone still short. This page updates itself.")
+    return redirect("programs:plan", plan.pk)
+
+
+@require_GET
+@permission_required(MANAGE, raise_exception=True)
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(SchedulePlan.objects.select_related("program", "requested_by", "published_by"), pk=plan_id)
+    lines = list(plan.lines.select_related("person", "shift__queue", "booking").order_by("person__full_name", "shift__starts_at"))
+    for line in lines:
+        line.local_start = timezone.localtime(line.shift.starts_at, line.person.zone)
+        line.local_end = timezone.localtime(line.shift.ends_at, line.person.zone)
+    return render(
+        request,
+        "programs/plan.html",
+        {"plan": plan, "program": plan.program, "lines": lines, "kept": sum(1 for line in lines if not line.removed)},
+    )
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def plan_line_view(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = get_object_or_404(PlanLine.objects.select_related("plan"), pk=line_id)
+    try:
+        plan_line_toggle(line=line, removed=request.POST.get("action") != "restore")
+    except ProgramRefused as refusal:
+        messages.error(request, refusal.message)
+    return redirect(reverse("programs:plan", args=[line.plan_id]) + f"#line-{line.pk}")
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def plan_publish_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(SchedulePlan, pk=plan_id)
+    try:
+        booked, refused = plan_publish(plan=plan, by=request.user)
+    except ProgramRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        text = f"Published: {booked} shifts booked; everyone gets their invite."
+        if refused:
+            text += f" {refused} could not be booked any more (see the lines marked below)."
+        messages.success(request, text)
+    return redirect("programs:plan", plan.pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(SchedulePlan, pk=plan_id)
+    try:
+        plan_discard(plan=plan)
+    except ProgramRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("programs:plan", plan.pk)
+    messages.success(request, "Plan discarded: nothing was booked.")
+    return redirect("programs:detail", plan.program_id)
+
+
+def program_cards(person) -> list[dict]:
+    """For a participant's home page: each running program with where they stand."""
+    from ..selectors.programs import programs_of
+
+    cards = []
+    for program in programs_of(person):
+        [standing] = standings(program, [person])
+        cards.append({"program": program, "standing": standing, "shifts_link": suitable_shifts_path(program)})
+    return cards

@@ -1,0 +1,365 @@
+"""Rotation programs: who takes part, where each stands, reminders at each point (by a
+real beat and worker), and the auto-scheduler's plan from preview to booked seats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections import Counter
+from datetime import datetime, time as clock, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from rotations.models import (
+    Booking,
+    BookingStatus,
+    EmailKind,
+    EmailStatus,
+    NudgePoint,
+    OutgoingEmail,
+    PlanStatus,
+    Program,
+    SchedulePlan,
+)
+from rotations.selectors.programs import participants, standings, summary
+from rotations.services.programs import (
+    ProgramRefused,
+    make_plan,
+    plan_due_programs,
+    plan_line_toggle,
+    plan_publish,
+    send_due_nudges,
+)
+
+from .factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
+from .servers import CeleryWorker
+
+
+def seat(person, shift, status=BookingStatus.CONFIRMED) -> Booking:
+    """Seated directly: history, not the booking rules, is what these tests are about."""
+    shift.seats_taken += 1
+    shift.save(update_fields=["seats_taken"])
+    return Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status)
+
+
+def day_at(days: int, hour: int, zone="America/Toronto") -> datetime:
+    from zoneinfo import ZoneInfo
+
+    day = timezone.localdate() + timedelta(days=days)
+    while day.weekday() >= 5:  # weekdays only: working hours are Monday to Friday
+        day += timedelta(days=1)
+    return datetime.combine(day, clock(hour), tzinfo=ZoneInfo(zone))
+
+
+@pytest.fixture
+def company(db):
+    sales, support = DepartmentFactory(name="Sales"), DepartmentFactory(name="Support")
+    hr = PersonFactory(full_name="Hana HR", roles=["HR admin"])
+    vp = dict(level="vp", roles=["Executive"], time_zone="America/Toronto")
+    fresh = PersonFactory(full_name="Nat Notyet", department=sales, **vp)
+    planned = PersonFactory(full_name="Olga Ontrack", department=sales, **vp)
+    halfway = PersonFactory(full_name="Bo Behind", department=support, **vp)
+    finished = PersonFactory(full_name="Dana Done", department=support, **vp)
+    left_out = PersonFactory(full_name="Xavier Excluded", department=sales, **vp)
+    invited = PersonFactory(full_name="Ian Included", level="ic", department=support, roles=["Executive"])
+    PersonFactory(full_name="Manny Manager", level="manager", department=sales, roles=["Executive"])
+    billing = QueueFactory(name="Billing chat", channel="chat", time_zone="America/Toronto", booking_window_days=120, min_notice_hours=1)
+    phones = QueueFactory(name="Phones", channel="phone", time_zone="America/Toronto", booking_window_days=120, min_notice_hours=1)
+    elsewhere = QueueFactory(name="Not in the program", channel="email")
+    today = timezone.localdate()
+    program = Program.objects.create(
+        name="Q1 immersion", starts_on=today - timedelta(days=40), ends_on=today + timedelta(days=50),
+        deadline=today + timedelta(days=7), levels=["vp"], required_amount=2, min_distinct=2, nudge_days=[14, 7, 2],
+        created_by=hr,
+    )
+    program.queues.set([billing, phones])
+    program.included.set([invited])
+    program.excluded.set([left_out])
+
+    def shift(queue, days, hour=10, capacity=2):
+        return ShiftFactory(queue=queue, starts_at=day_at(days, hour), ends_at=day_at(days, hour) + timedelta(hours=3), capacity=capacity)
+
+    seat(planned, shift(billing, 10))
+    seat(planned, shift(phones, 12))
+    seat(halfway, shift(billing, -20), BookingStatus.ATTENDED)
+    seat(finished, shift(billing, -30), BookingStatus.ATTENDED)
+    seat(finished, shift(phones, -25), BookingStatus.ATTENDED)
+    seat(fresh, shift(elsewhere, 5))  # another queue: does not count
+    seat(fresh, shift(billing, -60), BookingStatus.ATTENDED)  # before the program: does not count
+    return locals()
+
+
+def states(program) -> dict[str, str]:
+    return {row.person.full_name: row.state for row in standings(program)}
+
+
+# --- who takes part and where they stand ---------------------------------------------------
+
+
+def test_participants_come_from_the_directory_by_rule_with_inclusions_and_exclusions(company):
+    program = company["program"]
+    assert set(participants(program).values_list("full_name", flat=True)) == {
+        "Nat Notyet", "Olga Ontrack", "Bo Behind", "Dana Done", "Ian Included",
+    }
+    program.departments.set([company["support"]])
+    assert set(participants(program).values_list("full_name", flat=True)) == {"Bo Behind", "Dana Done", "Ian Included"}
+    # A promotion joins by itself.
+    company["fresh"].level = "manager"
+    company["fresh"].save()
+    program.departments.clear()
+    assert "Nat Notyet" not in set(participants(program).values_list("full_name", flat=True))
+
+
+def test_each_participant_is_done_on_track_behind_or_not_started(company):
+    program = company["program"]
+    assert states(program) == {
+        "Nat Notyet": "not_started", "Olga Ontrack": "on_track", "Bo Behind": "behind", "Dana Done": "done",
+        "Ian Included": "not_started",
+    }
+    # Two shifts in one queue are not enough when two different queues are asked for.
+    seat(company["halfway"], company["shift"](company["billing"], 15))
+    assert states(program)["Bo Behind"] == "behind"
+    program.min_distinct = 1
+    program.save()
+    assert states(program)["Bo Behind"] == "on_track"
+    # By channel instead of queue; by hours instead of shifts (each shift is 3 hours).
+    program.unit, program.required_amount = "hours", 7
+    program.save()
+    row = {r.person.full_name: r for r in standings(program)}["Dana Done"]
+    assert (row.attended, row.left, row.state) == (360, 60, "behind")
+
+
+def test_the_compliance_page_filters_charts_and_exports(client, company):
+    program = company["program"]
+    client.force_login(company["hr"])
+    page = client.get(f"/programs/{program.pk}/")
+    assert page.status_code == 200
+    chart = json.loads(page.content.decode().split('id="compliance-data" type="application/json">')[1].split("</script>")[0])
+    assert chart == {"labels": ["Done", "On track", "Behind", "Not started"], "values": [1, 1, 1, 2]}
+    filtered = client.get(f"/programs/{program.pk}/?department={company['support'].pk}&state=not_started").content.decode()
+    table = filtered.split('id="compliance"')[1]
+    assert "Ian Included" in table and "Nat Notyet" not in table and "Dana Done" not in table
+    bad = client.get(f"/programs/{program.pk}/?department=abc&level=wizard")
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+
+    response = client.get(f"/programs/{program.pk}/compliance.csv?level=vp")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {(r["name"], r["state"], r["attended_shifts"], r["booked_shifts"]) for r in rows} == {
+        ("Nat Notyet", "not_started", "0", "0"), ("Olga Ontrack", "on_track", "0", "2"),
+        ("Bo Behind", "behind", "1", "0"), ("Dana Done", "done", "2", "0"),
+    }
+
+
+def test_compliance_reads_a_fixed_number_of_queries_however_many_take_part(client, company):
+    program = company["program"]
+    client.force_login(company["hr"])
+
+    def count() -> int:
+        client.get(f"/programs/{program.pk}/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/programs/{program.pk}/").status_code == 200
+        return len(queries)
+
+    small = count()
+    for n in range(30):
+        person = PersonFactory(level="vp", verified_email=False)
+        seat(person, company["shift"](company["phones"], 20 + n % 10, capacity=40))
+    assert count() == small
+
+
+def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitable_shifts(client, company):
+    program = company["program"]
+    program.blackout_dates = [day_at(3, 10).date().isoformat()]
+    program.save()
+    on_blackout = company["shift"](company["phones"], 3)
+    good = company["shift"](company["phones"], 4)
+    other_queue = ShiftFactory(queue=company["elsewhere"], starts_at=day_at(4, 14), ends_at=day_at(4, 16))
+    client.force_login(company["halfway"])
+    card = client.get("/").content.decode().split(f'id="program-{program.pk}"')[1].split("</article>")[0]
+    assert "2 shifts in at least 2 different queues" in card and "Attended: 1 shift" in card
+    assert "Left: 1 shift, 1 more different queues" in card
+    link = card.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert link.startswith(f"/shifts/?program={program.pk}&fits=on")
+    listing = client.get(link).content.decode()
+    assert f"/shifts/{good.pk}/" in listing
+    assert f"/shifts/{on_blackout.pk}/" not in listing and f"/shifts/{other_queue.pk}/" not in listing
+    # Someone the program does not take in gets no card.
+    client.force_login(company["left_out"])
+    assert f'id="program-{program.pk}"' not in client.get("/").content.decode()
+
+
+# --- nudges ------------------------------------------------------------------------------------
+
+
+def test_nudges_go_to_people_behind_once_per_point_and_hr_gets_a_digest(company):
+    program = company["program"]
+    now = timezone.now()
+    assert send_due_nudges(now=now) == 4  # Nat, Bo, Ian, and the digest to Hana
+    assert send_due_nudges(now=now) == 0
+    rows = OutgoingEmail.objects.filter(program=program)
+    assert Counter((r.kind, r.recipient.full_name) for r in rows) == Counter({
+        (EmailKind.PROGRAM_NUDGE, "Nat Notyet"): 1, (EmailKind.PROGRAM_NUDGE, "Bo Behind"): 1,
+        (EmailKind.PROGRAM_NUDGE, "Ian Included"): 1, (EmailKind.PROGRAM_DIGEST, "Hana HR"): 1,
+    })
+    # The 14-day point had passed unseen: it is handled by the 7-day one, not sent late.
+    assert set(NudgePoint.objects.filter(program=program).values_list("days_before", flat=True)) == {7, 14}
+    # The next point, five days on: only those still behind hear again.
+    seat(company["fresh"], company["shift"](company["billing"], 9))
+    seat(company["fresh"], company["shift"](company["phones"], 11))
+    assert send_due_nudges(now=now + timedelta(days=5)) == 3
+    assert not rows.filter(recipient=company["fresh"], sequence=2).exists()
+
+
+# --- the auto-scheduler -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_shifts(company):
+    """Plenty of open seats next week and the week after, inside Toronto working hours."""
+    made = []
+    for days in range(8, 22):
+        for queue in (company["billing"], company["phones"]):
+            made.append(company["shift"](queue, days, hour=10, capacity=1))
+    early = company["shift"](company["phones"], 9, hour=6, capacity=5)  # 06:00: outside working hours
+    return made, early
+
+
+def test_the_plan_seats_everyone_short_within_every_rule_and_publishing_books_it(company, open_shifts):
+    program, hr = company["program"], company["hr"]
+    _, early = open_shifts
+    plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
+    assert plan.status == PlanStatus.READY and plan.unplaced == []
+    lines = list(plan.lines.select_related("person", "shift"))
+    by_person = Counter(line.person.full_name for line in lines)
+    # Nat and Ian need two shifts in two queues; Bo one more, in the queue he lacks.
+    assert by_person == Counter({"Nat Notyet": 2, "Ian Included": 2, "Bo Behind": 1})
+    for name in ("Nat Notyet", "Ian Included"):
+        assert {line.shift.queue_id for line in lines if line.person.full_name == name} == {
+            company["billing"].pk, company["phones"].pk,
+        }
+    [bo] = [line for line in lines if line.person.full_name == "Bo Behind"]
+    assert bo.shift.queue_id == company["phones"].pk
+    assert all(line.shift_id != early.pk for line in lines)
+    per_day = Counter((line.person_id, line.shift.starts_at.date()) for line in lines)
+    assert max(per_day.values()) == 1
+    assert plan.stats["placed"] == 5 and plan.stats["gap_to_bound"] <= 0.01
+
+    ian_line = next(line for line in lines if line.person.full_name == "Ian Included")
+    plan_line_toggle(line=ian_line, removed=True)
+    booked, refused = plan_publish(plan=plan, by=hr)
+    assert (booked, refused) == (4, 0)
+    # Booked through the booking service: a calendar change and invites for each.
+    bookings = Booking.objects.filter(pk__in=[line.booking_id for line in plan.lines.exclude(booking=None)])
+    assert bookings.count() == 4 and all(b.booked_by == hr for b in bookings)
+    assert OutgoingEmail.objects.filter(booking__in=bookings, kind=EmailKind.INVITE).count() >= 4
+    assert not Booking.objects.filter(person=company["invited"], shift=ian_line.shift).exists()
+    assert states(program)["Nat Notyet"] == "on_track"
+    with pytest.raises(ProgramRefused):
+        plan_publish(plan=plan, by=hr)
+
+
+def test_a_line_the_rules_now_refuse_is_reported_and_the_rest_are_booked(company, open_shifts):
+    program, hr = company["program"], company["hr"]
+    plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
+    line = plan.lines.select_related("shift").first()
+    # Meanwhile someone else took the last seat.
+    seat(PersonFactory(roles=["Executive"]), line.shift)
+    booked, refused = plan_publish(plan=plan, by=hr)
+    assert refused == 1 and booked == plan.lines.count() - 1
+    line.refresh_from_db()
+    assert line.refused == "This shift is full." and line.booking is None
+
+
+def test_people_who_cannot_be_placed_are_listed_with_the_reason(company):
+    program, hr = company["program"], company["hr"]
+    company["shift"](company["phones"], 9, hour=6, capacity=5)  # only a 06:00 shift is open
+    plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
+    assert plan.lines.count() == 0
+    reasons = {u["name"]: u["reasons"][0] for u in plan.unplaced}
+    assert set(reasons) == {"Nat Notyet", "Ian Included", "Bo Behind"}
+    assert "working hours" in reasons["Nat Notyet"]
+
+
+def test_the_deadline_starts_a_plan_for_programs_that_ask_for_it_once(company, django_capture_on_commit_callbacks):
+    program = company["program"]
+    later = timezone.now() + timedelta(days=8)
+    assert plan_due_programs(now=later) == 0  # not asked for
+    program.auto_schedule = True
+    program.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert plan_due_programs(now=later) == 1
+    assert len(callbacks) == 1  # the worker is asked to make it
+    assert plan_due_programs(now=later) == 0
+    assert program.plans.get().status == PlanStatus.PLANNING
+
+
+def test_hr_asks_previews_removes_and_publishes_through_the_pages(client, company, open_shifts, settings):
+    program, hr = company["program"], company["hr"]
+    client.force_login(hr)
+    response = client.post(f"/programs/{program.pk}/plans/")
+    plan = program.plans.get()
+    assert response["Location"] == f"/programs/plans/{plan.pk}/"
+    assert "refreshes by itself" in client.get(response["Location"]).content.decode()
+    again = client.post(f"/programs/{program.pk}/plans/", follow=True)
+    assert "already being made" in again.content.decode()
+    make_plan(plan)  # what the worker does
+    page = client.get(f"/programs/plans/{plan.pk}/").content.decode()
+    assert "Book 5 seats" in page
+    line = plan.lines.first()
+    client.post(f"/programs/plans/lines/{line.pk}/", {"action": "remove"})
+    assert "Book 4 seats" in client.get(f"/programs/plans/{plan.pk}/").content.decode()
+    response = client.post(f"/programs/plans/{plan.pk}/publish/", follow=True)
+    assert "Published: 4 shifts booked" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PUBLISHED and plan.published_by == hr
+
+
+def test_program_settings_are_checked_with_clear_messages(client, company):
+    client.force_login(company["hr"])
+    form = {
+        "name": "Bad", "starts_on": "2027-01-10", "ends_on": "2027-01-01", "deadline": "2027-02-01",
+        "required_amount": 1, "unit": "shifts", "min_distinct": 3, "distinct_by": "queue",
+        "include_emails": "nobody@example.com", "blackout_text": "next monday", "nudge_text": "7, soon",
+    }
+    response = client.post("/programs/new/", form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    for message in ("The program must end after it starts.", "Not in the directory: nobody@example.com.",
+                    "“next monday” is not a date like 2027-03-29.", "“soon” is not a number of days",
+                    "Cannot ask for more different queues than shifts."):
+        assert message in page, message
+    good = {**form, "ends_on": "2027-03-31", "deadline": "2027-03-15", "min_distinct": 1, "levels": ["vp"],
+            "include_emails": company["invited"].email, "blackout_text": "2027-02-15", "nudge_text": "7, 14"}
+    response = client.post("/programs/new/", good)
+    program = Program.objects.get(name="Bad")
+    assert response["Location"] == f"/programs/{program.pk}/"
+    assert program.nudge_days == [14, 7] and program.blackout_dates == ["2027-02-15"]
+    assert list(program.included.all()) == [company["invited"]] and program.created_by == company["hr"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_beat_and_worker_send_each_nudge_once(company, smtp_server, broker_available, tmp_path):
+    worker = CeleryWorker(
+        env={"EMAIL_URL": smtp_server.url, "FRONTLINE_SWEEP_SECONDS": "1"}, beat_schedule=str(tmp_path / "beat")
+    ).start()
+    try:
+        received = smtp_server.wait_for(4, timeout=60)
+        time.sleep(3.5)  # three more beats: nobody hears twice
+    finally:
+        worker.stop()
+    assert len(smtp_server.received) == 4
+    people = {company[k].email: k for k in ("fresh", "halfway", "invited", "hr")}
+    assert sorted(people[r.rcpt_tos[0]] for r in received) == ["fresh", "halfway", "hr", "invited"]
+    nudge = next(r for r in received if r.rcpt_tos == [company["halfway"].email])
+    text = nudge.message.get_body(preferencelist=("plain",)).get_content()
+    assert "Q1 immersion asks for 2 shifts in at least 2 different queues" in text
+    assert f"/shifts/?program={company['program'].pk}&fits=on" in text
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count() == 4
+    assert summary(standings(company["program"]))["behind"] == 1
+
