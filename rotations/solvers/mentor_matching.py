@@ -37,16 +37,23 @@ Algorithm:
     positive joins the candidates and the flow is re-solved. When no pair violates, the
     duals certify optimality for the full problem (the b-matching LP is integral).
   * With a cross-location target the matching polytope plus one side constraint is not
-    integral, so: Lagrangian relaxation of the share constraint (integer multipliers,
-    each evaluation the exact flow above) gives an upper bound and feasible incumbents;
-    the certified duals at the best multiplier fix every pair whose reduced cost exceeds
-    the bound gap to 0 (classic reduced-cost fixing, exact); CP-SAT solves the remaining
-    integer program and reports whether it proved optimality.
+    integral, so: the plain optimum is tried first (if it meets the target, done); an
+    exact flow over cross-location pairs only decides whether the target is reachable at
+    all (else status "infeasible"); Lagrangian relaxation of the share constraint
+    (integer multipliers, each evaluation the exact flow above, Kelley's cutting planes
+    with bisection as a fallback) gives an upper bound; a matching meeting the target
+    close to that bound comes from giving the first k mentees the multiplier just above
+    the best one and the rest the one just below, k bisected; the certified duals at
+    both multipliers fix every pair whose reduced cost exceeds the bound gap to 0
+    (classic reduced-cost fixing, exact); CP-SAT solves the remaining integer program
+    (started from the best matching found, never returning a worse one) and reports
+    whether it proved optimality. Often the bound is met exactly and CP-SAT is not needed.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -445,6 +452,18 @@ class _Assignment:
     value: int  # total weight
     rounds: int
     candidates: int
+    chosen: np.ndarray | None = None  # (rows, mentors) bool: the final candidate pairs
+
+
+class _TooLarge(Exception):
+    """Weights too large for the flow's 64-bit cost arithmetic."""
+
+
+def _check_range(weight: np.ndarray, usable: np.ndarray, nodes: int) -> None:
+    # The flow scales costs by about the number of nodes; totals must fit too.
+    biggest = int(np.abs(weight[usable]).max()) if usable.any() else 0
+    if biggest * (nodes + 1) * 4 >= 1 << 62:
+        raise _TooLarge
 
 
 def _solve_flow(rows, cols, w, n, spare) -> np.ndarray:
@@ -527,12 +546,17 @@ def _top_candidates(weight: np.ndarray, usable: np.ndarray, k: int, jitter: np.n
     return chosen & usable
 
 
-def _assign(weight: np.ndarray, usable: np.ndarray, spare: np.ndarray, jitter: np.ndarray) -> _Assignment:
+def _assign(weight: np.ndarray, usable: np.ndarray, spare: np.ndarray, jitter: np.ndarray,
+            start: np.ndarray | None = None) -> _Assignment:
     """Max-weight b-matching over ``usable`` pairs (only positive weights matter: an
-    unmatched mentee is worth 0), proven optimal by duals checked against every pair."""
+    unmatched mentee is worth 0), proven optimal by duals checked against every pair.
+    ``start``: candidate pairs to begin with (a warm start from a similar solve)."""
     usable = usable & (weight > 0)
     n = weight.shape[0]
+    _check_range(weight, usable, n + len(spare) + 1)
     chosen = _top_candidates(weight, usable, FIRST_CANDIDATES, jitter)
+    if start is not None:
+        chosen |= start & usable
     rounds = 0
     while True:
         rounds += 1
@@ -541,103 +565,159 @@ def _assign(weight: np.ndarray, usable: np.ndarray, spare: np.ndarray, jitter: n
         mentor_of_row = _solve_flow(rows, cols, w, n, spare)
         u, v = _duals(rows, cols, w, mentor_of_row, spare)
         slack = u[:, None] + v[None, :] - weight
-        violated = usable & (slack < 0) & ~chosen
+        violated = usable & (slack < 0)
+        if (violated & chosen).any():  # complementary slackness broken: never expected
+            raise RuntimeError("the rebuilt duals are infeasible on a candidate pair")
         if not violated.any():
             value = int(w[mentor_of_row[rows] == cols].sum())
-            return _Assignment(mentor_of_row, u, v, value, rounds, len(rows))
+            return _Assignment(mentor_of_row, u, v, value, rounds, len(rows), chosen)
         # Add each mentee's most violated pairs; their number bounds the next flow's size.
         chosen |= _top_candidates(-slack, violated, ADD_PER_ROUND, jitter)
 
 
 # --- the diversity target ---------------------------------------------------------------
 
+# Above this many pairs left after reduced-cost fixing, the integer program is not tried:
+# the best matching found meeting the target is returned, not proven optimal.
+MAX_CP_SAT_PAIRS = 400_000
+
 
 @dataclass
 class _Search:
     best_ub: int | None = None
-    ub_assignment: _Assignment | None = None
-    ub_lambda: int = 0
-    best_lb: int | None = None
-    incumbent: np.ndarray | None = None
+    best_lb: int = -1
+    incumbent: np.ndarray | None = None  # best matching found that meets the target
     evaluations: int = 0
 
 
 def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit: float, started: float):
-    """Returns (mentor per free row or None if the target can't be met, proven optimal?, stats)."""
+    """Returns (mentor per free row or None if the target can't be met, proven optimal?, stats).
+
+    Maximise w.x over b-matchings x with g.x + F >= 0, where per pair g = d*cross - a (the
+    target is a/d) and F is the fixed pairs' part. Every lam >= 0 gives the upper bound
+    L(lam) = max_x (w + lam g).x + lam F, an exact flow; its certified duals (u, v) give
+    each pair a reduced cost r >= 0 with w.x <= L(lam) - sum of r over x's pairs for any x
+    meeting the target. So a pair whose r exceeds L(lam) - (a known feasible value) is in
+    no better matching, and CP-SAT only sees the pairs that survive."""
     a, d = share_target(p.rules.min_cross_location_share)
-    # Per pair: d*cross - a; the target is sum(g * x) + fixed_slack >= 0.
     g = np.where(p.cross, d - a, -a).astype(np.int64)
     fixed_cross = sum(p.mentees[i].location != p.mentors[j].location for i, j in p.fixed)
     fixed_slack = d * fixed_cross - a * len(p.fixed)
     usable = p.allowed
+    n = weight.shape[0]
     s = _Search()
+    warm: list = [None]
 
-    def evaluate(lam: int) -> tuple[_Assignment, int]:
-        s.evaluations += 1
-        res = _assign(weight + lam * g, usable, p.spare, jitter)
-        x = res.mentor_of_row
+    def consider(x: np.ndarray) -> int:
         rows = np.flatnonzero(x >= 0)
         slack = int(g[rows, x[rows]].sum()) + fixed_slack
-        ub = res.value + lam * fixed_slack  # L(lam) = max sum x(w + lam g) + lam F
-        if s.best_ub is None or ub < s.best_ub:
-            s.best_ub, s.ub_assignment, s.ub_lambda = ub, res, lam
         if slack >= 0:
-            lb = int(weight[rows, x[rows]].sum())
-            if s.best_lb is None or lb > s.best_lb:
-                s.best_lb, s.incumbent = lb, x.copy()
+            value = int(weight[rows, x[rows]].sum())
+            if value > s.best_lb:
+                s.best_lb, s.incumbent = value, x.copy()
+        return slack
+
+    def evaluate(lam) -> tuple[_Assignment, int]:
+        """lam: one multiplier (then L(lam) is a bound) or one per row (a heuristic)."""
+        lam = np.asarray(lam, dtype=np.int64)
+        res = _assign(weight + (lam[:, None] if lam.ndim else lam) * g, usable, p.spare, jitter,
+                      warm[0])
+        warm[0] = res.chosen
+        s.evaluations += 1
+        slack = consider(res.mentor_of_row)
+        if not lam.ndim:
+            bound = res.value + int(lam) * fixed_slack
+            if s.best_ub is None or bound < s.best_ub:
+                s.best_ub = bound
         return res, slack
 
-    _, slack0 = evaluate(0)
+    def stats(**more) -> dict:
+        gap = None if s.best_ub is None or s.incumbent is None else max(0, s.best_ub - s.best_lb)
+        return {"evaluations": s.evaluations, "gap": gap, **more}
+
+    def out_of_time(share: float = 0.5) -> bool:
+        return time.perf_counter() - started > time_limit * share
+
+    res0, slack0 = evaluate(0)
     if slack0 >= 0:  # the target doesn't bind: the plain optimum meets it
-        return s.incumbent, True, {"evaluations": 1, "kept_pairs": 0}
+        return s.incumbent, True, stats(kept_pairs=0)
 
-    # A multiplier high enough that no same-location pair pays: then only cross pairs are
-    # chosen, and at the lexicographic one, as many as possible (the most slack there is).
-    w_max = int(weight[usable].max()) if usable.any() else 0
-    lam_hi = (w_max + 1) // a + 1
-    n_free = weight.shape[0]
-    lam_cap = (n_free * w_max + 1) // max(1, d - a) + 1
-    lo, lo_val, lo_slope = 0, s.best_ub, slack0
-    while True:
-        res_hi, slack_hi = evaluate(lam_hi)
-        if slack_hi >= 0:
-            break
-        if lam_hi >= lam_cap:
-            return None, True, {"evaluations": s.evaluations, "kept_pairs": 0}
-        lo, lo_val, lo_slope = lam_hi, res_hi.value + lam_hi * fixed_slack, slack_hi
-        lam_hi = min(lam_cap, lam_hi * 4)
-    hi, hi_val, hi_slope = lam_hi, res_hi.value + lam_hi * fixed_slack, slack_hi
+    # The most slack there is: as many cross-location pairs as possible, nothing else.
+    most = _assign(p.cross.astype(np.int64), usable & p.cross, p.spare, jitter)
+    s.evaluations += 1
+    if (d - a) * most.value + fixed_slack < 0:
+        return None, True, stats(kept_pairs=0)
+    consider(most.mentor_of_row)
 
-    # Kelley's cutting planes on the convex, piecewise-linear L(lambda) over integers.
-    while hi - lo > 1 and s.best_lb < s.best_ub and time.perf_counter() - started < time_limit / 2:
-        cross_at = (hi_val - lo_val + lo_slope * lo - hi_slope * hi) / (lo_slope - hi_slope)
-        lam = min(hi - 1, max(lo + 1, round(cross_at)))
-        res, slack = evaluate(lam)
-        val = res.value + lam * fixed_slack
-        if slack < 0:
-            lo, lo_val, lo_slope = lam, val, slack
-        else:
-            hi, hi_val, hi_slope = lam, val, slack
+    try:
+        lo, lo_res, lo_slack = 0, res0, slack0
+        # From here on no same-location pair has a positive weight; grow until the
+        # multiplier's matching meets the target (it must: the target is reachable).
+        w_max = int(weight[usable].max())
+        hi = max(1, (w_max + 1) // max(1, a) + 1)
+        while True:
+            hi_res, hi_slack = evaluate(hi)
+            if hi_slack >= 0:
+                break
+            lo, lo_res, lo_slack = hi, hi_res, hi_slack
+            hi *= 4
+        # L is convex and piecewise linear in lam, with slope g.x + F at the matching x
+        # found at lam: Kelley's cutting planes, bisection when they stall.
+        kelley = True
+        while hi - lo > 1 and s.best_lb < s.best_ub and not out_of_time():
+            width = hi - lo
+            if kelley:
+                lo_l = lo_res.value + lo * fixed_slack
+                hi_l = hi_res.value + hi * fixed_slack
+                cross_at = (hi_l - lo_l + lo_slack * lo - hi_slack * hi) / (lo_slack - hi_slack)
+                lam = min(hi - 1, max(lo + 1, round(cross_at)))
+            else:
+                lam = (lo + hi) // 2
+            res, slack = evaluate(lam)
+            if slack < 0:
+                lo, lo_res, lo_slack = lam, res, slack
+            else:
+                hi, hi_res, hi_slack = lam, res, slack
+            kelley = hi - lo <= width // 2
+        # A feasible matching close to the bound: multiplier hi for the first k rows and
+        # lo for the rest, k bisected so the slack just turns non-negative.
+        k_lo, k_hi = 0, n
+        below = np.arange(n)
+        while (hi - lo == 1 and k_hi - k_lo > 1 and s.best_lb < s.best_ub
+               and not out_of_time()):
+            k = (k_lo + k_hi) // 2
+            _, slack = evaluate(np.where(below < k, hi, lo))
+            if slack < 0:
+                k_lo = k
+            else:
+                k_hi = k
+    except _TooLarge:  # huge weights: no bounds, CP-SAT over every allowed pair
+        x, optimal = _cp_sat(weight, g, usable, p.spare, fixed_slack, s.incumbent, s.best_lb,
+                             time_limit - (time.perf_counter() - started))
+        return x, optimal, stats(kept_pairs=int(usable.sum()))
 
-    stats = {"evaluations": s.evaluations, "lambda": s.ub_lambda, "gap": s.best_ub - s.best_lb}
     if s.best_lb >= s.best_ub:
-        stats["kept_pairs"] = 0
-        return s.incumbent, True, stats
+        return s.incumbent, True, stats(kept_pairs=0, lam=int(hi))
 
-    # Reduced-cost fixing: any matching meeting the target scores at most
-    # UB - sum of its pairs' reduced costs, so a pair whose reduced cost alone exceeds
-    # UB - LB cannot be in one that beats the incumbent.
-    ua = s.ub_assignment
-    lam = s.ub_lambda
-    reduced = ua.u[:, None] + ua.v[None, :] - (weight + lam * g)
-    keep = usable & (weight > 0) & (reduced <= s.best_ub - s.best_lb)
-    stats["kept_pairs"] = int(keep.sum())
-    x, optimal = _cp_sat(weight, g, keep, p.spare, fixed_slack, s.incumbent,
+    # Reduced-cost fixing with both multipliers' certified duals.
+    keep = usable & (weight > 0)
+    for lam, res in ((lo, lo_res), (hi, hi_res)):
+        bound = res.value + lam * fixed_slack
+        reduced = res.u[:, None] + res.v[None, :] - (weight + lam * g)
+        keep &= reduced <= bound - s.best_lb
+        del reduced
+    kept = int(keep.sum())
+    if kept > MAX_CP_SAT_PAIRS:
+        return s.incumbent, False, stats(kept_pairs=kept, lam=int(hi))
+    x, optimal = _cp_sat(weight, g, keep, p.spare, fixed_slack, s.incumbent, s.best_lb,
                          time_limit - (time.perf_counter() - started))
-    return x, optimal, stats
+    return x, optimal, stats(kept_pairs=kept, lam=int(hi))
 
 
-def _cp_sat(weight, g, keep, spare, fixed_slack, incumbent, seconds) -> tuple[np.ndarray, bool]:
+def _cp_sat(weight, g, keep, spare, fixed_slack, incumbent, lower,
+            seconds) -> tuple[np.ndarray, bool]:
+    """The target problem as an integer program over the ``keep`` pairs, started from the
+    incumbent (which meets the target and is worth ``lower``); never returns worse."""
     rows, cols = np.nonzero(keep)
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(rows))]
@@ -652,18 +732,24 @@ def _cp_sat(weight, g, keep, spare, fixed_slack, incumbent, seconds) -> tuple[np
         if len(vars_) > spare[c]:
             model.add(sum(vars_) <= int(spare[c]))
     model.add(cp_model.LinearExpr.weighted_sum(x, g[rows, cols].tolist()) >= -fixed_slack)
-    model.maximize(cp_model.LinearExpr.weighted_sum(x, weight[rows, cols].tolist()))
-    for var, r, c in zip(x, rows.tolist(), cols.tolist()):
-        model.add_hint(var, bool(incumbent[r] == c))
+    objective = cp_model.LinearExpr.weighted_sum(x, weight[rows, cols].tolist())
+    model.maximize(objective)
+    if incumbent is not None:
+        model.add(objective >= lower)  # an optimum is at least as good as the incumbent
+        for var, r, c in zip(x, rows.tolist(), cols.tolist()):
+            model.add_hint(var, bool(incumbent[r] == c))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(1.0, seconds)
-    solver.parameters.num_workers = 8
+    solver.parameters.num_workers = min(8, max(2, os.cpu_count() or 2))
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return incumbent, False
     chosen = np.array([solver.boolean_value(var) for var in x], dtype=bool)
     mentor_of_row = np.full(weight.shape[0], -1, dtype=np.int64)
     mentor_of_row[rows[chosen]] = cols[chosen]
+    found = int(weight[rows[chosen], cols[chosen]].sum())
+    if incumbent is not None and found < lower:
+        return incumbent, False
     return mentor_of_row, status == cp_model.OPTIMAL
 
 
@@ -682,24 +768,41 @@ def _span(minutes: int) -> str:
     return f"{h} h {m} min" if h else f"{m} min"
 
 
-def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bool) -> tuple[str, ...]:
+def _mentor_columns(p: _Problem) -> dict:
+    """What the funnel needs of every mentor, once for all the unmatched."""
+    mentor_at = {r.id: j for j, r in enumerate(p.mentors)}
+    previous: dict = {}
+    for mentee_id, mentor_id in p.rules.previous_pairs:
+        if mentor_id in mentor_at:
+            previous.setdefault(mentee_id, []).append(mentor_at[mentor_id])
+    return {
+        "tz": np.array([r.utc_offset_minutes for r in p.mentors], dtype=np.int64),
+        "dept": np.array([r.department for r in p.mentors], dtype=object),
+        "previous": previous,
+    }
+
+
+def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bool,
+                       columns: dict | None = None) -> tuple[str, ...]:
     """The narrowing funnel for one mentee: each hard rule in turn, then capacity."""
     rules, mentee = p.rules, p.mentees[p.free[row]]
     if not p.mentors:
         return ("there are no mentors in this cycle",)
-    tz = np.array([r.utc_offset_minutes for r in p.mentors])
+    columns = columns or _mentor_columns(p)
+    tz = columns["tz"]
     left = np.abs(tz - mentee.utc_offset_minutes) <= rules.max_tz_difference_minutes
     within = f"within {_span(rules.max_tz_difference_minutes)} of {_utc(mentee.utc_offset_minutes)}"
     funnel = [f"{int(left.sum())} of {len(p.mentors)} mentors are {within}"]
     if not left.any():
         return (f"no mentor {within}", *funnel)
     if rules.forbid_same_department:
-        left &= np.array([r.department != mentee.department for r in p.mentors])
+        left &= columns["dept"] != mentee.department
         funnel.append(f"{int(left.sum())} of them are outside {mentee.department}")
         if not left.any():
             return (f"every mentor {within} is in their own department ({mentee.department})", *funnel)
     pair_ok = p.allowed[row] | (p.spare <= 0)  # capacity is judged last, not here
-    previous = np.array([(mentee.id, r.id) in rules.previous_pairs for r in p.mentors])
+    previous = np.zeros(len(p.mentors), dtype=bool)
+    previous[columns["previous"].get(mentee.id, [])] = True
     in_chain = left & ~pair_ok & ~previous
     left &= ~in_chain
     funnel.append(f"{int(left.sum())} of them are outside their reporting line")
@@ -716,6 +819,10 @@ def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bo
             "below the target",
             *funnel,
         )
+    if not (left & (p.spare > 0)).any():
+        plural = ("the eligible mentor has" if eligible == 1
+                  else f"all {eligible} eligible mentors have")
+        return (f"{plural} no capacity this cycle", *funnel)
     plural = "the eligible mentor is" if eligible == 1 else f"all {eligible} eligible mentors are"
     return (f"{plural} at capacity with higher-scoring pairs", *funnel)
 
@@ -738,7 +845,10 @@ def match(
     cover everyone between mentees and mentors in the org chart. ``fixed_pairs`` (mentee,
     mentor) are kept as given, even if the rules have changed since, and use capacity:
     to replace a departed mentor, pass the other pairs as fixed and the mentors without
-    them. The time limit applies only to the integer program of a diversity target."""
+    them. The time limit applies only to the search for a diversity target (half of it
+    to the bounds, the rest to the integer program). Raises ValueError for duplicate ids,
+    unknown or over-capacity fixed pairs, bad weights or target, a cycle in the reporting
+    lines, and weights so large that the integer scores would overflow 64 bits."""
     started = time.perf_counter()
     fixed_pairs = list(fixed_pairs)
     _validate(mentees, mentors, rules, fixed_pairs)
@@ -751,18 +861,23 @@ def match(
     target = rules.min_cross_location_share
     status = "optimal"
     target_binds = False
-    if target is None or share_target(target)[0] == 0:
-        res = _assign(weight, p.allowed, p.spare, jitter)
-        mentor_of_row, optimal = res.mentor_of_row, True
-        stats = {"rounds": res.rounds, "candidates": res.candidates}
-    else:
-        mentor_of_row, optimal, stats = _with_target(p, weight, jitter, time_limit_seconds, started)
-        target_binds = stats.get("evaluations", 1) > 1
-        if mentor_of_row is None:
-            status = "infeasible"
-            mentor_of_row = np.full(n, -1, dtype=np.int64)
-        elif not optimal:
-            status = "feasible"
+    try:
+        if target is None or share_target(target)[0] == 0:
+            res = _assign(weight, p.allowed, p.spare, jitter)
+            mentor_of_row, optimal = res.mentor_of_row, True
+            stats = {"rounds": res.rounds, "candidates": res.candidates}
+        else:
+            mentor_of_row, optimal, stats = _with_target(p, weight, jitter, time_limit_seconds,
+                                                         started)
+            target_binds = stats.get("evaluations", 1) > 1
+            if mentor_of_row is None:
+                status = "infeasible"
+                mentor_of_row = np.full(n, -1, dtype=np.int64)
+            elif not optimal:
+                status = "feasible"
+    except _TooLarge:
+        raise ValueError("the weights are too large for this many people: "
+                         "scale them down (their ratios are what matters)") from None
     return _result(p, mentor_of_row, optimal, status, target_binds, started, stats)
 
 
@@ -781,12 +896,13 @@ def _result(p: _Problem, mentor_of_row, optimal, status, target_binds, started, 
                           ee.location != er.location, fixed))
     load = np.bincount(mentor_of_row[mentor_of_row >= 0], minlength=len(p.mentors))
     unmatched = []
+    columns = _mentor_columns(p) if p.mentors and (mentor_of_row < 0).any() else None
     for row in np.flatnonzero(mentor_of_row < 0).tolist():
         mentee = p.mentees[p.free[row]]
         if status == "infeasible":
             reasons = ("the cross-location target cannot be met with the fixed pairs",)
         else:
-            reasons = _unmatched_reasons(p, row, load, target_binds)
+            reasons = _unmatched_reasons(p, row, load, target_binds, columns)
         unmatched.append(Unmatched(mentee.id, reasons))
     total = sum(_micro_score(p.mentees[i], p.mentors[j], weights) for i, (j, _) in by_mentee.items())
     return MatchResult(pairs, unmatched, total / SCALE, optimal, status,
