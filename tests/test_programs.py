@@ -276,8 +276,14 @@ def test_a_line_the_rules_now_refuse_is_reported_and_the_rest_are_booked(company
 
 
 def test_people_who_cannot_be_placed_are_listed_with_the_reason(company):
+    from django.db.models import F
+
+    from rotations.models import Shift
+
     program, hr = company["program"], company["hr"]
-    company["shift"](company["phones"], 9, hour=6, capacity=5)  # only a 06:00 shift is open
+    Shift.objects.update(capacity=F("seats_taken") + 0)  # every seat taken...
+    Shift.objects.filter(capacity=0).update(capacity=1, seats_taken=1)
+    company["shift"](company["phones"], 9, hour=6, capacity=5)  # ...but a 06:00 shift
     plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
     assert plan.lines.count() == 0
     reasons = {u["name"]: u["reasons"][0] for u in plan.unplaced}
