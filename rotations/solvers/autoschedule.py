@@ -392,7 +392,7 @@ class _Eligibility:
         """Why a person is short, the deciding reason first."""
         loc = self.local(p.time_zone)
         hours = f"{p.work_start:%H:%M}\u2013{p.work_end:%H:%M} {p.time_zone}"
-        when = " before the deadline" if self.rules.latest is not None else ""
+        when = " before the program ends" if self.rules.latest is not None else ""
         stages = [
             (self.hours_mask(p),
              f"no open shift falls inside their working hours ({hours}) on a weekday{when}",
