@@ -113,6 +113,13 @@ class ProgramForm(forms.ModelForm):
             self.add_error("booking_opens_on", "Booking must open before the deadline.")
         if not data.get("levels") and not data.get("departments") and not data.get("include_emails"):
             self.add_error("levels", "Choose who takes part: levels, departments, or people to include.")
+        distinct = data.get("min_distinct") or 0
+        if data.get("distinct_by") == "queue" and data.get("queues") and distinct > len(data["queues"]):
+            self.add_error("min_distinct", f"Only {len(data['queues'])} queues count for this program.")
+        if data.get("distinct_by") == "channel":
+            channels = {q.channel for q in (data.get("queues") or Queue.objects.all())}
+            if distinct > len(channels):
+                self.add_error("min_distinct", f"Only {len(channels)} channels are open to this program.")
         if data.get("min_distinct") and data.get("unit") == "shifts" and data.get("required_amount"):
             if data["min_distinct"] > data["required_amount"]:
                 self.add_error("min_distinct", "Cannot ask for more different queues than shifts.")

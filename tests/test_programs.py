@@ -26,7 +26,7 @@ from rotations.models import (
     Program,
     SchedulePlan,
 )
-from rotations.selectors.programs import participants, standings, summary
+from rotations.selectors.programs import participants, period_bounds, standings, summary
 from rotations.services.programs import (
     ProgramRefused,
     make_plan,
@@ -196,23 +196,52 @@ def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitab
 # --- nudges ------------------------------------------------------------------------------------
 
 
-def test_nudges_go_to_people_behind_once_per_point_and_hr_gets_a_digest(company):
+def test_invitations_once_then_nudges_to_people_behind_once_per_point_and_a_digest(company):
     program = company["program"]
     now = timezone.now()
-    assert send_due_nudges(now=now) == 4  # Nat, Bo, Ian, and the digest to Hana
+    # Booking is open: every participant is invited once; the 7-day point is today.
+    assert send_due_nudges(now=now) == 5 + 3 + 1
     assert send_due_nudges(now=now) == 0
     rows = OutgoingEmail.objects.filter(program=program)
-    assert Counter((r.kind, r.recipient.full_name) for r in rows) == Counter({
+    assert Counter((r.kind, r.recipient.full_name) for r in rows.exclude(kind=EmailKind.PROGRAM_INVITATION)) == Counter({
         (EmailKind.PROGRAM_NUDGE, "Nat Notyet"): 1, (EmailKind.PROGRAM_NUDGE, "Bo Behind"): 1,
         (EmailKind.PROGRAM_NUDGE, "Ian Included"): 1, (EmailKind.PROGRAM_DIGEST, "Hana HR"): 1,
     })
-    # The 14-day point had passed unseen: it is handled by the 7-day one, not sent late.
+    assert rows.filter(kind=EmailKind.PROGRAM_INVITATION).count() == 5
+    # The 14-day point had passed unseen a week ago: retired, never sent late.
     assert set(NudgePoint.objects.filter(program=program).values_list("days_before", flat=True)) == {7, 14}
+    assert not rows.filter(sequence=14).exists()
+    # Someone new to the rule is invited on the next beat, and only them.
+    newcomer = PersonFactory(full_name="Nina Newvp", level="vp", roles=["Executive"])
+    assert send_due_nudges(now=now) == 1
+    assert rows.filter(kind=EmailKind.PROGRAM_INVITATION, recipient=newcomer).count() == 1
     # The next point, five days on: only those still behind hear again.
     seat(company["fresh"], company["shift"](company["billing"], 9))
     seat(company["fresh"], company["shift"](company["phones"], 11))
-    assert send_due_nudges(now=now + timedelta(days=5)) == 3
+    assert send_due_nudges(now=now + timedelta(days=5)) == 4  # Bo, Ian, Nina and the digest
     assert not rows.filter(recipient=company["fresh"], sequence=2).exists()
+
+
+def test_a_reminder_says_how_many_days_are_really_left(company, settings):
+    from rotations.services.outbox import render_missing
+
+    program = company["program"]
+    program.nudge_days = [8]  # fell yesterday: still sent, a day late
+    program.save()
+    send_due_nudges()
+    nudge = OutgoingEmail.objects.get(program=program, kind=EmailKind.PROGRAM_NUDGE, recipient=company["halfway"])
+    render_missing([nudge.pk])
+    nudge.refresh_from_db()
+    assert nudge.subject == "Q1 immersion: 7 days left to book your front-line time"
+
+
+def test_people_the_rule_takes_in_who_cannot_book_are_left_out_and_shown_to_hr(client, company):
+    program = company["program"]
+    PersonFactory(full_name="Rita Noroleson", level="vp")  # no Executive role
+    assert "Rita Noroleson" not in {r.person.full_name for r in standings(program)}
+    client.force_login(company["hr"])
+    note = client.get(f"/programs/{program.pk}/").content.decode().split('id="cannot-book"')[1].split("</p>")[0]
+    assert "1 person matches the rule but cannot book shifts" in note and "Rita Noroleson" in note
 
 
 # --- the auto-scheduler -------------------------------------------------------------------------
@@ -273,6 +302,46 @@ def test_a_line_the_rules_now_refuse_is_reported_and_the_rest_are_booked(company
     assert refused == 1 and booked == plan.lines.count() - 1
     line.refresh_from_db()
     assert line.refused == "This shift is full." and line.booking is None
+
+
+def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_published(company, open_shifts):
+    program, hr = company["program"], company["hr"]
+    # The program starts in ten days: earlier shifts would not count.
+    program.starts_on = timezone.localdate() + timedelta(days=10)
+    program.deadline = program.starts_on + timedelta(days=5)
+    program.save()
+    plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
+    period_start = period_bounds(program)[0]
+    assert plan.lines.count() >= 4
+    assert all(line.shift.starts_at >= period_start for line in plan.lines.select_related("shift"))
+    # Meanwhile Nat booked both shifts himself and Ian left the program.
+    nat_lines = list(plan.lines.filter(person=company["fresh"]).select_related("shift"))
+    planned = {line.shift_id for line in plan.lines.all()}
+    others = [s for s in open_shifts[0] if s.pk not in planned and s.starts_at >= period_start]
+    seat(company["fresh"], next(s for s in others if s.queue_id == company["billing"].pk))
+    seat(company["fresh"], next(s for s in others if s.queue_id == company["phones"].pk))
+    program.excluded.add(company["invited"])
+    booked, refused = plan_publish(plan=plan, by=hr)
+    reasons = dict(plan.lines.exclude(refused="").values_list("person__full_name", "refused"))
+    assert reasons == {
+        "Nat Notyet": "No longer needed: the requirement is met by bookings made since the plan.",
+        "Ian Included": "No longer in the program.",
+    }
+    # Bo's and Dana's earlier shifts fall before the new start: each still needs two.
+    assert (booked, refused) == (4, len(nat_lines) + 2)
+
+
+def test_a_plan_stuck_planning_can_be_discarded_and_a_new_one_made(company, django_capture_on_commit_callbacks):
+    from rotations.services.programs import plan_discard, plan_request
+
+    program, hr = company["program"], company["hr"]
+    stuck = plan_request(program=program, by=hr)  # its task never ran
+    with pytest.raises(ProgramRefused, match="already being made"):
+        plan_request(program=program, by=hr)
+    plan_discard(plan=stuck)
+    fresh = plan_request(program=program, by=hr)
+    assert make_plan(stuck).status == PlanStatus.FAILED  # the lost task, run late, writes nothing
+    assert fresh.status == PlanStatus.PLANNING and not stuck.lines.exists()
 
 
 def test_people_who_cannot_be_placed_are_listed_with_the_reason(company):
@@ -355,17 +424,20 @@ def test_a_real_beat_and_worker_send_each_nudge_once(company, smtp_server, broke
         env={"EMAIL_URL": smtp_server.url, "FRONTLINE_SWEEP_SECONDS": "1"}, beat_schedule=str(tmp_path / "beat")
     ).start()
     try:
-        received = smtp_server.wait_for(4, timeout=60)
+        received = smtp_server.wait_for(9, timeout=60)
         time.sleep(3.5)  # three more beats: nobody hears twice
     finally:
         worker.stop()
-    assert len(smtp_server.received) == 4
-    people = {company[k].email: k for k in ("fresh", "halfway", "invited", "hr")}
-    assert sorted(people[r.rcpt_tos[0]] for r in received) == ["fresh", "halfway", "hr", "invited"]
-    nudge = next(r for r in received if r.rcpt_tos == [company["halfway"].email])
+    # Five invitations (booking is open), three reminders (the 7-day point), one digest.
+    assert len(smtp_server.received) == 9
+    people = {company[k].email: k for k in ("fresh", "halfway", "invited", "hr", "planned", "finished")}
+    assert Counter(people[r.rcpt_tos[0]] for r in received) == Counter(
+        {"fresh": 2, "halfway": 2, "invited": 2, "hr": 1, "planned": 1, "finished": 1}
+    )
+    nudge = next(r for r in received if r.rcpt_tos == [company["halfway"].email] and "days left" in r.message["Subject"])
     text = nudge.message.get_body(preferencelist=("plain",)).get_content()
     assert "Q1 immersion asks for 2 shifts in at least 2 different queues" in text
     assert f"/shifts/?program={company['program'].pk}&fits=on" in text
-    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count() == 4
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count() == 9
     assert summary(standings(company["program"]))["behind"] == 1
 

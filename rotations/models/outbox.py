@@ -16,6 +16,7 @@ class EmailKind(models.TextChoices):
     INSIGHT_UPDATE = "insight_update", "Insight update"
     MENTORING_INVITE = "mentoring_invite", "Mentoring invite"
     PAIRING_ENDED = "pairing_ended", "Pairing ended"
+    PROGRAM_INVITATION = "program_invite", "Program invitation"
     PROGRAM_NUDGE = "program_nudge", "Program reminder"
     PROGRAM_DIGEST = "program_digest", "Program digest for HR"
 

@@ -24,8 +24,18 @@ from ..models import (
 )
 
 
+CAN_BOOK = (
+    Q(groups__permissions__codename="book_shift") | Q(user_permissions__codename="book_shift") | Q(is_superuser=True)
+)
+
+
 def participants(program: Program) -> QuerySet[Person]:
-    """Everyone the program's rule takes in today, from the directory."""
+    """Everyone the program's rule takes in today who can book shifts (the Executive role)."""
+    return matched_by_rule(program).filter(pk__in=Person.objects.filter(CAN_BOOK).values("pk"))
+
+
+def matched_by_rule(program: Program) -> QuerySet[Person]:
+    """Everyone the program's rule takes in today, from the directory, able to book or not."""
     rule = Q(pk__in=[])
     if program.levels:
         rule = Q(level__in=program.levels)

@@ -32,7 +32,7 @@ from ..models import (
     SchedulePlan,
     Shift,
 )
-from ..selectors.programs import blackout_set, period_bounds, standings
+from ..selectors.programs import blackout_set, participants, period_bounds, standings
 from . import outbox
 from .booking import Actor, BookingRefused, booking_create
 
@@ -58,34 +58,40 @@ def hr_people() -> list[Person]:
     )
 
 
-def due_point(program: Program, today) -> int | None:
-    """The latest reminder point that has arrived (days before the deadline), if any."""
-    arrived = [d for d in program.nudge_days if isinstance(d, int) and program.deadline - timedelta(days=d) <= today]
+# A reminder point is still sent the day after it falls (a beat that was down overnight);
+# one that passed longer ago unseen is retired unsent, never mailed late.
+LATE_NUDGE_DAYS = 1
+
+
+def due_points(program: Program, today) -> tuple[int | None, list[int]]:
+    """(the point to send today if any, every point that has arrived)."""
+    arrived = sorted(
+        d for d in program.nudge_days if isinstance(d, int) and program.deadline - timedelta(days=d) <= today
+    )
     if not arrived or today > program.deadline:
-        return None
-    return min(arrived)
+        return None, []
+    latest = arrived[0]  # the fewest days before the deadline: the most recent point
+    late = (today - (program.deadline - timedelta(days=latest))).days
+    return (latest if late <= LATE_NUDGE_DAYS else None), arrived
 
 
 def send_due_nudges(*, now: datetime | None = None) -> int:
-    """Email everyone behind at each program's reminder point that has just arrived, and
-    HR a digest; each point is handled once (an older point passed unseen is skipped)."""
+    """The program emails beat owes: an invitation to each participant once booking opens,
+    and at each reminder point an email to everyone behind plus a digest to HR. Each is
+    sent once, however often beat runs or however many beats race."""
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     sent = 0
     for program in Program.objects.filter(deadline__gte=today).prefetch_related("departments", "included", "excluded", "queues"):
-        point = due_point(program, today)
-        if point is None:
+        if today >= (program.booking_opens_on or program.starts_on) and today >= program.starts_on:
+            sent += _send_invitations(program, now)
+        point, arrived = due_points(program, today)
+        if not arrived:
             continue
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    marker = NudgePoint.objects.create(program=program, days_before=point)
-            except IntegrityError:
-                continue  # handled already (by this beat or a concurrent one)
-            # Older points that were never reached in time are handled by this one.
-            for older in program.nudge_days:
-                if isinstance(older, int) and older > point:
-                    NudgePoint.objects.get_or_create(program=program, days_before=older)
+            created = {d: NudgePoint.objects.get_or_create(program=program, days_before=d)[1] for d in arrived}
+            if point is None or not created[point]:
+                continue  # handled already (by this beat or a concurrent one), or too late
             behind = [row.person for row in standings(program) if row.state in BEHIND]
             rows = [
                 OutgoingEmail(
@@ -102,10 +108,35 @@ def send_due_nudges(*, now: datetime | None = None) -> int:
             ]
             OutgoingEmail.objects.bulk_create(rows)
             outbox.enqueue(rows)
-            marker.nudged = len(behind)
-            marker.save(update_fields=["nudged"])
+            NudgePoint.objects.filter(program=program, days_before=point).update(nudged=len(behind))
             sent += len(rows)
     return sent
+
+
+def _send_invitations(program: Program, now: datetime) -> int:
+    """Invite every participant not yet invited (newcomers to the rule too) to book."""
+    invited = set(
+        OutgoingEmail.objects.filter(program=program, kind=EmailKind.PROGRAM_INVITATION).values_list("recipient_id", flat=True)
+    )
+    people = [p for p in participants(program) if p.pk not in invited]
+    if not people:
+        return 0
+    keys = [f"program-invite:{program.pk}:{person.pk}" for person in people]
+    with transaction.atomic():
+        # A concurrent beat may write some of them first: theirs stand, ours are skipped.
+        OutgoingEmail.objects.bulk_create(
+            [
+                OutgoingEmail(
+                    key=key, kind=EmailKind.PROGRAM_INVITATION, program=program, recipient=person,
+                    to_email=person.email, next_attempt_at=now,
+                )
+                for key, person in zip(keys, people, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        rows = list(OutgoingEmail.objects.filter(key__in=keys, status="pending").only("pk"))
+        outbox.enqueue(rows)
+    return len(rows)
 
 
 # --- the auto-scheduler ----------------------------------------------------------------------
@@ -142,9 +173,12 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
     solver = _solver()
     rows = [row for row in standings(program) if row.left > 0 or row.distinct_left > 0]
     end = _program_end(program)
+    # Only shifts that count: none before the program starts.
+    earliest = max(now, period_bounds(program)[0])
     queue_ids = [q.pk for q in program.queues.all()]
     shifts = Shift.objects.filter(
-        is_cancelled=False, queue__is_paused=False, seats_taken__lt=F("capacity"), starts_at__gt=now, ends_at__lte=end,
+        is_cancelled=False, queue__is_paused=False, seats_taken__lt=F("capacity"), starts_at__gt=earliest,
+        ends_at__lte=end,
     ).select_related("queue")
     if queue_ids:
         shifts = shifts.filter(queue_id__in=queue_ids)
@@ -181,7 +215,7 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
         for s in open_shifts
     ]
     rules = solver.Rules(
-        blackout_dates=frozenset(blackout_set(program)), earliest=now, latest=end,
+        blackout_dates=frozenset(blackout_set(program)), earliest=earliest, latest=end,
         distinct_by="channel" if channel else "queue",
     )
     return people, shift_inputs, rules, {r.person.pk: r.person for r in rows}
@@ -196,9 +230,12 @@ def make_plan(plan: SchedulePlan, *, now: datetime | None = None) -> SchedulePla
     people, shifts, rules, by_id = solver_inputs(plan.program, now=now)
     result = _solver().plan(people, shifts, rules)
     with transaction.atomic():
+        # Written once: a redelivered task, or a plan HR discarded meanwhile, writes nothing.
+        plan = SchedulePlan.objects.select_for_update().select_related("program").get(pk=plan.pk)
+        if plan.status != PlanStatus.PLANNING:
+            return plan
         PlanLine.objects.bulk_create(
-            [PlanLine(plan=plan, person_id=p.person_id, shift_id=p.shift_id) for p in result.placements],
-            ignore_conflicts=True,
+            [PlanLine(plan=plan, person_id=p.person_id, shift_id=p.shift_id) for p in result.placements]
         )
         plan.stats = {
             "short": len(people), "shifts": len(shifts), "placed": result.placed, "seconds": round(result.seconds, 2),
@@ -226,48 +263,86 @@ def plan_line_toggle(*, line: PlanLine, removed: bool) -> PlanLine:
 
 
 def plan_discard(*, plan: SchedulePlan) -> None:
-    updated = SchedulePlan.objects.filter(pk=plan.pk, status__in=[PlanStatus.READY, PlanStatus.FAILED]).update(
-        status=PlanStatus.FAILED, error="Discarded by HR."
-    )
+    """HR drops a plan under review — or one stuck "planning" (a worker lost its task)."""
+    updated = SchedulePlan.objects.filter(
+        pk=plan.pk, status__in=[PlanStatus.PLANNING, PlanStatus.READY, PlanStatus.FAILED]
+    ).update(status=PlanStatus.FAILED, error="Discarded by HR.")
     if not updated:
-        raise ProgramRefused("not_ready", "Only a plan waiting for review can be discarded.")
+        raise ProgramRefused("not_ready", "Only a plan that is not published can be discarded.")
+
+
+def _still_needed(program: Program, lines: list[PlanLine]) -> dict[int, int]:
+    """How many more shifts each planned person needs now (0: no longer, or left out)."""
+    people = {line.person_id: line.person for line in lines}
+    member_ids = set(participants(program).filter(pk__in=people).values_list("pk", flat=True))
+    needed = {}
+    for row in standings(program, [p for pk, p in people.items() if pk in member_ids]):
+        left = row.left
+        if program.unit == RequirementUnit.HOURS and left:
+            lengths = [(line.shift.ends_at - line.shift.starts_at).total_seconds() / 60
+                       for line in lines if line.person_id == row.person.pk]
+            left = math.ceil(left / max(1, statistics.median(lengths)))
+        needed[row.person.pk] = max(left, row.distinct_left)
+    return needed
 
 
 def plan_publish(*, plan: SchedulePlan, by: Person) -> tuple[int, int]:
     """Book every line HR kept, each through ``booking_create`` in its own transaction.
 
-    A line the booking rules now refuse (the shift filled up, the person booked that day
-    meanwhile) is left unbooked with the rule's message; the rest go ahead.
+    Each line is checked again as a booking: the rules (capacity, notice, one a day, no
+    overlap), and whether the person still takes part and still needs it (they may have
+    booked themselves since the plan was made). A refused line keeps the reason; the rest
+    go ahead. Publishing again books only the lines not yet decided (after a crash).
     """
     with transaction.atomic():
         claimed = SchedulePlan.objects.filter(pk=plan.pk, status=PlanStatus.READY).update(
             status=PlanStatus.PUBLISHED, published_at=timezone.now(), published_by=by
         )
-    if not claimed:
+    plan = SchedulePlan.objects.select_related("program").get(pk=plan.pk)
+    pending = plan.lines.filter(removed=False, booking__isnull=True, refused="")
+    if not claimed and not (plan.status == PlanStatus.PUBLISHED and pending.exists()):
         raise ProgramRefused("not_ready", "This plan is not waiting for review (published or discarded already).")
-    actor = Actor(person=by, may_override_notice=by.has_perm("rotations.book_for_others"))
+    actor = Actor(person=by, may_override_notice=False)
+    lines = list(pending.select_related("person", "shift").order_by("person_id", "shift__starts_at"))
+    needed = _still_needed(plan.program, lines)
     booked = refused = 0
-    for line in plan.lines.filter(removed=False).select_related("person", "shift"):
-        try:
-            booking = booking_create(shift=line.shift, person=line.person, by=actor, override_notice=actor.may_override_notice)
-        except BookingRefused as refusal:
-            line.refused = refusal.message[:300]
-            line.save(update_fields=["refused"])
-            refused += 1
-        else:
-            line.booking = booking
-            line.save(update_fields=["booking"])
-            booked += 1
+    for line in lines:
+        with transaction.atomic():
+            line = PlanLine.objects.select_for_update().select_related("person", "shift").get(pk=line.pk)
+            if line.booking_id or line.refused:
+                continue  # a concurrent publish decided it
+            if needed.get(line.person_id, 0) <= 0:
+                reason = (
+                    "No longer in the program." if line.person_id not in needed
+                    else "No longer needed: the requirement is met by bookings made since the plan."
+                )
+                line.refused = reason
+                line.save(update_fields=["refused"])
+                refused += 1
+                continue
+            try:
+                with transaction.atomic():
+                    booking = booking_create(shift=line.shift, person=line.person, by=actor)
+            except BookingRefused as refusal:
+                line.refused = refusal.message[:300]
+                line.save(update_fields=["refused"])
+                refused += 1
+            else:
+                line.booking = booking
+                line.save(update_fields=["booking"])
+                needed[line.person_id] -= 1
+                booked += 1
     return booked, refused
 
 
 def plan_due_programs(*, now: datetime | None = None) -> int:
-    """At the deadline, programs that ask for it get a plan for HR to review."""
+    """The day after the deadline, programs that ask for it get a plan for HR to review
+    (a preview HR made before the deadline does not count)."""
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     started = 0
     for program in Program.objects.filter(auto_schedule=True, deadline__lt=today, ends_on__gte=today).exclude(
-        plans__isnull=False
+        plans__created_at__date__gt=F("deadline")
     ):
         try:
             plan_request(program=program, by=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,7 +16,7 @@ from . import mentoring_invites
 from .invites import organizer, render_invites
 
 MENTORING_KINDS = (EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
-PROGRAM_KINDS = (EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_DIGEST)
+PROGRAM_KINDS = (EmailKind.PROGRAM_INVITATION, EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_DIGEST)
 
 
 def render_all(
@@ -77,13 +79,16 @@ def _render_program_emails(rows: list[OutgoingEmail]) -> dict[int, tuple[str, by
         if program is None:
             continue
         context = {
-            "recipient": row.recipient, "program": program, "days_before": row.sequence,
+            # Counted from when the email was written: a point sent a day late says so.
+            "recipient": row.recipient, "program": program,
+            "days_before": (program.deadline - row.created_at.astimezone(UTC).date()).days,
             "program_link": settings.SITE_URL + reverse("programs:detail", args=[program.pk]),
         }
-        if row.kind == EmailKind.PROGRAM_NUDGE:
+        if row.kind in (EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_INVITATION):
             [standing] = standings(program, [row.recipient]) if row.recipient else [None]
             context.update(standing=standing, shifts_link=settings.SITE_URL + suitable_shifts_path(program))
-            rendered[row.pk] = _message(row, template="emails/program_nudge", context=context)
+            template = "emails/program_nudge" if row.kind == EmailKind.PROGRAM_NUDGE else "emails/program_invitation"
+            rendered[row.pk] = _message(row, template=template, context=context)
         else:
             rows_ = standings(program)
             counts = summary(rows_)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..forms_programs import ComplianceFilterForm, ProgramForm
 from ..models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
-from ..selectors.programs import standings, summary
+from ..selectors.programs import matched_by_rule, participants, standings, summary
 from ..services.programs import (
     ProgramRefused,
     plan_discard,
@@ -79,6 +79,9 @@ def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program.objects.prefetch_related("queues", "departments"), pk=program_id)
     form, rows, counts = _filtered(request, program)
     plans = list(program.plans.select_related("requested_by")[:5])
+    # Matched by the rule but without the Executive role: they cannot book, so they are
+    # left out of compliance, reminders and plans — HR should know.
+    cannot_book = matched_by_rule(program).exclude(pk__in=participants(program).values("pk"))
     chart = {
         "labels": [ComplianceState(k).label for k in counts],
         "values": list(counts.values()),
@@ -87,7 +90,7 @@ def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
         request,
         "programs/detail.html",
         {"program": program, "form": form, "rows": rows, "counts": counts, "chart": chart, "plans": plans,
-         "total": sum(counts.values())},
+         "total": sum(counts.values()), "cannot_book": list(cannot_book[:50])},
         status=400 if form.errors else 200,
     )
 

@@ -27,7 +27,7 @@ from ..permissions import (
     get_shift_for_view,
 )
 from ..caching import LIST_TTL, shifts_version
-from ..selectors.programs import blackout_set
+from ..selectors.programs import blackout_set, programs_of
 from ..selectors.shifts import (
     ShiftFilters,
     bookings_of,
@@ -58,6 +58,8 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     form = ShiftFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     program = data.get("program")
+    if program and not (request.user.has_perm("rotations.manage_programs") or program in programs_of(request.user)):
+        program = None  # a program is shown only to its participants and HR
     filters = ShiftFilters(
         queue_id=data["queue"].pk if data.get("queue") else None,
         channel=data.get("channel") or "",
