@@ -441,3 +441,24 @@ def test_a_real_beat_and_worker_send_each_nudge_once(company, smtp_server, broke
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count() == 9
     assert summary(standings(company["program"]))["behind"] == 1
 
+
+
+def test_an_impossible_distinct_minimum_is_refused(client, company):
+    client.force_login(company["hr"])
+    form = {"name": "Narrow", "starts_on": "2027-01-01", "ends_on": "2027-03-31", "deadline": "2027-03-15",
+            "levels": ["vp"], "required_amount": 3, "unit": "shifts", "min_distinct": 2, "distinct_by": "queue",
+            "queues": [company["billing"].pk], "nudge_text": "7"}
+    response = client.post("/programs/new/", form)
+    assert response.status_code == 400 and "Only 1 queues count for this program." in response.content.decode()
+    response = client.post("/programs/new/", {**form, "queues": [], "distinct_by": "channel", "min_distinct": 5,
+                                              "required_amount": 6})
+    assert response.status_code == 400 and "channels are open to this program." in response.content.decode()
+
+
+def test_the_program_filter_is_shown_only_to_its_participants_and_hr(client, company):
+    program = company["program"]
+    client.force_login(company["left_out"])
+    page = client.get(f"/shifts/?program={program.pk}").content.decode()
+    assert 'id="program-filter"' not in page and "Q1 immersion" not in page
+    client.force_login(company["fresh"])
+    assert 'id="program-filter"' in client.get(f"/shifts/?program={program.pk}").content.decode()
