@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Level, MentoringCycle, MentoringTopic, Pairing
@@ -32,6 +33,16 @@ class CycleForm(forms.ModelForm):
             "session_time": forms.TimeInput(attrs={"type": "time"}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .services.mentoring import SCHEDULE_FIELDS, has_published
+
+        if self.instance.pk and has_published(self.instance):
+            # Published series were built from these: they stay as they are.
+            for name in SCHEDULE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Fixed: pairs are published on this schedule."
+
     def clean(self):
         data = super().clean()
         starts, ends = data.get("starts_on"), data.get("ends_on")
@@ -58,9 +69,13 @@ class ProfileForm(forms.Form):
     languages = forms.CharField(max_length=200, required=False, help_text="Separated by commas, e.g. English, Spanish.")
     about = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000)
 
-    def __init__(self, *args, role: str, **kwargs):
+    def __init__(self, *args, role: str, kept_topics=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role = role
+        # A topic HR has since retired stays on the profile that chose it.
+        self.fields["topics"].queryset = MentoringTopic.objects.filter(
+            Q(is_active=True) | Q(pk__in=[t.pk for t in kept_topics])
+        )
         if role == "mentee":
             del self.fields["opted_in"]
             self.fields["topics"].label = "Topics you want to learn about"

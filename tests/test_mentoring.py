@@ -318,7 +318,7 @@ def test_only_the_pair_or_hr_moves_or_ends_it(org):
         pairing_end(pairing=ada, by=org["exec_b"], reason="Not mine")
 
 
-def test_ending_a_pairing_cancels_the_series_tells_hr_and_the_rest_are_left_alone(org, smtp_settings):
+def test_ending_a_pairing_stops_the_series_keeps_held_sessions_tells_hr_and_leaves_the_rest_alone(org, smtp_settings):
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
     cycle_publish(cycle=cycle, by=hr)
@@ -337,9 +337,13 @@ def test_ending_a_pairing_cancels_the_series_tells_hr_and_the_rest_are_left_alon
 
     deliver_all()
     received = smtp_settings.wait_for(7)[4:]
-    cancels = [r for r in received if r.rcpt_tos != [hr.email] and b"METHOD:CANCEL" in calendar_part(r.raw)]
-    assert {tuple(r.rcpt_tos) for r in cancels} == {(org["exec_a"].email,), (org["agent_ny"].email,)}
-    assert b"SEQUENCE:1" in calendar_part(cancels[0].raw)
+    # Two sessions were held: they stay in both calendars; the series now stops here.
+    ends = [r for r in received if r.rcpt_tos != [hr.email]]
+    assert {tuple(r.rcpt_tos) for r in ends} == {(org["exec_a"].email,), (org["agent_ny"].email,)}
+    ics = calendar_part(ends[0].raw)
+    assert b"METHOD:REQUEST" in ics and b"SEQUENCE:1" in ics
+    assert [d.astimezone(NEW_YORK) for d in expand(ics)] == ADA_SESSIONS[:2]
+    assert str(ends[0].message["Subject"]).startswith("Ended: reverse mentoring")
     [to_hr] = [r for r in received if r.rcpt_tos == [hr.email]]
     assert "I am moving to the product team." in text_of(to_hr)
 
@@ -399,3 +403,43 @@ def test_sessions_are_marked_after_they_start_and_insights_follow_a_held_one(org
     assert visible_insights(org["agent_ny"]).filter(pk=insight.pk).exists()
     assert not visible_insights(org["agent_london"]).filter(pk=insight.pk).exists()
     assert Insight.objects.filter(session__pairing=ada).count() == 1
+
+
+def test_the_schedule_of_a_published_cycle_cannot_change_under_its_series(org, client):
+    from rotations.services.mentoring import cycle_update
+
+    cycle, hr = org["cycle"], org["hr"]
+    run_matching(cycle=cycle, by=hr)
+    cycle_update(cycle=cycle, data={"session_minutes": 60})  # nothing published yet: fine
+    cycle_publish(cycle=cycle, by=hr)
+    with pytest.raises(MentoringRefused, match="can no longer change"):
+        cycle_update(cycle=cycle, data={"session_minutes": 90})
+    cycle_update(cycle=cycle, data={"weight_language": 2.0})  # the matching rules may change
+    client.force_login(hr)
+    form = client.get(f"/mentoring/cycles/{cycle.pk}/edit/").context["form"]
+    assert form.fields["session_minutes"].disabled and not form.fields["weight_language"].disabled
+
+
+def test_an_ended_cycle_stops_asking_and_takes_no_answers(org):
+    from rotations.selectors.mentoring import cycles_asking
+
+    cycle = org["cycle"]
+    assert [c for c, _, _ in cycles_asking(org["silent"])] == [cycle]
+    org["clock"].move_to(datetime(2027, 5, 2, 12, tzinfo=UTC))
+    assert cycles_asking(org["silent"]) == []
+    with pytest.raises(MentoringRefused, match="has ended"):
+        profile_save(cycle=cycle, person=org["silent"], role="mentor", topics=[], languages="", about="", opted_in=True)
+    with pytest.raises(MentoringRefused, match="has ended"):
+        run_matching(cycle=cycle, by=org["hr"])
+
+
+def test_publishing_drops_proposals_that_no_longer_keep_the_rules(org):
+    cycle, hr = org["cycle"], org["hr"]
+    run_matching(cycle=cycle, by=hr)
+    # Since the proposal, Ben and Leo turn out to have been paired in an earlier cycle.
+    earlier = MentoringCycle.objects.create(name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30))
+    Pairing.objects.create(cycle=earlier, mentee=org["exec_b"], mentor=org["agent_london"], status=PairingStatus.ENDED,
+                           ended_at=NOW - timedelta(days=60))
+    assert cycle_publish(cycle=cycle, by=hr) == 1
+    assert pairs(cycle, PairingStatus.ACTIVE) == {("Ada VP", "Nia Agent")}
+    assert not cycle.pairings.filter(mentee=org["exec_b"]).exists()

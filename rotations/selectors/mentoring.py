@@ -155,9 +155,11 @@ def next_sessions(person: Person) -> QuerySet[MentoringSession]:
 
 
 def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringProfile | None]]:
-    """Cycles not yet closed that this person is part of, with their answer (a mentor who
+    """Cycles still running that this person is part of, with their answer (a mentor who
     answers late can still be paired with the people left over)."""
-    open_cycles = list(MentoringCycle.objects.exclude(status=CycleStatus.CLOSED))
+    open_cycles = list(
+        MentoringCycle.objects.exclude(status=CycleStatus.CLOSED).filter(ends_on__gte=timezone.localdate())
+    )
     if not open_cycles:
         return []
     profiles = {

@@ -8,6 +8,7 @@ to the outbox in the same transaction (``mentoring_invites``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,6 +35,9 @@ from ..solvers import mentor_matching as solver
 from . import mentoring_invites
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# The matcher runs in the request: well inside the web server's timeout even when a
+# cross-location target makes it prove optimality the hard way.
+MATCH_SECONDS = 20
 
 
 class MentoringRefused(Exception):
@@ -48,13 +52,34 @@ class MentoringRefused(Exception):
 # --- cycles and profiles ----------------------------------------------------------------
 
 
+def _check_running(cycle: MentoringCycle) -> None:
+    if cycle.status == CycleStatus.CLOSED:
+        raise MentoringRefused("closed", "This cycle is closed.")
+    if cycle.ends_on < timezone.localdate():
+        raise MentoringRefused("ended", "This cycle has ended.")
+
+
 def cycle_create(*, data: dict, by: Person) -> MentoringCycle:
     return MentoringCycle.objects.create(created_by=by, **data)
+
+
+# What published series were built from: changing them would leave calendars wrong.
+SCHEDULE_FIELDS = ("starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_weekday", "session_time")
+
+
+def has_published(cycle: MentoringCycle) -> bool:
+    return cycle.pairings.exclude(status=PairingStatus.PROPOSED).exists()
 
 
 def cycle_update(*, cycle: MentoringCycle, data: dict) -> MentoringCycle:
     if cycle.status == CycleStatus.CLOSED:
         raise MentoringRefused("closed", "This cycle is closed.")
+    if has_published(cycle):
+        changed = [name for name in SCHEDULE_FIELDS if name in data and data[name] != getattr(cycle, name)]
+        if changed:
+            raise MentoringRefused(
+                "published", "Pairs are published: the dates, cadence and session times can no longer change."
+            )
     for name, value in data.items():
         setattr(cycle, name, value)
     cycle.save()
@@ -72,8 +97,7 @@ def profile_save(
     opted_in: bool,
 ) -> MentoringProfile:
     """A mentee's or mentor's answer. A mentor who opts out leaves their live pairings."""
-    if cycle.status == CycleStatus.CLOSED:
-        raise MentoringRefused("closed", "This cycle is closed.")
+    _check_running(cycle)
     if role == MentoringRole.MENTEE:
         opted_in = True  # executives take part by the cycle's rule; they only tell us what they want
     with transaction.atomic():
@@ -198,19 +222,23 @@ def run_matching(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     """Propose the best pairing under the cycle's rules, replacing earlier proposals.
 
     Published pairs are kept exactly as they are: re-running after a mentor leaves pairs
-    only the people left over.
+    only the people left over. The solver runs outside any transaction (no lock held
+    while it thinks); its answer is written only if the published pairs it kept are
+    still the published pairs.
     """
-    if cycle.status == CycleStatus.CLOSED:
-        raise MentoringRefused("closed", "This cycle is closed.")
+    _check_running(cycle)
+    inputs = matching_inputs(cycle)
+    if not inputs.mentees:
+        raise MentoringRefused("no_mentees", "No one in the directory is at a mentee level of this cycle.")
+    result = solver.match(
+        inputs.mentees, inputs.mentors, inputs.manager_of, inputs.rules, fixed_pairs=inputs.fixed,
+        time_limit_seconds=MATCH_SECONDS,
+    )
     with transaction.atomic():
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
-        inputs = matching_inputs(cycle)
-        if not inputs.mentees:
-            raise MentoringRefused("no_mentees", "No one in the directory is at a mentee level of this cycle.")
-        result = solver.match(
-            inputs.mentees, inputs.mentors, inputs.manager_of, inputs.rules, fixed_pairs=inputs.fixed,
-            time_limit_seconds=30,
-        )
+        live = sorted(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
+        if live != sorted(inputs.fixed):
+            raise MentoringRefused("changed", "Pairs changed while the matcher ran: run it again.")
         cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
         new = [
             Pairing(
@@ -256,6 +284,8 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
     if first.pk == second.pk or first.cycle_id != second.cycle_id:
         raise MentoringRefused("bad_swap", "Choose two different proposed pairs of this cycle.")
     with transaction.atomic():
+        # The cycle first, as publishing does: a swap never interleaves with a publish.
+        MentoringCycle.objects.select_for_update().filter(pk=first.cycle_id).values_list("pk", flat=True).get()
         locked = {
             p.pk: p
             for p in Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").filter(
@@ -278,7 +308,9 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
 
 def pairing_remove(*, pairing: Pairing) -> None:
     """HR drops a proposed pair; the executive is left unmatched until the next run."""
-    deleted, _ = Pairing.objects.filter(pk=pairing.pk, status=PairingStatus.PROPOSED).delete()
+    with transaction.atomic():
+        MentoringCycle.objects.select_for_update().filter(pk=pairing.cycle_id).values_list("pk", flat=True).get()
+        deleted, _ = Pairing.objects.filter(pk=pairing.pk, status=PairingStatus.PROPOSED).delete()
     if not deleted:
         raise MentoringRefused("not_proposed", "Only proposed pairs can be removed; end a published one instead.")
 
@@ -310,6 +342,14 @@ def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -
     return occurrences[0], rule, occurrences
 
 
+def _still_allowed(pairing: Pairing, inputs: Inputs) -> bool:
+    try:
+        _check_pair(pairing.cycle, pairing.mentee, pairing.mentor, inputs)
+    except MentoringRefused:
+        return False
+    return True
+
+
 def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = None) -> int:
     """Publish every proposed pair: its sessions, and an email with a series invite to both.
 
@@ -321,9 +361,23 @@ def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = N
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status == CycleStatus.CLOSED:
             raise MentoringRefused("closed", "This cycle is closed.")
-        pairings = list(cycle.pairings.filter(status=PairingStatus.PROPOSED).select_related("mentee", "mentor"))
+        pairings = list(
+            cycle.pairings.select_for_update(of=("self",))
+            .filter(status=PairingStatus.PROPOSED)
+            .select_related("mentee", "mentor")
+        )
         if not pairings:
             raise MentoringRefused("nothing_proposed", "There are no proposed pairs to publish: run the matcher first.")
+        # Proposals made before a rule or the directory changed are checked again.
+        inputs = matching_inputs(cycle)
+        stale = [p for p in pairings if not _still_allowed(p, inputs)]
+        if stale:
+            Pairing.objects.filter(pk__in=[p.pk for p in stale]).delete()
+            pairings = [p for p in pairings if p not in stale]
+            if not pairings:
+                raise MentoringRefused(
+                    "stale", "The proposals no longer keep the cycle's rules and were dropped: run the matcher again."
+                )
         length = timedelta(minutes=cycle.session_minutes)
         sessions = []
         for pairing in pairings:
@@ -360,8 +414,9 @@ def session_reschedule(*, session: MentoringSession, starts_at: datetime, by: Pe
     """Move one session; both calendars get the series with that occurrence updated."""
     now = timezone.now()
     with transaction.atomic():
-        session = MentoringSession.objects.select_for_update().select_related("pairing__cycle").get(pk=session.pk)
-        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor").get(pk=session.pairing_id)
+        # The pairing first, then the session: the order ending a pairing takes them in.
+        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").get(pk=session.pairing_id)
+        session = MentoringSession.objects.select_for_update().get(pk=session.pk)
         if not _is_party(pairing, by):
             raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can move its sessions.")
         if pairing.status != PairingStatus.ACTIVE:
@@ -411,7 +466,9 @@ def session_mark(*, session: MentoringSession, status: str, by: Person) -> Mento
 
 
 def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
-    """Either side (or HR) ends a pairing: its series is cancelled and HR is told."""
+    """Either side (or HR) ends a pairing: its remaining sessions leave both calendars and
+    HR is told. Sessions already held stay where they were: the series is sent again
+    ending now (RRULE UNTIL); a series none of whose sessions has started is cancelled."""
     reason = reason.strip()
     if not reason:
         raise MentoringRefused("no_reason", "Say why the pairing ends; HR reads it.")
@@ -423,9 +480,12 @@ def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
             raise MentoringRefused("not_active", "This pairing is not running.")
         now = timezone.now()
         pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
-        pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
         pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
+        started = pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
+        if started:
+            pairing.rrule = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule)
+        pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "rrule"])
         _bump(pairing)
-        mentoring_invites.record(pairing, method="CANCEL")
+        mentoring_invites.record(pairing, method="REQUEST" if started else "CANCEL")
         mentoring_invites.tell_hr_ended(pairing)
     return pairing

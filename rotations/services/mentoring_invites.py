@@ -161,7 +161,12 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
     if method is Method.CANCEL:
         events = events[:1]  # the whole series goes
     calendar = build_calendar(method, events)
-    context = {**_context(row, pairing), "method": method.value, "is_update": method is Method.REQUEST and (row.sequence or 0) > 0}
+    context = {
+        **_context(row, pairing), "method": method.value,
+        "is_update": method is Method.REQUEST and (row.sequence or 0) > 0,
+        # Ended: a CANCEL, or the series sent again to stop now (the held sessions stay).
+        "ended": method is Method.CANCEL or pairing.status == "ended",
+    }
     subject = " ".join(render_to_string("emails/mentoring_invite_subject.txt", context).split())
     message = imip_message(
         method=method,

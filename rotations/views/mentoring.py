@@ -258,7 +258,8 @@ def profile_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
         initial = {"topics": list(profile.topics.all()), "languages": profile.languages, "about": profile.about}
         if profile.opted_in is not None:
             initial["opted_in"] = "yes" if profile.opted_in else "no"
-    form = ProfileForm(request.POST or None, role=role, initial=initial)
+    form = ProfileForm(request.POST or None, role=role, initial=initial,
+                       kept_topics=initial.get("topics", ()))
     if request.method == "POST" and form.is_valid():
         try:
             profile_save(
@@ -269,7 +270,7 @@ def profile_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
         except MentoringRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, "Thank you: your answer is saved. You can change it until HR publishes the pairs.")
+            messages.success(request, "Thank you: your answer is saved. You can change it until the cycle ends.")
             return redirect("mentoring:home")
     return render(
         request, "mentoring/profile.html", {"form": form, "cycle": cycle, "role": role, "profile": profile},
