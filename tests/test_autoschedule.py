@@ -273,7 +273,7 @@ def test_reasons_name_the_cause():
     (u,) = result.unplaced
     assert u.missing == 1
     assert "working hours (09:00\u201317:00 America/New_York)" in u.reasons[0]
-    assert "deadline" in u.reasons[0]
+    assert "before the program ends" in u.reasons[0]
 
     full = [Shift("full", "q", "phone", at(1, 14), at(1, 18), 0)]
     result = plan([new_yorker(need=1)], full, Rules())
