@@ -4,6 +4,7 @@ number of queries however many pairs a cycle has."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from rotations.models import (
     SessionStatus,
 )
 from rotations.services.mentoring import cycle_publish, run_matching
+from rotations.tasks import run_cycle_matching
 
 from .factories import PersonFactory
 from .test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
@@ -89,8 +91,13 @@ def test_hr_runs_the_matcher_reviews_swaps_removes_and_publishes(client, org):
     cycle = org["cycle"]
     client.force_login(org["hr"])
     response = client.post(f"/mentoring/cycles/{cycle.pk}/match/", follow=True)
-    assert "the best pairing under your rules: 2 new pairs proposed" in " ".join(messages_of(response))
-    page = response.content.decode()
+    assert "The matcher is working" in " ".join(messages_of(response))
+    assert 'http-equiv="refresh"' in response.content.decode()
+    again = client.post(f"/mentoring/cycles/{cycle.pk}/match/", follow=True)
+    assert "already working on this cycle" in " ".join(messages_of(again))
+    run_cycle_matching(cycle.match_runs.get().pk)  # what the worker does
+    page = client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode()
+    assert "the best pairing under your rules — 2 new pairs proposed" in page
     assert "Nia Agent" in page and "shares 1 of 2 topics: Billing" in page
 
     ada = cycle.pairings.get(mentee=org["exec_a"])
@@ -257,14 +264,18 @@ def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
     try:
         client.force_login(org["hr"])
         client.post(f"/mentoring/cycles/{org['cycle'].pk}/match/")
+        # The worker runs the matcher, then HR publishes.
+        for _ in range(600):
+            if not org["cycle"].match_runs.filter(status="running").exists():
+                break
+            time.sleep(0.1)
+        assert org["cycle"].match_runs.get().status == "optimal"
         assert client.post(f"/mentoring/cycles/{org['cycle'].pk}/publish/").status_code == 302
         published = smtp_server.wait_for(4, timeout=60)
         ada = Pairing.objects.get(mentee=org["exec_a"])
         client.force_login(org["exec_a"])
         assert client.post(f"/mentoring/pairings/{ada.pk}/end/", {"reason": "Moving to Singapore"}).status_code == 302
         received = smtp_server.wait_for(7, timeout=60)
-        import time
-
         time.sleep(1.5)  # anything extra would arrive now
     finally:
         worker.stop()
@@ -279,3 +290,26 @@ def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
         (org["hr"].email, "Pairing ended: Nia Agent and Ada VP (Spring 2027)"),
     }
     assert OutgoingEmail.objects.filter(status="sent").count() == 7
+
+
+@pytest.mark.django_db
+def test_a_lost_or_failed_matcher_run_does_not_block_the_next(client, org):
+    from rotations.models import MatchRun
+    from rotations.services.mentoring import MentoringRefused, match_request
+
+    cycle, hr = org["cycle"], org["hr"]
+    lost = MatchRun.objects.create(cycle=cycle, run_by=hr)
+    with pytest.raises(MentoringRefused, match="already working"):
+        match_request(cycle=cycle, by=hr)
+    MatchRun.objects.filter(pk=lost.pk).update(created_at=lost.created_at - timedelta(minutes=11))
+    fresh = match_request(cycle=cycle, by=hr)
+    lost.refresh_from_db()
+    assert (lost.status, lost.error) == ("failed", "No answer from the worker.")
+    # A run whose rules leave nobody to pair says so instead of running forever.
+    cycle.mentee_levels = []
+    cycle.save()
+    run_cycle_matching(fresh.pk)
+    fresh.refresh_from_db()
+    assert fresh.status == "failed" and "No one in the directory" in fresh.error
+    client.force_login(hr)
+    assert "failed: No one in the directory" in client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode()

@@ -245,7 +245,10 @@ class MatchRun(models.Model):
 
     cycle = models.ForeignKey(MentoringCycle, on_delete=models.CASCADE, related_name="match_runs")
     run_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=12)  # the solver's: optimal / feasible / infeasible
+    # "running" while a worker solves it, then the solver's verdict (optimal / feasible /
+    # infeasible), or "failed" with ``error``.
+    status = models.CharField(max_length=12, default="running")
+    error = models.CharField(max_length=500, blank=True)
     total_score = models.FloatField(default=0)
     seconds = models.FloatField(default=0)
     proposed = models.PositiveIntegerField(default=0)
@@ -256,6 +259,24 @@ class MatchRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One run at a time per cycle, however often HR clicks.
+            models.UniqueConstraint(fields=["cycle"], condition=Q(status="running"), name="one_running_match_per_cycle"),
+        ]
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def verdict(self) -> str:
+        return {
+            "running": "working…",
+            "optimal": "the best pairing under your rules",
+            "feasible": "a good pairing (the time limit ran out before it was proven best)",
+            "infeasible": "no pairing: the cross-location target cannot be met",
+            "failed": f"failed: {self.error}",
+        }.get(self.status, self.status)
 
     def __str__(self) -> str:
         return f"matching of {self.cycle} at {self.created_at:%Y-%m-%d %H:%M}"

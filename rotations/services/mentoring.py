@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil.rrule import WEEKLY, rrule
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,9 +35,8 @@ from ..solvers import mentor_matching as solver
 from . import mentoring_invites
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# The matcher runs in the request: well inside the web server's timeout even when a
-# cross-location target makes it prove optimality the hard way.
-MATCH_SECONDS = 20
+# How long the matcher may spend proving a cross-location target optimal.
+MATCH_SECONDS = 60
 
 
 class MentoringRefused(Exception):
@@ -218,13 +217,34 @@ def _reasons_json(reasons) -> list[dict]:
     ]
 
 
-def run_matching(*, cycle: MentoringCycle, by: Person) -> MatchRun:
+# A run a worker has held this long without an answer is taken as lost.
+STALE_RUN = timedelta(minutes=10)
+
+
+def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
+    """Ask a worker to run the matcher (it may think for a while); one run at a time."""
+    from ..tasks import run_cycle_matching
+
+    _check_running(cycle)
+    MatchRun.objects.filter(cycle=cycle, status="running", created_at__lt=timezone.now() - STALE_RUN).update(
+        status="failed", error="No answer from the worker."
+    )
+    try:
+        with transaction.atomic():
+            run = MatchRun.objects.create(cycle=cycle, run_by=by)
+    except IntegrityError:
+        raise MentoringRefused("running", "The matcher is already working on this cycle.") from None
+    run_cycle_matching.delay_on_commit(run.pk)
+    return run
+
+
+def run_matching(*, cycle: MentoringCycle, by: Person | None, run: MatchRun | None = None) -> MatchRun:
     """Propose the best pairing under the cycle's rules, replacing earlier proposals.
 
     Published pairs are kept exactly as they are: re-running after a mentor leaves pairs
     only the people left over. The solver runs outside any transaction (no lock held
     while it thinks); its answer is written only if the published pairs it kept are
-    still the published pairs.
+    still the published pairs. ``run`` is the row a worker fills in (``match_request``).
     """
     _check_running(cycle)
     inputs = matching_inputs(cycle)
@@ -236,6 +256,10 @@ def run_matching(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     )
     with transaction.atomic():
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
+        if run is not None:
+            run = MatchRun.objects.select_for_update().get(pk=run.pk)
+            if not run.is_running:
+                return run  # answered already (a redelivered task), or given up on
         live = sorted(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
         if live != sorted(inputs.fixed):
             raise MentoringRefused("changed", "Pairs changed while the matcher ran: run it again.")
@@ -249,18 +273,22 @@ def run_matching(*, cycle: MentoringCycle, by: Person) -> MatchRun:
             if not pair.fixed
         ]
         Pairing.objects.bulk_create(new)
-        run = MatchRun.objects.create(
-            cycle=cycle, run_by=by, status=result.status, total_score=result.total_score,
-            seconds=round(result.seconds, 3), proposed=len(new), kept=len(inputs.fixed),
-            unmatched=[
-                {"person_id": u.mentee_id, "name": str(inputs.people[u.mentee_id]), "reasons": list(u.reasons)}
-                for u in result.unmatched
-            ],
-        )
+        run = run or MatchRun(cycle=cycle, run_by=by)
+        run.status, run.total_score, run.seconds = result.status, result.total_score, round(result.seconds, 3)
+        run.proposed, run.kept = len(new), len(inputs.fixed)
+        run.unmatched = [
+            {"person_id": u.mentee_id, "name": str(inputs.people[u.mentee_id]), "reasons": list(u.reasons)}
+            for u in result.unmatched
+        ]
+        run.save()
         if new:
             cycle.status = CycleStatus.PROPOSED
         cycle.save(update_fields=["status"])
     return run
+
+
+def match_failed(run_id: int, error: str) -> None:
+    MatchRun.objects.filter(pk=run_id, status="running").update(status="failed", error=error[:500])
 
 
 def _check_pair(cycle: MentoringCycle, mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:

@@ -48,9 +48,9 @@ from ..services.mentoring import (
     cycle_update,
     pairing_end,
     pairing_remove,
+    match_request,
     pairing_swap,
     profile_save,
-    run_matching,
     session_mark,
     session_reschedule,
 )
@@ -167,16 +167,10 @@ def cycle_match(request: HttpRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     back = reverse("mentoring:cycle", args=[cycle.pk])
     try:
-        run = run_matching(cycle=cycle, by=request.user)
+        match_request(cycle=cycle, by=request.user)
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    verdict = {"optimal": "the best pairing under your rules", "feasible": "a good pairing (the time limit ran out before it was proven best)",
-               "infeasible": "no pairing: the cross-location target cannot be met"}.get(run.status, run.status)
-    messages.success(
-        request,
-        f"The matcher found {verdict}: {run.proposed} new pairs proposed, {run.kept} published pairs kept, "
-        f"{len(run.unmatched)} people unmatched.",
-    )
+    messages.success(request, "The matcher is working: this page refreshes itself until the proposals are in.")
     return redirect(back + "#proposals")
 
 
