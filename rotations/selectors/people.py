@@ -9,6 +9,16 @@ from django.db.models import Q, QuerySet
 from ..models import Person
 
 
+def holders_of(codename: str, *, superusers: bool = False) -> QuerySet[Person]:
+    """Active people granted a Frontline permission, through a role or directly."""
+    held = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="rotations") | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label="rotations"
+    )
+    if superusers:
+        held |= Q(is_superuser=True)
+    return Person.objects.filter(is_active=True, pk__in=Person.objects.filter(held).values("pk"))
+
+
 def find_manager_cycles(manager_of: Mapping[str, str | None]) -> list[list[str]]:
     """Every loop in a person → manager mapping, each listed once from its first member.
 

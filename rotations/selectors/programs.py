@@ -22,16 +22,12 @@ from ..models import (
     Program,
     RequirementUnit,
 )
-
-
-CAN_BOOK = (
-    Q(groups__permissions__codename="book_shift") | Q(user_permissions__codename="book_shift") | Q(is_superuser=True)
-)
+from .people import holders_of
 
 
 def participants(program: Program) -> QuerySet[Person]:
     """Everyone the program's rule takes in today who can book shifts (the Executive role)."""
-    return matched_by_rule(program).filter(pk__in=Person.objects.filter(CAN_BOOK).values("pk"))
+    return matched_by_rule(program).filter(pk__in=holders_of("book_shift", superusers=True).values("pk"))
 
 
 def matched_by_rule(program: Program) -> QuerySet[Person]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil.rrule import WEEKLY, rrule
@@ -171,6 +172,14 @@ class Inputs:
     fixed: list[tuple[int, int]]
     people: dict[int, Person]
 
+    @cached_property
+    def mentee_by_id(self) -> dict[int, solver.Mentee]:
+        return {m.id: m for m in self.mentees}
+
+    @cached_property
+    def mentor_by_id(self) -> dict[int, solver.Mentor]:
+        return {m.id: m for m in self.mentors}
+
 
 def matching_inputs(cycle: MentoringCycle) -> Inputs:
     """The solver's view of the cycle: mentees, mentors who opted in, the org chart, and
@@ -291,9 +300,8 @@ def match_failed(run_id: int, error: str) -> None:
     MatchRun.objects.filter(pk=run_id, status="running").update(status="failed", error=error[:500])
 
 
-def _check_pair(cycle: MentoringCycle, mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:
-    by_id = {m.id: m for m in inputs.mentees}
-    mentors = {m.id: m for m in inputs.mentors}
+def _check_pair(mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:
+    by_id, mentors = inputs.mentee_by_id, inputs.mentor_by_id
     if mentee.pk not in by_id:
         raise MentoringRefused("not_mentee", f"{mentee} is not a mentee of this cycle.")
     if mentor.pk not in mentors:
@@ -324,8 +332,8 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
         if a is None or b is None or a.status != PairingStatus.PROPOSED or b.status != PairingStatus.PROPOSED:
             raise MentoringRefused("not_proposed", "Only proposed pairs can be swapped; these have changed.")
         inputs = matching_inputs(a.cycle)
-        new_a = _check_pair(a.cycle, a.mentee, b.mentor, inputs)
-        new_b = _check_pair(a.cycle, b.mentee, a.mentor, inputs)
+        new_a = _check_pair(a.mentee, b.mentor, inputs)
+        new_b = _check_pair(b.mentee, a.mentor, inputs)
         a.mentor, b.mentor = b.mentor, a.mentor
         for pairing, pair in ((a, new_a), (b, new_b)):
             pairing.score = pair.score
@@ -372,7 +380,7 @@ def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -
 
 def _still_allowed(pairing: Pairing, inputs: Inputs) -> bool:
     try:
-        _check_pair(pairing.cycle, pairing.mentee, pairing.mentor, inputs)
+        _check_pair(pairing.mentee, pairing.mentor, inputs)
     except MentoringRefused:
         return False
     return True

@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from django.utils import timezone
 from ..calendars.ical import CalendarEvent, Method, Party, build_calendar
 from ..calendars.imip import imip_message, message_id
 from ..models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
+from ..selectors.people import holders_of
 from . import outbox
 from .invites import organizer
 
@@ -54,10 +53,7 @@ def hr_contacts(pairing: Pairing) -> list[Person]:
     owner = pairing.cycle.created_by
     if owner is not None and owner.is_active:
         return [owner]
-    perm = Permission.objects.get(content_type__app_label="rotations", codename="manage_mentoring")
-    return list(
-        Person.objects.filter(Q(groups__permissions=perm) | Q(user_permissions=perm), is_active=True).distinct()
-    )
+    return list(holders_of("manage_mentoring"))
 
 
 def tell_hr_ended(pairing: Pairing) -> list[OutgoingEmail]:

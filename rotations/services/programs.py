@@ -13,7 +13,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ..models import (
@@ -32,6 +32,7 @@ from ..models import (
     SchedulePlan,
     Shift,
 )
+from ..selectors.people import holders_of
 from ..selectors.programs import blackout_set, participants, period_bounds, standings
 from . import outbox
 from .booking import Actor, BookingRefused, booking_create
@@ -50,12 +51,7 @@ class ProgramRefused(Exception):
 
 
 def hr_people() -> list[Person]:
-    return list(
-        Person.objects.filter(
-            Q(groups__permissions__codename="manage_programs") | Q(user_permissions__codename="manage_programs"),
-            is_active=True,
-        ).distinct()
-    )
+    return list(holders_of("manage_programs"))
 
 
 # A reminder point is still sent the day after it falls (a beat that was down overnight);
