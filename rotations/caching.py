@@ -8,6 +8,8 @@ Entries also expire on their own, since time alone moves shifts out of the list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -21,6 +23,27 @@ def shifts_version() -> int:
         cache.add(VERSION_KEY, 1, None)
         value = cache.get(VERSION_KEY) or 1
     return value
+
+
+# The version this process last read: most reads find it unchanged, so the version and
+# the entries built under it can be fetched together, in one round trip.
+_seen_version: int | None = None
+
+
+def read_current(keys_for: Callable[[int], list[str]]) -> tuple[int, dict]:
+    """The current version and the cached entries built under it, by ``keys_for(version)``.
+
+    Entries are only ever returned for the version the cache holds now; a guess that
+    turns out stale costs a second round trip, never a stale answer.
+    """
+    global _seen_version
+    guess = _seen_version
+    if guess is not None:
+        found = cache.get_many([VERSION_KEY, *keys_for(guess)])
+        if found.pop(VERSION_KEY, None) == guess:
+            return guess, found
+    current = _seen_version = shifts_version()
+    return current, cache.get_many(keys_for(current))
 
 
 def _bump() -> None:

@@ -1,29 +1,46 @@
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, reverse
+
+# Every page's header: (label, URL name, permissions any one of which shows the link).
+NAVIGATION = (
+    ("Home", "home", ()),
+    ("Find a shift", "shifts:list", ("rotations.book_shift", "rotations.book_for_others")),
+    ("My schedule", "schedule", ()),
+    ("Insights", "insights:list", ()),
+    ("Mentoring", "mentoring:home", ()),
+    ("Impact", "insights:dashboard", ("rotations.view_insight_dashboard",)),
+    ("Queues", "queues:list", ("rotations.view_queue",)),
+    ("Programs", "programs:list", ("rotations.manage_programs",)),
+    ("Cycles", "mentoring:cycles", ("rotations.manage_mentoring",)),
+    ("Directory", "people:list", ("rotations.view_directory",)),
+    ("Import", "people:import", ("rotations.import_directory",)),
+    ("Deliveries", "deliveries:list", ("rotations.view_deliveries", "rotations.manage_queues")),
+)
+# The account menu, the same for everyone.
+ACCOUNT_LINKS = (
+    "home", "account_email", "account_change_password", "mfa_index", "calendar-settings", "api-token",
+    "account_logout",
+)
+
+
+@lru_cache(maxsize=8)
+def _urls(prefix: str) -> dict[str, str]:
+    # Reversing is pure given the URLconf and the script prefix, and every page needs these.
+    # Keyed so templates can read them: "calendar-settings" is links.calendar_settings.
+    names = {*ACCOUNT_LINKS, *(name for _, name, _ in NAVIGATION)}
+    return {name.replace("-", "_").replace(":", "_"): reverse(name) for name in names}
 
 
 def navigation(request) -> dict:
     """The links a person sees in the header: only what their roles let them open."""
     user = getattr(request, "user", None)
+    urls = _urls(get_script_prefix())
     if user is None or not user.is_authenticated:
-        return {"nav_links": []}
-    links = [("Home", reverse("home"))]
-    if user.has_perm("rotations.book_shift") or user.has_perm("rotations.book_for_others"):
-        links.append(("Find a shift", reverse("shifts:list")))
-    links.append(("My schedule", reverse("schedule")))
-    links.append(("Insights", reverse("insights:list")))
-    links.append(("Mentoring", reverse("mentoring:home")))
-    if user.has_perm("rotations.view_insight_dashboard"):
-        links.append(("Impact", reverse("insights:dashboard")))
-    if user.has_perm("rotations.view_queue"):
-        links.append(("Queues", reverse("queues:list")))
-    if user.has_perm("rotations.manage_programs"):
-        links.append(("Programs", reverse("programs:list")))
-    if user.has_perm("rotations.manage_mentoring"):
-        links.append(("Cycles", reverse("mentoring:cycles")))
-    if user.has_perm("rotations.view_directory"):
-        links.append(("Directory", reverse("people:list")))
-    if user.has_perm("rotations.import_directory"):
-        links.append(("Import", reverse("people:import")))
-    if user.has_perm("rotations.view_deliveries") or user.has_perm("rotations.manage_queues"):
-        links.append(("Deliveries", reverse("deliveries:list")))
-    return {"nav_links": links}
+        return {"nav_links": [], "links": urls}
+    links = [
+        (label, urls[name.replace("-", "_").replace(":", "_")])
+        for label, name, perms in NAVIGATION
+        if not perms or any(user.has_perm(perm) for perm in perms)
+    ]
+    return {"nav_links": links, "links": urls}

@@ -1,6 +1,5 @@
-from datetime import timedelta
-
-from datetime import UTC
+import copy
+from datetime import UTC, timedelta
 
 from django.db import models
 from rest_framework import serializers
@@ -21,6 +20,17 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
     }
+
+    def get_fields(self):
+        # DRF derives the fields from the model for every instance, which costs more than
+        # the serialising; none of ours depend on the instance or context, so derive them
+        # once per class and hand each instance fresh copies.
+        cls = type(self)
+        fields = cls.__dict__.get("_derived_fields")
+        if fields is None:
+            fields = super().get_fields()
+            cls._derived_fields = fields
+        return copy.deepcopy(fields)
 
 
 class QueueSerializer(ModelSerializer):

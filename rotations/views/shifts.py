@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -15,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
-from ..models import BookingStatus
+from ..models import BookingStatus, Channel
 from ..permissions import (
     actor,
     can_browse_shifts,
@@ -26,7 +28,7 @@ from ..permissions import (
     get_shift_for_attendance,
     get_shift_for_view,
 )
-from ..caching import LIST_TTL, shifts_version
+from ..caching import LIST_TTL, read_current
 from ..selectors.programs import blackout_set, programs_of
 from ..selectors.shifts import (
     ShiftFilters,
@@ -69,37 +71,66 @@ def shift_list(request: HttpRequest) -> HttpResponse:
         queue_ids=tuple(sorted(q.pk for q in program.queues.all())) if program else (),
         skip_days=tuple(sorted(blackout_set(program))) if program else (),
     )
-    rows = _shift_rows(request, filters)
+    rows, queues = _cached_list(request, filters)
     if request.htmx:
         return HttpResponse(rows)
+    chosen = {name: form.data.get(name, "") for name in ("queue", "channel", "date_from", "date_to", "fits")}
     return render(
-        request, "shifts/list.html", {"form": form, "rows": rows, "queues": queue_choices(), "program": program}
+        request,
+        "shifts/list.html",
+        {
+            "form": form,
+            "chosen": chosen,
+            "queue_options": _options(queues, chosen["queue"]),
+            "channel_options": _options(Channel.choices, chosen["channel"]),
+            "rows": rows,
+            "program": program,
+        },
     )
 
 
-def _shift_rows(request: HttpRequest, filters: ShiftFilters) -> str:
-    """The rendered rows, cached per time zone and filter until any shift changes.
+def _options(choices, chosen: str) -> str:
+    """``<option>``s built in Python: the page's hottest loop, kept out of the template engine."""
+    return mark_safe("".join(
+        f'<option value="{escape(str(value))}"{" selected" if str(value) == chosen else ""}>{escape(str(label))}</option>'
+        for value, label in choices
+    ))
 
-    "Fits my calendar" depends on the viewer's own bookings, so it is cached per person;
-    every booking change moves the version too.
+
+def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list[tuple[int, str]]]:
+    """The rendered rows and the queue choices, cached until any shift or queue changes.
+
+    Rows are cached per time zone and filter. "Fits my calendar" depends on the viewer's
+    own bookings, so it is cached per person; every booking change moves the version too.
+    Usually the version and both entries come back in one round trip.
     """
     viewer = request.user
     page_number = request.GET.get("page") or "1"
-    key = ":".join(
-        str(part)
-        for part in (
-            "shiftrows", shifts_version(), viewer.time_zone,
-            viewer.pk if filters.fits_my_calendar else "-", filters.queue_id, filters.channel,
-            filters.date_from, filters.date_to, page_number[:6],
-            ",".join(map(str, filters.queue_ids)), ",".join(map(str, filters.skip_days)),
+
+    def keys(version: int) -> list[str]:
+        rows_key = ":".join(
+            str(part)
+            for part in (
+                "shiftrows", version, viewer.time_zone,
+                viewer.pk if filters.fits_my_calendar else "-", filters.queue_id, filters.channel,
+                filters.date_from, filters.date_to, page_number[:6],
+                ",".join(map(str, filters.queue_ids)), ",".join(map(str, filters.skip_days)),
+            )
         )
-    )
-    rows = cache.get(key)
+        return [rows_key] if request.htmx else [rows_key, f"shiftqueues:{version}"]
+
+    version, found = read_current(keys)
+    rows_key, *queues_key = keys(version)
+    rows = found.get(rows_key)
+    queues = found.get(queues_key[0]) if queues_key else None
     if rows is None:
         page = Paginator(open_shifts(viewer=viewer, filters=filters), PAGE_SIZE).get_page(page_number)
         rows = render_to_string("shifts/_rows.html", {"page": page, "query": _query_without_page(request)})
-        cache.set(key, rows, LIST_TTL)
-    return mark_safe(rows)  # our own rendering, stored as rendered
+        cache.set(rows_key, rows, LIST_TTL)
+    if queues is None and queues_key:
+        queues = queue_choices()
+        cache.set(queues_key[0], queues, LIST_TTL)
+    return mark_safe(rows), queues  # our own rendering, stored as rendered
 
 
 def _query_without_page(request: HttpRequest) -> str:
