@@ -95,7 +95,7 @@ def test_urls_point_the_app_at_postgresql_redis_and_smtp(tmp_path):
     assert s["DB_ENGINE"] == "django.db.backends.postgresql"
     assert (s["DB_NAME"], s["DB_HOST"]) == ("frontline", "db.internal")
     assert s["BROKER"] == "redis://cache.internal:6379/0"
-    assert s["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["CACHE"] == "frontline.cache.RedisCache"
     assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (s["EMAIL_HOST"], s["EMAIL_PORT"], s["EMAIL_USE_TLS"]) == ("smtp.example.com", 587, True)
     assert [(a["provider_id"], a["client_id"], a["settings"]["server_url"]) for a in s["OIDC_APPS"]] == [
