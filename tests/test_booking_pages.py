@@ -591,6 +591,18 @@ def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead
     }
 
 
+def test_a_shift_outside_the_queues_hours_is_refused_on_the_page(client, support_lead, queue):
+    client.force_login(support_lead)
+    message = "Billing chat is open 09:00–17:00 (America/New_York); a shift must fit inside those hours."
+    response = client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "start_time": "16:00", "end_time": "19:00"})
+    assert response.status_code == 400
+    shows(response, message)
+    response = client.post(f"/queues/{queue.pk}/patterns/new/", {**PATTERN_FORM, "start_time": "06:00"})
+    assert response.status_code == 400
+    shows(response, message)
+    assert not Shift.objects.exists()
+
+
 def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(client, support_lead, phone_queue):
     phone_queue.leads.add(support_lead)
     shift = shift_at(phone_queue, dt.datetime(2027, 3, 12, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London")))
@@ -875,3 +887,23 @@ def test_a_single_shift_in_the_daylight_saving_gap_is_refused(client, support_le
     assert response.status_code == 400
     shows(response, "02:30 does not exist on 2027-03-14 in America/New_York")
     assert not Shift.objects.exists()
+
+
+def test_refusals_and_missing_pages_are_explained_in_the_apps_own_pages(client, executive):
+    client.force_login(executive)
+    response = client.get("/queues/new/")
+    assert response.status_code == 403
+    shows(response, "You cannot open this page")
+    shows(response, "Your role in Frontline does not include it.")
+    assert 'aria-label="Main"' in response.content.decode()  # the usual header, to find the way back
+
+    response = client.get("/shifts/999999/")
+    assert response.status_code == 404
+    shows(response, "Nothing here")
+
+
+def test_the_server_error_page_needs_nothing_from_the_request():
+    from django.template.loader import render_to_string
+
+    page = render_to_string("500.html")  # Django renders it with an empty context
+    assert "Something went wrong on our side" in page

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from rotations.models import Booking, CalendarChange, Shift
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
-from rotations.services.shifts import shift_pattern_create, shift_pattern_update, validate_rrule
+from rotations.services.shifts import shift_create, shift_pattern_create, shift_pattern_update, validate_rrule
 
 from .factories import PersonFactory, QueueFactory
 
@@ -169,8 +169,8 @@ def test_past_shifts_are_never_touched(weekly):
 
 @time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
 def test_a_time_the_clocks_skip_is_refused_not_moved():
-    # New York skips 02:00–03:00 on Sunday 14 March 2027.
-    queue = QueueFactory(time_zone="America/New_York")
+    # New York skips 02:00–03:00 on Sunday 14 March 2027; this queue is open round the clock.
+    queue = QueueFactory(time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59))
     with pytest.raises(ValidationError) as exc:
         shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
                              start_time=dt.time(2, 30), end_time=dt.time(5))
@@ -183,3 +183,37 @@ def test_a_time_the_clocks_skip_is_refused_not_moved():
     _, count = shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
                                     start_time=dt.time(2, 30), end_time=dt.time(5), exdates=["2027-03-14"])
     assert count == 19
+
+
+@time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
+def test_shifts_fit_inside_the_queues_operating_hours():
+    queue = QueueFactory(name="Billing chat", time_zone="Europe/London", opens_at=dt.time(8), closes_at=dt.time(18))
+    message = ["Billing chat is open 08:00–18:00 (Europe/London); a shift must fit inside those hours."]
+    for start, end in ((dt.time(7), dt.time(11)), (dt.time(15), dt.time(19)), (dt.time(19), dt.time(21))):
+        with pytest.raises(ValidationError) as exc:
+            shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;COUNT=3", starts_on=dt.date(2027, 3, 2),
+                                 start_time=start, end_time=end)
+        assert exc.value.messages == message
+    with pytest.raises(ValidationError) as exc:  # London is on UTC in March: 07:00 is before it opens
+        shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 7, tzinfo=UTC),
+                     ends_at=dt.datetime(2027, 3, 2, 11, tzinfo=UTC), capacity=1)
+    assert exc.value.messages == message
+    with pytest.raises(ValidationError) as exc:
+        shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 17, tzinfo=UTC),
+                     ends_at=dt.datetime(2027, 3, 3, 1, tzinfo=UTC), capacity=1)
+    assert exc.value.messages == ["A shift starts and ends on the same day, in the queue's time zone."]
+    assert not Shift.objects.exists()
+
+    # The edges are inside: open at 08:00, closed at 18:00 local.
+    shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 8, tzinfo=UTC),
+                 ends_at=dt.datetime(2027, 3, 2, 18, tzinfo=UTC), capacity=1)
+    pattern, count = shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;COUNT=3", starts_on=dt.date(2027, 3, 2),
+                                          start_time=dt.time(8), end_time=dt.time(18))
+    assert count == 3
+    with pytest.raises(ValidationError) as exc:
+        shift_pattern_update(pattern=pattern, start_time=dt.time(17), end_time=dt.time(19))
+    assert exc.value.messages == message
+    # After the April change London is UTC+1: 08:00 local is 07:00 UTC, and still fits.
+    with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=UTC)):
+        shift_create(queue=queue, starts_at=dt.datetime(2027, 4, 6, 7, tzinfo=UTC),
+                     ends_at=dt.datetime(2027, 4, 6, 17, tzinfo=UTC), capacity=1)

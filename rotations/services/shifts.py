@@ -80,6 +80,15 @@ def _check_capacity(queue: Queue, capacity: int) -> None:
         )
 
 
+def _check_hours(queue: Queue, start_time: time, end_time: time) -> None:
+    """A visitor sits next to an agent: only while the queue is open, in its local time."""
+    if start_time < queue.opens_at or end_time > queue.closes_at:
+        raise ValidationError(
+            f"{queue.name} is open {queue.opens_at:%H:%M}–{queue.closes_at:%H:%M} ({queue.time_zone}); "
+            f"a shift must fit inside those hours."
+        )
+
+
 def shift_create(
     *,
     queue: Queue,
@@ -92,6 +101,10 @@ def shift_create(
 ) -> Shift:
     if ends_at <= starts_at:
         raise ValidationError("A shift must end after it starts.")
+    local_start, local_end = (timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at))
+    if local_end.date() != local_start.date():
+        raise ValidationError("A shift starts and ends on the same day, in the queue's time zone.")
+    _check_hours(queue, local_start.time(), local_end.time())
     _check_capacity(queue, capacity)
     return Shift.objects.create(
         queue=queue,
@@ -121,6 +134,7 @@ def shift_pattern_create(
     rrule = validate_rrule(rrule)
     if end_time <= start_time:
         raise ValidationError("A shift must end after it starts.")
+    _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
     with transaction.atomic():
         pattern = ShiftPattern.objects.create(
@@ -206,6 +220,8 @@ def shift_pattern_update(
         setattr(pattern, name, value)
     if pattern.end_time <= pattern.start_time:
         raise ValidationError("A shift must end after it starts.")
+    if {"start_time", "end_time"} & set(changes):
+        _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
     _check_capacity(pattern.queue, pattern.capacity)
 
     result = PatternChange()
