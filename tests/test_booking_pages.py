@@ -259,7 +259,7 @@ def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(clie
     assert page.status_code == 200
     body = page.content.decode()
     assert f'<option value="{new.pk}">Berlin desk — Wed 10 Mar 09:00–13:00</option>' in body
-    assert f'<option value="{old.pk}"' not in body  # not the shift it is on
+    assert f'<option value="{old.pk}">Billing chat —' not in body  # not the shift it is on
 
     response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True)
 
@@ -269,6 +269,38 @@ def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(clie
     assert (moved.pk, moved.uid, moved.shift, moved.sequence) == (booking.pk, booking.uid, new, 1)
     assert f'<a href="/shifts/{new.pk}/">Berlin desk</a>' in response.content.decode()
     assert (Shift.objects.get(pk=old.pk).seats_taken, Shift.objects.get(pk=new.pk).seats_taken) == (0, 1)
+
+
+def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, executive, queue, monkeypatch):
+    from rotations.views import shifts as shift_views
+
+    monkeypatch.setattr(shift_views, "RESCHEDULE_CHOICES", 3)
+    berlin = QueueFactory(name="Berlin desk", time_zone="Europe/Berlin")
+    booking = book(shift_at(queue, toronto(3, 10)), executive)
+    in_queue = [shift_at(queue, toronto(day, 10)) for day in (4, 5, 8, 9)]
+    far_berlin = shift_at(berlin, toronto(12, 9))
+    client.force_login(executive)
+
+    body = client.get(f"/shifts/bookings/{booking.pk}/reschedule/").content.decode()
+    assert body.count("— ") - body.count("Frontline — ") == 3
+    assert "Showing the first 3 open shifts; pick a queue or dates to see others." in body
+    assert f'<option value="{far_berlin.pk}">Berlin desk' not in body
+
+    body = client.get(
+        f"/shifts/bookings/{booking.pk}/reschedule/", {"queue": berlin.pk, "date_from": "2027-03-10"}
+    ).content.decode()
+    assert f'<option value="{far_berlin.pk}">Berlin desk — Fri 12 Mar 09:00–13:00</option>' in body
+    assert f'<option value="{berlin.pk}" selected>Berlin desk</option>' in body
+    assert "Showing the first" not in body
+
+    # A shift the page did not list can still be chosen: the rules decide, not the list.
+    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": in_queue[-1].pk})
+    assert response.status_code == 302
+    assert Booking.objects.get().shift == in_queue[-1]
+
+    bad = client.get(f"/shifts/bookings/{booking.pk}/reschedule/", {"date_from": "2027-03-10", "date_to": "2027-03-01"})
+    assert bad.status_code == 400
+    shows(bad, "“To” is before “From”.")
 
 
 def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executive, queue):

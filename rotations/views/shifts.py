@@ -47,6 +47,7 @@ from ..services.booking import (
 )
 
 PAGE_SIZE = 50
+RESCHEDULE_CHOICES = 100
 
 
 def _require_browse(request: HttpRequest) -> None:
@@ -203,8 +204,19 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
 def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
     by = actor(request.user)
-    shifts = open_shifts(viewer=booking.person).exclude(pk=booking.shift_id)
-    form = RescheduleForm(request.POST or None, shifts=shifts, may_override=by.may_override_notice)
+    # Any open shift may be chosen; the page lists the first few of those the filters
+    # (queue, dates) narrow it to, so that thousands of shifts never make one select.
+    every = open_shifts(viewer=booking.person).exclude(pk=booking.shift_id)
+    narrow = ShiftFilterForm(request.GET or None)
+    data = narrow.cleaned_data if narrow.is_valid() else {}
+    listed = open_shifts(
+        viewer=booking.person,
+        filters=ShiftFilters(
+            queue_id=data["queue"].pk if data.get("queue") else None,
+            date_from=data.get("date_from"), date_to=data.get("date_to"),
+        ),
+    ).exclude(pk=booking.shift_id)
+    form = RescheduleForm(request.POST or None, shifts=every, may_override=by.may_override_notice)
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_reschedule(
@@ -216,8 +228,17 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
         else:
             messages.success(request, "Moved. The calendar entry moves with it.")
             return redirect(_after_change(request, booking))
+    form.fields["shift"].queryset = listed[:RESCHEDULE_CHOICES]
+    chosen = {name: narrow.data.get(name, "") for name in ("queue", "date_from", "date_to")}
     return render(
-        request, "shifts/reschedule.html", {"form": form, "booking": booking}, status=400 if form.errors else 200
+        request,
+        "shifts/reschedule.html",
+        {
+            "form": form, "booking": booking, "narrow": narrow, "chosen": chosen,
+            "queue_options": _options(queue_choices(), chosen["queue"]),
+            "more": listed[RESCHEDULE_CHOICES:].exists(), "limit": RESCHEDULE_CHOICES,
+        },
+        status=400 if form.errors or narrow.errors else 200,
     )
 
 
