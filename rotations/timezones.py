@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+
+
+@lru_cache(maxsize=512)
+def zone_named(name: str):
+    """The zone an IANA name stands for; UTC for a name this machine does not know, so
+    that one bad directory row cannot break a page everyone shares."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def local_moment(day: date, at: time, zone) -> datetime:

@@ -62,6 +62,8 @@ def allowed(p: Person, s: Shift, rules: Rules) -> bool:
         return False
     if a.date() in rules.blackout_dates:
         return False
+    if rules.first_day and a.date() < rules.first_day or rules.last_day and a.date() > rules.last_day:
+        return False
     if rules.earliest and s.start < rules.earliest or rules.latest and s.end > rules.latest:
         return False
     for b0, b1 in p.busy:
@@ -137,7 +139,10 @@ def small_instances(draw):
                                       max_size=1)))
     earliest = at(0, draw(st.integers(0, 12))) if draw(st.booleans()) else None
     latest = at(2, draw(st.integers(12, 36))) if draw(st.booleans()) else None
-    rules = Rules(blackout, earliest, latest, draw(st.sampled_from(["queue", "channel"])))
+    # A program's days, read in each person's own zone (shifts span 8–10 March local).
+    first_day = date(2027, 3, 8 + draw(st.integers(0, 1))) if draw(st.booleans()) else None
+    last_day = date(2027, 3, 9 + draw(st.integers(0, 1))) if draw(st.booleans()) else None
+    rules = Rules(blackout, earliest, latest, draw(st.sampled_from(["queue", "channel"])), first_day, last_day)
     return people, shifts, rules
 
 

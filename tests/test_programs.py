@@ -8,7 +8,7 @@ import io
 import json
 import time
 from collections import Counter
-from datetime import datetime, time as clock, timedelta
+from datetime import date as dt_date, datetime, time as clock, timedelta
 
 import pytest
 from django.db import connection
@@ -26,7 +26,7 @@ from rotations.models import (
     Program,
     SchedulePlan,
 )
-from rotations.selectors.programs import participants, period_bounds, standings, summary
+from rotations.selectors.programs import counting_bookings, participants, standings, summary
 from rotations.services.programs import (
     ProgramRefused,
     make_plan,
@@ -96,6 +96,40 @@ def company(db):
 
 def states(program) -> dict[str, str]:
     return {row.person.full_name: row.state for row in standings(program)}
+
+
+def test_a_programs_days_are_each_participants_own_calendar_days(company):
+    """A shift late on the last evening counts for someone whose calendar says it is the
+    last day, wherever UTC has already moved on; the same for the first morning."""
+    from zoneinfo import ZoneInfo
+
+    from rotations.selectors.impact import _program_visits
+
+    program, billing = company["program"], company["billing"]
+    program.starts_on, program.ends_on, program.deadline = dt_date(2027, 3, 1), dt_date(2027, 3, 31), dt_date(2027, 3, 31)
+    program.required_amount, program.min_distinct = 1, 1
+    program.save()
+    new_yorker = PersonFactory(full_name="Nia NewYork", level="vp", roles=["Executive"], time_zone="America/New_York")
+    tokyoite = PersonFactory(full_name="Taro Tokyo", level="vp", roles=["Executive"], time_zone="Asia/Tokyo")
+    late = datetime(2027, 3, 31, 21, tzinfo=ZoneInfo("America/New_York"))  # 1 April, 01:00 UTC
+    early = datetime(2027, 3, 1, 7, tzinfo=ZoneInfo("Asia/Tokyo"))  # 28 February, 22:00 UTC
+    for person, start in ((new_yorker, late), (tokyoite, early)):
+        seat(person, ShiftFactory(queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2))
+    # Outside by a day in the person's own zone, though inside the program's UTC days.
+    for person, start in (
+        (new_yorker, datetime(2027, 2, 28, 20, tzinfo=ZoneInfo("America/New_York"))),  # 1 March 01:00 UTC
+        (tokyoite, datetime(2027, 4, 1, 8, tzinfo=ZoneInfo("Asia/Tokyo"))),  # 31 March 23:00 UTC
+    ):
+        seat(person, ShiftFactory(queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2))
+
+    rows = {row.person.full_name: row for row in standings(program)}
+    assert (rows["Nia NewYork"].booked_shifts, rows["Taro Tokyo"].booked_shifts) == (1, 1)
+    counting = counting_bookings(program, [new_yorker, tokyoite]).values_list("person__full_name", "starts_at")
+    assert set(counting) == {("Nia NewYork", late), ("Taro Tokyo", early)}
+    counted = set(_program_visits(Booking.objects.all(), program).values_list("person__full_name", "starts_at"))
+    assert {(name, at) for name, at in counted if name in ("Nia NewYork", "Taro Tokyo")} == {
+        ("Nia NewYork", late), ("Taro Tokyo", early),
+    }
 
 
 # --- who takes part and where they stand ---------------------------------------------------
@@ -311,9 +345,13 @@ def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_publis
     program.deadline = program.starts_on + timedelta(days=5)
     program.save()
     plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
-    period_start = period_bounds(program)[0]
+    # The first day is each participant's own: Nat's calendar day, in his time zone.
+    period_start = datetime.combine(program.starts_on, clock.min, tzinfo=company["fresh"].zone)
     assert plan.lines.count() >= 4
-    assert all(line.shift.starts_at >= period_start for line in plan.lines.select_related("shift"))
+    assert all(
+        timezone.localtime(line.shift.starts_at, line.person.zone).date() >= program.starts_on
+        for line in plan.lines.select_related("shift", "person")
+    )
     # Meanwhile Nat booked both shifts himself and Ian left the program.
     nat_lines = list(plan.lines.filter(person=company["fresh"]).select_related("shift"))
     planned = {line.shift_id for line in plan.lines.all()}

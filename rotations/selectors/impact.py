@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from ..models import Booking, BookingStatus, Insight, InsightCategory, Level, Program, Queue, Tag
-from .programs import participants, period_bounds
+from ..models import Booking, BookingStatus, Insight, InsightCategory, Level, Person, Program, Queue, Tag
+from .programs import in_period, participants, period_bounds
 
 TIMING_BUCKETS = [
     ("under 1 day", timedelta(days=1)),
@@ -113,9 +113,13 @@ def _program(period: Period) -> Program | None:
 
 
 def _program_visits(visits: QuerySet[Booking], program: Program) -> QuerySet[Booking]:
-    """The visits that count toward a program: its participants, its queues, its period."""
+    """The visits that count toward a program: its participants, its queues, its days (in
+    each participant's time zone)."""
     start, end = period_bounds(program)
-    visits = visits.filter(person__in=participants(program).values("pk"), starts_at__gte=start, starts_at__lt=end)
+    zones = Person.objects.filter(is_active=True).values_list("time_zone", flat=True).distinct().order_by()
+    visits = visits.filter(
+        person__in=participants(program).values("pk"), starts_at__gte=start, starts_at__lt=end
+    ).filter(in_period(program, zones))
     queue_ids = [q.pk for q in program.queues.all()]
     return visits.filter(shift__queue_id__in=queue_ids) if queue_ids else visits
 

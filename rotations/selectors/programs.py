@@ -7,6 +7,7 @@ people and bookings a program has.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +23,7 @@ from ..models import (
     Program,
     RequirementUnit,
 )
+from ..timezones import zone_named
 from .people import holders_of
 
 
@@ -51,23 +53,51 @@ def matched_by_rule(program: Program) -> QuerySet[Person]:
     )
 
 
+# UTC offsets run from -12 h to +14 h: a program's days, in any participant's time zone,
+# fall inside its UTC days widened by this much on each side.
+WIDEST_OFFSET = timedelta(hours=14)
+
+
 def period_bounds(program: Program) -> tuple[datetime, datetime]:
+    """A UTC window that holds the program's days in every time zone: a coarse first cut,
+    refined by ``in_period``."""
     start = datetime.combine(program.starts_on, datetime.min.time(), tzinfo=UTC)
     end = datetime.combine(program.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    return start, end
+    return start - WIDEST_OFFSET, end + WIDEST_OFFSET
 
 
-def counting_bookings(program: Program, people: list[Person] | None = None) -> QuerySet[Booking]:
-    """The bookings that count toward the program: booked or attended, in its period and queues."""
+def in_period(program: Program, zones: Iterable[str], *, person: str = "person") -> Q:
+    """Bookings that start on one of the program's days in their person's own time zone:
+    a shift on the last evening counts for someone whose calendar says it is that day.
+
+    One condition per time zone among ``zones`` (there are a handful), so it stays one query.
+    """
+    condition = Q(pk__in=[])
+    for name in sorted(set(zones)):
+        zone = zone_named(name)
+        condition |= Q(
+            **{
+                f"{person}__time_zone": name,
+                "starts_at__gte": datetime.combine(program.starts_on, datetime.min.time(), tzinfo=zone),
+                "starts_at__lt": datetime.combine(program.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone),
+            }
+        )
+    return condition
+
+
+def counting_bookings(program: Program, people: list[Person]) -> QuerySet[Booking]:
+    """The bookings of ``people`` that count toward the program: booked or attended, on its
+    days (in each person's time zone) and in its queues."""
     start, end = period_bounds(program)
     bookings = Booking.objects.filter(
-        status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED], starts_at__gte=start, starts_at__lt=end
-    )
+        status__in=[BookingStatus.CONFIRMED, BookingStatus.ATTENDED],
+        person_id__in=[p.pk for p in people],
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).filter(in_period(program, (p.time_zone for p in people)))
     queue_ids = [q.pk for q in program.queues.all()]
     if queue_ids:
         bookings = bookings.filter(shift__queue_id__in=queue_ids)
-    if people is not None:
-        bookings = bookings.filter(person_id__in=[p.pk for p in people])
     return bookings
 
 

@@ -154,6 +154,7 @@ def plan_request(*, program: Program, by: Person | None) -> SchedulePlan:
 
 
 def _program_end(program: Program) -> datetime:
+    """Late enough for the last day in every time zone; ``Rules.last_day`` decides per person."""
     return period_bounds(program)[1]
 
 
@@ -169,7 +170,8 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
     solver = _solver()
     rows = [row for row in standings(program) if row.left > 0 or row.distinct_left > 0]
     end = _program_end(program)
-    # Only shifts that count: none before the program starts.
+    # Only shifts that count: on the program's days, in each person's own time zone
+    # (Rules.first_day and last_day); the UTC bounds only narrow the read.
     earliest = max(now, period_bounds(program)[0])
     queue_ids = [q.pk for q in program.queues.all()]
     shifts = Shift.objects.filter(
@@ -212,7 +214,7 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
     ]
     rules = solver.Rules(
         blackout_dates=frozenset(blackout_set(program)), earliest=earliest, latest=end,
-        distinct_by="channel" if channel else "queue",
+        first_day=program.starts_on, last_day=program.ends_on, distinct_by="channel" if channel else "queue",
     )
     return people, shift_inputs, rules, {r.person.pk: r.person for r in rows}
 

@@ -12,6 +12,7 @@ Hard rules (a plan breaking one is never returned; ``violations`` checks them al
     after ``work_start``, so working hours never cross midnight) on a local Mon-Fri;
   * the person's local date of the shift start is not in ``Rules.blackout_dates``;
   * ``start >= Rules.earliest`` and ``end <= Rules.latest`` when given;
+  * the person's local date of the start is within ``Rules.first_day``–``Rules.last_day``;
   * the shift does not overlap any ``busy`` booking of the person, and is not on a local
     date (person's zone) that one of their bookings touches;
   * at most one new shift per person per local date. With the working-hours rule this
@@ -124,6 +125,8 @@ class Rules:
     earliest: datetime | None = None  # no placement starting before
     latest: datetime | None = None  # no placement ending after
     distinct_by: str = "queue"  # "queue" or "channel"
+    first_day: date | None = None  # the person's local date of the start: not before
+    last_day: date | None = None  # ... and not after
 
 
 # --- outputs -----------------------------------------------------------------------------
@@ -254,6 +257,10 @@ def violations(plan: Plan, people: Sequence[Person], shifts: Sequence[Shift],
             out.append(f"{pl}: before the earliest start")
         if rules.latest is not None and s.end > rules.latest:
             out.append(f"{pl}: after the latest end")
+        if rules.first_day is not None and ls.date() < rules.first_day:
+            out.append(f"{pl}: before the first day")
+        if rules.last_day is not None and ls.date() > rules.last_day:
+            out.append(f"{pl}: after the last day")
         for b0, b1 in p.busy:
             if s.start < b1 and b0 < s.end:
                 out.append(f"{pl}: overlaps a busy booking")
@@ -343,12 +350,17 @@ class _Eligibility:
         return self._local[zone]
 
     def hours_mask(self, p: Person) -> np.ndarray:
-        """Inside working hours on a local weekday, within earliest/latest."""
+        """Inside working hours on a local weekday, within earliest/latest and the period's days."""
         loc = self.local(p.time_zone)
         ws, we = _tod_us(p.work_start), _tod_us(p.work_end)
         if we <= ws:
             return np.zeros(len(self.shifts), bool)
-        return (self.window & (loc.sd == loc.ed) & (loc.wd < 5) & (loc.st >= ws) & (loc.et <= we))
+        mask = self.window & (loc.sd == loc.ed) & (loc.wd < 5) & (loc.st >= ws) & (loc.et <= we)
+        if self.rules.first_day is not None:
+            mask &= loc.sd >= self.rules.first_day.toordinal()
+        if self.rules.last_day is not None:
+            mask &= loc.sd <= self.rules.last_day.toordinal()
+        return mask
 
     def blackout_mask(self, p: Person) -> np.ndarray:
         return ~np.isin(self.local(p.time_zone).sd, self.blackout)
@@ -392,7 +404,8 @@ class _Eligibility:
         """Why a person is short, the deciding reason first."""
         loc = self.local(p.time_zone)
         hours = f"{p.work_start:%H:%M}\u2013{p.work_end:%H:%M} {p.time_zone}"
-        when = " before the program ends" if self.rules.latest is not None else ""
+        ends = self.rules.latest is not None or self.rules.last_day is not None
+        when = " before the program ends" if ends else ""
         stages = [
             (self.hours_mask(p),
              f"no open shift falls inside their working hours ({hours}) on a weekday{when}",
