@@ -191,6 +191,10 @@ def test_beat_sends_a_reminder_before_and_a_prompt_after_each_shift_once(worker_
     # Seated directly: the booking rules (notice, started shifts) are not what is tested.
     for shift, status in ((soon, BookingStatus.CONFIRMED), (far, BookingStatus.CONFIRMED), (done, BookingStatus.ATTENDED)):
         Booking.objects.create(shift=shift, person=executive, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status)
+    Booking.objects.update(updated_at=now - timedelta(days=3))  # booked days ago
+    # Booked just now, five hours ahead: the invite was the reminder; no second email.
+    late = ShiftFactory(starts_at=now + timedelta(hours=5, minutes=30), ends_at=now + timedelta(hours=8))
+    Booking.objects.create(shift=late, person=buddy, starts_at=late.starts_at, ends_at=late.ends_at)
 
     worker = CeleryWorker(
         env={**worker_env, "FRONTLINE_SWEEP_SECONDS": "1"}, beat_schedule=str(tmp_path / "beat")

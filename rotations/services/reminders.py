@@ -1,7 +1,8 @@
 """Reminders before a shift and prompts to log insights after it, found by a sweep.
 
 Beat runs :func:`queue_due_emails` every minute; it writes an outbox row for whatever is
-due and has no row yet (the row's unique key is the "once"), so nothing waits for days in
+due and has no row yet (no reminder for a booking made or moved inside the reminder
+window: its invite has only just arrived) (the row's unique key is the "once"), so nothing waits for days in
 the broker and a missed minute is caught up by the next.
 """
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..models import Booking, BookingStatus, EmailKind, EmailStatus, OutgoingEmail
@@ -34,10 +36,14 @@ def queue_due_emails(now=None) -> int:
     """Write and enqueue every reminder and insight prompt now due; returns how many."""
     now = now or timezone.now()
     due: list[OutgoingEmail] = []
+    window = timedelta(hours=settings.REMINDER_HOURS_BEFORE)
     upcoming = Booking.objects.filter(
         status=BookingStatus.CONFIRMED,
         starts_at__gt=now,
-        starts_at__lte=now + timedelta(hours=settings.REMINDER_HOURS_BEFORE),
+        starts_at__lte=now + window,
+        # A booking made or moved inside the window: its invite went out just now, and a
+        # reminder on its heels would say nothing new.
+        updated_at__lte=F("starts_at") - window,
     ).select_related("person", "shift__buddy")
     for booking in upcoming:
         people = [booking.person]
