@@ -133,5 +133,12 @@ class EndPairingForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="HR reads this.")
 
 
+class CloseCycleForm(forms.Form):
+    reason = forms.CharField(
+        max_length=400, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Sent to both sides of every running pair with the cancellation.",
+    )
+
+
 class MarkSessionForm(forms.Form):
     status = forms.ChoiceField(choices=[("held", "Held"), ("missed", "Missed")])

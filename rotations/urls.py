@@ -73,6 +73,7 @@ mentoring_patterns = (
         path("cycles/<int:cycle_id>/edit/", mentoring.cycle_edit, name="cycle-edit"),
         path("cycles/<int:cycle_id>/match/", mentoring.cycle_match, name="cycle-match"),
         path("cycles/<int:cycle_id>/publish/", mentoring.cycle_publish_view, name="cycle-publish"),
+        path("cycles/<int:cycle_id>/close/", mentoring.cycle_close_view, name="cycle-close"),
         path("cycles/<int:cycle_id>/swap/", mentoring.pairing_swap_view, name="pairing-swap"),
         path("cycles/<int:cycle_id>/profile/", mentoring.profile_edit, name="profile"),
         path("pairings/<int:pairing_id>/", mentoring.pairing_detail, name="pairing"),

@@ -32,6 +32,7 @@ from rotations.services import outbox
 from rotations.services.insights import InsightRefused, insight_log_for_session
 from rotations.services.mentoring import (
     MentoringRefused,
+    cycle_close,
     cycle_publish,
     pairing_end,
     pairing_remove,
@@ -431,6 +432,67 @@ def test_an_ended_cycle_stops_asking_and_takes_no_answers(org):
         profile_save(cycle=cycle, person=org["silent"], role="mentor", topics=[], languages="", about="", opted_in=True)
     with pytest.raises(MentoringRefused, match="has ended"):
         run_matching(cycle=cycle, by=org["hr"])
+
+
+def test_hr_closes_a_cycle_early_and_both_calendars_of_every_pair_hear_of_it(org, smtp_settings):
+    from rotations.selectors.mentoring import cycles_asking
+
+    cycle, hr = org["cycle"], org["hr"]
+    run_matching(cycle=cycle, by=hr)
+    cycle_publish(cycle=cycle, by=hr)
+    ada, ben = Pairing.objects.get(mentee=org["exec_a"]), Pairing.objects.get(mentee=org["exec_b"])
+    deliver_all()
+    smtp_settings.wait_for(4)
+    org["clock"].move_to(ADA_SESSIONS[1] + timedelta(hours=2))  # two of Ada's sessions held
+    with pytest.raises(MentoringRefused, match="Say why"):
+        cycle_close(cycle=cycle, by=hr, reason=" ")
+
+    assert cycle_close(cycle=cycle, by=hr, reason="The program is paused for the reorganisation.") == 2
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.CLOSED
+    for pairing in (ada, ben):
+        pairing.refresh_from_db()
+        assert pairing.status == PairingStatus.ENDED and pairing.sequence == 1
+        assert pairing.end_reason == "The cycle was closed: The program is paused for the reorganisation."
+        later = set(pairing.sessions.filter(starts_at__gt=ADA_SESSIONS[1] + timedelta(hours=2)).values_list("status", flat=True))
+        assert later == {SessionStatus.CANCELLED}
+
+    deliver_all()
+    received = smtp_settings.wait_for(8)[4:]
+    assert sorted(r.rcpt_tos[0] for r in received) == sorted(
+        p.email for p in (org["exec_a"], org["agent_ny"], org["exec_b"], org["agent_london"])
+    )  # both sides of both pairs, and nothing to HR, who closed it
+    ada_mail = next(r for r in received if r.rcpt_tos == [org["exec_a"].email])
+    assert [d.astimezone(NEW_YORK) for d in expand(calendar_part(ada_mail.raw))] == ADA_SESSIONS[:2]
+    assert "paused for the reorganisation" in text_of(ada_mail)
+
+    # Closed: no more answers, matching, publishing or closing again.
+    assert cycles_asking(org["silent"]) == []
+    with pytest.raises(MentoringRefused, match="closed"):
+        profile_save(cycle=cycle, person=org["silent"], role="mentor", topics=[], languages="", about="", opted_in=True)
+    with pytest.raises(MentoringRefused, match="closed"):
+        run_matching(cycle=cycle, by=hr)
+    with pytest.raises(MentoringRefused, match="closed already"):
+        cycle_close(cycle=cycle, by=hr, reason="again")
+
+
+def test_a_matcher_answer_arriving_after_the_close_writes_nothing(org, monkeypatch):
+    from rotations.models import MatchRun
+    from rotations.services import mentoring
+
+    cycle, hr = org["cycle"], org["hr"]
+    run = MatchRun.objects.create(cycle=cycle, run_by=hr, status="running")
+    real_match = mentoring.solver.match
+
+    def close_meanwhile(*args, **kwargs):
+        result = real_match(*args, **kwargs)
+        cycle_close(cycle=cycle, by=hr, reason="Cancelled by the board.")
+        return result
+
+    monkeypatch.setattr(mentoring.solver, "match", close_meanwhile)
+    returned = run_matching(cycle=cycle, by=hr, run=run)
+    assert returned.status == "failed" and returned.error == "The cycle was closed."
+    assert not cycle.pairings.exists()
 
 
 def test_publishing_drops_proposals_that_no_longer_keep_the_rules(org):

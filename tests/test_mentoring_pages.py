@@ -196,6 +196,28 @@ def test_writes_are_refused_to_everyone_the_rule_leaves_out(client, org, publish
     assert published.status == PairingStatus.ACTIVE and ben.status == PairingStatus.ACTIVE
 
 
+@pytest.mark.django_db
+def test_hr_closes_a_cycle_from_its_page_and_no_one_else_can(client, org, published):
+    cycle = org["cycle"]
+    url = f"/mentoring/cycles/{cycle.pk}/close/"
+    for person in (org["exec_a"], org["agent_ny"], org["lead"]):
+        client.force_login(person)
+        assert client.post(url, {"reason": "x"}).status_code == 403, person
+    client.force_login(org["hr"])
+    page = client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode()
+    assert f'action="{url}"' in page
+    response = client.post(url, {"reason": ""}, follow=True)
+    assert "Say why the cycle closes" in " ".join(messages_of(response))
+    response = client.post(url, {"reason": "Budget freeze."}, follow=True)
+    assert "The cycle is closed. 2 running pairs ended" in " ".join(messages_of(response))
+    body = response.content.decode()
+    assert "· Closed</p>" in body and f'action="{url}"' not in body
+    published.refresh_from_db()
+    assert published.status == PairingStatus.ENDED
+    response = client.post(url, {"reason": "Again."}, follow=True)
+    assert "This cycle is closed already." in " ".join(messages_of(response))
+
+
 def _grow(cycle, extra: int) -> None:
     """``extra`` more published pairs with sessions, some held, in the cycle."""
     mentors = Person.objects.bulk_create(

@@ -267,6 +267,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "mentoring/cycles/<int:cycle_id>/edit/": [("/mentoring/cycles/{cycle}/edit/", HR_ONLY)],
     "mentoring/cycles/<int:cycle_id>/match/": [("/mentoring/cycles/{cycle}/match/", signed_in("405"))],
     "mentoring/cycles/<int:cycle_id>/publish/": [("/mentoring/cycles/{cycle}/publish/", signed_in("405"))],
+    "mentoring/cycles/<int:cycle_id>/close/": [("/mentoring/cycles/{cycle}/close/", signed_in("405"))],
     "mentoring/cycles/<int:cycle_id>/swap/": [("/mentoring/cycles/{cycle}/swap/", signed_in("405"))],
     # Executives (VP) are mentees; front-line employees and HR (individual contributors in
     # the fixtures) may mentor; a manager is neither.

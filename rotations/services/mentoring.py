@@ -268,7 +268,8 @@ def run_matching(*, cycle: MentoringCycle, by: Person | None, run: MatchRun | No
         if run is not None:
             run = MatchRun.objects.select_for_update().get(pk=run.pk)
             if not run.is_running:
-                return run  # answered already (a redelivered task), or given up on
+                return run  # answered already (a redelivered task), given up on, or closed
+        _check_running(cycle)  # closed while the solver thought
         live = sorted(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
         if live != sorted(inputs.fixed):
             raise MentoringRefused("changed", "Pairs changed while the matcher ran: run it again.")
@@ -514,14 +515,46 @@ def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
             raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can end it.")
         if pairing.status != PairingStatus.ACTIVE:
             raise MentoringRefused("not_active", "This pairing is not running.")
-        now = timezone.now()
-        pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
-        pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
-        started = pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
-        if started:
-            pairing.rrule = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule)
-        pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "rrule"])
-        _bump(pairing)
-        mentoring_invites.record(pairing, method="REQUEST" if started else "CANCEL")
+        _end(pairing, by=by, reason=reason)
         mentoring_invites.tell_hr_ended(pairing)
     return pairing
+
+
+def _end(pairing: Pairing, *, by: Person, reason: str) -> None:
+    """End a locked, active pairing and send both sides its series as it now stands."""
+    now = timezone.now()
+    pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
+    pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
+    started = pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
+    if started:
+        pairing.rrule = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule)
+    pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "rrule"])
+    _bump(pairing)
+    mentoring_invites.record(pairing, method="REQUEST" if started else "CANCEL")
+
+
+def cycle_close(*, cycle: MentoringCycle, by: Person, reason: str) -> int:
+    """HR closes a cycle before its end: every running pairing ends as if either side had
+    ended it (both calendars hear of it), proposals are dropped, and the cycle stops asking
+    for answers and matching. Returns how many running pairings ended.
+
+    HR closes it, so HR gets no "pairing ended" email per pair."""
+    reason = reason.strip()
+    if not reason:
+        raise MentoringRefused("no_reason", "Say why the cycle closes; both sides of every pair read it.")
+    with transaction.atomic():
+        cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.status == CycleStatus.CLOSED:
+            raise MentoringRefused("closed", "This cycle is closed already.")
+        # Cycle first, then its pairings: the order every other change locks in.
+        running = list(
+            Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle")
+            .filter(cycle=cycle, status=PairingStatus.ACTIVE).order_by("pk")
+        )
+        for pairing in running:
+            _end(pairing, by=by, reason=f"The cycle was closed: {reason}")
+        cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
+        MatchRun.objects.filter(cycle=cycle, status="running").update(status="failed", error="The cycle was closed.")
+        cycle.status = CycleStatus.CLOSED
+        cycle.save(update_fields=["status"])
+    return len(running)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ..forms_insights import InsightForm
 from ..forms_mentoring import (
+    CloseCycleForm,
     CycleForm,
     EndPairingForm,
     MarkSessionForm,
@@ -43,6 +44,7 @@ from ..selectors.mentoring import (
 from ..services.insights import InsightRefused, insight_log_for_session, split_tags
 from ..services.mentoring import (
     MentoringRefused,
+    cycle_close,
     cycle_create,
     cycle_publish,
     cycle_update,
@@ -152,6 +154,7 @@ def cycle_detail(request: HttpRequest, cycle_id: int) -> HttpResponse:
             "run": run,
             "unmatched": unmatched,
             "swap_form": SwapForm(cycle=cycle),
+            "close_form": CloseCycleForm(),
         },
     )
 
@@ -184,6 +187,27 @@ def cycle_publish_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
     messages.success(request, f"{count} pairs published: both sides get an email with their series invite.")
+    return redirect(back)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def cycle_close_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
+    back = reverse("mentoring:cycle", args=[cycle.pk])
+    form = CloseCycleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the cycle closes; both sides of every pair read it.")
+        return redirect(back + "#close")
+    try:
+        ended = cycle_close(cycle=cycle, by=request.user, reason=form.cleaned_data["reason"])
+    except MentoringRefused as refusal:
+        return _refused(request, refusal, back)
+    messages.success(
+        request,
+        f"The cycle is closed. {ended} running pair{'s' if ended != 1 else ''} ended: "
+        "their remaining sessions leave both calendars.",
+    )
     return redirect(back)
 
 
