@@ -249,7 +249,7 @@ def hard_rule_violations(
     if rules.forbid_same_department and mentee.department == mentor.department:
         found.append("same department")
     if (mentee.id, mentor.id) in rules.previous_pairs:
-        found.append("paired in a previous cycle")
+        found.append("paired before, in an earlier cycle or earlier in this one")
     return found
 
 
@@ -811,7 +811,7 @@ def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bo
     left &= ~previous
     funnel.append(f"{int(left.sum())} of them were not their mentor before")
     if not left.any():
-        return ("every eligible mentor has already mentored them in an earlier cycle", *funnel)
+        return ("every eligible mentor has been paired with them before, in an earlier cycle or earlier in this one", *funnel)
     eligible = int(left.sum())
     if target_binds and (left & (load < p.spare)).any():
         return (
