@@ -263,6 +263,37 @@ def test_the_cycle_page_and_mentoring_home_run_a_fixed_number_of_queries(client,
 
 
 @pytest.mark.django_db
+def test_the_home_page_costs_the_same_however_many_cycles_and_programs_run(client, org, published):
+    from rotations.models import Program
+
+    def count(person) -> int:
+        client.force_login(person)
+        client.get("/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        return len(queries)
+
+    def add_cycle_and_program(n: int) -> None:
+        cycle = org["cycle"]
+        MentoringCycle.objects.create(
+            name=f"Extra {n}", starts_on=cycle.starts_on, ends_on=cycle.ends_on,
+            mentee_levels=cycle.mentee_levels, mentor_levels=cycle.mentor_levels,
+        )
+        Program.objects.create(
+            name=f"Program {n}", starts_on=cycle.starts_on, ends_on=cycle.ends_on, deadline=cycle.ends_on,
+            levels=["vp"], required_amount=1,
+        )
+
+    add_cycle_and_program(0)
+    small = (count(org["exec_a"]), count(org["agent_ny"]))
+    for n in range(1, 5):
+        add_cycle_and_program(n)
+    assert (count(org["exec_a"]), count(org["agent_ny"])) == small
+    page = client.get("/").content.decode()  # Nia, a mentor: asked by every new cycle
+    assert all(f"Extra {n}" in page for n in range(5))
+
+
+@pytest.mark.django_db
 def test_home_asks_for_the_answer_and_shows_the_next_sessions(client, org, published):
     client.force_login(org["silent"])
     card = client.get("/").content.decode().split('id="mentoring"')[1]

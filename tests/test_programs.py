@@ -132,6 +132,35 @@ def test_a_programs_days_are_each_participants_own_calendar_days(company):
     }
 
 
+def test_a_persons_standings_in_many_programs_come_from_one_query(company, django_assert_num_queries):
+    from rotations.selectors.programs import standings_of
+
+    first = company["program"]
+    second = Program.objects.create(
+        name="Listening hours", starts_on=first.starts_on, ends_on=first.ends_on, deadline=first.deadline,
+        levels=["vp"], unit="hours", required_amount=5, min_distinct=2, distinct_by="channel", created_by=company["hr"],
+    )
+    second.queues.set([company["billing"], company["phones"], company["elsewhere"]])
+    third = Program.objects.create(  # nothing counts: its queue has no bookings
+        name="Email only", starts_on=first.starts_on, ends_on=first.ends_on, deadline=first.deadline, levels=["vp"],
+        required_amount=1, created_by=company["hr"],
+    )
+    third.queues.set([QueueFactory(name="Email desk")])
+    programs = list(Program.objects.prefetch_related("departments", "included", "excluded", "queues").order_by("pk"))
+
+    def shape(row):
+        return (row.attended, row.booked, row.attended_shifts, row.booked_shifts, row.distinct_attended,
+                row.distinct_all, row.state)
+
+    for name in ("planned", "halfway", "finished", "fresh"):
+        person = company[name]
+        expected = [shape(standings(p, [person])[0]) for p in programs]
+        with django_assert_num_queries(1):
+            got = [shape(row) for row in standings_of(person, programs)]
+        assert got == expected, name
+    assert shape(standings_of(company["fresh"], programs)[1])[:4] == (0, 180, 0, 1)  # the "elsewhere" queue counts here
+
+
 # --- who takes part and where they stand ---------------------------------------------------
 
 

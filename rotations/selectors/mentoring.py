@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ..models import (
@@ -53,11 +53,25 @@ def eligible_mentors(cycle: MentoringCycle, *, today: date | None = None) -> Que
 
 def role_in_cycle(cycle: MentoringCycle, person: Person) -> str | None:
     """"mentee", "mentor" or None: which profile this person fills for this cycle."""
-    if eligible_mentees(cycle).filter(pk=person.pk).exists():
-        return MentoringRole.MENTEE
-    if eligible_mentors(cycle).filter(pk=person.pk).exists():
-        return MentoringRole.MENTOR
-    return None
+    return roles_in_cycles([cycle], person).get(cycle.pk)
+
+
+def roles_in_cycles(cycles: list[MentoringCycle], person: Person) -> dict[int, str]:
+    """``role_in_cycle`` for many cycles in one query: a yes/no column per cycle and role."""
+    if not cycles:
+        return {}
+    checks = {}
+    for cycle in cycles:
+        checks[f"mentee_{cycle.pk}"] = Exists(eligible_mentees(cycle).filter(pk=OuterRef("pk")))
+        checks[f"mentor_{cycle.pk}"] = Exists(eligible_mentors(cycle).filter(pk=OuterRef("pk")))
+    flags = Person.objects.filter(pk=person.pk).annotate(**checks).values(*checks).first() or {}
+    roles = {}
+    for cycle in cycles:
+        if flags.get(f"mentee_{cycle.pk}"):
+            roles[cycle.pk] = MentoringRole.MENTEE
+        elif flags.get(f"mentor_{cycle.pk}"):
+            roles[cycle.pk] = MentoringRole.MENTOR
+    return roles
 
 
 @dataclass(frozen=True)
@@ -165,9 +179,10 @@ def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringPr
     profiles = {
         (p.cycle_id, p.role): p for p in MentoringProfile.objects.filter(person=person, cycle__in=open_cycles)
     }
+    roles = roles_in_cycles(open_cycles, person)
     result = []
     for cycle in open_cycles:
-        role = role_in_cycle(cycle, person)
+        role = roles.get(cycle.pk)
         if role:
             result.append((cycle, role, profiles.get((cycle.pk, role))))
     return result

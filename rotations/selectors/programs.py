@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from ..models import (
@@ -145,24 +145,26 @@ class Standing:
         return f"{amount} shift{'s' if amount != 1 else ''}"
 
 
-def standings(program: Program, people: list[Person] | None = None) -> list[Standing]:
-    """Every participant (or just ``people``) with what they booked and attended."""
-    if people is None:
-        people = list(participants(program))
+# What each counting booking contributes: who, how it stands, how long, where.
+TALLY_FIELDS = ("person_id", "status", "starts_at", "ends_at", "shift__queue_id", "shift__queue__channel")
+
+
+def _standing(program: Program, person: Person) -> Standing:
     hours = program.unit == RequirementUnit.HOURS
     required = program.required_amount * 60 if hours else program.required_amount
-    rows = {
-        p.pk: Standing(person=p, required=required, unit=program.unit, min_distinct=program.min_distinct)
-        for p in people
-    }
-    distinct_field = "shift__queue__channel" if program.distinct_by == DistinctBy.CHANNEL else "shift__queue_id"
-    for person_id, status, starts, ends, key in counting_bookings(program, people).values_list(
-        "person_id", "status", "starts_at", "ends_at", distinct_field
-    ):
+    return Standing(person=person, required=required, unit=program.unit, min_distinct=program.min_distinct)
+
+
+def _tally(program: Program, rows: dict[int, Standing], bookings) -> None:
+    """Add ``bookings`` (rows of ``TALLY_FIELDS``) to each person's standing."""
+    hours = program.unit == RequirementUnit.HOURS
+    by_channel = program.distinct_by == DistinctBy.CHANNEL
+    for person_id, status, starts, ends, queue_id, channel in bookings:
         row = rows.get(person_id)
         if row is None:
             continue
         amount = int((ends - starts).total_seconds() // 60) if hours else 1
+        key = channel if by_channel else queue_id
         row.distinct_all.add(key)
         if status == BookingStatus.ATTENDED:
             row.attended += amount
@@ -171,7 +173,37 @@ def standings(program: Program, people: list[Person] | None = None) -> list[Stan
         else:
             row.booked += amount
             row.booked_shifts += 1
+
+
+def standings(program: Program, people: list[Person] | None = None) -> list[Standing]:
+    """Every participant (or just ``people``) with what they booked and attended."""
+    if people is None:
+        people = list(participants(program))
+    rows = {p.pk: _standing(program, p) for p in people}
+    _tally(program, rows, counting_bookings(program, people).values_list(*TALLY_FIELDS))
     return list(rows.values())
+
+
+def standings_of(person: Person, programs: list[Program]) -> list[Standing]:
+    """One person's standing in each of ``programs``, in one query however many there are."""
+    if not programs:
+        return []
+    parts = [
+        counting_bookings(program, [person])
+        .order_by()
+        .annotate(program_pk=Value(program.pk, output_field=IntegerField()))
+        .values_list("program_pk", *TALLY_FIELDS)
+        for program in programs
+    ]
+    found: dict[int, list] = {}
+    for program_pk, *booking in parts[0].union(*parts[1:], all=True):
+        found.setdefault(program_pk, []).append(booking)
+    result = []
+    for program in programs:
+        rows = {person.pk: _standing(program, person)}
+        _tally(program, rows, found.get(program.pk, ()))
+        result.append(rows[person.pk])
+    return result
 
 
 def summary(rows: list[Standing]) -> dict[str, int]:
@@ -182,8 +214,19 @@ def summary(rows: list[Standing]) -> dict[str, int]:
 def programs_of(person: Person, *, today: date | None = None) -> list[Program]:
     """The programs running now (not yet ended) that take this person in."""
     today = today or timezone.localdate()
-    running = Program.objects.filter(ends_on__gte=today).prefetch_related("departments", "included", "excluded", "queues")
-    return [p for p in running if participants(p).filter(pk=person.pk).exists()]
+    running = list(
+        Program.objects.filter(ends_on__gte=today).prefetch_related("departments", "included", "excluded", "queues")
+    )
+    if not running:
+        return []
+    # One query however many programs run: a yes/no column per program.
+    flags = (
+        Person.objects.filter(pk=person.pk)
+        .annotate(**{f"in_{p.pk}": Exists(participants(p).filter(pk=OuterRef("pk"))) for p in running})
+        .values(*(f"in_{p.pk}" for p in running))
+        .first()
+    ) or {}
+    return [p for p in running if flags.get(f"in_{p.pk}")]
 
 
 def blackout_set(program: Program) -> set[date]:

@@ -186,10 +186,10 @@ def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def program_cards(person) -> list[dict]:
     """For a participant's home page: each running program with where they stand."""
-    from ..selectors.programs import programs_of
+    from ..selectors.programs import programs_of, standings_of
 
-    cards = []
-    for program in programs_of(person):
-        [standing] = standings(program, [person])
-        cards.append({"program": program, "standing": standing, "shifts_link": suitable_shifts_path(program)})
-    return cards
+    programs = programs_of(person)
+    return [
+        {"program": program, "standing": standing, "shifts_link": suitable_shifts_path(program)}
+        for program, standing in zip(programs, standings_of(person, programs), strict=True)
+    ]
