@@ -21,9 +21,12 @@ def test_the_redis_cache_keeps_one_client_per_pool():
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the local Redis (set REDIS_URL)")
 def test_the_reused_client_reads_and_writes_real_redis():
     backend = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-caching"})
+    backend.delete_many(["k", "k-count"])
     backend.set("k", {"rows": "<tr>"}, 30)
     assert backend.get_many(["k", "missing"]) == {"k": {"rows": "<tr>"}}
-    assert backend.incr("k-count", 1) if backend.add("k-count", 1) else True
+    assert backend.add("k-count", 1) is True
+    assert backend.incr("k-count") == 2
+    assert len(backend._cache._clients) == 1  # every call above went through one client
     backend.delete_many(["k", "k-count"])
 
 

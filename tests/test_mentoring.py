@@ -476,6 +476,21 @@ def test_hr_closes_a_cycle_early_and_both_calendars_of_every_pair_hear_of_it(org
         cycle_close(cycle=cycle, by=hr, reason="again")
 
 
+def test_a_cycle_that_has_ended_is_not_closed_and_a_late_end_never_grows_the_series(org):
+    cycle, hr = org["cycle"], org["hr"]
+    run_matching(cycle=cycle, by=hr)
+    cycle_publish(cycle=cycle, by=hr)
+    ada = Pairing.objects.get(mentee=org["exec_a"])
+    until_before = ada.rrule
+    org["clock"].move_to(datetime(2027, 5, 10, 12, tzinfo=UTC))  # weeks after the cycle's end
+    with pytest.raises(MentoringRefused, match="has ended already"):
+        cycle_close(cycle=cycle, by=hr, reason="Tidying up.")
+    # Ending the pair now sends the series as it was: no sessions after the cycle's end.
+    pairing_end(pairing=ada, by=hr, reason="Tidying up.")
+    ada.refresh_from_db()
+    assert ada.rrule == until_before and ada.status == PairingStatus.ENDED
+
+
 def test_a_matcher_answer_arriving_after_the_close_writes_nothing(org, monkeypatch):
     from rotations.models import MatchRun
     from rotations.services import mentoring

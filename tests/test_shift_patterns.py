@@ -217,3 +217,10 @@ def test_shifts_fit_inside_the_queues_operating_hours():
     with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=UTC)):
         shift_create(queue=queue, starts_at=dt.datetime(2027, 4, 6, 7, tzinfo=UTC),
                      ends_at=dt.datetime(2027, 4, 6, 17, tzinfo=UTC), capacity=1)
+    # The lead narrows the hours: the pattern keeps working for changes that leave its times.
+    queue.opens_at = dt.time(9)
+    queue.save()
+    pattern.refresh_from_db()
+    change = shift_pattern_update(pattern=pattern, start_time=dt.time(8), end_time=dt.time(18), capacity=1,
+                                  exdates=["2027-03-09"])
+    assert change.applied and change.removed == 1

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from ..caching import shifts_changed
@@ -238,6 +239,8 @@ def lock_person(person: Person) -> None:
     Plain SQL: this runs on every booking change, and the ORM's compiling cost three times
     the statement's own. SQLite has no row locks; its write transactions are serial anyway.
     """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("lock_person holds a lock only inside a transaction.")
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {Person._meta.db_table} WHERE id = %s{lock}", [person.pk])

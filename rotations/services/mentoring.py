@@ -325,7 +325,7 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
         MentoringCycle.objects.select_for_update().filter(pk=first.cycle_id).values_list("pk", flat=True).get()
         locked = {
             p.pk: p
-            for p in Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").filter(
+            for p in Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").filter(
                 pk__in=[first.pk, second.pk]
             )
         }
@@ -452,7 +452,7 @@ def session_reschedule(*, session: MentoringSession, starts_at: datetime, by: Pe
     now = timezone.now()
     with transaction.atomic():
         # The pairing first, then the session: the order ending a pairing takes them in.
-        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").get(pk=session.pairing_id)
+        pairing = Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").get(pk=session.pairing_id)
         session = MentoringSession.objects.select_for_update().get(pk=session.pk)
         if not _is_party(pairing, by):
             raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can move its sessions.")
@@ -490,7 +490,7 @@ def session_mark(*, session: MentoringSession, status: str, by: Person) -> Mento
     if status not in (SessionStatus.HELD, SessionStatus.MISSED):
         raise MentoringRefused("bad_status", "Mark a session as held or missed.")
     with transaction.atomic():
-        session = MentoringSession.objects.select_for_update().select_related("pairing").get(pk=session.pk)
+        session = MentoringSession.objects.select_for_update(of=("self",)).select_related("pairing").get(pk=session.pk)
         if not _is_party(session.pairing, by):
             raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can mark its sessions.")
         if session.status == SessionStatus.CANCELLED:
@@ -510,7 +510,7 @@ def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
     if not reason:
         raise MentoringRefused("no_reason", "Say why the pairing ends; HR reads it.")
     with transaction.atomic():
-        pairing = Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle").get(pk=pairing.pk)
+        pairing = Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").get(pk=pairing.pk)
         if not _is_party(pairing, by):
             raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can end it.")
         if pairing.status != PairingStatus.ACTIVE:
@@ -526,11 +526,19 @@ def _end(pairing: Pairing, *, by: Person, reason: str) -> None:
     pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
     pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
     started = pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
-    if started:
+    if started and now < _series_until(pairing):
+        # Only ever shortened: a series that ended already must not grow sessions.
         pairing.rrule = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule)
     pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "rrule"])
     _bump(pairing)
     mentoring_invites.record(pairing, method="REQUEST" if started else "CANCEL")
+
+
+def _series_until(pairing: Pairing) -> datetime:
+    found = re.search(r"UNTIL=([0-9]{8}T[0-9]{6})Z", pairing.rrule)
+    if not found:
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
 
 
 def cycle_close(*, cycle: MentoringCycle, by: Person, reason: str) -> int:
@@ -546,9 +554,12 @@ def cycle_close(*, cycle: MentoringCycle, by: Person, reason: str) -> int:
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status == CycleStatus.CLOSED:
             raise MentoringRefused("closed", "This cycle is closed already.")
-        # Cycle first, then its pairings: the order every other change locks in.
+        if cycle.ends_on < timezone.localdate():
+            raise MentoringRefused("ended", "This cycle has ended already: there is nothing left to close.")
+        # Cycle first, then its pairings (their rows only: not the people or the cycle
+        # again), the order every other change locks in.
         running = list(
-            Pairing.objects.select_for_update().select_related("mentee", "mentor", "cycle")
+            Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle")
             .filter(cycle=cycle, status=PairingStatus.ACTIVE).order_by("pk")
         )
         for pairing in running:

@@ -24,7 +24,8 @@ PROMPT_HORIZON = timedelta(days=7)
 
 
 def reminder_key(booking: Booking, email: str) -> str:
-    # The start time is part of the key: a shift moved into the window is reminded again.
+    # The start time is part of the key: a booking moved to another day before the window
+    # opens is reminded of its new time.
     return f"reminder:{booking.uid}:{booking.starts_at:%Y%m%dT%H%M}:{email.lower()}"
 
 

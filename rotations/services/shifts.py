@@ -216,11 +216,14 @@ def shift_pattern_update(
         changes["rrule"] = validate_rrule(changes["rrule"])
     if "exdates" in changes:
         changes["exdates"] = sorted(changes["exdates"])
+    times_before = (pattern.start_time, pattern.end_time)
     for name, value in changes.items():
         setattr(pattern, name, value)
     if pattern.end_time <= pattern.start_time:
         raise ValidationError("A shift must end after it starts.")
-    if {"start_time", "end_time"} & set(changes):
+    if (pattern.start_time, pattern.end_time) != times_before:
+        # Only new times are held to the hours: a pattern made before the rule (or before
+        # the hours changed) can still get a new buddy, capacity or skip date.
         _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
     _check_capacity(pattern.queue, pattern.capacity)
 

@@ -24,6 +24,7 @@ from ..forms_mentoring import (
     TopicForm,
 )
 from ..models import (
+    CycleStatus,
     MentoringCycle,
     MentoringProfile,
     MentoringSession,
@@ -155,6 +156,7 @@ def cycle_detail(request: HttpRequest, cycle_id: int) -> HttpResponse:
             "unmatched": unmatched,
             "swap_form": SwapForm(cycle=cycle),
             "close_form": CloseCycleForm(),
+            "can_close": cycle.status != CycleStatus.CLOSED and cycle.ends_on >= timezone.localdate(),
         },
     )
 
