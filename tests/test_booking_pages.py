@@ -305,6 +305,18 @@ def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, execut
     shows(bad, "“To” is before “From”.")
 
 
+def test_a_lead_narrows_the_move_page_by_their_own_calendar_days(client, executive, support_lead, queue):
+    support_lead.time_zone = "Asia/Tokyo"
+    support_lead.save()
+    booking = book(shift_at(queue, toronto(3, 10)), executive)
+    evening = shift_at(queue, toronto(11, 20))  # Thursday 11 March in Toronto, Friday 12th in Tokyo
+    client.force_login(support_lead)
+    body = client.get(
+        f"/shifts/bookings/{booking.pk}/reschedule/", {"date_from": "2027-03-12", "date_to": "2027-03-12"}
+    ).content.decode()
+    assert f'<option value="{evening.pk}">Billing chat — Fri 12 Mar 10:00–14:00</option>' in body
+
+
 def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executive, queue):
     booking = book(shift_at(queue, toronto(3, 10)), executive)
     client.force_login(executive)

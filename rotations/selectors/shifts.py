@@ -60,10 +60,7 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
         shifts = shifts.filter(queue_id__in=filters.queue_ids)
     for day in filters.skip_days:
         shifts = shifts.exclude(starts_at__gte=_local_midnight(day, zone), starts_at__lt=_local_midnight(day + timedelta(days=1), zone))
-    if filters.date_from:
-        shifts = shifts.filter(starts_at__gte=_local_midnight(filters.date_from, zone))
-    if filters.date_to:
-        shifts = shifts.filter(starts_at__lt=_local_midnight(filters.date_to + timedelta(days=1), zone))
+    shifts = starting_between(shifts, filters.date_from, filters.date_to, zone)
     if filters.fits_my_calendar:
         mine = Booking.objects.filter(person=viewer, status__in=SEAT_HOLDING)
         busy_days = {
@@ -91,6 +88,15 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
                 )
             )
         )
+    return shifts
+
+
+def starting_between(shifts: QuerySet[Shift], first: date | None, last: date | None, zone) -> QuerySet[Shift]:
+    """Shifts starting on ``first`` … ``last`` (either may be open), as days on ``zone``'s calendar."""
+    if first:
+        shifts = shifts.filter(starts_at__gte=_local_midnight(first, zone))
+    if last:
+        shifts = shifts.filter(starts_at__lt=_local_midnight(last + timedelta(days=1), zone))
     return shifts
 
 

@@ -37,6 +37,7 @@ from ..selectors.shifts import (
     open_shifts,
     queue_choices,
     shift_bookings,
+    starting_between,
 )
 from ..services.booking import (
     BookingRefused,
@@ -209,12 +210,11 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
     every = open_shifts(viewer=booking.person).exclude(pk=booking.shift_id)
     narrow = ShiftFilterForm(request.GET or None)
     data = narrow.cleaned_data if narrow.is_valid() else {}
-    listed = open_shifts(
-        viewer=booking.person,
-        filters=ShiftFilters(
-            queue_id=data["queue"].pk if data.get("queue") else None,
-            date_from=data.get("date_from"), date_to=data.get("date_to"),
-        ),
+    # The dates are the viewer's calendar days, as the labels are (a lead may move an
+    # executive's booking from another time zone).
+    listed = starting_between(
+        open_shifts(viewer=booking.person, filters=ShiftFilters(queue_id=data["queue"].pk if data.get("queue") else None)),
+        data.get("date_from"), data.get("date_to"), request.user.zone,
     ).exclude(pk=booking.shift_id)
     form = RescheduleForm(request.POST or None, shifts=every, may_override=by.may_override_notice)
     if request.method == "POST" and form.is_valid():
