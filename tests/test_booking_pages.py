@@ -537,6 +537,20 @@ QUEUE_FORM = {
 }
 
 
+def test_narrowing_a_queues_hours_warns_about_the_shifts_left_outside(client, support_lead, queue):
+    early = shift_at(queue, dt.datetime(2027, 3, 12, 9, tzinfo=NEW_YORK))
+    shift_at(queue, dt.datetime(2027, 3, 12, 11, tzinfo=NEW_YORK), hours=2)  # still inside
+    shift_at(queue, dt.datetime(2027, 3, 15, 9, 30, tzinfo=NEW_YORK), hours=2)
+    client.force_login(support_lead)
+    form = {**QUEUE_FORM, "name": "Billing chat", "time_zone": "America/New_York"}
+    quiet = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "09:00", "closes_at": "17:00"}, follow=True)
+    assert "outside the new hours" not in quiet.content.decode()
+    response = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "10:00", "closes_at": "17:00"}, follow=True)
+    shows(response, "2 upcoming shifts fall outside the new hours (the first on Fri 12 Mar 09:00 America/New_York). "
+                    "They stay as they are: edit their pattern or take them off the schedule.")
+    assert Shift.objects.filter(pk=early.pk, is_cancelled=False).exists()
+
+
 def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
     client.force_login(support_lead)
 

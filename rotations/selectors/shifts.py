@@ -91,6 +91,18 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
     return shifts
 
 
+def shifts_outside_hours(queue: Queue) -> list[Shift]:
+    """Upcoming shifts that no longer fit the queue's hours (after its hours or time zone
+    changed): they stay as they are, but the lead should know."""
+    zone = queue.zone
+    outside = []
+    for shift in queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by("starts_at"):
+        start, end = timezone.localtime(shift.starts_at, zone), timezone.localtime(shift.ends_at, zone)
+        if start.date() != end.date() or start.time() < queue.opens_at or end.time() > queue.closes_at:
+            outside.append(shift)
+    return outside
+
+
 def starting_between(shifts: QuerySet[Shift], first: date | None, last: date | None, zone) -> QuerySet[Shift]:
     """Shifts starting on ``first`` … ``last`` (either may be open), as days on ``zone``'s calendar."""
     if first:

@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms_shifts import PauseForm, QueueForm, ShiftForm, ShiftPatternForm
 from ..models import Queue, ShiftPattern
 from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_view
-from ..selectors.shifts import queue_shifts
+from ..selectors.shifts import queue_shifts, shifts_outside_hours
 from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
 from ..services.shifts import shift_create, shift_pattern_create, shift_pattern_update
 
@@ -60,6 +61,15 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         queue_update(queue=queue, data=form.cleaned_data)
         messages.success(request, f"{queue.name} saved.")
+        outside = shifts_outside_hours(queue)
+        if outside:
+            first = timezone.localtime(outside[0].starts_at, queue.zone)
+            messages.warning(
+                request,
+                f"{len(outside)} upcoming shift{'s' if len(outside) != 1 else ''} fall{'s' if len(outside) == 1 else ''} "
+                f"outside the new hours (the first on {first:%a %d %b %H:%M} {queue.time_zone}). "
+                "They stay as they are: edit their pattern or take them off the schedule.",
+            )
         return redirect("queues:detail", queue.pk)
     return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
 
