@@ -33,3 +33,13 @@ def local_moment(day: date, at: time, zone) -> datetime:
             code="nonexistent_local_time",
         )
     return moment
+
+
+def wall_clock(moment: datetime, zone) -> datetime:
+    """``moment`` as the clocks of ``zone`` read it, without a zone attached.
+
+    For templates: Django's ``date`` and ``time`` filters convert an aware datetime to the
+    active time zone (UTC in a worker) before formatting it, which would undo a conversion
+    made for the email's reader. A naive wall-clock time is printed as it is.
+    """
+    return moment.astimezone(zone).replace(tzinfo=None)

@@ -193,6 +193,46 @@ def test_the_invite_is_a_meeting_request_every_client_understands(trio, smtp_set
     assert f"{executive.full_name} will sit with you" in text
 
 
+def test_the_email_text_tells_each_reader_the_time_on_their_own_clock(trio, smtp_settings):
+    """The body and subject name the reader's wall-clock time and the queue's, not UTC."""
+    from zoneinfo import ZoneInfo
+
+    executive, buddy, other_buddy, first, _, other_buddy_shift = trio
+    executive.time_zone, buddy.time_zone = "America/Toronto", "Asia/Tokyo"
+    executive.save()
+    buddy.save()
+    queue = first.queue
+    queue.time_zone = "America/Chicago"
+    queue.save()
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    deliver_all()
+    received = smtp_settings.wait_for(2)
+
+    def clock(moment, zone):
+        return moment.astimezone(ZoneInfo(zone))
+
+    toronto, chicago, tokyo = (clock(booking.starts_at, z) for z in ("America/Toronto", "America/Chicago", "Asia/Tokyo"))
+    assert {toronto.hour, chicago.hour, tokyo.hour, booking.starts_at.hour} != {booking.starts_at.hour}
+    [to_exec] = [r for r in received if r.rcpt_tos == [executive.email]]
+    text = to_exec.message.get_body(preferencelist=("plain",)).get_content()
+    assert f"{toronto:%A} {toronto.day} {toronto:%B %Y, %H:%M}" in text
+    assert f"{chicago:%H:%M}–{clock(booking.ends_at, 'America/Chicago'):%H:%M} in the queue's time zone (America/Chicago)" in text
+    assert to_exec.message["Subject"].endswith(f"{toronto:%a} {toronto.day} {toronto:%b %H:%M}")
+    [to_buddy] = [r for r in received if r.rcpt_tos == [buddy.email]]
+    assert f"{tokyo:%H:%M}" in to_buddy.message.get_body(preferencelist=("plain",)).get_content()
+
+    # Moved to another buddy's shift: the old buddy hears about the shift they were on.
+    booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
+    deliver_all()
+    [cancel] = [r for r in smtp_settings.wait_for(5)[2:] if r.rcpt_tos == [buddy.email]]
+    body = cancel.message.get_body(preferencelist=("plain",)).get_content()
+    assert f"{tokyo:%H:%M}" in body and f"/shifts/{first.pk}/" in body
+    assert f"/shifts/{other_buddy_shift.pk}/" not in body
+    part, calendar = calendar_of(cancel.message)
+    assert part.get_param("method") == "CANCEL" and calendar.vevent.sequence.value == "1"
+    assert calendar.vevent.dtstart.value == first.starts_at
+
+
 def test_a_cancellation_is_a_cancel_not_a_cancelled_request(trio, smtp_settings):
     executive, buddy, _, first, _, _ = trio
     booking = booking_create(shift=first, person=executive, by=actor(executive))

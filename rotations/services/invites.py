@@ -27,6 +27,7 @@ from ..models import (
     Person,
     Shift,
 )
+from ..timezones import wall_clock
 from . import outbox
 
 
@@ -142,7 +143,8 @@ def _link(shift: Shift) -> str:
 
 def _event(row: OutgoingEmail, attendees: list[Party]) -> CalendarEvent:
     change, booking = row.calendar_change, row.booking
-    shift = change.shift
+    described = _described(row)
+    shift = described.shift
     queue = shift.queue
     description = "\n\n".join(
         part
@@ -157,8 +159,8 @@ def _event(row: OutgoingEmail, attendees: list[Party]) -> CalendarEvent:
         uid=event_uid(booking),
         sequence=change.sequence,
         stamp=change.created_at,
-        start=change.starts_at,
-        end=change.ends_at,
+        start=described.starts_at,
+        end=described.ends_at,
         summary=f"Front-line shift: {queue.name} ({queue.get_channel_display().lower()})",
         organizer=organizer(),
         attendees=attendees,
@@ -168,9 +170,25 @@ def _event(row: OutgoingEmail, attendees: list[Party]) -> CalendarEvent:
     )
 
 
+def _described(row: OutgoingEmail) -> CalendarChange:
+    """The change whose shift and times an invite row talks about. A buddy dropped by a
+    move is told about the shift they were on, not the one the booking moved to."""
+    change = row.calendar_change
+    if row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.RESCHEDULED:
+        before = (
+            CalendarChange.objects.filter(booking_id=change.booking_id, sequence__lt=change.sequence)
+            .select_related("shift__queue", "shift__buddy")
+            .order_by("-sequence")
+            .first()
+        )
+        return before or change
+    return change
+
+
 def _invite_message(row: OutgoingEmail, calendar: bytes) -> tuple[str, bytes]:
     change, booking = row.calendar_change, row.booking
-    shift = change.shift
+    described = _described(row)
+    shift = described.shift
     queue = shift.queue
     method = Method(row.method)
     recipient = row.recipient
@@ -184,10 +202,10 @@ def _invite_message(row: OutgoingEmail, calendar: bytes) -> tuple[str, bytes]:
         "change": change,
         "shift": shift,
         "queue": queue,
-        "starts_local": timezone.localtime(change.starts_at, zone),
-        "ends_local": timezone.localtime(change.ends_at, zone),
-        "starts_queue": timezone.localtime(change.starts_at, queue.zone),
-        "ends_queue": timezone.localtime(change.ends_at, queue.zone),
+        "starts_local": wall_clock(described.starts_at, zone),
+        "ends_local": wall_clock(described.ends_at, zone),
+        "starts_queue": wall_clock(described.starts_at, queue.zone),
+        "ends_queue": wall_clock(described.ends_at, queue.zone),
         "recipient_zone": str(zone),
         "link": _link(shift),
         "schedule_link": settings.SITE_URL + reverse("schedule"),

@@ -19,6 +19,7 @@ from ..calendars.ical import CalendarEvent, Method, Party, build_calendar
 from ..calendars.imip import imip_message, message_id
 from ..models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
 from ..selectors.people import holders_of
+from ..timezones import wall_clock
 from . import outbox
 from .invites import organizer
 
@@ -132,7 +133,7 @@ def _context(row: OutgoingEmail, pairing: Pairing) -> dict:
     recipient = row.recipient
     zone = recipient.zone if recipient else pairing.zone
     upcoming = [
-        {"session": s, "starts_local": timezone.localtime(s.starts_at, zone)}
+        {"session": s, "starts_local": wall_clock(s.starts_at, zone)}
         for s in pairing.sessions.all()
         if s.status == SessionStatus.SCHEDULED and s.starts_at > row.created_at
     ][:3]
@@ -141,8 +142,8 @@ def _context(row: OutgoingEmail, pairing: Pairing) -> dict:
         "pairing": pairing,
         "cycle": pairing.cycle,
         "is_mentor": recipient is not None and recipient.pk == pairing.mentor_id,
-        "first_local": timezone.localtime(pairing.first_session_at, zone) if pairing.first_session_at else None,
-        "series_local": timezone.localtime(pairing.first_session_at, pairing.zone) if pairing.first_session_at else None,
+        "first_local": wall_clock(pairing.first_session_at, zone) if pairing.first_session_at else None,
+        "series_local": wall_clock(pairing.first_session_at, pairing.zone) if pairing.first_session_at else None,
         "recipient_zone": str(zone),
         "cadence": _weeks(pairing.cycle.cadence_weeks),
         "upcoming": upcoming,

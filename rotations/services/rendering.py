@@ -7,11 +7,11 @@ from datetime import UTC
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from ..calendars.imip import message_id
 from ..emails import mime_message
 from ..models import EmailKind, InsightNotice, OutgoingEmail
+from ..timezones import wall_clock
 from . import mentoring_invites
 from .invites import organizer, render_invites
 
@@ -124,9 +124,9 @@ def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, b
         "shift": shift,
         "queue": queue,
         "is_buddy": recipient is not None and recipient.pk != booking.person_id,
-        "starts_local": timezone.localtime(booking.starts_at, zone),
-        "ends_local": timezone.localtime(booking.ends_at, zone),
-        "starts_queue": timezone.localtime(booking.starts_at, queue.zone),
+        "starts_local": wall_clock(booking.starts_at, zone),
+        "ends_local": wall_clock(booking.ends_at, zone),
+        "starts_queue": wall_clock(booking.starts_at, queue.zone),
         "recipient_zone": str(zone),
         "link": settings.SITE_URL + reverse("shifts:detail", args=[shift.pk]),
         "insight_link": settings.SITE_URL + insight_form_path(booking),
