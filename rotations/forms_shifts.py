@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from .models import Channel, Person, Program, Queue, Shift
@@ -52,6 +53,15 @@ class QueueForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z) for z in sorted(known_time_zones())]
         self.fields["leads"].queryset = people_with_role(Role.SUPPORT_LEAD)
+        # Bounds a person would recognise (and that keep date arithmetic in range).
+        limits = {"booking_window_days": (1, 730), "min_notice_hours": (0, 24 * 90)}
+        for name, (low, high) in limits.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = low, high
+            field.widget.attrs.update({"min": low, "max": high})
+            field.validators = [
+                v for v in field.validators if not isinstance(v, (MinValueValidator, MaxValueValidator))
+            ] + [MinValueValidator(low), MaxValueValidator(high)]
 
     def clean(self):
         data = super().clean()

@@ -537,6 +537,23 @@ QUEUE_FORM = {
 }
 
 
+def test_a_queues_window_and_notice_have_bounds_a_person_would_recognise(client, support_lead, queue):
+    client.force_login(support_lead)
+    form = {**QUEUE_FORM, "name": "Billing chat"}
+    for field, value, message in (
+        ("booking_window_days", "3000000", "Ensure this value is less than or equal to 730."),
+        ("booking_window_days", "0", "Ensure this value is greater than or equal to 1."),
+        ("min_notice_hours", "99999", "Ensure this value is less than or equal to 2160."),
+    ):
+        response = client.post(f"/queues/{queue.pk}/edit/", {**form, field: value})
+        assert response.status_code == 400, field
+        shows(response, message)
+    queue.refresh_from_db()
+    assert queue.booking_window_days != 3000000
+    client.force_login(PersonFactory(roles=[Role.EXECUTIVE]))
+    assert client.get("/shifts/").status_code == 200
+
+
 def test_narrowing_a_queues_hours_warns_about_the_shifts_left_outside(client, support_lead, queue):
     early = shift_at(queue, dt.datetime(2027, 3, 12, 9, tzinfo=NEW_YORK))
     shift_at(queue, dt.datetime(2027, 3, 12, 11, tzinfo=NEW_YORK), hours=2)  # still inside
