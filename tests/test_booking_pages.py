@@ -390,11 +390,15 @@ def test_moving_or_cancelling_inside_minimum_notice_shows_the_refusal(client, ex
 
 def test_moving_to_a_shift_inside_minimum_notice_shows_the_refusal(client, executive, queue):
     booking = book(shift_at(queue, toronto(5, 10)), executive)
-    soon = shift_at(queue, NOW + dt.timedelta(hours=5))  # open, listed, but too soon to book
+    soon = shift_at(queue, NOW + dt.timedelta(hours=5))  # open, but too soon to book
     client.force_login(executive)
+    page = client.get(f"/shifts/bookings/{booking.pk}/reschedule/").content.decode()
+    shift_select = page[page.index('<select name="shift"'):]
+    assert f'<option value="{soon.pk}">' not in shift_select[: shift_select.index("</select>")]  # not offered...
+    assert soon.pk not in listed(client.get("/shifts/"))
     response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": soon.pk})
     assert response.status_code == 400
-    shows(response, "Billing chat needs 24 hours' notice to book a shift.")
+    shows(response, "Billing chat needs 24 hours' notice to book a shift.")  # ...and refused by the rule
     assert Booking.objects.get().shift_id == booking.shift_id
 
 

@@ -22,10 +22,13 @@ class ShiftFilters:
     # A program's view: only its queues (empty: all), never on its blackout dates.
     queue_ids: tuple[int, ...] = ()
     skip_days: tuple[date, ...] = ()
+    # Leads and HR may override minimum notice: they also see shifts starting too soon.
+    within_notice: bool = False
 
 
 def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> QuerySet[Shift]:
-    """Future shifts with a free seat in unpaused queues, inside the queue's booking window.
+    """Future shifts with a free seat in unpaused queues, inside the queue's booking window
+    and (unless ``within_notice``) not too soon for its minimum notice.
 
     Dates are the viewer's own calendar days. "Fits my calendar": on a weekday, inside
     the viewer's working hours in their time zone, on a day they have no other shift.
@@ -44,14 +47,19 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
     )
     # The booking window differs per queue; the widest bounds the query, the rest is
     # filtered against each queue's own window below in SQL.
-    windows = dict(Queue.objects.values_list("pk", "booking_window_days"))
+    rules = list(Queue.objects.values_list("booking_window_days", "min_notice_hours"))
+    windows = {window for window, _ in rules}
     if windows:
-        shifts = shifts.filter(starts_at__lte=now + timedelta(days=max(windows.values())))
-        for window in set(windows.values()):
-            if window < max(windows.values()):
+        shifts = shifts.filter(starts_at__lte=now + timedelta(days=max(windows)))
+        for window in windows:
+            if window < max(windows):
                 shifts = shifts.exclude(
                     queue__booking_window_days=window, starts_at__gt=now + timedelta(days=window)
                 )
+    if not filters.within_notice:
+        # Too soon to book: listing them would only lead to a refusal.
+        for notice in {notice for _, notice in rules if notice}:
+            shifts = shifts.exclude(queue__min_notice_hours=notice, starts_at__lt=now + timedelta(hours=notice))
     if filters.queue_id:
         shifts = shifts.filter(queue_id=filters.queue_id)
     if filters.channel:

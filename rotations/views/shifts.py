@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from django.contrib import messages
@@ -207,13 +208,19 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
     by = actor(request.user)
     # Any open shift may be chosen; the page lists the first few of those the filters
     # (queue, dates) narrow it to, so that thousands of shifts never make one select.
-    every = open_shifts(viewer=booking.person).exclude(pk=booking.shift_id)
+    # Any open shift is accepted (a shift too soon gets the notice rule's own message); the
+    # list leaves out those too soon unless the viewer may override the notice.
+    every = open_shifts(viewer=booking.person, filters=ShiftFilters(within_notice=True)).exclude(pk=booking.shift_id)
+    soon = ShiftFilters(within_notice=by.may_override_notice)
     narrow = ShiftFilterForm(request.GET or None)
     data = narrow.cleaned_data if narrow.is_valid() else {}
     # The dates are the viewer's calendar days, as the labels are (a lead may move an
     # executive's booking from another time zone).
     listed = starting_between(
-        open_shifts(viewer=booking.person, filters=ShiftFilters(queue_id=data["queue"].pk if data.get("queue") else None)),
+        open_shifts(
+            viewer=booking.person,
+            filters=replace(soon, queue_id=data["queue"].pk if data.get("queue") else None),
+        ),
         data.get("date_from"), data.get("date_to"), request.user.zone,
     ).exclude(pk=booking.shift_id)
     form = RescheduleForm(request.POST or None, shifts=every, may_override=by.may_override_notice)
