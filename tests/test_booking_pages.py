@@ -179,6 +179,22 @@ def test_bad_filters_show_their_message_and_never_fail(client, executive, queue)
     assert listed(response) == ids(shift)
 
 
+def test_one_bad_filter_keeps_the_others_and_live_filtering_shows_its_message(client, executive, queue, phone_queue):
+    billing = shift_at(queue, toronto(3, 10))
+    shift_at(phone_queue, toronto(3, 12))
+    client.force_login(executive)
+    response = client.get(f"/shifts/?queue={queue.pk}&date_from=garbage")
+    shows(response, "Enter a valid date.")
+    assert listed(response) == ids(billing)  # still only the chosen queue
+
+    # htmx swaps only the rows: the message travels with them.
+    live = client.get(f"/shifts/?queue={queue.pk}&date_from=2027-03-10&date_to=2027-03-09", HTTP_HX_REQUEST="true")
+    body = live.content.decode()
+    assert body.startswith('<p class="message error" role="alert">') and "“To” is before “From”." in body
+    assert "<html" not in body
+    assert [int(pk) for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', body)] == ids(billing)
+
+
 def test_the_list_follows_bookings_and_pauses_once_they_commit(
     client, executive, support_lead, queue, django_capture_on_commit_callbacks
 ):

@@ -61,7 +61,7 @@ def _require_browse(request: HttpRequest) -> None:
 def shift_list(request: HttpRequest) -> HttpResponse:
     _require_browse(request)
     form = ShiftFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = _usable_filters(form)
     program = data.get("program")
     if program and not (request.user.has_perm("rotations.manage_programs") or program in programs_of(request.user)):
         program = None  # a program is shown only to its participants and HR
@@ -76,7 +76,9 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     )
     rows, queues = _cached_list(request, filters)
     if request.htmx:
-        return HttpResponse(rows)
+        # The filters swap only the rows: a bad filter's message goes with them.
+        errors = render_to_string("shifts/_filter_errors.html", {"form": form}) if form.errors else ""
+        return HttpResponse(errors + rows)
     chosen = {name: form.data.get(name, "") for name in ("queue", "channel", "date_from", "date_to", "fits")}
     return render(
         request,
@@ -90,6 +92,18 @@ def shift_list(request: HttpRequest) -> HttpResponse:
             "program": program,
         },
     )
+
+
+def _usable_filters(form: ShiftFilterForm) -> dict:
+    """The filters that are valid, so one mistyped value does not drop the others; an
+    impossible date range drops both of its dates (its message says why)."""
+    if not form.is_bound or form.is_valid():
+        return getattr(form, "cleaned_data", {})
+    data = dict(form.cleaned_data)
+    if form.non_field_errors():
+        data.pop("date_from", None)
+        data.pop("date_to", None)
+    return data
 
 
 def _options(choices, chosen: str) -> str:
