@@ -23,7 +23,7 @@ from django.utils.html import escape
 from rotations.models import Booking, Queue, Shift, ShiftPattern
 from rotations.permissions import actor
 from rotations.roles import Role
-from rotations.services.booking import booking_create
+from rotations.services.booking import booking_cancel, booking_create
 
 from .factories import PersonFactory, QueueFactory, ShiftFactory
 
@@ -331,6 +331,16 @@ def test_a_lead_narrows_the_move_page_by_their_own_calendar_days(client, executi
         f"/shifts/bookings/{booking.pk}/reschedule/", {"date_from": "2027-03-12", "date_to": "2027-03-12"}
     ).content.decode()
     assert f'<option value="{evening.pk}">Billing chat — Fri 12 Mar 10:00–14:00</option>' in body
+
+
+def test_a_cancelled_bookings_old_move_and_cancel_links_say_so(client, executive, queue):
+    booking = book(shift_at(queue, toronto(3, 10)), executive)
+    booking_cancel(booking=booking, by=actor(executive), reason="Board meeting")
+    client.force_login(executive)
+    for verb, path in (("move", "reschedule"), ("cancel", "cancel")):
+        response = client.get(f"/shifts/bookings/{booking.pk}/{path}/", follow=True)
+        assert response.redirect_chain == [("/schedule/", 302)]
+        shows(response, f"This booking is cancelled: there is nothing to {verb}.")
 
 
 def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executive, queue):

@@ -219,6 +219,8 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
+    if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
+        return _nothing_to_change(request, booking, "move")
     by = actor(request.user)
     # Any open shift may be chosen; the page lists the first few of those the filters
     # (queue, dates) narrow it to, so that thousands of shifts never make one select.
@@ -266,6 +268,8 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
+    if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
+        return _nothing_to_change(request, booking, "cancel")
     by = actor(request.user)
     form = CancelForm(request.POST or None, may_override=by.may_override_notice)
     if request.method == "POST" and form.is_valid():
@@ -280,6 +284,12 @@ def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
             messages.success(request, "Cancelled. It disappears from the calendar.")
             return redirect(_after_change(request, booking))
     return render(request, "shifts/cancel.html", {"form": form, "booking": booking}, status=400 if form.errors else 200)
+
+
+def _nothing_to_change(request: HttpRequest, booking, verb: str) -> HttpResponse:
+    # An old link or a second tab: say so, rather than offer a form the rules will refuse.
+    messages.info(request, f"This booking is {booking.get_status_display().lower()}: there is nothing to {verb}.")
+    return redirect(_after_change(request, booking))
 
 
 def _after_change(request: HttpRequest, booking) -> str:
