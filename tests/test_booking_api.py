@@ -243,7 +243,7 @@ def test_book_move_and_cancel_keep_one_calendar_event(api, executive, queue):
         ("paused", "queue_paused", "Billing chat is paused for new bookings (Incident). Try another queue."),
         ("notice", "too_late", "Billing chat needs 24 hours' notice to book a shift."),
         ("override", "override_not_allowed", "Only support leads and HR can override minimum notice."),
-        ("twice", "overlap", "You are already booked at that time (Billing chat, Wed 03 Mar 10:00)."),
+        ("twice", "already_booked", "You already have this shift."),
     ],
 )
 def test_a_refused_booking_is_a_409_with_code_and_detail(api, executive, queue, case, code, detail):

@@ -211,14 +211,16 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
     )
     if ignore is not None:
         others = others.exclude(pk=ignore.pk)
-    others = list(others.values_list("starts_at", "ends_at", "shift__queue__name"))
-    for starts_at, ends_at, queue_name in others:
+    others = list(others.values_list("starts_at", "ends_at", "shift__queue__name", "shift_id"))
+    if any(shift_id == shift.pk for *_, shift_id in others):
+        raise BookingRefused("already_booked", "You already have this shift.")
+    for starts_at, ends_at, queue_name, _ in others:
         if starts_at < shift.ends_at and ends_at > shift.starts_at:
             raise BookingRefused(
                 "overlap",
                 f"You are already booked at that time ({queue_name}, {_local(starts_at, zone)}).",
             )
-    for starts_at, _, queue_name in others:
+    for starts_at, _, queue_name, _ in others:
         if timezone.localtime(starts_at, zone).date() == local_day:
             raise BookingRefused(
                 "one_a_day",
