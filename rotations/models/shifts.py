@@ -67,6 +67,10 @@ class Queue(models.Model):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    def is_open_between(self, start_time: time, end_time: time) -> bool:
+        """Whether a visit from ``start_time`` to ``end_time`` (local) fits the opening hours."""
+        return self.opens_at <= start_time and end_time <= self.closes_at
+
 
 class ShiftPattern(models.Model):
     """A recurring rule (RFC 5545 RRULE) that generates a queue's shifts.

@@ -106,7 +106,7 @@ def shifts_outside_hours(queue: Queue) -> list[Shift]:
     outside = []
     for shift in queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by("starts_at"):
         start, end = timezone.localtime(shift.starts_at, zone), timezone.localtime(shift.ends_at, zone)
-        if start.date() != end.date() or start.time() < queue.opens_at or end.time() > queue.closes_at:
+        if start.date() != end.date() or not queue.is_open_between(start.time(), end.time()):
             outside.append(shift)
     return outside
 

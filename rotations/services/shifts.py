@@ -82,7 +82,7 @@ def _check_capacity(queue: Queue, capacity: int) -> None:
 
 def _check_hours(queue: Queue, start_time: time, end_time: time) -> None:
     """A visitor sits next to an agent: only while the queue is open, in its local time."""
-    if start_time < queue.opens_at or end_time > queue.closes_at:
+    if not queue.is_open_between(start_time, end_time):
         raise ValidationError(
             f"{queue.name} is open {queue.opens_at:%H:%M}–{queue.closes_at:%H:%M} ({queue.time_zone}); "
             f"a shift must fit inside those hours."
