@@ -64,9 +64,8 @@ class QueueForm(forms.ModelForm):
             ] + [MinValueValidator(low), MaxValueValidator(high)]
 
     def clean(self):
+        # Closing after opening is the table's check constraint, and its message is shown.
         data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
-            raise ValidationError("The queue must close after it opens.")
         if data.get("visitor_capacity") == 0:
             self.add_error("visitor_capacity", "A queue takes at least one visitor.")
         return data

@@ -897,6 +897,8 @@ def test_bad_input_on_every_form_is_a_400_page_with_the_message(
 
     assert response.status_code == 400
     shows(response, message)
+    assert response.content.decode().count(escape(message)) == 1
+    assert "is violated" not in response.content.decode()
     assert _snapshot() == before
 
 

@@ -53,8 +53,14 @@ class Queue(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="queue_opens_before_it_closes"),
-            models.CheckConstraint(condition=Q(visitor_capacity__gte=1), name="queue_takes_a_visitor"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="queue_opens_before_it_closes",
+                violation_error_message="The queue must close after it opens.",
+            ),
+            models.CheckConstraint(
+                condition=Q(visitor_capacity__gte=1), name="queue_takes_a_visitor",
+                violation_error_message="A queue takes at least one visitor.",
+            ),
         ]
         permissions = [
             ("manage_queues", "Can run queues, shifts and attendance"),
@@ -97,8 +103,14 @@ class ShiftPattern(models.Model):
     class Meta:
         ordering = ["queue", "starts_on", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="pattern_ends_after_start"),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="pattern_has_a_seat"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="pattern_ends_after_start",
+                violation_error_message="A shift must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="pattern_has_a_seat",
+                violation_error_message="A pattern has at least one seat.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,8 +144,14 @@ class Shift(models.Model):
     class Meta:
         ordering = ["starts_at", "queue_id"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="shift_has_a_seat"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start",
+                violation_error_message="A shift must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="shift_has_a_seat",
+                violation_error_message="A shift has at least one seat.",
+            ),
             models.CheckConstraint(
                 condition=Q(seats_taken__lte=F("capacity")), name="shift_never_overbooked"
             ),
