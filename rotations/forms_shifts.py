@@ -117,6 +117,13 @@ class ShiftForm(_ShiftFieldsMixin):
         return data
 
 
+class ShiftCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Booked executives and the buddy read this in their calendar's cancellation.",
+    )
+
+
 class ShiftPatternForm(_ShiftFieldsMixin):
     """Weekdays, every N weeks, until a date — or an RRULE written out in full."""
 

@@ -59,6 +59,19 @@ def get_shift_for_view(person: Person, shift_id: int) -> Shift:
     raise PermissionDenied
 
 
+def get_shift_for_manage(person: Person, shift_id: int) -> Shift:
+    """A shift its queue's leads may change: as ``get_queue_for_manage``, shift by shift."""
+    if not person.has_perm("rotations.view_queue"):
+        raise PermissionDenied
+    try:
+        shift = Shift.objects.select_related("queue", "buddy").get(pk=shift_id)
+    except Shift.DoesNotExist:
+        raise Http404 from None
+    if not can_manage_queue(person, shift.queue):
+        raise PermissionDenied
+    return shift
+
+
 def can_mark_attendance(person: Person, shift: Shift) -> bool:
     return shift.buddy_id == person.pk or can_manage_queue(person, shift.queue)
 

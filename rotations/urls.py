@@ -21,6 +21,7 @@ queue_patterns = (
         path("<int:queue_id>/shifts/new/", queues.shift_new, name="shift-new"),
         path("<int:queue_id>/patterns/new/", queues.pattern_new, name="pattern-new"),
         path("patterns/<int:pattern_id>/edit/", queues.pattern_edit, name="pattern-edit"),
+        path("shifts/<int:shift_id>/cancel/", queues.shift_cancel_view, name="shift-cancel"),
     ],
     "queues",
 )

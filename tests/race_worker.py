@@ -1,4 +1,5 @@
-"""Run in a child process by test_races: one booking attempt, started on a shared signal."""
+"""Run in a child process by test_races: one booking attempt (or, for ``person_id`` 0,
+the shift's lead taking it off the schedule), started on a shared signal."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ def attempt(database_url: str, start, results, person_id: int, shift_id: int) ->
     from rotations.models import Person, Shift
     from rotations.permissions import actor
     from rotations.services.booking import BookingRefused, booking_create
+    from rotations.services.shifts import shift_cancel
 
-    person = Person.objects.get(pk=person_id)
     shift = Shift.objects.get(pk=shift_id)
+    if person_id == 0:
+        start.wait(60)
+        try:
+            results.put(("taken_off", 0, shift_id, shift_cancel(shift=shift, reason="Race"), ""))
+        except Exception as exc:
+            results.put(("error", 0, shift_id, type(exc).__name__, str(exc)))
+        return
+    person = Person.objects.get(pk=person_id)
     start.wait(60)
     try:
         booking = booking_create(shift=shift, person=person, by=actor(person))

@@ -92,3 +92,30 @@ def test_a_person_racing_themselves_for_overlapping_shifts_gets_one(postgres):
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.seats_taken + b.seats_taken == 1
+
+
+def test_a_lead_taking_a_shift_off_while_executives_book_it(postgres):
+    """Locks are taken people first, then the shift, as booking does: no deadlock, and the
+    shift ends with no live booking and no seat taken, whoever got there first."""
+    shift = ShiftFactory(queue=QueueFactory(visitor_capacity=5), capacity=5)
+    # Booked before the race, so the shift is kept (cancelled) rather than deleted.
+    early = PersonFactory(roles=[Role.EXECUTIVE])
+    Booking.objects.create(shift=shift, person=early, starts_at=shift.starts_at, ends_at=shift.ends_at)
+    Shift.objects.filter(pk=shift.pk).update(seats_taken=1)
+    racers = PersonFactory.create_batch(PROCESSES - 1, roles=[Role.EXECUTIVE])
+    pairs = [(p.pk, shift.pk) for p in racers]
+    pairs.insert(len(pairs) // 2, (0, shift.pk))
+
+    outcomes = race(pairs)
+
+    kinds = [o[0] for o in outcomes]
+    assert "error" not in kinds, [o for o in outcomes if o[0] == "error"]
+    booked = kinds.count("booked")
+    assert booked <= 4
+    taken_off = next(o for o in outcomes if o[0] == "taken_off")
+    assert taken_off[3] == booked + 1  # every booking that won was cancelled by the lead
+    assert {o[3] for o in outcomes if o[0] == "refused"} <= {"shift_full", "shift_cancelled"}
+    shift.refresh_from_db()
+    assert (shift.is_cancelled, shift.seats_taken) == (True, 0)
+    assert not Booking.objects.filter(shift=shift, status=BookingStatus.CONFIRMED).exists()
+    assert Booking.objects.filter(shift=shift, status=BookingStatus.CANCELLED).count() == booked + 1

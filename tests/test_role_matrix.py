@@ -196,6 +196,11 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/queues/patterns/{pattern}/edit/", LEADS_ONLY),
         ("/queues/patterns/999999/edit/", answers("login", "404", "404", "404", "404")),
     ],
+    "queues/shifts/<int:shift_id>/cancel/": [
+        ("/queues/shifts/{shift}/cancel/", LEADS_ONLY),
+        ("/queues/shifts/{other_shift}/cancel/", answers("login", "403", "403", "403", "403")),
+        ("/queues/shifts/999999/cancel/", answers("login", "403", "404", "404", "403")),
+    ],
     "shifts/": [
         ("/shifts/", SHIFT_BROWSERS),
         ("/shifts/?channel=phone&fits=on&date_from=2030-01-01&date_to=2030-02-01", SHIFT_BROWSERS),

@@ -250,6 +250,14 @@ def lock_person(person: Person) -> None:
             raise Person.DoesNotExist
 
 
+def lock_people(person_ids) -> None:
+    """``lock_person`` for several people at once, in id order, so that two changes
+    locking overlapping groups take them in the same order and never deadlock."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("lock_people holds locks only inside a transaction.")
+    list(Person.objects.filter(pk__in=person_ids).order_by("pk").select_for_update().values_list("pk"))
+
+
 def _fresh_shift(shift: Shift) -> Shift:
     return Shift.objects.select_related("queue", "buddy").get(pk=shift.pk)
 
@@ -263,6 +271,9 @@ def _take_seat(shift: Shift) -> None:
         pk=shift.pk, is_cancelled=False, seats_taken__lt=F("capacity")
     ).update(seats_taken=F("seats_taken") + 1)
     if not won:
+        # Waiting on the seat, the shift may have been taken off the schedule meanwhile.
+        if Shift.objects.filter(pk=shift.pk, is_cancelled=True).exists():
+            raise BookingRefused("shift_cancelled", "This shift was cancelled.")
         raise BookingRefused("shift_full", "This shift is full.")
     shift.seats_taken += 1
 

@@ -16,14 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..caching import shifts_changed
-from ..models import BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
 from ..timezones import local_moment
-from .booking import lock_person, record_calendar_change
+from .booking import lock_people, lock_person, record_calendar_change
 
 MAX_OCCURRENCES = 400
 # A rule with neither UNTIL nor COUNT is expanded this far ahead.
 OPEN_ENDED_HORIZON = timedelta(days=365)
 ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+# As far ahead as any queue takes bookings (QueueForm's longest booking window).
+SCHEDULE_HORIZON = timedelta(days=730)
 
 
 def validate_rrule(rule: str) -> str:
@@ -89,6 +91,23 @@ def _check_hours(queue: Queue, start_time: time, end_time: time) -> None:
         )
 
 
+def _check_horizon(queue: Queue, day: date) -> None:
+    if day > (timezone.localtime(timezone.now(), queue.zone) + SCHEDULE_HORIZON).date():
+        raise ValidationError("Shifts can be scheduled at most two years ahead.")
+
+
+def _check_not_a_duplicate(queue: Queue, starts_at: datetime, ends_at: datetime, buddy: Person | None) -> None:
+    same = Shift.objects.filter(
+        queue=queue, starts_at=starts_at, ends_at=ends_at, buddy=buddy, is_cancelled=False
+    ).first()
+    if same is not None:
+        raise ValidationError(
+            f"{queue.name} already has this shift{f' with {buddy.full_name}' if buddy else ''} "
+            f"({timezone.localtime(same.starts_at, queue.zone):%a %d %b %Y %H:%M}, {same.capacity} "
+            f"seat{'s' if same.capacity != 1 else ''}). Add seats to that one instead of adding it twice."
+        )
+
+
 def shift_create(
     *,
     queue: Queue,
@@ -106,6 +125,8 @@ def shift_create(
         raise ValidationError("A shift starts and ends on the same day, in the queue's time zone.")
     _check_hours(queue, local_start.time(), local_end.time())
     _check_capacity(queue, capacity)
+    _check_horizon(queue, local_start.date())
+    _check_not_a_duplicate(queue, starts_at, ends_at, buddy)
     return Shift.objects.create(
         queue=queue,
         starts_at=starts_at,
@@ -136,6 +157,7 @@ def shift_pattern_create(
         raise ValidationError("A shift must end after it starts.")
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
+    _check_horizon(queue, starts_on)
     with transaction.atomic():
         pattern = ShiftPattern.objects.create(
             queue=queue,
@@ -226,12 +248,15 @@ def shift_pattern_update(
         # the hours changed) can still get a new buddy, capacity or skip date.
         _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
     _check_capacity(pattern.queue, pattern.capacity)
+    if "starts_on" in changes:
+        _check_horizon(pattern.queue, pattern.starts_on)
 
     result = PatternChange()
     with transaction.atomic():
         now = timezone.now()
         zone = pattern.queue.zone
         wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
+        _lock_people_booked_on(Shift.objects.filter(pattern=pattern, starts_at__gt=now))
         current = list(
             Shift.objects.select_for_update()
             .filter(pattern=pattern, starts_at__gt=now, is_cancelled=False)
@@ -292,17 +317,61 @@ def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, dat
         record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
 
 
-def _remove_shift(shift: Shift) -> None:
+def _remove_shift(shift: Shift, *, reason: str = "The shift was taken off the schedule.") -> int:
+    """Off the schedule: deleted if nobody ever booked it, else kept (cancelled) for its
+    bookings' history. Returns how many bookings it cancelled."""
     if not shift.bookings.exists():
         shift.delete()
-        return
+        return 0
+    cancelled = 0
     for booking in shift.bookings.filter(status=BookingStatus.CONFIRMED).select_related("person"):
         lock_person(booking.person)
         booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = "The shift was taken off the schedule."
+        booking.cancel_reason = reason[:500]
         booking.sequence += 1
         booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
         record_calendar_change(booking, CalendarChangeKind.CANCELLED)
+        cancelled += 1
+    # No longer one of its pattern's occurrences, so the pattern can have that day again.
+    shift.pattern = None
     shift.is_cancelled = True
     shift.seats_taken = 0
-    shift.save(update_fields=["is_cancelled", "seats_taken"])
+    shift.save(update_fields=["pattern", "is_cancelled", "seats_taken"])
+    return cancelled
+
+
+def _lock_people_booked_on(shifts) -> None:
+    """Take the booked people's locks before any shift's, the order booking uses, so a
+    lead's change and an executive's booking never wait on each other in a circle."""
+    lock_people(
+        Booking.objects.filter(shift__in=shifts, status=BookingStatus.CONFIRMED)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+
+
+def shift_cancel(*, shift: Shift, reason: str) -> int:
+    """Take one upcoming shift off the schedule. Its bookings are cancelled and their
+    calendars told why; a pattern's shift becomes one of its exception dates, so no later
+    edit of the pattern brings it back. Returns how many bookings were cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
+    with transaction.atomic():
+        _lock_people_booked_on([shift.pk])
+        try:
+            shift = Shift.objects.select_for_update(of=("self",)).select_related("queue").get(pk=shift.pk)
+        except Shift.DoesNotExist:
+            raise ValidationError("This shift is already off the schedule.") from None
+        if shift.is_cancelled:
+            raise ValidationError("This shift is already off the schedule.")
+        if shift.starts_at <= timezone.now():
+            raise ValidationError("This shift has started: mark its attendance instead.")
+        if shift.pattern_id is not None:
+            pattern = ShiftPattern.objects.select_for_update().get(pk=shift.pattern_id)
+            day = timezone.localtime(shift.starts_at, shift.queue.zone).date().isoformat()
+            pattern.exdates = sorted({*pattern.exdates, day})
+            pattern.save(update_fields=["exdates"])
+        cancelled = _remove_shift(shift, reason=f"The shift was taken off the schedule: {reason}")
+        shifts_changed()
+    return cancelled

@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_shifts import PauseForm, QueueForm, ShiftForm, ShiftPatternForm
+from ..forms_shifts import PauseForm, QueueForm, ShiftCancelForm, ShiftForm, ShiftPatternForm
 from ..models import Queue, ShiftPattern
-from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_view
-from ..selectors.shifts import queue_shifts, shifts_outside_hours
+from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_view, get_shift_for_manage
+from ..selectors.shifts import queue_shifts, shift_bookings, shifts_outside_hours
 from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
-from ..services.shifts import shift_create, shift_pattern_create, shift_pattern_update
+from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
 
 
 @require_GET
@@ -50,6 +50,7 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
             "patterns": queue.patterns.select_related("buddy"),
             "leads": queue.leads.all(),
             "pause_form": PauseForm(),
+            "now": timezone.now(),
         },
     )
 
@@ -161,5 +162,34 @@ def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
         request,
         "queues/pattern_form.html",
         {"form": form, "queue": queue, "pattern": pattern, "change": change},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def shift_cancel_view(request: HttpRequest, shift_id: int) -> HttpResponse:
+    """Take one shift off the schedule, after showing who is booked on it."""
+    shift = get_shift_for_manage(request.user, shift_id)
+    queue = shift.queue
+    if shift.is_cancelled:
+        messages.info(request, "This shift is already off the schedule.")
+        return redirect("queues:detail", queue.pk)
+    form = ShiftCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = shift_cancel(shift=shift, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            told = f" {cancelled} booking{'s' if cancelled != 1 else ''} cancelled; their calendars are told why." if cancelled else ""
+            messages.success(request, f"Shift taken off the schedule.{told}")
+            return redirect("queues:detail", queue.pk)
+    return render(
+        request,
+        "queues/shift_cancel.html",
+        {
+            "form": form, "shift": shift, "queue": queue, "booked": shift_bookings(shift),
+            "started": shift.starts_at <= timezone.now(),
+        },
         status=400 if form.errors else 200,
     )

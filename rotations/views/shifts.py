@@ -23,6 +23,7 @@ from ..permissions import (
     actor,
     can_browse_shifts,
     can_change_booking,
+    can_manage_queue,
     can_mark_attendance,
     get_booking_for_attendance,
     get_booking_for_change,
@@ -178,6 +179,9 @@ def _detail_page(
             "can_book": person.has_perm("rotations.book_shift") or may_book_for_others,
             "book_form": book_form or BookForm(may_book_for_others=may_book_for_others),
             "can_mark_attendance": can_mark_attendance(person, shift),
+            "can_take_off": (
+                not shift.is_cancelled and shift.starts_at > timezone.now() and can_manage_queue(person, shift.queue)
+            ),
         },
         status=status,
     )
