@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequiredMiddleware
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 
@@ -37,3 +38,19 @@ class LoginRequiredMiddleware(BaseLoginRequiredMiddleware):
         if module.startswith(self.SELF_GUARDED):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class MethodNotAllowedPageMiddleware:
+    """Django answers a GET of a POST-only address (a link followed, an address pasted)
+    with an empty 405; a person gets a page saying what to do instead. The status and
+    the Allow header stay, and responses that already say something (the API's) are left."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and request.method in ("GET", "HEAD"):
+            response.content = render_to_string("405.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response

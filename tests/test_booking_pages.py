@@ -1024,3 +1024,38 @@ def test_the_server_error_page_needs_nothing_from_the_request():
 
     page = render_to_string("500.html")  # Django renders it with an empty context
     assert "Something went wrong on our side" in page
+
+
+def test_a_form_sent_without_its_security_token_says_nothing_was_saved(support_lead, queue):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(support_lead)
+
+    no_cookie = browser.post(f"/queues/{queue.pk}/pause/", {"action": "pause"})
+    assert no_cookie.status_code == 403
+    shows(no_cookie, "That form could not be sent")
+    shows(no_cookie, "Nothing was saved.")
+    shows(no_cookie, "Allow cookies for this site")
+    assert 'aria-label="Main"' in no_cookie.content.decode()
+
+    browser.get(f"/queues/{queue.pk}/")  # sets the CSRF cookie, as opening the page does
+    stale = browser.post(f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": "x" * 64})
+    assert stale.status_code == 403
+    shows(stale, "reload the page and send the form again")
+    queue.refresh_from_db()
+    assert not queue.is_paused
+
+
+def test_opening_a_button_address_as_a_page_explains_itself(client, support_lead, executive, queue):
+    client.force_login(support_lead)
+    response = client.get(f"/queues/{queue.pk}/pause/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    shows(response, "This address is a button, not a page")
+    assert 'aria-label="Main"' in response.content.decode()
+
+    # The API keeps its own (JSON) answer.
+    api = client.get(f"/api/bookings/{book(shift_at(queue, toronto(3, 10)), executive).pk}/cancel/")
+    assert api.status_code == 405
+    assert api.json() == {"detail": 'Method "GET" not allowed.'}
