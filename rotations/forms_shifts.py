@@ -66,6 +66,10 @@ class QueueForm(forms.ModelForm):
     def clean(self):
         # Closing after opening is the table's check constraint, and its message is shown.
         data = super().clean()
+        # Only a queue's leads run it, so an existing queue keeps at least one; a new
+        # queue is led by whoever creates it.
+        if self.instance.pk and "leads" in data and not data["leads"]:
+            self.add_error("leads", "A queue needs at least one lead: pick who runs it.")
         if data.get("visitor_capacity") == 0:
             self.add_error("visitor_capacity", "A queue takes at least one visitor.")
         return data

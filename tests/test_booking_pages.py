@@ -229,7 +229,7 @@ def test_the_list_follows_new_shifts_and_queue_edits_once_they_commit(
         if change == "shift added":
             client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-03-05"})
         else:
-            client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Billing chat EU"})
+            client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Billing chat EU", "leads": [support_lead.pk]})
     client.force_login(executive)
     page = client.get("/shifts/")
     if change == "shift added":
@@ -569,7 +569,7 @@ QUEUE_FORM = {
 
 def test_a_queues_window_and_notice_have_bounds_a_person_would_recognise(client, support_lead, queue):
     client.force_login(support_lead)
-    form = {**QUEUE_FORM, "name": "Billing chat"}
+    form = {**QUEUE_FORM, "name": "Billing chat", "leads": [support_lead.pk]}
     for field, value, message in (
         ("booking_window_days", "3000000", "Ensure this value is less than or equal to 730."),
         ("booking_window_days", "0", "Ensure this value is greater than or equal to 1."),
@@ -589,7 +589,7 @@ def test_narrowing_a_queues_hours_warns_about_the_shifts_left_outside(client, su
     shift_at(queue, dt.datetime(2027, 3, 12, 11, tzinfo=NEW_YORK), hours=2)  # still inside
     shift_at(queue, dt.datetime(2027, 3, 15, 9, 30, tzinfo=NEW_YORK), hours=2)
     client.force_login(support_lead)
-    form = {**QUEUE_FORM, "name": "Billing chat", "time_zone": "America/New_York"}
+    form = {**QUEUE_FORM, "name": "Billing chat", "time_zone": "America/New_York", "leads": [support_lead.pk]}
     quiet = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "09:00", "closes_at": "17:00"}, follow=True)
     assert "outside the new hours" not in quiet.content.decode()
     response = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "10:00", "closes_at": "17:00"}, follow=True)
@@ -612,7 +612,7 @@ def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
 
     edited = client.post(
         f"/queues/{queue.pk}/edit/",
-        {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin"},
+        {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin", "leads": [support_lead.pk]},
         follow=True,
     )
     assert edited.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
@@ -845,6 +845,7 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
         ("queue-edit", {"time_zone": "Not/AZone"},
          "Select a valid choice. Not/AZone is not one of the available choices."),
         ("queue-edit", {"closes_at": "07:00"}, "The queue must close after it opens."),
+        ("queue-edit", {"leads": []}, "A queue needs at least one lead: pick who runs it."),
         ("shift", {"end_time": "08:00"}, "A shift must end after it starts."),
         ("shift", {"capacity": "4"}, "Billing chat takes at most 3 at once."),
         ("shift", {"capacity": "x"}, "Enter a whole number."),
@@ -887,7 +888,7 @@ def test_bad_input_on_every_form_is_a_400_page_with_the_message(
         client.force_login(support_lead)
         url, data = {
             "queue": ("/queues/new/", QUEUE_FORM),
-            "queue-edit": (f"/queues/{queue.pk}/edit/", QUEUE_FORM),
+            "queue-edit": (f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "leads": [support_lead.pk]}),
             "shift": (f"/queues/{queue.pk}/shifts/new/", SHIFT_FORM),
             "pattern": (f"/queues/{queue.pk}/patterns/new/", PATTERN_FORM),
         }[form]

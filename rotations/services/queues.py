@@ -30,7 +30,9 @@ def queue_update(*, queue: Queue, data: dict) -> Queue:
             if name in data:
                 setattr(queue, name, data[name])
         queue.save()
-        if "leads" in data and data["leads"]:
+        if "leads" in data:
+            if not data["leads"]:
+                raise ValueError("a queue keeps at least one lead")
             queue.leads.set(data["leads"])
     return queue
 
