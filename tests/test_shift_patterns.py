@@ -224,3 +224,33 @@ def test_shifts_fit_inside_the_queues_operating_hours():
     change = shift_pattern_update(pattern=pattern, start_time=dt.time(8), end_time=dt.time(18), capacity=1,
                                   exdates=["2027-03-09"])
     assert change.applied and change.removed == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630T235959", "Every Tue and Thu, until 30 Jun 2027"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR", "Every 2 weeks on Mon, Wed and Fri"),
+        ("FREQ=DAILY;COUNT=10", "Every day, 10 times"),
+        ("FREQ=MONTHLY;BYDAY=1MO", "Every month on the first Mon"),
+        ("FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR", "Every 3 months on the last Fri"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=1", "Every month on day 15, 1 time"),
+        # What the words do not cover is shown as written, never guessed at.
+        ("FREQ=WEEKLY;BYDAY=TU;BYSETPOS=1", "FREQ=WEEKLY;BYDAY=TU;BYSETPOS=1"),
+    ],
+)
+def test_a_pattern_reads_in_words(rule, words):
+    from rotations.templatetags.recurrence import recurrence
+
+    assert recurrence(rule) == words
+
+
+@time_machine.travel(dt.datetime(2027, 2, 20, 12, tzinfo=UTC))
+def test_the_queue_page_describes_its_patterns(client):
+    lead = PersonFactory(roles=["Support lead"])
+    queue = QueueFactory(leads=[lead])
+    shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959",
+                         starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+    client.force_login(lead)
+    page = client.get(f"/queues/{queue.pk}/").content.decode()
+    assert "Every Tue and Thu, until 31 Mar 2027 from 2 Mar 2027" in page
