@@ -245,7 +245,7 @@ def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitab
     client.force_login(company["halfway"])
     card = client.get("/").content.decode().split(f'id="program-{program.pk}"')[1].split("</article>")[0]
     assert "2 shifts in at least 2 different queues" in card and "Attended: 1 shift" in card
-    assert "Left: 1 shift, 1 more different queues" in card
+    assert "Left: 1 shift, in at least 1 queue you have not booked yet" in card
     link = card.split('href="')[1].split('"')[0].replace("&amp;", "&")
     assert link.startswith(f"/shifts/?program={program.pk}&fits=on")
     listing = client.get(link).content.decode()
@@ -529,3 +529,40 @@ def test_the_program_filter_is_shown_only_to_its_participants_and_hr(client, com
     assert 'id="program-filter"' not in page and "Q1 immersion" not in page
     client.force_login(company["fresh"])
     assert 'id="program-filter"' in client.get(f"/shifts/?program={program.pk}").content.decode()
+
+
+def test_what_is_left_reads_as_words():
+    from rotations.selectors.programs import Standing
+
+    left = Standing(person=None, required=3, unit="shifts", min_distinct=3, distinct_by="channel",
+                    attended=3, distinct_all={"chat"})
+    assert left.still_to_book == "shifts in 2 channels you have not booked yet"
+    left.distinct_all = {"chat", "phone"}
+    assert left.still_to_book == "a shift in 1 channel you have not booked yet"
+    left.attended = 2
+    assert left.still_to_book == "1 shift, in at least 1 channel you have not booked yet"
+    left.distinct_all = {"chat", "phone", "email"}
+    assert left.still_to_book == "1 shift"
+
+
+def test_an_hours_program_shows_hours_on_its_page_and_in_its_nudges(client, company):
+    from django.template.loader import render_to_string
+
+    program = company["program"]
+    program.unit, program.required_amount, program.min_distinct = "hours", 5, 1
+    program.save()
+    # Bo attended 3 h; booking 90 minutes more leaves half an hour.
+    short = ShiftFactory(queue=company["phones"], starts_at=day_at(6, 10), ends_at=day_at(6, 10) + timedelta(minutes=90))
+    seat(company["halfway"], short)
+    [row] = standings(program, [company["halfway"]])
+    assert (row.attended_shown, row.booked_shown, row.left_shown, row.still_to_book) == ("3 h", "1.5 h", "0.5 h", "0.5 h")
+
+    client.force_login(company["hr"])
+    page = client.get(f"/programs/{program.pk}/").content.decode()
+    assert "<td>3 h</td><td>1.5 h</td><td>0.5 h</td>" in page
+    assert "minutes" not in page
+
+    nudge = render_to_string("emails/program_nudge.txt", {
+        "recipient": company["halfway"], "program": program, "days_before": 7, "standing": row, "shifts_link": "/",
+    })
+    assert "still to book: 0.5 h" in nudge

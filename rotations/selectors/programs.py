@@ -109,6 +109,7 @@ class Standing:
     required: int  # shifts, or minutes for an hours requirement
     unit: str
     min_distinct: int
+    distinct_by: str = DistinctBy.QUEUE
     attended: int = 0  # in the requirement's unit (minutes for hours)
     booked: int = 0  # booked and still to come (or not yet marked)
     attended_shifts: int = 0
@@ -144,6 +145,33 @@ class Standing:
             return f"{hours:g} h" if hours == int(hours) else f"{hours:.1f} h"
         return f"{amount} shift{'s' if amount != 1 else ''}"
 
+    # The amounts as a table cell shows them: hours for an hours requirement.
+    @property
+    def attended_shown(self) -> str:
+        return self.show(self.attended) if self.unit == RequirementUnit.HOURS else str(self.attended)
+
+    @property
+    def booked_shown(self) -> str:
+        return self.show(self.booked) if self.unit == RequirementUnit.HOURS else str(self.booked)
+
+    @property
+    def left_shown(self) -> str:
+        return self.show(self.left) if self.unit == RequirementUnit.HOURS else str(self.left)
+
+    @property
+    def still_to_book(self) -> str:
+        """What is left, in words: the amount, and how many queues (or channels) the
+        person has not booked yet, which is a different count from the shifts."""
+        noun = "queue" if self.distinct_by == DistinctBy.QUEUE else "channel"
+        new = f"{self.distinct_left} {noun}{'s' if self.distinct_left != 1 else ''} you have not booked yet"
+        if self.left and self.distinct_left:
+            return f"{self.show(self.left)}, in at least {new}"
+        if self.left:
+            return self.show(self.left)
+        if self.distinct_left:
+            return f"{'a shift' if self.distinct_left == 1 else 'shifts'} in {new}"
+        return ""
+
 
 # What each counting booking contributes: who, how it stands, how long, where.
 TALLY_FIELDS = ("person_id", "status", "starts_at", "ends_at", "shift__queue_id", "shift__queue__channel")
@@ -152,7 +180,10 @@ TALLY_FIELDS = ("person_id", "status", "starts_at", "ends_at", "shift__queue_id"
 def _standing(program: Program, person: Person) -> Standing:
     hours = program.unit == RequirementUnit.HOURS
     required = program.required_amount * 60 if hours else program.required_amount
-    return Standing(person=person, required=required, unit=program.unit, min_distinct=program.min_distinct)
+    return Standing(
+        person=person, required=required, unit=program.unit, min_distinct=program.min_distinct,
+        distinct_by=program.distinct_by,
+    )
 
 
 def _tally(program: Program, rows: dict[int, Standing], bookings) -> None:
