@@ -409,3 +409,17 @@ def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
     ]
     # The same instant is 14:00 UTC before the change and 13:00 UTC after it.
     assert sorted(s.astimezone(dt.UTC).hour for s in starts) == [13, 14]
+
+
+def test_rendering_a_move_that_drops_a_buddy_looks_up_the_old_shift_once(trio, django_assert_num_queries):
+    executive, buddy, other_buddy, first, _, other_buddy_shift = trio
+    booking = booking_create(shift=first, person=executive, by=actor(executive))
+    booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
+    change = CalendarChange.objects.get(booking=booking, sequence=1)
+    rows = list(OutgoingEmail.objects.filter(calendar_change=change).values_list("pk", flat=True))
+    assert len(rows) == 3  # REQUEST to the executive and the new buddy, CANCEL to the old one
+
+    # The rows with their relations, their siblings, the change before (for the CANCEL), the store.
+    with django_assert_num_queries(4):
+        outbox.render_missing(rows)
+    assert not OutgoingEmail.objects.filter(pk__in=rows, message=b"").exists()

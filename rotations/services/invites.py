@@ -131,9 +131,10 @@ def render_invites(
     rendered = {}
     for row in rows:
         key = (row.calendar_change_id, row.method)
+        described = _described(row)
         if key not in calendars:
-            calendars[key] = build_calendar(Method(row.method), [_event(row, attendees[key])])
-        rendered[row.pk] = _invite_message(row, calendars[key])
+            calendars[key] = build_calendar(Method(row.method), [_event(row, attendees[key], described)])
+        rendered[row.pk] = _invite_message(row, calendars[key], described)
     return rendered
 
 
@@ -141,9 +142,8 @@ def _link(shift: Shift) -> str:
     return settings.SITE_URL + reverse("shifts:detail", args=[shift.pk])
 
 
-def _event(row: OutgoingEmail, attendees: list[Party]) -> CalendarEvent:
+def _event(row: OutgoingEmail, attendees: list[Party], described: CalendarChange) -> CalendarEvent:
     change, booking = row.calendar_change, row.booking
-    described = _described(row)
     shift = described.shift
     queue = shift.queue
     description = "\n\n".join(
@@ -185,9 +185,8 @@ def _described(row: OutgoingEmail) -> CalendarChange:
     return change
 
 
-def _invite_message(row: OutgoingEmail, calendar: bytes) -> tuple[str, bytes]:
+def _invite_message(row: OutgoingEmail, calendar: bytes, described: CalendarChange) -> tuple[str, bytes]:
     change, booking = row.calendar_change, row.booking
-    described = _described(row)
     shift = described.shift
     queue = shift.queue
     method = Method(row.method)
