@@ -596,6 +596,10 @@ def test_narrowing_a_queues_hours_warns_about_the_shifts_left_outside(client, su
     shows(response, "2 upcoming shifts fall outside the new hours (the first on Fri 12 Mar 09:00 America/New_York). "
                     "They stay as they are: edit their pattern or take them off the schedule.")
     assert Shift.objects.filter(pk=early.pk, is_cancelled=False).exists()
+    # The queue page marks them, each with its way off the schedule.
+    page = response.content.decode()
+    assert page.count("outside opening hours</mark>") == 2
+    assert f'href="/queues/shifts/{early.pk}/cancel/"' in page
 
 
 def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):

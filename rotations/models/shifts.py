@@ -77,6 +77,11 @@ class Queue(models.Model):
         """Whether a visit from ``start_time`` to ``end_time`` (local) fits the opening hours."""
         return self.opens_at <= start_time and end_time <= self.closes_at
 
+    def is_open_for(self, starts_at, ends_at) -> bool:
+        """Whether a shift at these moments fits the hours: on one local day, while open."""
+        start, end = starts_at.astimezone(self.zone), ends_at.astimezone(self.zone)
+        return start.date() == end.date() and self.is_open_between(start.time(), end.time())
+
 
 class ShiftPattern(models.Model):
     """A recurring rule (RFC 5545 RRULE) that generates a queue's shifts.

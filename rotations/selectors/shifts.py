@@ -102,13 +102,8 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
 def shifts_outside_hours(queue: Queue) -> list[Shift]:
     """Upcoming shifts that no longer fit the queue's hours (after its hours or time zone
     changed): they stay as they are, but the lead should know."""
-    zone = queue.zone
-    outside = []
-    for shift in queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by("starts_at"):
-        start, end = timezone.localtime(shift.starts_at, zone), timezone.localtime(shift.ends_at, zone)
-        if start.date() != end.date() or not queue.is_open_between(start.time(), end.time()):
-            outside.append(shift)
-    return outside
+    upcoming = queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by("starts_at")
+    return [shift for shift in upcoming if not queue.is_open_for(shift.starts_at, shift.ends_at)]
 
 
 def starting_between(shifts: QuerySet[Shift], first: date | None, last: date | None, zone) -> QuerySet[Shift]:

@@ -40,13 +40,16 @@ def queue_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_view(request.user, queue_id)
+    shifts = list(queue_shifts(queue)[:200])
     return render(
         request,
         "queues/detail.html",
         {
             "queue": queue,
             "can_manage": can_manage_queue(request.user, queue),
-            "shifts": queue_shifts(queue)[:200],
+            "shifts": shifts,
+            # Left alone when the hours narrowed; marked so the lead can see them.
+            "outside_hours": {s.pk for s in shifts if not queue.is_open_for(s.starts_at, s.ends_at)},
             "patterns": queue.patterns.select_related("buddy"),
             "leads": queue.leads.all(),
             "pause_form": PauseForm(),
