@@ -137,3 +137,11 @@ def test_a_person_creates_uses_and_revokes_their_api_token(client, executive):
     client.post("/account/api-token/", {"action": "revoke"})
     assert not Token.objects.filter(user=executive).exists()
     assert api.get("/api/bookings/", headers={"Authorization": f"Token {key}"}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_hrs_home_card_leads_to_what_hr_runs(client, hr_admin):
+    client.force_login(hr_admin)
+    card = client.get("/").content.decode().split('id="next-hr"')[1].split("</article>")[0]
+    for path in ("/people/import/", "/people/", "/programs/", "/mentoring/cycles/"):
+        assert f'href="{path}"' in card, path
