@@ -53,4 +53,6 @@ class MethodNotAllowedPageMiddleware:
         if response.status_code == 405 and not response.content and request.method in ("GET", "HEAD"):
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
+            # CommonMiddleware, further in, already counted the empty body.
+            response["Content-Length"] = str(len(response.content))
         return response

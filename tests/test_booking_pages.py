@@ -1048,6 +1048,13 @@ def test_a_form_sent_without_its_security_token_says_nothing_was_saved(support_l
     stale = browser.post(f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": "x" * 64})
     assert stale.status_code == 403
     shows(stale, "reload the page and send the form again")
+    token = browser.cookies["csrftoken"].value
+    elsewhere = browser.post(
+        f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": token},
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert elsewhere.status_code == 403
+    shows(elsewhere, "The form did not come from a Frontline page")
     queue.refresh_from_db()
     assert not queue.is_paused
 
@@ -1059,6 +1066,7 @@ def test_opening_a_button_address_as_a_page_explains_itself(client, support_lead
     assert response["Allow"] == "POST"
     shows(response, "This address is a button, not a page")
     assert 'aria-label="Main"' in response.content.decode()
+    assert int(response["Content-Length"]) == len(response.content)  # or a browser shows nothing
 
     # The API keeps its own (JSON) answer.
     api = client.get(f"/api/bookings/{book(shift_at(queue, toronto(3, 10)), executive).pk}/cancel/")
