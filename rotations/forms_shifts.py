@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .models import Channel, Person, Program, Queue, Shift
 from .roles import Role
-from .services.shifts import validate_rrule
+from .services.shifts import SCHEDULE_HORIZON, validate_rrule
 from .timezones import local_moment
 from .validators import known_time_zones
 
@@ -38,6 +38,8 @@ class TimeInput(forms.TimeInput):
 
 
 class QueueForm(forms.ModelForm):
+    # Opening before closing and taking a visitor are the table's check constraints, whose
+    # messages are shown; keeping a lead is queue_update's rule.
     time_zone = forms.ChoiceField(choices=[])
     leads = forms.ModelMultipleChoiceField(queryset=Person.objects.none(), required=False)
 
@@ -54,7 +56,7 @@ class QueueForm(forms.ModelForm):
         self.fields["time_zone"].choices = [(z, z) for z in sorted(known_time_zones())]
         self.fields["leads"].queryset = people_with_role(Role.SUPPORT_LEAD)
         # Bounds a person would recognise (and that keep date arithmetic in range).
-        limits = {"booking_window_days": (1, 730), "min_notice_hours": (0, 24 * 90)}
+        limits = {"booking_window_days": (1, SCHEDULE_HORIZON.days), "min_notice_hours": (0, 24 * 90)}
         for name, (low, high) in limits.items():
             field = self.fields[name]
             field.min_value, field.max_value = low, high
@@ -62,17 +64,6 @@ class QueueForm(forms.ModelForm):
             field.validators = [
                 v for v in field.validators if not isinstance(v, (MinValueValidator, MaxValueValidator))
             ] + [MinValueValidator(low), MaxValueValidator(high)]
-
-    def clean(self):
-        # Closing after opening is the table's check constraint, and its message is shown.
-        data = super().clean()
-        # Only a queue's leads run it, so an existing queue keeps at least one; a new
-        # queue is led by whoever creates it.
-        if self.instance.pk and "leads" in data and not data["leads"]:
-            self.add_error("leads", "A queue needs at least one lead: pick who runs it.")
-        if data.get("visitor_capacity") == 0:
-            self.add_error("visitor_capacity", "A queue takes at least one visitor.")
-        return data
 
 
 class PauseForm(forms.Form):
@@ -128,6 +119,20 @@ class ShiftCancelForm(forms.Form):
     )
 
 
+def _dates(field: str | None) -> list[str]:
+    """ISO dates from a comma- (or semicolon-) separated field."""
+    result = []
+    for text in (field or "").replace(";", ",").split(","):
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            result.append(date.fromisoformat(text).isoformat())
+        except ValueError:
+            raise ValidationError(f"“{text}” is not a date like 2027-04-06.") from None
+    return result
+
+
 class ShiftPatternForm(_ShiftFieldsMixin):
     """Weekdays, every N weeks, until a date — or an RRULE written out in full."""
 
@@ -142,6 +147,8 @@ class ShiftPatternForm(_ShiftFieldsMixin):
     exdates = forms.CharField(
         required=False, label="No shift on (dates)", help_text="Comma-separated, e.g. 2027-04-06, 2027-05-25"
     )
+    # The skip dates this form was opened with: days taken off since stay off.
+    exdates_seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     field_order = ["starts_on", "weekdays", "every_weeks", "until", "rrule", "exdates",
                    "start_time", "end_time", "capacity", "buddy", "location", "meeting_url"]
@@ -150,23 +157,22 @@ class ShiftPatternForm(_ShiftFieldsMixin):
         if pattern is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "starts_on": pattern.starts_on, "rrule": pattern.rrule,
-                "exdates": ", ".join(pattern.exdates), "start_time": pattern.start_time,
+                "exdates": ", ".join(pattern.exdates), "exdates_seen": ",".join(pattern.exdates),
+                "start_time": pattern.start_time,
                 "end_time": pattern.end_time, "capacity": pattern.capacity, "buddy": pattern.buddy,
                 "location": pattern.location, "meeting_url": pattern.meeting_url,
             }
         super().__init__(*args, **kwargs)
 
     def clean_exdates(self) -> list[str]:
-        result = []
-        for text in (self.cleaned_data.get("exdates") or "").replace(";", ",").split(","):
-            text = text.strip()
-            if not text:
-                continue
-            try:
-                result.append(date.fromisoformat(text).isoformat())
-            except ValueError:
-                raise ValidationError(f"“{text}” is not a date like 2027-04-06.") from None
-        return result
+        return _dates(self.cleaned_data.get("exdates"))
+
+    def clean_exdates_seen(self) -> list[str] | None:
+        # Absent on a new pattern; garbage in a hidden field is treated as absent too.
+        try:
+            return _dates(self.cleaned_data.get("exdates_seen")) if "exdates_seen" in self.data else None
+        except ValidationError:
+            return None
 
     def clean(self):
         data = super().clean()

@@ -1,5 +1,6 @@
-"""Run in a child process by test_races: one booking attempt (or, for ``person_id`` 0,
-the shift's lead taking it off the schedule), started on a shared signal."""
+"""Run in a child process by test_races: one booking attempt, started on a shared signal.
+``person_id`` 0 is the shift's lead taking it off the schedule instead; a negative one is
+that person cancelling the booking they already hold on the shift."""
 
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ def attempt(database_url: str, start, results, person_id: int, shift_id: int) ->
             results.put(("taken_off", 0, shift_id, shift_cancel(shift=shift, reason="Race"), ""))
         except Exception as exc:
             results.put(("error", 0, shift_id, type(exc).__name__, str(exc)))
+        return
+    if person_id < 0:
+        from rotations.models import Booking
+        from rotations.services.booking import booking_cancel
+
+        booking = Booking.objects.select_related("person").get(person_id=-person_id, shift_id=shift_id)
+        start.wait(60)
+        try:
+            booking_cancel(booking=booking, by=actor(booking.person), reason="Race")
+        except BookingRefused as refusal:
+            results.put(("refused", person_id, shift_id, refusal.code, refusal.message))
+        except Exception as exc:
+            results.put(("error", person_id, shift_id, type(exc).__name__, str(exc)))
+        else:
+            results.put(("cancelled_own", person_id, shift_id, booking.pk, ""))
         return
     person = Person.objects.get(pk=person_id)
     start.wait(60)

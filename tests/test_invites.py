@@ -248,6 +248,8 @@ def test_a_cancellation_is_a_cancel_not_a_cancelled_request(trio, smtp_settings)
         assert not hasattr(cal.vevent, "valarm")
         assert item.message["Subject"].startswith("Cancelled:")
         assert [a.get_filename() for a in item.message.iter_attachments()] == ["cancel.ics"]
+        # The calendar entry itself says why, for whoever reads it there and not the email.
+        assert cal.vevent.description.value.startswith("Cancelled: Customer visit")
     text = [r for r in received if r.rcpt_tos == [executive.email]][0].message.get_body(
         preferencelist=("plain",)
     ).get_content()

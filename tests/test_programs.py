@@ -544,6 +544,12 @@ def test_what_is_left_reads_as_words():
     left.distinct_all = {"chat", "phone", "email"}
     assert left.still_to_book == "1 shift"
 
+    # Hours to a tenth; what is owed rounds up, so two minutes short is not "0 h" left.
+    hours = Standing(person=None, required=300, unit="hours", min_distinct=0, attended=298)
+    assert (hours.attended_shown, hours.left_shown, hours.still_to_book) == ("5 h", "0.1 h", "0.1 h")
+    hours.attended = 181
+    assert (hours.attended_shown, hours.left_shown) == ("3 h", "2 h")
+
 
 def test_an_hours_program_shows_hours_on_its_page_and_in_its_nudges(client, company):
     from django.template.loader import render_to_string

@@ -18,7 +18,7 @@ from django.utils.html import escape
 from rotations.models import Booking, OutgoingEmail, Shift, ShiftPattern
 from rotations.permissions import actor
 from rotations.selectors.shifts import open_shifts
-from rotations.services.booking import booking_create
+from rotations.services.booking import BookingRefused, booking_create
 from rotations.services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
 
 from .factories import PersonFactory, QueueFactory, ShiftFactory
@@ -69,16 +69,18 @@ def test_taking_a_booked_shift_off_cancels_its_bookings_and_tells_every_calendar
     cancels = OutgoingEmail.objects.exclude(pk__in=before)
     # Each booking's event is cancelled for its executive and for the buddy.
     assert {e.method for e in cancels} == {"CANCEL"}
-    assert Counter(e.to_email for e in cancels) == Counter(
-        {executive.email: 1, "otto@example.com": 0, booked_shift.buddy.email: 2}
-    ) + Counter({Booking.objects.exclude(person=executive).get(shift=booked_shift).person.email: 1})
+    otto = Booking.objects.exclude(person=executive).get(shift=booked_shift).person
+    assert Counter(e.to_email for e in cancels) == {executive.email: 1, otto.email: 1, booked_shift.buddy.email: 2}
     assert booked_shift not in open_shifts(viewer=executive)
 
 
-def test_an_unbooked_shift_just_goes(queue):
+def test_an_unbooked_shift_is_kept_cancelled_so_anyone_booking_it_is_told_so(queue, executive):
     shift = ShiftFactory(queue=queue, starts_at=ny(4, 9), ends_at=ny(4, 13))
     assert shift_cancel(shift=shift, reason="Not needed") == 0
-    assert not Shift.objects.filter(pk=shift.pk).exists()
+    shift.refresh_from_db()
+    assert shift.is_cancelled
+    with pytest.raises(BookingRefused, match="This shift was cancelled."):
+        booking_create(shift=shift, person=executive, by=actor(executive))
 
 
 @pytest.mark.parametrize(
@@ -127,6 +129,46 @@ def test_a_patterns_shift_taken_off_stays_off_when_the_pattern_is_edited(weekly,
     assert change.applied and change.created == 0
     assert dt.date(2027, 3, 11) not in _days(weekly)
     assert len(_days(weekly)) == 8
+
+
+def test_a_day_taken_off_while_the_pattern_form_was_open_stays_off(weekly):
+    seen = list(weekly.exdates)  # the lead opens the pattern's form
+    shift_cancel(shift=Shift.objects.get(pattern=weekly, starts_at=ny(11, 9)), reason="Holiday")
+
+    # Saved with the skip dates the form showed, plus one the lead added.
+    weekly.refresh_from_db()
+    shift_pattern_update(pattern=weekly, exdates=["2027-03-18"], exdates_seen=seen, start_time=dt.time(10),
+                         end_time=dt.time(14))
+
+    weekly.refresh_from_db()
+    assert weekly.exdates == ["2027-03-11", "2027-03-18"]
+    assert not {dt.date(2027, 3, 11), dt.date(2027, 3, 18)} & set(_days(weekly))
+    # A skip date the lead saw and removed is removed.
+    shift_pattern_update(pattern=weekly, exdates=["2027-03-11"], exdates_seen=weekly.exdates)
+    weekly.refresh_from_db()
+    assert weekly.exdates == ["2027-03-11"] and dt.date(2027, 3, 18) in _days(weekly)
+
+
+def test_the_pattern_page_carries_the_skip_dates_it_showed(client, support_lead, weekly):
+    client.force_login(support_lead)
+    page = client.get(f"/queues/patterns/{weekly.pk}/edit/").content.decode()
+    assert 'type="hidden" name="exdates_seen"' in page
+    shift_cancel(shift=Shift.objects.get(pattern=weekly, starts_at=ny(11, 9)), reason="Holiday")
+    form = {"starts_on": "2027-03-02", "rrule": weekly.rrule, "exdates": "", "exdates_seen": "",
+            "start_time": "09:00", "end_time": "12:00", "capacity": "2", "buddy": "", "location": "", "meeting_url": ""}
+    assert client.post(f"/queues/patterns/{weekly.pk}/edit/", form).status_code == 302
+    weekly.refresh_from_db()
+    assert weekly.exdates == ["2027-03-11"]
+    assert dt.date(2027, 3, 11) not in _days(weekly)
+
+
+def test_a_pattern_stops_at_the_two_year_horizon(queue):
+    pattern, count = shift_pattern_create(
+        queue=queue, rrule="FREQ=MONTHLY;BYMONTHDAY=1;UNTIL=20300101T000000", starts_on=dt.date(2029, 1, 1),
+        start_time=dt.time(9), end_time=dt.time(13),
+    )
+    assert count == 2  # 1 Jan and 1 Feb 2029: 730 days from 1 Mar 2027 is 28 Feb 2029
+    assert max(_days(pattern)) == dt.date(2029, 2, 1)
 
 
 def test_a_booked_day_dropped_from_a_pattern_can_be_added_back(weekly, executive):

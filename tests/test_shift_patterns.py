@@ -229,12 +229,14 @@ def test_shifts_fit_inside_the_queues_operating_hours():
 @pytest.mark.parametrize(
     ("rule", "words"),
     [
-        ("FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630T235959", "Every Tue and Thu, until 30 Jun 2027"),
+        ("FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630T235959", "Every Tue and Thu until 30 Jun 2027"),
         ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR", "Every 2 weeks on Mon, Wed and Fri"),
         ("FREQ=DAILY;COUNT=10", "Every day, 10 times"),
         ("FREQ=MONTHLY;BYDAY=1MO", "Every month on the first Mon"),
         ("FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR", "Every 3 months on the last Fri"),
         ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=1", "Every month on day 15, 1 time"),
+        ("FREQ=MONTHLY;BYMONTHDAY=1,-1", "Every month on day 1 and the last day"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-2", "FREQ=MONTHLY;BYMONTHDAY=-2"),
         # What the words do not cover is shown as written, never guessed at.
         ("FREQ=WEEKLY;BYDAY=TU;BYSETPOS=1", "FREQ=WEEKLY;BYDAY=TU;BYSETPOS=1"),
     ],
@@ -253,4 +255,4 @@ def test_the_queue_page_describes_its_patterns(client):
                          starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
     client.force_login(lead)
     page = client.get(f"/queues/{queue.pk}/").content.decode()
-    assert "Every Tue and Thu, until 31 Mar 2027 from 2 Mar 2027" in page
+    assert "Every Tue and Thu from 2 Mar 2027 until 31 Mar 2027" in page

@@ -160,10 +160,12 @@ class Shift(models.Model):
             models.CheckConstraint(
                 condition=Q(seats_taken__lte=F("capacity")), name="shift_never_overbooked"
             ),
+            # Live shifts only: a day taken off (kept, cancelled, for its bookings'
+            # history) can be put back on the schedule by the pattern.
             models.UniqueConstraint(
                 fields=["pattern", "starts_at"],
-                condition=Q(pattern__isnull=False),
-                name="one_shift_per_pattern_occurrence",
+                condition=Q(pattern__isnull=False, is_cancelled=False),
+                name="one_live_shift_per_pattern_occurrence",
             ),
         ]
         indexes = [models.Index(fields=["queue", "starts_at"])]

@@ -6,6 +6,7 @@ people and bookings a program has.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -139,10 +140,12 @@ class Standing:
     def distinct_left(self) -> int:
         return max(0, self.min_distinct - len(self.distinct_all))
 
-    def show(self, amount: int) -> str:
+    def show(self, amount: int, *, up: bool = False) -> str:
+        """Shifts, or minutes as hours to a tenth; what is still owed is rounded ``up``,
+        so a few minutes short never reads as nothing left."""
         if self.unit == RequirementUnit.HOURS:
-            hours = amount / 60
-            return f"{hours:g} h" if hours == int(hours) else f"{hours:.1f} h"
+            tenths = math.ceil(amount / 6) if up else round(amount / 6)
+            return f"{tenths / 10:g} h"
         return f"{amount} shift{'s' if amount != 1 else ''}"
 
     # The amounts as a table cell shows them: hours for an hours requirement.
@@ -156,18 +159,18 @@ class Standing:
 
     @property
     def left_shown(self) -> str:
-        return self.show(self.left) if self.unit == RequirementUnit.HOURS else str(self.left)
+        return self.show(self.left, up=True) if self.unit == RequirementUnit.HOURS else str(self.left)
 
     @property
     def still_to_book(self) -> str:
         """What is left, in words: the amount, and how many queues (or channels) the
         person has not booked yet, which is a different count from the shifts."""
-        noun = "queue" if self.distinct_by == DistinctBy.QUEUE else "channel"
-        new = f"{self.distinct_left} {noun}{'s' if self.distinct_left != 1 else ''} you have not booked yet"
+        nouns = DistinctBy(self.distinct_by).label.lower()  # "queues"
+        new = f"{self.distinct_left} {nouns if self.distinct_left != 1 else nouns[:-1]} you have not booked yet"
         if self.left and self.distinct_left:
-            return f"{self.show(self.left)}, in at least {new}"
+            return f"{self.show(self.left, up=True)}, in at least {new}"
         if self.left:
-            return self.show(self.left)
+            return self.show(self.left, up=True)
         if self.distinct_left:
             return f"{'a shift' if self.distinct_left == 1 else 'shifts'} in {new}"
         return ""

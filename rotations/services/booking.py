@@ -154,7 +154,7 @@ def _override(by: Actor, requested: bool) -> bool:
 def _check_bookable(shift: Shift, *, now: datetime, override_notice: bool) -> None:
     queue = shift.queue
     if shift.is_cancelled:
-        raise BookingRefused("shift_cancelled", "This shift was cancelled.")
+        raise _cancelled()
     if queue.is_paused:
         reason = f" ({queue.pause_reason})" if queue.pause_reason else ""
         raise BookingRefused(
@@ -174,6 +174,10 @@ def _check_bookable(shift: Shift, *, now: datetime, override_notice: bool) -> No
         )
     if shift.is_full:
         raise BookingRefused("shift_full", "This shift is full.")
+
+
+def _cancelled() -> BookingRefused:
+    return BookingRefused("shift_cancelled", "This shift was cancelled.")
 
 
 def _check_changeable(booking: Booking, *, now: datetime, override_notice: bool, verb: str) -> None:
@@ -272,8 +276,8 @@ def _take_seat(shift: Shift) -> None:
     ).update(seats_taken=F("seats_taken") + 1)
     if not won:
         # Waiting on the seat, the shift may have been taken off the schedule meanwhile.
-        if Shift.objects.filter(pk=shift.pk, is_cancelled=True).exists():
-            raise BookingRefused("shift_cancelled", "This shift was cancelled.")
+        if not Shift.objects.filter(pk=shift.pk, is_cancelled=False).exists():
+            raise _cancelled()
         raise BookingRefused("shift_full", "This shift is full.")
     shift.seats_taken += 1
 

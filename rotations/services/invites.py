@@ -146,9 +146,11 @@ def _event(row: OutgoingEmail, attendees: list[Party], described: CalendarChange
     change, booking = row.calendar_change, row.booking
     shift = described.shift
     queue = shift.queue
+    cancelled = row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.CANCELLED
     description = "\n\n".join(
         part
         for part in (
+            f"Cancelled: {booking.cancel_reason}" if cancelled and booking.cancel_reason else "",
             queue.brief,
             f"Buddy: {shift.buddy.full_name}" if shift.buddy else "",
             f"Booked for {booking.person.full_name} through Frontline: {_link(shift)}",

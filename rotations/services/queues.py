@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..caching import shifts_changed
@@ -25,14 +26,15 @@ def queue_create(*, data: dict, by: Person) -> Queue:
 
 
 def queue_update(*, queue: Queue, data: dict) -> Queue:
+    # Only a queue's leads run it; a new queue is led by whoever creates it.
+    if "leads" in data and not data["leads"]:
+        raise ValidationError({"leads": "A queue needs at least one lead: pick who runs it."})
     with transaction.atomic():
         for name in QUEUE_FIELDS:
             if name in data:
                 setattr(queue, name, data[name])
         queue.save()
         if "leads" in data:
-            if not data["leads"]:
-                raise ValueError("a queue keeps at least one lead")
             queue.leads.set(data["leads"])
     return queue
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..caching import shifts_changed
@@ -24,7 +25,7 @@ MAX_OCCURRENCES = 400
 # A rule with neither UNTIL nor COUNT is expanded this far ahead.
 OPEN_ENDED_HORIZON = timedelta(days=365)
 ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
-# As far ahead as any queue takes bookings (QueueForm's longest booking window).
+# As far ahead as shifts are scheduled, and so the longest booking window a queue may have.
 SCHEDULE_HORIZON = timedelta(days=730)
 
 
@@ -126,16 +127,20 @@ def shift_create(
     _check_hours(queue, local_start.time(), local_end.time())
     _check_capacity(queue, capacity)
     _check_horizon(queue, local_start.date())
-    _check_not_a_duplicate(queue, starts_at, ends_at, buddy)
-    return Shift.objects.create(
-        queue=queue,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        capacity=capacity,
-        buddy=buddy,
-        location=location,
-        meeting_url=meeting_url,
-    )
+    with transaction.atomic():
+        # A queue's one-off shifts are added one at a time, so a double-sent form cannot
+        # slip a second copy past the duplicate check.
+        list(Queue.objects.select_for_update().filter(pk=queue.pk).values_list("pk"))
+        _check_not_a_duplicate(queue, starts_at, ends_at, buddy)
+        return Shift.objects.create(
+            queue=queue,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            capacity=capacity,
+            buddy=buddy,
+            location=location,
+            meeting_url=meeting_url,
+        )
 
 
 def shift_pattern_create(
@@ -192,6 +197,12 @@ def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
 
 
 def _occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
+    """The pattern's shifts as far ahead as anything is scheduled."""
+    horizon = timezone.now() + SCHEDULE_HORIZON
+    return [(start, end) for start, end in _all_occurrences(pattern) if start <= horizon]
+
+
+def _all_occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
     return pattern_occurrences(
         rule=pattern.rrule,
         starts_on=pattern.starts_on,
@@ -222,7 +233,7 @@ PATTERN_FIELDS = ("rrule", "starts_on", "start_time", "end_time", "exdates", "ca
 
 
 def shift_pattern_update(
-    *, pattern: ShiftPattern, touch_booked: bool = False, **changes
+    *, pattern: ShiftPattern, touch_booked: bool = False, exdates_seen: list[str] | None = None, **changes
 ) -> PatternChange:
     """Apply ``changes`` to the pattern and its future shifts.
 
@@ -230,6 +241,9 @@ def shift_pattern_update(
     alone unless ``touch_booked``: then they move with the pattern (their bookings keep
     their calendar event, one sequence higher) or, where the pattern no longer has that
     day, are cancelled with their bookings.
+
+    ``exdates_seen`` are the skip dates the editor was shown: days taken off the schedule
+    since then (``shift_cancel``) stay skipped, whatever the form sent back.
     """
     unknown = set(changes) - set(PATTERN_FIELDS)
     if unknown:
@@ -255,13 +269,15 @@ def shift_pattern_update(
     with transaction.atomic():
         now = timezone.now()
         zone = pattern.queue.zone
-        wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
-        _lock_people_booked_on(Shift.objects.filter(pattern=pattern, starts_at__gt=now))
-        current = list(
-            Shift.objects.select_for_update()
-            .filter(pattern=pattern, starts_at__gt=now, is_cancelled=False)
-            .order_by("starts_at")
+        current = _lock_with_people(
+            Shift.objects.filter(pattern=pattern, starts_at__gt=now, is_cancelled=False).order_by("starts_at")
         )
+        stored = ShiftPattern.objects.select_for_update().values_list("exdates", flat=True).get(pk=pattern.pk)
+        if "exdates" not in changes:
+            pattern.exdates = stored
+        elif exdates_seen is not None:
+            pattern.exdates = sorted({*pattern.exdates, *(set(stored) - set(exdates_seen))})
+        wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
         plan = []  # (shift, new (start, end) or None for removal)
         for shift in current:
             day = timezone.localtime(shift.starts_at, zone).date()
@@ -317,10 +333,10 @@ def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, dat
         record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
 
 
-def _remove_shift(shift: Shift, *, reason: str = "The shift was taken off the schedule.") -> int:
-    """Off the schedule: deleted if nobody ever booked it, else kept (cancelled) for its
-    bookings' history. Returns how many bookings it cancelled."""
-    if not shift.bookings.exists():
+def _remove_shift(shift: Shift, *, reason: str = "The shift was taken off the schedule.", keep: bool = False) -> int:
+    """Off the schedule: deleted if nobody ever booked it (unless ``keep``), else kept,
+    cancelled, for its bookings' history. Returns how many bookings it cancelled."""
+    if not keep and not shift.bookings.exists():
         shift.delete()
         return 0
     cancelled = 0
@@ -332,21 +348,37 @@ def _remove_shift(shift: Shift, *, reason: str = "The shift was taken off the sc
         booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
         record_calendar_change(booking, CalendarChangeKind.CANCELLED)
         cancelled += 1
-    # No longer one of its pattern's occurrences, so the pattern can have that day again.
-    shift.pattern = None
     shift.is_cancelled = True
     shift.seats_taken = 0
-    shift.save(update_fields=["pattern", "is_cancelled", "seats_taken"])
+    shift.save(update_fields=["is_cancelled", "seats_taken"])
     return cancelled
 
 
-def _lock_people_booked_on(shifts) -> None:
-    """Take the booked people's locks before any shift's, the order booking uses, so a
-    lead's change and an executive's booking never wait on each other in a circle."""
-    lock_people(
-        Booking.objects.filter(shift__in=shifts, status=BookingStatus.CONFIRMED)
-        .values_list("person_id", flat=True)
-        .distinct()
+LOCK_ATTEMPTS = 5
+
+
+def _lock_with_people(shifts: QuerySet[Shift]) -> list[Shift]:
+    """Lock ``shifts`` and everyone booked on them, people first as booking does, so a
+    lead's change and an executive's booking never wait on each other in a circle.
+
+    Someone who books between reading who is booked and locking the shifts shows up on a
+    second read; all these locks are then let go (a savepoint) and taken again in order.
+    """
+    for _ in range(LOCK_ATTEMPTS):
+        people = _booked_people(shifts)
+        point = transaction.savepoint()
+        lock_people(people)
+        locked = list(shifts.select_for_update(of=("self",)))
+        if _booked_people([shift.pk for shift in locked]) <= people:
+            transaction.savepoint_commit(point)
+            return locked
+        transaction.savepoint_rollback(point)
+    raise ValidationError("Executives are booking these shifts at this very moment: try again in a few seconds.")
+
+
+def _booked_people(shifts) -> set[int]:
+    return set(
+        Booking.objects.filter(shift__in=shifts, status=BookingStatus.CONFIRMED).values_list("person_id", flat=True)
     )
 
 
@@ -358,11 +390,10 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
     if not reason:
         raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
     with transaction.atomic():
-        _lock_people_booked_on([shift.pk])
-        try:
-            shift = Shift.objects.select_for_update(of=("self",)).select_related("queue").get(pk=shift.pk)
-        except Shift.DoesNotExist:
-            raise ValidationError("This shift is already off the schedule.") from None
+        locked = _lock_with_people(Shift.objects.select_related("queue").filter(pk=shift.pk))
+        if not locked:
+            raise ValidationError("This shift is already off the schedule.")
+        [shift] = locked
         if shift.is_cancelled:
             raise ValidationError("This shift is already off the schedule.")
         if shift.starts_at <= timezone.now():
@@ -372,6 +403,8 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
             day = timezone.localtime(shift.starts_at, shift.queue.zone).date().isoformat()
             pattern.exdates = sorted({*pattern.exdates, day})
             pattern.save(update_fields=["exdates"])
-        cancelled = _remove_shift(shift, reason=f"The shift was taken off the schedule: {reason}")
+        # Kept even when nobody booked it: someone booking it this moment is told it was
+        # cancelled rather than that it never existed.
+        cancelled = _remove_shift(shift, reason=f"The shift was taken off the schedule: {reason}", keep=True)
         shifts_changed()
     return cancelled

@@ -1,8 +1,9 @@
-"""``{{ pattern.rrule|recurrence }}``: a pattern's RRULE in words a lead reads at a glance."""
+"""``{{ pattern.rrule|recurrence:pattern.starts_on }}``: a pattern's RRULE in words a lead
+reads at a glance ("Every Tue and Thu from 2 Mar 2027 until 30 Jun 2027")."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 
@@ -28,7 +29,7 @@ def _day(code: str) -> str:
 
 
 @register.filter
-def recurrence(rule: str) -> str:
+def recurrence(rule: str, starts_on: date | None = None) -> str:
     try:
         parts = dict(part.split("=", 1) for part in rule.upper().split(";"))
         if set(parts) - KNOWN:
@@ -45,9 +46,14 @@ def recurrence(rule: str) -> str:
             else:
                 text += f" on {days}"
         if "BYMONTHDAY" in parts:
-            text += " on day " + _and(parts["BYMONTHDAY"].split(","))
+            days = [int(day) for day in parts["BYMONTHDAY"].split(",")]
+            if any(day < -1 or day == 0 for day in days):
+                return rule
+            text += " on " + _and([f"day {day}" if day > 0 else "the last day" for day in days])
+        if starts_on:
+            text += f" from {starts_on:%-d %b %Y}"
         if "UNTIL" in parts:
-            text += f", until {datetime.strptime(parts['UNTIL'][:8], '%Y%m%d'):%-d %b %Y}"
+            text += f" until {datetime.strptime(parts['UNTIL'][:8], '%Y%m%d'):%-d %b %Y}"
         if "COUNT" in parts:
             count = int(parts["COUNT"])
             text += f", {count} time{'s' if count != 1 else ''}"

@@ -63,7 +63,11 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = QueueForm(request.POST or None, instance=queue)
     if request.method == "POST" and form.is_valid():
-        queue_update(queue=queue, data=form.cleaned_data)
+        try:
+            queue_update(queue=queue, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400)
         messages.success(request, f"{queue.name} saved.")
         outside = shifts_outside_hours(queue)
         if outside:
@@ -148,6 +152,7 @@ def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
             change = shift_pattern_update(
                 pattern=pattern,
                 touch_booked=request.POST.get("confirm_booked") == "yes",
+                exdates_seen=data["exdates_seen"],
                 rrule=data["rrule"], starts_on=data["starts_on"], start_time=data["start_time"],
                 end_time=data["end_time"], exdates=data["exdates"], capacity=data["capacity"],
                 buddy=data["buddy"], location=data["location"], meeting_url=data["meeting_url"],

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
-from ..models import BookingStatus, Channel
+from ..models import BookingStatus, Channel, Shift
 from ..permissions import (
     actor,
     can_browse_shifts,
@@ -52,6 +52,8 @@ from ..services.booking import (
 PAGE_SIZE = 50
 RESCHEDULE_CHOICES = 100
 
+
+GONE = "That shift is no longer on the schedule."
 
 def _require_browse(request: HttpRequest) -> None:
     if not can_browse_shifts(request.user):
@@ -213,6 +215,9 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
     except BookingRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("shifts:detail", shift.pk)
+    except Shift.DoesNotExist:  # its pattern dropped it a moment ago
+        messages.error(request, GONE)
+        return redirect("shifts:list")
     if person == request.user:
         messages.success(request, f"You are booked on {shift.queue.name}. A calendar invite is on its way.")
         return redirect("schedule")
@@ -252,6 +257,8 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
             )
         except BookingRefused as refusal:
             form.add_error(None, refusal.message)
+        except Shift.DoesNotExist:
+            form.add_error(None, GONE)
         else:
             messages.success(request, "Moved. The calendar entry moves with it.")
             return redirect(_after_change(request, booking))
