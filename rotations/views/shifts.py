@@ -63,8 +63,9 @@ def _require_browse(request: HttpRequest) -> None:
 @require_GET
 def shift_list(request: HttpRequest) -> HttpResponse:
     _require_browse(request)
-    form = ShiftFilterForm(request.GET or None)
-    data = _usable_filters(form)
+    # No filters, no form: building one copies its fields, a cost the plain page skips.
+    form = ShiftFilterForm(request.GET) if request.GET else None
+    data = _usable_filters(form) if form else {}
     program = data.get("program")
     if program and not (request.user.has_perm("rotations.manage_programs") or program in programs_of(request.user)):
         program = None  # a program is shown only to its participants and HR
@@ -80,9 +81,9 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     rows, queues = _cached_list(request, filters)
     if request.htmx:
         # The filters swap only the rows: a bad filter's message goes with them.
-        errors = render_to_string("shifts/_filter_errors.html", {"form": form}) if form.errors else ""
+        errors = render_to_string("shifts/_filter_errors.html", {"form": form}) if form and form.errors else ""
         return HttpResponse(errors + rows)
-    chosen = {name: form.data.get(name, "") for name in ("queue", "channel", "date_from", "date_to", "fits")}
+    chosen = {name: request.GET.get(name, "") for name in ("queue", "channel", "date_from", "date_to", "fits")}
     return render(
         request,
         "shifts/list.html",
@@ -90,7 +91,7 @@ def shift_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "chosen": chosen,
             "queue_options": _options(queues, chosen["queue"]),
-            "channel_options": _options(Channel.choices, chosen["channel"]),
+            "channel_options": _options(CHANNEL_CHOICES, chosen["channel"]),
             "rows": rows,
             "program": program,
         },
@@ -100,8 +101,8 @@ def shift_list(request: HttpRequest) -> HttpResponse:
 def _usable_filters(form: ShiftFilterForm) -> dict:
     """The filters that are valid, so one mistyped value does not drop the others; an
     impossible date range drops both of its dates (its message says why)."""
-    if not form.is_bound or form.is_valid():
-        return getattr(form, "cleaned_data", {})
+    if form.is_valid():
+        return form.cleaned_data
     data = dict(form.cleaned_data)
     if form.non_field_errors():
         data.pop("date_from", None)
@@ -109,15 +110,24 @@ def _usable_filters(form: ShiftFilterForm) -> dict:
     return data
 
 
-def _options(choices, chosen: str) -> str:
+def _escaped(choices) -> list[tuple[str, str]]:
+    """(value, label) pairs escaped once, for ``_options``: the queues' are cached so."""
+    return [(escape(str(value)), escape(str(label))) for value, label in choices]
+
+
+CHANNEL_CHOICES = _escaped(Channel.choices)
+
+
+def _options(escaped_choices: list[tuple[str, str]], chosen: str) -> str:
     """``<option>``s built in Python: the page's hottest loop, kept out of the template engine."""
+    chosen = escape(chosen)
     return mark_safe("".join(
-        f'<option value="{escape(str(value))}"{" selected" if str(value) == chosen else ""}>{escape(str(label))}</option>'
-        for value, label in choices
+        f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>'
+        for value, label in escaped_choices
     ))
 
 
-def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list[tuple[int, str]]]:
+def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list[tuple[str, str]]]:
     """The rendered rows and the queue choices, cached until any shift or queue changes.
 
     Rows are cached per time zone and filter. "Fits my calendar" depends on the viewer's
@@ -137,7 +147,7 @@ def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list
                 ",".join(map(str, filters.queue_ids)), ",".join(map(str, filters.skip_days)),
             )
         )
-        return [rows_key] if request.htmx else [rows_key, f"shiftqueues:{version}"]
+        return [rows_key] if request.htmx else [rows_key, f"shiftqueueoptions:{version}"]
 
     version, found = read_current(keys)
     rows_key, *queues_key = keys(version)
@@ -148,7 +158,7 @@ def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list
         rows = render_to_string("shifts/_rows.html", {"page": page, "query": _query_without_page(request)})
         cache.set(rows_key, rows, LIST_TTL)
     if queues is None and queues_key:
-        queues = queue_choices()
+        queues = _escaped(queue_choices())
         cache.set(queues_key[0], queues, LIST_TTL)
     return mark_safe(rows), queues  # our own rendering, stored as rendered
 
@@ -269,7 +279,7 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
         "shifts/reschedule.html",
         {
             "form": form, "booking": booking, "narrow": narrow, "chosen": chosen,
-            "queue_options": _options(queue_choices(), chosen["queue"]),
+            "queue_options": _options(_escaped(queue_choices()), chosen["queue"]),
             "more": listed[RESCHEDULE_CHOICES:].exists(), "limit": RESCHEDULE_CHOICES,
         },
         status=400 if form.errors or narrow.errors else 200,
