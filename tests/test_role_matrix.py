@@ -507,3 +507,40 @@ def test_post_only_pages_refuse_other_roles(client_as, role):
     # Writes are held to the same rule as reads.
     expected = 400 if role == "hr_admin" else 403
     assert client_as(role).post("/people/import/", {}).status_code == expected
+
+
+EVERYONE_SIGNED_IN = ["Home", "My schedule", "Insights", "Mentoring"]
+HEADER = {
+    "executive": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact"],
+    "hr_admin": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact", "Queues", "Programs",
+                 "Cycles", "Directory", "Import", "Deliveries"],
+    "support_lead": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact", "Queues",
+                     "Directory", "Deliveries"],
+    "frontline": EVERYONE_SIGNED_IN,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(HEADER))
+def test_the_header_shows_each_role_the_pages_it_can_open(client_as, role):
+    import re
+
+    page = client_as(role).get("/schedule/").content.decode()
+    nav = page.split('aria-label="Main"')[1].split("<details")[0]  # before the account menu
+    labels = re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>([^<]+)</a></li>', nav)
+    assert labels == HEADER[role]
+    assert '<a href="/schedule/" aria-current="page">My schedule</a>' in nav
+
+
+@pytest.mark.django_db
+def test_the_header_shows_a_superuser_everything_and_a_visitor_nothing(client, django_user_model):
+    import re
+
+    from rotations.context_processors import NAVIGATION
+
+    client.force_login(django_user_model.objects.create_superuser(email="root@example.com", password="x" * 12))
+    nav = client.get("/").content.decode().split('aria-label="Main"')[1].split("<details")[0]
+    assert re.findall(r'>([^<]+)</a></li>', nav) == [label for label, _, _ in NAVIGATION]
+    client.logout()
+    login = client.get("/accounts/login/").content.decode()
+    assert "Find a shift" not in login
