@@ -113,9 +113,10 @@ class ShiftForm(_ShiftFieldsMixin):
 
 
 class ShiftCancelForm(forms.Form):
+    # Required when someone is booked: shift_cancel says so.
     reason = forms.CharField(
-        max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Booked executives and the buddy read this in their calendar's cancellation.",
+        max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Booked executives and the buddy read this in their cancellation.",
     )
 
 

@@ -145,7 +145,7 @@ def test_it_lists_open_shifts_with_the_pages_filters(api, executive, queue, phon
     assert (when(first.pop("starts_at")), when(first.pop("ends_at"))) == (wednesday.starts_at, wednesday.ends_at)
     assert first == {
         "id": wednesday.pk, "queue": queue.pk, "queue_name": "Billing chat", "channel": "chat",
-        "queue_time_zone": "America/New_York", "capacity": 2, "seats_left": 2,
+        "queue_time_zone": "America/New_York", "capacity": 2, "seats_left": 2, "cancelled": False,
         "buddy_name": "Fran Frontline", "location": "Floor 3", "meeting_url": "",
     }
     assert body["results"][1]["buddy_name"] is None

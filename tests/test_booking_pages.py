@@ -571,7 +571,7 @@ def test_a_queues_window_and_notice_have_bounds_a_person_would_recognise(client,
     client.force_login(support_lead)
     form = {**QUEUE_FORM, "name": "Billing chat", "leads": [support_lead.pk]}
     for field, value, message in (
-        ("booking_window_days", "3000000", "Ensure this value is less than or equal to 730."),
+        ("booking_window_days", "3000000", "Ensure this value is less than or equal to 731."),
         ("booking_window_days", "0", "Ensure this value is greater than or equal to 1."),
         ("min_notice_hours", "99999", "Ensure this value is less than or equal to 2160."),
     ):

@@ -245,7 +245,7 @@ def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitab
     client.force_login(company["halfway"])
     card = client.get("/").content.decode().split(f'id="program-{program.pk}"')[1].split("</article>")[0]
     assert "2 shifts in at least 2 different queues" in card and "Attended: 1 shift" in card
-    assert "Left: 1 shift, in at least 1 queue you have not booked yet" in card
+    assert "Left: 1 shift, in at least 1 queue new to you" in card
     link = card.split('href="')[1].split('"')[0].replace("&amp;", "&")
     assert link.startswith(f"/shifts/?program={program.pk}&fits=on")
     listing = client.get(link).content.decode()
@@ -536,11 +536,11 @@ def test_what_is_left_reads_as_words():
 
     left = Standing(person=None, required=3, unit="shifts", min_distinct=3, distinct_by="channel",
                     attended=3, distinct_all={"chat"})
-    assert left.still_to_book == "shifts in 2 channels you have not booked yet"
+    assert left.still_to_book == "shifts in 2 channels new to you"
     left.distinct_all = {"chat", "phone"}
-    assert left.still_to_book == "a shift in 1 channel you have not booked yet"
+    assert left.still_to_book == "a shift in 1 channel new to you"
     left.attended = 2
-    assert left.still_to_book == "1 shift, in at least 1 channel you have not booked yet"
+    assert left.still_to_book == "1 shift, in at least 1 channel new to you"
     left.distinct_all = {"chat", "phone", "email"}
     assert left.still_to_book == "1 shift"
 

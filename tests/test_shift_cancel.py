@@ -74,11 +74,14 @@ def test_taking_a_booked_shift_off_cancels_its_bookings_and_tells_every_calendar
     assert booked_shift not in open_shifts(viewer=executive)
 
 
-def test_an_unbooked_shift_is_kept_cancelled_so_anyone_booking_it_is_told_so(queue, executive):
+def test_an_unbooked_shift_is_kept_cancelled_so_anyone_booking_it_is_told_so(queue, executive, client):
     shift = ShiftFactory(queue=queue, starts_at=ny(4, 9), ends_at=ny(4, 13))
-    assert shift_cancel(shift=shift, reason="Not needed") == 0
+    assert shift_cancel(shift=shift, reason="") == 0  # nobody to tell: no reason needed
     shift.refresh_from_db()
-    assert shift.is_cancelled
+    assert shift.is_cancelled and shift.seats_left == 0
+    client.force_login(executive)
+    assert "none: the shift is off the schedule" in client.get(f"/shifts/{shift.pk}/").content.decode()
+    assert client.get(f"/api/shifts/{shift.pk}/").json()["cancelled"] is True
     with pytest.raises(BookingRefused, match="This shift was cancelled."):
         booking_create(shift=shift, person=executive, by=actor(executive))
 
@@ -167,7 +170,7 @@ def test_a_pattern_stops_at_the_two_year_horizon(queue):
         queue=queue, rrule="FREQ=MONTHLY;BYMONTHDAY=1;UNTIL=20300101T000000", starts_on=dt.date(2029, 1, 1),
         start_time=dt.time(9), end_time=dt.time(13),
     )
-    assert count == 2  # 1 Jan and 1 Feb 2029: 730 days from 1 Mar 2027 is 28 Feb 2029
+    assert count == 2  # 1 Jan and 1 Feb 2029: two years from noon on 1 Mar 2027 end before 1 Mar 09:00
     assert max(_days(pattern)) == dt.date(2029, 2, 1)
 
 
@@ -234,7 +237,7 @@ def test_a_missing_reason_is_a_400_with_the_message(client, support_lead, booked
     client.force_login(support_lead)
     response = client.post(f"/queues/shifts/{booked_shift.pk}/cancel/", {"reason": " "})
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Say why the shift is coming off the schedule: booked executives are told." in response.content.decode()
     booked_shift.refresh_from_db()
     assert not booked_shift.is_cancelled
 
@@ -272,3 +275,38 @@ def test_adding_the_same_shift_twice_on_the_page_says_so(client, support_lead, q
     assert far.status_code == 400
     assert "Shifts can be scheduled at most two years ahead." in far.content.decode()
     assert Shift.objects.filter(queue=queue).count() == 1
+
+
+def test_a_pattern_leaves_out_shifts_the_queue_already_has(queue, frontline_employee):
+    one_off = shift_create(queue=queue, starts_at=ny(4, 9), ends_at=ny(4, 13), capacity=1, buddy=frontline_employee)
+    pattern, count = shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=3", starts_on=dt.date(2027, 3, 4),
+        start_time=dt.time(9), end_time=dt.time(13), buddy=frontline_employee,
+    )
+    assert count == 2  # 11 and 18 March; the 4th is the one-off already on the schedule
+    assert Shift.objects.filter(queue=queue, starts_at=ny(4, 9), is_cancelled=False).get() == one_off
+    # A second pattern with the same days adds nothing either.
+    assert shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=3", starts_on=dt.date(2027, 3, 4),
+        start_time=dt.time(9), end_time=dt.time(13), buddy=frontline_employee,
+    )[1] == 0
+
+
+def test_a_rule_that_ends_before_its_first_day_is_refused(queue):
+    with pytest.raises(ValidationError, match="This rule gives no days from 1 Jun 2027: does it end"):
+        shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=MO;UNTIL=20270101", starts_on=dt.date(2027, 6, 1),
+                             start_time=dt.time(9), end_time=dt.time(13))
+    assert not ShiftPattern.objects.exists()
+
+
+def test_a_rule_with_an_end_date_runs_to_it_not_just_a_year(queue):
+    _, count = shift_pattern_create(queue=queue, rrule="FREQ=MONTHLY;BYMONTHDAY=2;UNTIL=20281231T000000",
+                                    starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+    assert count == 22  # 2 Mar 2027 … 2 Dec 2028; an open-ended rule would stop after a year
+
+
+def test_time_zones_that_are_not_places_are_not_offered(client, support_lead):
+    client.force_login(support_lead)
+    page = client.get("/queues/new/").content.decode()
+    assert 'value="Europe/London"' in page
+    assert 'value="Factory"' not in page and 'value="localtime"' not in page

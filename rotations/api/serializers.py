@@ -50,12 +50,13 @@ class ShiftSerializer(ModelSerializer):
     queue_time_zone = serializers.CharField(source="queue.time_zone", read_only=True)
     buddy_name = serializers.CharField(source="buddy.full_name", read_only=True, default=None)
     seats_left = serializers.IntegerField(read_only=True)
+    cancelled = serializers.BooleanField(source="is_cancelled", read_only=True)
 
     class Meta:
         model = Shift
         fields = [
             "id", "queue", "queue_name", "channel", "queue_time_zone", "starts_at", "ends_at",
-            "capacity", "seats_left", "buddy_name", "location", "meeting_url",
+            "capacity", "seats_left", "cancelled", "buddy_name", "location", "meeting_url",
         ]
 
 

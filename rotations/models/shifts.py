@@ -175,7 +175,7 @@ class Shift(models.Model):
 
     @property
     def seats_left(self) -> int:
-        return max(self.capacity - self.seats_taken, 0)
+        return 0 if self.is_cancelled else max(self.capacity - self.seats_taken, 0)
 
     @property
     def is_full(self) -> bool:

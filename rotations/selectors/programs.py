@@ -164,9 +164,9 @@ class Standing:
     @property
     def still_to_book(self) -> str:
         """What is left, in words: the amount, and how many queues (or channels) the
-        person has not booked yet, which is a different count from the shifts."""
+        person has neither visited nor booked yet, which is a different count from the shifts."""
         nouns = DistinctBy(self.distinct_by).label.lower()  # "queues"
-        new = f"{self.distinct_left} {nouns if self.distinct_left != 1 else nouns[:-1]} you have not booked yet"
+        new = f"{self.distinct_left} {nouns if self.distinct_left != 1 else nouns[:-1]} new to you"
         if self.left and self.distinct_left:
             return f"{self.show(self.left, up=True)}, in at least {new}"
         if self.left:

@@ -22,11 +22,11 @@ from ..timezones import local_moment
 from .booking import lock_people, lock_person, record_calendar_change
 
 MAX_OCCURRENCES = 400
-# A rule with neither UNTIL nor COUNT is expanded this far ahead.
+# A rule with neither UNTIL nor COUNT is expanded this far ahead (and none beyond SCHEDULE_HORIZON).
 OPEN_ENDED_HORIZON = timedelta(days=365)
 ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
 # As far ahead as shifts are scheduled, and so the longest booking window a queue may have.
-SCHEDULE_HORIZON = timedelta(days=730)
+SCHEDULE_HORIZON = timedelta(days=731)  # two years, leap day included
 
 
 def validate_rrule(rule: str) -> str:
@@ -58,7 +58,8 @@ def pattern_occurrences(
     dtstart = datetime.combine(starts_on, start_time)
     recurrence = rrulestr(rule, dtstart=dtstart)
     skipped = {date.fromisoformat(d) for d in exdates}
-    limit = dtstart + OPEN_ENDED_HORIZON
+    open_ended = "UNTIL=" not in rule.upper() and "COUNT=" not in rule.upper()
+    limit = dtstart + OPEN_ENDED_HORIZON if open_ended else datetime.max
     result = []
     for local_start in recurrence:
         if local_start > limit or len(result) >= MAX_OCCURRENCES:
@@ -163,24 +164,47 @@ def shift_pattern_create(
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
     _check_horizon(queue, starts_on)
+    pattern = ShiftPattern(
+        queue=queue,
+        rrule=rrule,
+        starts_on=starts_on,
+        start_time=start_time,
+        end_time=end_time,
+        exdates=sorted(exdates or []),
+        capacity=capacity,
+        buddy=buddy,
+        location=location,
+        meeting_url=meeting_url,
+    )
+    _check_has_days(pattern)
     with transaction.atomic():
-        pattern = ShiftPattern.objects.create(
-            queue=queue,
-            rrule=rrule,
-            starts_on=starts_on,
-            start_time=start_time,
-            end_time=end_time,
-            exdates=sorted(exdates or []),
-            capacity=capacity,
-            buddy=buddy,
-            location=location,
-            meeting_url=meeting_url,
-        )
+        pattern.save()
         now = timezone.now()
-        shifts = [_shift_of(pattern, start, end) for start, end in _occurrences(pattern) if start > now]
+        shifts = _new_shifts(pattern, [(start, end) for start, end in _occurrences(pattern) if start > now])
         Shift.objects.bulk_create(shifts)
         shifts_changed()
     return pattern, len(shifts)
+
+
+def _check_has_days(pattern: ShiftPattern) -> None:
+    if not _all_occurrences(pattern):
+        raise ValidationError(
+            f"This rule gives no days from {pattern.starts_on:%-d %b %Y}: does it end (UNTIL) before its first day?"
+        )
+
+
+def _new_shifts(pattern: ShiftPattern, occurrences: list[tuple[datetime, datetime]]) -> list[Shift]:
+    """The pattern's shifts for these occurrences, leaving out any the queue already has
+    live with the same times and buddy (a one-off, or another pattern's)."""
+    if not occurrences:
+        return []
+    taken = set(
+        Shift.objects.filter(
+            queue=pattern.queue, is_cancelled=False, buddy=pattern.buddy,
+            starts_at__in=[start for start, _ in occurrences],
+        ).values_list("starts_at", "ends_at")
+    )
+    return [_shift_of(pattern, start, end) for start, end in occurrences if (start, end) not in taken]
 
 
 def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
@@ -277,6 +301,7 @@ def shift_pattern_update(
             pattern.exdates = stored
         elif exdates_seen is not None:
             pattern.exdates = sorted({*pattern.exdates, *(set(stored) - set(exdates_seen))})
+        _check_has_days(pattern)
         wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
         plan = []  # (shift, new (start, end) or None for removal)
         for shift in current:
@@ -305,8 +330,8 @@ def shift_pattern_update(
                 _move_shift(shift, pattern, target)
                 result.updated += 1
         pattern.save()
-        Shift.objects.bulk_create([_shift_of(pattern, start, end) for start, end in wanted.values()])
-        result.created = len(wanted)
+        created = Shift.objects.bulk_create(_new_shifts(pattern, list(wanted.values())))
+        result.created = len(created)
         result.applied = True
         shifts_changed()
     return result
@@ -387,8 +412,6 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
     calendars told why; a pattern's shift becomes one of its exception dates, so no later
     edit of the pattern brings it back. Returns how many bookings were cancelled."""
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
     with transaction.atomic():
         locked = _lock_with_people(Shift.objects.select_related("queue").filter(pk=shift.pk))
         if not locked:
@@ -398,6 +421,8 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
             raise ValidationError("This shift is already off the schedule.")
         if shift.starts_at <= timezone.now():
             raise ValidationError("This shift has started: mark its attendance instead.")
+        if not reason and _booked_people([shift.pk]):
+            raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
         if shift.pattern_id is not None:
             pattern = ShiftPattern.objects.select_for_update().get(pk=shift.pattern_id)
             day = timezone.localtime(shift.starts_at, shift.queue.zone).date().isoformat()
@@ -405,6 +430,7 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
             pattern.save(update_fields=["exdates"])
         # Kept even when nobody booked it: someone booking it this moment is told it was
         # cancelled rather than that it never existed.
-        cancelled = _remove_shift(shift, reason=f"The shift was taken off the schedule: {reason}", keep=True)
+        told = f"The shift was taken off the schedule: {reason}" if reason else "The shift was taken off the schedule."
+        cancelled = _remove_shift(shift, reason=told, keep=True)
         shifts_changed()
     return cancelled
