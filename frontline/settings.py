@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     "flush-insight-notices": {"task": "rotations.tasks.flush_insight_notices", "schedule": SWEEP_SECONDS},
     "send-program-nudges": {"task": "rotations.tasks.send_program_nudges", "schedule": SWEEP_SECONDS},
     "plan-due-programs": {"task": "rotations.tasks.plan_due_programs", "schedule": 60 * 15},
+    # Patterns reach a year (open-ended) or two ahead of today, so today moving moves them.
+    "extend-pattern-schedules": {"task": "rotations.tasks.extend_pattern_schedules", "schedule": 60 * 60 * 6},
 }
 
 # The outbox: how often a message is tried before it is shown as failed, the first pause

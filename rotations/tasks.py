@@ -74,6 +74,14 @@ def flush_insight_notices(person_ids: list[int] | None = None) -> int:
 
 
 @shared_task
+def extend_pattern_schedules() -> int:
+    """Keep each shift pattern's shifts on the schedule as far ahead as it reaches."""
+    from .services.shifts import extend_pattern_schedules as extend
+
+    return extend()
+
+
+@shared_task
 def clear_expired_sessions() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted

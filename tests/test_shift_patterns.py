@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -12,7 +13,14 @@ from django.core.exceptions import ValidationError
 from rotations.models import Booking, CalendarChange, Shift
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
-from rotations.services.shifts import shift_create, shift_pattern_create, shift_pattern_update, validate_rrule
+from rotations.services.shifts import (
+    extend_pattern_schedules,
+    shift_cancel,
+    shift_create,
+    shift_pattern_create,
+    shift_pattern_update,
+    validate_rrule,
+)
 
 from .factories import PersonFactory, QueueFactory
 
@@ -256,3 +264,103 @@ def test_the_queue_page_describes_its_patterns(client):
     client.force_login(lead)
     page = client.get(f"/queues/{queue.pk}/").content.decode()
     assert "Every Tue and Thu from 2 Mar 2027 until 31 Mar 2027" in page
+
+
+# --- the schedule moves along with today ------------------------------------------------
+
+
+def test_an_open_ended_pattern_keeps_a_year_of_shifts_ahead_as_time_passes():
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        queue = QueueFactory(time_zone="Europe/Berlin")
+        pattern, count = shift_pattern_create(
+            queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+        assert count == 53  # 2 Mar 2027 … 29 Feb 2028
+        assert extend_pattern_schedules() == 0  # nothing new the same day
+    # Ten weeks on, ten more Tuesdays are within a year; the beat adds them, once.
+    with time_machine.travel(dt.datetime(2027, 5, 10, 12, tzinfo=UTC)):
+        assert extend_pattern_schedules() == 10
+        assert extend_pattern_schedules() == 0
+    starts = utc_starts(pattern)
+    assert len(starts) == 63 and len(set(starts)) == 63
+    assert starts[-1] == dt.datetime(2028, 5, 9, 7, tzinfo=UTC)  # 09:00 in Berlin, summer time
+
+
+def test_extending_leaves_days_taken_off_and_ends_where_the_rule_does(executive):
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        queue = QueueFactory(time_zone="America/New_York", booking_window_days=700)
+        # Ends in January 2030: more than two years ahead, so the schedule stops short of it.
+        pattern, count = shift_pattern_create(
+            queue=queue, rrule="FREQ=MONTHLY;BYMONTHDAY=2;UNTIL=20300102", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+        assert count == 24  # 2 Mar 2027 … 2 Feb 2029
+        shift_cancel(shift=Shift.objects.filter(pattern=pattern).order_by("starts_at")[5], reason="Audit week")
+    with time_machine.travel(dt.datetime(2027, 8, 1, 12, tzinfo=UTC)):
+        assert extend_pattern_schedules() == 5  # March to July 2029: two years from today
+    with time_machine.travel(dt.datetime(2028, 12, 1, 12, tzinfo=UTC)):
+        assert extend_pattern_schedules() == 6  # … to 2 January 2030, the rule's last day, included
+        assert extend_pattern_schedules() == 0
+    live = Shift.objects.filter(pattern=pattern, is_cancelled=False)
+    assert live.count() == 24 + 5 + 6 - 1
+    assert not live.filter(starts_at__date=dt.date(2027, 8, 2)).exists()  # taken off: not put back
+    assert live.order_by("starts_at").last().starts_at == dt.datetime(2030, 1, 2, 14, tzinfo=UTC)
+
+
+def test_the_beat_runs_the_extension():
+    from django.conf import settings
+
+    from rotations import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["extend-pattern-schedules"]
+    assert entry["task"] == "rotations.tasks.extend_pattern_schedules"
+    assert entry["schedule"] <= 24 * 60 * 60
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        pattern, _ = shift_pattern_create(
+            queue=QueueFactory(time_zone="America/New_York"), rrule="FREQ=DAILY", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(10),
+        )
+    with time_machine.travel(dt.datetime(2027, 3, 11, 12, tzinfo=UTC)):
+        # A year ahead is now 10 March 2028 at 12:00 UTC, 07:00 in New York: 2 … 9 March.
+        assert tasks.extend_pattern_schedules.apply().get() == 8
+
+
+def test_a_pattern_starting_beyond_a_year_still_gets_its_first_year():
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        _, count = shift_pattern_create(
+            queue=QueueFactory(time_zone="Europe/London"), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2028, 9, 4),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+    assert count == 26  # 4 Sep 2028 up to two years from today (1 Mar 2029), not none
+
+
+def test_until_a_date_includes_that_day():
+    assert validate_rrule("FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630") == "FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630T235959"
+    with time_machine.travel(dt.datetime(2027, 6, 1, 12, tzinfo=UTC)):
+        pattern, count = shift_pattern_create(
+            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630", starts_on=dt.date(2027, 6, 2),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+    assert count == 5  # 2, 9, 16, 23 and 30 June
+
+
+@pytest.mark.parametrize("rule", ["FREQ=DAILY;BYHOUR=9,10", "FREQ=WEEKLY;BYDAY=MO;BYMINUTE=30", "FREQ=DAILY;BYSECOND=1"])
+def test_a_rule_that_sets_times_is_refused(rule):
+    with pytest.raises(ValidationError, match="The rule picks days only: the shifts' times are the start and end time."):
+        validate_rrule(rule)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31", "No month in this rule has those days (BYMONTHDAY)."),
+        ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "No month in this rule has those days (BYMONTHDAY)."),
+        ("FREQ=MONTHLY;BYMONTHDAY=-32", "No month in this rule has those days (BYMONTHDAY)."),
+    ],
+)
+def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, message):
+    # dateutil would search such a rule day by day up to the year 9999: seconds of CPU.
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        validate_rrule(rule)
+    assert validate_rrule("FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31") == "FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31"

@@ -7,13 +7,14 @@ there, so a 09:00 shift stays at 09:00 local on both sides of a daylight-saving 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from ..caching import shifts_changed
@@ -21,10 +22,12 @@ from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, 
 from ..timezones import local_moment
 from .booking import lock_people, lock_person, record_calendar_change
 
-MAX_OCCURRENCES = 400
-# A rule with neither UNTIL nor COUNT is expanded this far ahead (and none beyond SCHEDULE_HORIZON).
+# A rule with neither UNTIL nor COUNT keeps a year of shifts ahead, and a rule with an end
+# up to two years; the beat moves both along every day (``extend_pattern_schedules``).
 OPEN_ENDED_HORIZON = timedelta(days=365)
 ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+# The times of a pattern's shifts are its start and end time: a rule may pick days only.
+TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # As far ahead as shifts are scheduled, and so the longest booking window a queue may have.
 SCHEDULE_HORIZON = timedelta(days=731)  # two years, leap day included
 
@@ -39,41 +42,78 @@ def validate_rrule(rule: str) -> str:
         if "=" not in part:
             raise ValidationError(f"“{part}” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH).")
         name, value = part.split("=", 1)
-        parts[name.strip().upper()] = value.strip()
-    if parts.get("FREQ", "").upper() not in ALLOWED_FREQUENCIES:
+        parts[name.strip().upper()] = value.strip().upper()
+    if parts.get("FREQ", "") not in ALLOWED_FREQUENCIES:
         raise ValidationError("The rule needs FREQ=DAILY, WEEKLY or MONTHLY.")
     if "DTSTART" in parts:
         raise ValidationError("Give the first date separately, not as DTSTART in the rule.")
+    if any(name in parts for name in TIME_PARTS):
+        raise ValidationError("The rule picks days only: the shifts' times are the start and end time.")
+    _check_month_days(parts)
+    if len(parts.get("UNTIL", "")) == 8:
+        # "Until 30 June" includes 30 June, as the form's date field does.
+        parts["UNTIL"] += "T235959"
+    rule = ";".join(f"{name}={value}" for name, value in parts.items())
     try:
         rrulestr(rule, dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
         raise ValidationError(f"Not a valid recurrence rule: {exc}") from exc
-    return rule.upper()
+    return rule
+
+
+MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _check_month_days(parts: dict[str, str]) -> None:
+    """Refuse month days no chosen month has (30 February): dateutil would search for
+    them day by day up to the year 9999."""
+    if "BYMONTHDAY" not in parts:
+        return
+    try:
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
+        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+    except ValueError:
+        return  # not numbers: dateutil says what is wrong
+    if not any(0 < abs(d) <= MONTH_LENGTHS.get(m, 0) for d in days for m in months):
+        raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
+
+
+def is_open_ended(rule: str) -> bool:
+    rule = rule.upper()
+    return "UNTIL=" not in rule and "COUNT=" not in rule
 
 
 def pattern_occurrences(
-    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone
+    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime
 ) -> list[tuple[datetime, datetime]]:
-    """(start, end) in UTC of every occurrence, expanded in ``zone``'s local time."""
+    """(start, end) in UTC of every occurrence that starts by ``until``, expanded in
+    ``zone``'s local time."""
     dtstart = datetime.combine(starts_on, start_time)
     recurrence = rrulestr(rule, dtstart=dtstart)
+    limit = until.astimezone(zone).replace(tzinfo=None)
+    if recurrence._until is None or recurrence._until > limit:
+        # Bounded, or a rule with no days at all (30 February) is searched to year 9999.
+        # With COUNT too, dateutil warns that RFC 5545 forbids both in one rule; here
+        # the bound only cuts the expansion short, it is never written back.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            recurrence = recurrence.replace(until=limit)
     skipped = {date.fromisoformat(d) for d in exdates}
-    open_ended = "UNTIL=" not in rule.upper() and "COUNT=" not in rule.upper()
-    limit = dtstart + OPEN_ENDED_HORIZON if open_ended else datetime.max
-    result = []
-    for local_start in recurrence:
-        if local_start > limit or len(result) >= MAX_OCCURRENCES:
-            break
-        if local_start.date() in skipped:
-            continue
-        day = local_start.date()
-        result.append(
-            (
-                local_moment(day, start_time, zone).astimezone(UTC),
-                local_moment(day, end_time, zone).astimezone(UTC),
-            )
-        )
-    return result
+    return [
+        (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
+        for day in (local_start.date() for local_start in recurrence)
+        if day not in skipped
+    ]
+
+
+def schedule_horizon(pattern: ShiftPattern, now: datetime) -> datetime:
+    """How far ahead the pattern's shifts are on the schedule, as of ``now``: a rule
+    without an end, a year from its first day or today, whichever is later."""
+    furthest = now + SCHEDULE_HORIZON
+    if not is_open_ended(pattern.rrule):
+        return furthest
+    first_day = datetime.combine(pattern.starts_on, pattern.start_time, tzinfo=pattern.queue.zone)
+    return min(max(now, first_day) + OPEN_ENDED_HORIZON, furthest)
 
 
 def _check_capacity(queue: Queue, capacity: int) -> None:
@@ -180,14 +220,15 @@ def shift_pattern_create(
     with transaction.atomic():
         pattern.save()
         now = timezone.now()
-        shifts = _new_shifts(pattern, [(start, end) for start, end in _occurrences(pattern) if start > now])
+        shifts = _new_shifts(pattern, _occurrences(pattern, now))
         Shift.objects.bulk_create(shifts)
         shifts_changed()
     return pattern, len(shifts)
 
 
 def _check_has_days(pattern: ShiftPattern) -> None:
-    if not _all_occurrences(pattern):
+    first_day = datetime.combine(pattern.starts_on, pattern.start_time, tzinfo=pattern.queue.zone)
+    if not _expand(pattern, until=first_day + SCHEDULE_HORIZON):
         raise ValidationError(
             f"This rule gives no days from {pattern.starts_on:%-d %b %Y}: does it end (UNTIL) before its first day?"
         )
@@ -220,13 +261,16 @@ def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
     )
 
 
-def _occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
-    """The pattern's shifts as far ahead as anything is scheduled."""
-    horizon = timezone.now() + SCHEDULE_HORIZON
-    return [(start, end) for start, end in _all_occurrences(pattern) if start <= horizon]
+def _occurrences(pattern: ShiftPattern, now: datetime) -> list[tuple[datetime, datetime]]:
+    """The pattern's shifts from ``now`` as far ahead as they are scheduled."""
+    return [
+        (start, end)
+        for start, end in _expand(pattern, until=schedule_horizon(pattern, now))
+        if start > now
+    ]
 
 
-def _all_occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
+def _expand(pattern: ShiftPattern, *, until: datetime) -> list[tuple[datetime, datetime]]:
     return pattern_occurrences(
         rule=pattern.rrule,
         starts_on=pattern.starts_on,
@@ -234,7 +278,36 @@ def _all_occurrences(pattern: ShiftPattern) -> list[tuple[datetime, datetime]]:
         end_time=pattern.end_time,
         exdates=pattern.exdates,
         zone=pattern.queue.zone,
+        until=until,
     )
+
+
+def extend_pattern_schedules(*, now: datetime | None = None) -> int:
+    """Add the shifts that have come within each pattern's horizon since it was last
+    expanded (run by beat every few hours). Returns how many shifts were added.
+
+    Only days after a pattern's latest shift are added: a day before it that has no shift
+    was taken off, or moved, on purpose.
+    """
+    now = now or timezone.now()
+    added = 0
+    for pattern_id in ShiftPattern.objects.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            # The pattern's row lock puts this after (or before) an edit of the pattern.
+            pattern = ShiftPattern.objects.select_for_update(of=("self",)).select_related("queue", "buddy").filter(
+                pk=pattern_id
+            ).first()
+            if pattern is None:
+                continue
+            latest = Shift.objects.filter(pattern=pattern).aggregate(latest=Max("starts_at"))["latest"]
+            after = max(now, latest) if latest else now
+            created = Shift.objects.bulk_create(
+                _new_shifts(pattern, [(start, end) for start, end in _occurrences(pattern, now) if start > after])
+            )
+            if created:
+                shifts_changed()
+                added += len(created)
+    return added
 
 
 @dataclass
@@ -302,7 +375,7 @@ def shift_pattern_update(
         elif exdates_seen is not None:
             pattern.exdates = sorted({*pattern.exdates, *(set(stored) - set(exdates_seen))})
         _check_has_days(pattern)
-        wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern) if s > now}
+        wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern, now)}
         plan = []  # (shift, new (start, end) or None for removal)
         for shift in current:
             day = timezone.localtime(shift.starts_at, zone).date()
