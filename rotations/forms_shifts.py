@@ -12,7 +12,7 @@ from django.utils import timezone
 from .models import Channel, Person, Program, Queue, Shift
 from .roles import Role
 from .services.shifts import SCHEDULE_HORIZON, validate_rrule
-from .timezones import local_moment
+from .timezones import day_and_time, local_moment
 from .validators import known_time_zones
 
 WEEKDAYS = [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")]
@@ -20,9 +20,9 @@ WEEKDAYS = [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "
 
 def shift_label(shift: Shift) -> str:
     """A shift as the viewer reads it: their own time zone (the active one)."""
-    start = timezone.localtime(shift.starts_at)
     end = timezone.localtime(shift.ends_at)
-    return f"{shift.queue.name} — {start:%a %d %b %H:%M}–{end:%H:%M}"
+    buddy = f" with {shift.buddy.full_name}" if shift.buddy_id else ""
+    return f"{shift.queue.name} — {day_and_time(shift.starts_at)}–{end:%H:%M}{buddy}"
 
 
 def people_with_role(role: Role):

@@ -7,6 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 
 @lru_cache(maxsize=512)
@@ -33,6 +34,15 @@ def local_moment(day: date, at: time, zone) -> datetime:
             code="nonexistent_local_time",
         )
     return moment
+
+
+def day_and_time(moment: datetime, zone=None) -> str:
+    """"Tue 3 Mar 14:00" on the clocks of ``zone`` (the active time zone by default), with
+    the year when it is not this year: shifts are booked up to two years ahead."""
+    local = timezone.localtime(moment, zone)
+    if local.year == timezone.localtime(timezone=zone).year:
+        return f"{local:%a} {local.day} {local:%b %H:%M}"
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
 def wall_clock(moment: datetime, zone) -> datetime:

@@ -289,6 +289,31 @@ def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(clie
     assert (Shift.objects.get(pk=old.pk).seats_taken, Shift.objects.get(pk=new.pk).seats_taken) == (0, 1)
 
 
+def test_times_read_like_a_calendar_with_the_year_only_when_it_is_not_this_one(
+    client, executive, queue, frontline_employee
+):
+    queue.booking_window_days = 400
+    queue.save()
+    # Two shifts at one time in one queue: the move list tells them apart by their buddy.
+    old = shift_at(queue, toronto(3, 10))
+    alike = [shift_at(queue, toronto(9, 10), buddy=frontline_employee), shift_at(queue, toronto(9, 10))]
+    next_year = shift_at(queue, dt.datetime(2028, 1, 4, 10, tzinfo=TORONTO))
+    booking = book(old, executive)
+    client.force_login(executive)
+
+    rows = client.get("/shifts/").content.decode()
+    assert "Tue 9 Mar 10:00–14:00" in rows and "Tue 4 Jan 2028 10:00–14:00" in rows
+    assert "09 Mar" not in rows
+    schedule = client.get("/schedule/").content.decode()
+    assert "Wed 3 Mar 10:00–14:00" in schedule
+
+    page = client.get(f"/shifts/bookings/{booking.pk}/reschedule/").content.decode()
+    buddy = escape(frontline_employee.full_name)
+    assert f'<option value="{alike[0].pk}">Billing chat — Tue 9 Mar 10:00–14:00 with {buddy}</option>' in page
+    assert f'<option value="{alike[1].pk}">Billing chat — Tue 9 Mar 10:00–14:00</option>' in page
+    assert f'<option value="{next_year.pk}">Billing chat — Tue 4 Jan 2028 10:00–14:00</option>' in page
+
+
 def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, executive, queue, monkeypatch):
     from rotations.views import shifts as shift_views
 
@@ -371,7 +396,7 @@ def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executiv
         ("notice", "Billing chat needs 24 hours' notice to book a shift."),
         ("started", "This shift has already started."),
         ("window", "Billing chat takes bookings at most 90 days ahead."),
-        ("clash", "You already have a shift that day (Billing chat, Wed 03 Mar 10:00); book at most one a day."),
+        ("clash", "You already have a shift that day (Billing chat, Wed 3 Mar 10:00); book at most one a day."),
     ],
 )
 def test_every_refusal_to_book_shows_its_message_on_the_shift_page(client, executive, queue, case, message):

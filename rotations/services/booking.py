@@ -31,6 +31,7 @@ from ..models import (
     Person,
     Shift,
 )
+from ..timezones import day_and_time
 from .invites import record_invites
 
 
@@ -222,18 +223,14 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
         if starts_at < shift.ends_at and ends_at > shift.starts_at:
             raise BookingRefused(
                 "overlap",
-                f"You are already booked at that time ({queue_name}, {_local(starts_at, zone)}).",
+                f"You are already booked at that time ({queue_name}, {day_and_time(starts_at, zone)}).",
             )
     for starts_at, _, queue_name, _ in others:
         if timezone.localtime(starts_at, zone).date() == local_day:
             raise BookingRefused(
                 "one_a_day",
-                f"You already have a shift that day ({queue_name}, {_local(starts_at, zone)}); book at most one a day.",
+                f"You already have a shift that day ({queue_name}, {day_and_time(starts_at, zone)}); book at most one a day.",
             )
-
-
-def _local(moment: datetime, zone) -> str:
-    return timezone.localtime(moment, zone).strftime("%a %d %b %H:%M")
 
 
 # --- the writes that the database decides ---------------------------------------------

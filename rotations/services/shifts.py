@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ..caching import shifts_changed
 from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
-from ..timezones import local_moment
+from ..timezones import day_and_time, local_moment
 from .booking import lock_people, lock_person, record_calendar_change
 
 # A rule with neither UNTIL nor COUNT keeps a year of shifts ahead, and a rule with an end
@@ -145,7 +145,7 @@ def _check_not_a_duplicate(queue: Queue, starts_at: datetime, ends_at: datetime,
     if same is not None:
         raise ValidationError(
             f"{queue.name} already has this shift{f' with {buddy.full_name}' if buddy else ''} "
-            f"({timezone.localtime(same.starts_at, queue.zone):%a %d %b %Y %H:%M}, {same.capacity} "
+            f"({day_and_time(same.starts_at, queue.zone)}, {same.capacity} "
             f"seat{'s' if same.capacity != 1 else ''}). Add seats to that one instead of adding it twice."
         )
 

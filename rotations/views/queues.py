@@ -17,6 +17,7 @@ from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_
 from ..selectors.shifts import queue_shifts, shift_bookings, shifts_outside_hours
 from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
 from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
+from ..timezones import day_and_time
 
 
 @require_GET
@@ -71,11 +72,11 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
         messages.success(request, f"{queue.name} saved.")
         outside = shifts_outside_hours(queue)
         if outside:
-            first = timezone.localtime(outside[0].starts_at, queue.zone)
+            first = day_and_time(outside[0].starts_at, queue.zone)
             messages.warning(
                 request,
                 f"{len(outside)} upcoming shift{'s' if len(outside) != 1 else ''} fall{'s' if len(outside) == 1 else ''} "
-                f"outside the new hours (the first on {first:%a %d %b %H:%M} {queue.time_zone}). "
+                f"outside the new hours (the first on {first} {queue.time_zone}). "
                 "They stay as they are: edit their pattern or take them off the schedule.",
             )
         return redirect("queues:detail", queue.pk)
