@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -157,7 +157,9 @@ class ShiftPatternForm(_ShiftFieldsMixin):
     def __init__(self, *args, pattern=None, **kwargs):
         if pattern is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "starts_on": pattern.starts_on, "rrule": pattern.rrule,
+                "starts_on": pattern.starts_on,
+                # A rule the fields above can say is shown in them; any other, written out.
+                **(_as_weekday_fields(pattern.rrule) or {"rrule": pattern.rrule}),
                 "exdates": ", ".join(pattern.exdates), "exdates_seen": ",".join(pattern.exdates),
                 "start_time": pattern.start_time,
                 "end_time": pattern.end_time, "capacity": pattern.capacity, "buddy": pattern.buddy,
@@ -189,6 +191,22 @@ class ShiftPatternForm(_ShiftFieldsMixin):
         except ValidationError as exc:
             self.add_error("rrule", exc)
         return data
+
+
+def _as_weekday_fields(rule: str) -> dict | None:
+    """The weekday, interval and until fields that write ``rule``, if they can."""
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
+    if parts.pop("FREQ", None) != "WEEKLY" or not set(parts) <= {"INTERVAL", "BYDAY", "UNTIL"}:
+        return None
+    days, interval, until = parts.get("BYDAY", "").split(","), parts.get("INTERVAL", "1"), parts.get("UNTIL")
+    if not set(days) <= dict(WEEKDAYS).keys() or not interval.isdigit() or not 1 <= int(interval) <= 8:
+        return None
+    if until is not None and not (len(until) == 15 and until.endswith("T235959") and until[:8].isdigit()):
+        return None
+    fields = {"weekdays": [code for code, _ in WEEKDAYS if code in days], "every_weeks": int(interval)}
+    if until:
+        fields["until"] = datetime.strptime(until[:8], "%Y%m%d").date()
+    return fields
 
 
 class ShiftFilterForm(forms.Form):

@@ -817,6 +817,31 @@ def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking
     )
 
 
+def test_the_pattern_edit_form_shows_a_weekly_rule_in_the_fields_it_was_made_with(client, support_lead, queue):
+    client.force_login(support_lead)
+    made = {**PATTERN_FORM, "weekdays": ["TU", "TH"], "every_weeks": "2", "until": "2027-06-30"}
+    assert client.post(f"/queues/{queue.pk}/patterns/new/", made).status_code == 302
+    pattern = ShiftPattern.objects.get()
+    assert pattern.rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;UNTIL=20270630T235959"
+
+    page = client.get(f"/queues/patterns/{pattern.pk}/edit/").content.decode()
+    ticked = re.findall(r'<input type="checkbox" name="weekdays" value="(\w\w)"[^>]*checked', page)
+    assert ticked == ["TU", "TH"]
+    assert re.search(r'name="every_weeks" value="2"', page)
+    assert re.search(r'name="until" value="2027-06-30"', page)
+    assert re.search(r'<input type="text" name="rrule"(?![^>]*value=)', page)  # empty: the fields say it
+    # Sent back as shown, nothing changes.
+    again = client.post(f"/queues/patterns/{pattern.pk}/edit/", {**made, "exdates_seen": ""}, follow=True)
+    shows(again, "Pattern saved: 0 shifts added, 0 changed, 0 removed.")
+
+    # A rule the fields cannot say stays written out in full.
+    pattern.rrule = "FREQ=MONTHLY;BYDAY=1TU;COUNT=4"
+    pattern.save()
+    page = client.get(f"/queues/patterns/{pattern.pk}/edit/").content.decode()
+    assert 'value="FREQ=MONTHLY;BYDAY=1TU;COUNT=4"' in page
+    assert not re.findall(r'name="weekdays" value="\w\w"[^>]*checked', page)
+
+
 def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(client, support_lead, executive, queue):
     client.force_login(support_lead)
     form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=3", "exdates": "", "start_time": "09:00",
