@@ -1035,6 +1035,33 @@ def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts
     assert counts[0] == counts[1]
 
 
+def test_the_queue_page_pages_its_upcoming_shifts_at_a_fixed_cost(client, support_lead, queue, frontline_employee):
+    client.force_login(support_lead)
+    counts = []
+    for n in (3, 130):
+        Shift.objects.all().delete()
+        Shift.objects.bulk_create(
+            Shift(queue=queue, starts_at=NOW + dt.timedelta(days=1 + i // 2, hours=2 + 4 * (i % 2)),
+                  ends_at=NOW + dt.timedelta(days=1 + i // 2, hours=4 + 4 * (i % 2)), capacity=1,
+                  buddy=frontline_employee)
+            for i in range(n)
+        )
+        client.get(f"/queues/{queue.pk}/")
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(f"/queues/{queue.pk}/").content.decode()
+        counts.append(len(captured.captured_queries))
+        assert page.count('">Take off</a>') == min(n, 100)
+    assert counts[0] == counts[1]
+    assert "130 upcoming shifts, 1–100 below." in page
+    assert '<a href="?page=2#upcoming">Later</a>' in page
+    second = client.get(f"/queues/{queue.pk}/?page=2").content.decode()
+    assert "130 upcoming shifts, 101–130 below." in second and second.count('">Take off</a>') == 30
+    assert '<a href="?page=1#upcoming">Sooner</a>' in second
+    # Whatever the page number says, the page answers.
+    assert client.get(f"/queues/{queue.pk}/?page=x").status_code == 200
+    assert client.get(f"/queues/{queue.pk}/?page=99").status_code == 200
+
+
 def test_a_shift_cannot_be_added_in_the_past(client, support_lead, queue):
     client.force_login(support_lead)
     response = client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-02-26"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,10 +39,14 @@ def queue_new(request: HttpRequest) -> HttpResponse:
     return render(request, "queues/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
+SHIFTS_PER_PAGE = 100
+
+
 @require_GET
 def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_view(request.user, queue_id)
-    shifts = list(queue_shifts(queue)[:200])
+    page = Paginator(queue_shifts(queue), SHIFTS_PER_PAGE).get_page(request.GET.get("page"))
+    shifts = list(page.object_list)
     return render(
         request,
         "queues/detail.html",
@@ -49,6 +54,7 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
             "queue": queue,
             "can_manage": can_manage_queue(request.user, queue),
             "shifts": shifts,
+            "page": page,
             # Left alone when the hours narrowed; marked so the lead can see them.
             "outside_hours": {s.pk for s in shifts if not queue.is_open_for(s.starts_at, s.ends_at)},
             "patterns": queue.patterns.select_related("buddy"),
