@@ -857,7 +857,7 @@ def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(clie
     )
 
     assert response.status_code == 400
-    shows(response, "The shift on 2027-03-09 already has 2 booked; the capacity cannot go below that.")
+    shows(response, "The shift on Tue 9 Mar 09:00 already has 2 booked; the capacity cannot go below that.")
     assert list(Shift.objects.filter(pattern=pattern).values_list("capacity", flat=True)) == [2, 2, 2]
     assert ShiftPattern.objects.get().capacity == 2
 

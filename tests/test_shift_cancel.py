@@ -292,6 +292,28 @@ def test_a_pattern_leaves_out_shifts_the_queue_already_has(queue, frontline_empl
     )[1] == 0
 
 
+def test_a_pattern_edit_that_would_move_a_shift_onto_one_the_queue_has_is_refused(queue, frontline_employee):
+    pattern, _ = shift_pattern_create(
+        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TH;COUNT=3", starts_on=dt.date(2027, 3, 4),
+        start_time=dt.time(9), end_time=dt.time(13), buddy=frontline_employee,
+    )
+    one_off = shift_create(queue=queue, starts_at=ny(11, 10), ends_at=ny(11, 14), capacity=1, buddy=frontline_employee)
+    before = sorted(Shift.objects.values_list("pk", "starts_at", "ends_at"))
+
+    with pytest.raises(ValidationError) as refused:
+        shift_pattern_update(pattern=pattern, start_time=dt.time(10), end_time=dt.time(14))
+
+    assert refused.value.messages == [
+        f"{queue.name} already has the shift this edit would make on Thu 11 Mar 10:00 with "
+        f"{frontline_employee.full_name}. Take one of them off the schedule first, or skip that date."
+    ]
+    assert sorted(Shift.objects.values_list("pk", "starts_at", "ends_at")) == before
+    # Skipping that date lets the rest move.
+    change = shift_pattern_update(pattern=pattern, start_time=dt.time(10), end_time=dt.time(14), exdates=["2027-03-11"])
+    assert (change.updated, change.removed) == (2, 1)
+    assert Shift.objects.filter(starts_at=ny(11, 10), is_cancelled=False).get() == one_off
+
+
 def test_a_rule_that_ends_before_its_first_day_is_refused(queue):
     with pytest.raises(ValidationError, match="This rule gives no days from 1 Jun 2027: does it end"):
         shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=MO;UNTIL=20270101", starts_on=dt.date(2027, 6, 1),

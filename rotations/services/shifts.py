@@ -390,6 +390,7 @@ def shift_pattern_update(
                 or shift.meeting_url != pattern.meeting_url
             ):
                 plan.append((shift, target))
+        _check_moves_land_on_nothing(pattern, [target for _, target in plan if target is not None])
         result.booked = [shift for shift, _ in plan if shift.seats_taken]
         if result.booked and not touch_booked:
             transaction.set_rollback(True)
@@ -410,10 +411,27 @@ def shift_pattern_update(
     return result
 
 
+def _check_moves_land_on_nothing(pattern: ShiftPattern, targets: list[tuple[datetime, datetime]]) -> None:
+    """A shift the edit changes must not become one the queue already has (same times and
+    buddy): refused, since unlike a new day it cannot just be left out."""
+    if not targets:
+        return
+    others = Shift.objects.filter(
+        queue=pattern.queue, is_cancelled=False, buddy=pattern.buddy, starts_at__in=[start for start, _ in targets]
+    ).exclude(pattern=pattern)
+    clash = next((s for s in others.order_by("starts_at") if (s.starts_at, s.ends_at) in set(targets)), None)
+    if clash is not None:
+        raise ValidationError(
+            f"{pattern.queue.name} already has the shift this edit would make on "
+            f"{day_and_time(clash.starts_at, pattern.queue.zone)}{f' with {pattern.buddy.full_name}' if pattern.buddy else ''}. "
+            "Take one of them off the schedule first, or skip that date."
+        )
+
+
 def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, datetime]) -> None:
     if pattern.capacity < shift.seats_taken:
         raise ValidationError(
-            f"The shift on {shift.starts_at:%Y-%m-%d} already has {shift.seats_taken} "
+            f"The shift on {day_and_time(shift.starts_at, pattern.queue.zone)} already has {shift.seats_taken} "
             f"booked; the capacity cannot go below that."
         )
     shift.starts_at, shift.ends_at = target
