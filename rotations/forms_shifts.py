@@ -106,9 +106,6 @@ class ShiftForm(_ShiftFieldsMixin):
                 data["ends_at"] = local_moment(data["day"], data["end_time"], zone)
             except ValidationError as exc:
                 self.add_error(None, exc)
-                return data
-            if data["starts_at"] <= timezone.now():
-                self.add_error("day", "A new shift must start in the future.")
         return data
 
 

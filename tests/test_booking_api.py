@@ -393,8 +393,16 @@ def test_attendance_by_the_lead_or_the_buddy_once_the_shift_started(
 
 API_CALLS = [
     ("get", "/api/queues/"),
+    ("post", "/api/queues/{queue}/pause/"),
+    ("post", "/api/queues/{queue}/resume/"),
+    ("post", "/api/queues/{queue}/shifts/"),
+    ("get", "/api/queues/{queue}/patterns/"),
+    ("post", "/api/queues/{queue}/patterns/"),
+    ("get", "/api/patterns/{pattern}/"),
+    ("patch", "/api/patterns/{pattern}/"),
     ("get", "/api/shifts/"),
     ("get", "/api/shifts/{shift}/"),
+    ("post", "/api/shifts/{shift}/cancel/"),
     ("get", "/api/bookings/"),
     ("post", "/api/bookings/"),
     ("get", "/api/bookings/{booking}/"),
@@ -420,10 +428,10 @@ def test_without_credentials_every_call_is_refused(client, executive, queue, met
     shift = shift_at(queue, toronto(3, 10))
     booking = book(shift, executive)
     headers = {"Authorization": credentials} if credentials else {}
-    path = path.format(shift=shift.pk, booking=booking.pk, insight=1)
-    if method == "post":
+    path = path.format(shift=shift.pk, booking=booking.pk, insight=1, queue=queue.pk, pattern=1)
+    if method in ("post", "patch"):
         data = {"shift": shift.pk, "reason": "x", "attended": True}
-        response = client.post(path, data, content_type="application/json", headers=headers)
+        response = getattr(client, method)(path, data, content_type="application/json", headers=headers)
     else:
         response = client.get(path, headers=headers)
     # The token scheme comes first, so DRF answers 401 with a challenge (never a redirect).
@@ -434,6 +442,8 @@ def test_without_credentials_every_call_is_refused(client, executive, queue, met
         assert response.json() == {"detail": detail}
     booking.refresh_from_db()
     assert (booking.status, booking.sequence, Booking.objects.count()) == ("confirmed", 0, 1)
+    queue.refresh_from_db()
+    assert (queue.is_paused, Shift.objects.filter(is_cancelled=False).count()) == (False, 1)
 
 
 def test_session_writes_need_the_csrf_token_but_token_writes_do_not(executive, queue):

@@ -315,6 +315,18 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
+    "api/queues/<int:queue_id>/pause/": [("/api/queues/{queue}/pause/", api(everyone("405")))],
+    "api/queues/<int:queue_id>/resume/": [("/api/queues/{queue}/resume/", api(everyone("405")))],
+    "api/queues/<int:queue_id>/shifts/": [("/api/queues/{queue}/shifts/", api(everyone("405")))],
+    "api/queues/<int:queue_id>/patterns/": [
+        ("/api/queues/{queue}/patterns/", api(QUEUE_READERS)),
+        ("/api/queues/999999/patterns/", answers("401", "403", "404", "404", "403")),
+    ],
+    "api/patterns/<int:pattern_id>/": [
+        ("/api/patterns/{pattern}/", api(QUEUE_READERS)),
+        ("/api/patterns/999999/", api(everyone("404"))),
+    ],
+    "api/shifts/<int:shift_id>/cancel/": [("/api/shifts/{shift}/cancel/", api(everyone("405")))],
     "api/shifts/": [
         ("/api/shifts/", api(QUEUE_OR_BOOKERS)),
         ("/api/shifts/?date_from=nope", answers("401", "400", "400", "400", "403")),

@@ -4,7 +4,7 @@ from datetime import UTC, timedelta
 from django.db import models
 from rest_framework import serializers
 
-from ..models import Booking, Insight, InsightCategory, InsightStatus, Queue, Severity, Shift
+from ..models import Booking, Insight, InsightCategory, InsightStatus, Person, Queue, Severity, Shift, ShiftPattern
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -185,3 +185,85 @@ class InsightTransitionSerializer(serializers.Serializer):
     owner_team = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     due_on = serializers.DateField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+# --- running a queue (support leads) ----------------------------------------------------
+
+
+class PauseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                   help_text="Shown to executives while the queue is paused.")
+
+
+class ShiftCreateSerializer(serializers.Serializer):
+    starts_at = UTCDateTimeField(help_text="With an offset, or UTC.")
+    ends_at = UTCDateTimeField()
+    capacity = serializers.IntegerField(min_value=1, max_value=50)
+    buddy = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True, default=None,
+        help_text="A front-line employee's id.",
+    )
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    meeting_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+
+class ShiftTakeOffSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default="",
+        help_text="Required when anyone is booked: they and the buddy read it in their cancellation.",
+    )
+
+
+class ShiftTakenOffSerializer(serializers.Serializer):
+    shift = ShiftSerializer()
+    bookings_cancelled = serializers.IntegerField()
+
+
+class ShiftPatternSerializer(ModelSerializer):
+    queue = serializers.PrimaryKeyRelatedField(read_only=True)
+    buddy = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = ShiftPattern
+        fields = [
+            "id", "queue", "rrule", "starts_on", "start_time", "end_time", "exdates", "capacity", "buddy",
+            "location", "meeting_url",
+        ]
+
+
+class ShiftPatternWriteSerializer(serializers.Serializer):
+    """A pattern's fields; on PATCH only those sent change, and ``exdates`` replaces the list."""
+
+    rrule = serializers.CharField(max_length=500, help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630")
+    starts_on = serializers.DateField(help_text="The first day, in the queue's time zone.")
+    start_time = serializers.TimeField(help_text="The queue's local time.")
+    end_time = serializers.TimeField(help_text="The queue's local time.")
+    exdates = serializers.ListField(child=serializers.DateField(), required=False, max_length=400,
+                                    help_text="Days with no shift.")
+    capacity = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False, allow_null=True)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    meeting_url = serializers.URLField(required=False, allow_blank=True)
+    confirm_booked = serializers.BooleanField(
+        required=False, default=False, write_only=True,
+        help_text="On PATCH: move (or cancel) booked shifts too. Without it, a change that touches a booked "
+                  "shift is answered 409 with the shifts it would touch, and nothing changes.",
+    )
+
+
+class PatternCreatedSerializer(serializers.Serializer):
+    pattern = ShiftPatternSerializer()
+    shifts_added = serializers.IntegerField()
+
+
+class PatternChangedSerializer(serializers.Serializer):
+    pattern = ShiftPatternSerializer()
+    shifts_added = serializers.IntegerField()
+    shifts_changed = serializers.IntegerField()
+    shifts_removed = serializers.IntegerField()
+
+
+class BookedShiftsSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    booked = ShiftSerializer(many=True)

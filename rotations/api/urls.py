@@ -1,11 +1,17 @@
 from django.urls import path
 
-from . import insights, views
+from . import insights, queues, views
 
 urlpatterns = [
     path("queues/", views.queue_list, name="api-queues"),
+    path("queues/<int:queue_id>/pause/", queues.queue_pause_endpoint, name="api-queue-pause"),
+    path("queues/<int:queue_id>/resume/", queues.queue_resume_endpoint, name="api-queue-resume"),
+    path("queues/<int:queue_id>/shifts/", queues.queue_shift_create, name="api-queue-shifts"),
+    path("queues/<int:queue_id>/patterns/", queues.queue_patterns, name="api-queue-patterns"),
+    path("patterns/<int:pattern_id>/", queues.pattern_detail, name="api-pattern"),
     path("shifts/", views.shift_list, name="api-shifts"),
     path("shifts/<int:shift_id>/", views.shift_detail, name="api-shift"),
+    path("shifts/<int:shift_id>/cancel/", queues.shift_take_off, name="api-shift-cancel"),
     path("bookings/", views.booking_list, name="api-bookings"),
     path("bookings/<int:booking_id>/", views.booking_detail, name="api-booking"),
     path("bookings/<int:booking_id>/reschedule/", views.booking_reschedule_endpoint, name="api-booking-reschedule"),

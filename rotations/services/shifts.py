@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..caching import shifts_changed
 from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from ..roles import Role
 from ..timezones import day_and_time, local_moment
 from .booking import lock_people, lock_person, record_calendar_change
 
@@ -138,6 +139,14 @@ def _check_horizon(queue: Queue, day: date) -> None:
         raise ValidationError("Shifts can be scheduled at most two years ahead.")
 
 
+def _check_buddy(buddy: Person | None) -> None:
+    """A buddy is a front-line employee: the visitor sits next to them on the queue."""
+    if buddy is not None and not (
+        buddy.is_active and buddy.groups.filter(name=Role.FRONTLINE.value).exists()
+    ):
+        raise ValidationError(f"{buddy.full_name} is not an active front-line employee, so cannot be a buddy.")
+
+
 def _check_not_a_duplicate(queue: Queue, starts_at: datetime, ends_at: datetime, buddy: Person | None) -> None:
     same = Shift.objects.filter(
         queue=queue, starts_at=starts_at, ends_at=ends_at, buddy=buddy, is_cancelled=False
@@ -165,9 +174,12 @@ def shift_create(
     local_start, local_end = (timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at))
     if local_end.date() != local_start.date():
         raise ValidationError("A shift starts and ends on the same day, in the queue's time zone.")
+    if starts_at <= timezone.now():
+        raise ValidationError("A new shift must start in the future.")
     _check_hours(queue, local_start.time(), local_end.time())
     _check_capacity(queue, capacity)
     _check_horizon(queue, local_start.date())
+    _check_buddy(buddy)
     with transaction.atomic():
         # A queue's one-off shifts are added one at a time, so a double-sent form cannot
         # slip a second copy past the duplicate check.
@@ -204,6 +216,7 @@ def shift_pattern_create(
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
     _check_horizon(queue, starts_on)
+    _check_buddy(buddy)
     pattern = ShiftPattern(
         queue=queue,
         rrule=rrule,
@@ -350,6 +363,7 @@ def shift_pattern_update(
     if "exdates" in changes:
         changes["exdates"] = sorted(changes["exdates"])
     times_before = (pattern.start_time, pattern.end_time)
+    pattern_before_buddy = pattern.buddy
     for name, value in changes.items():
         setattr(pattern, name, value)
     if pattern.end_time <= pattern.start_time:
@@ -359,6 +373,8 @@ def shift_pattern_update(
         # the hours changed) can still get a new buddy, capacity or skip date.
         _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
     _check_capacity(pattern.queue, pattern.capacity)
+    if "buddy" in changes and changes["buddy"] != pattern_before_buddy:
+        _check_buddy(pattern.buddy)
     if "starts_on" in changes:
         _check_horizon(pattern.queue, pattern.starts_on)
 

@@ -1,0 +1,155 @@
+"""Running a queue through the API (its support leads): pause and resume it, add a shift,
+take one off, and create and edit its patterns. The same permission lookups and
+services as the pages, so the same rules and messages; a rule's refusal is a 400."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..models import Shift, ShiftPattern
+from ..permissions import get_queue_for_manage, get_queue_for_view, get_shift_for_manage
+from ..services.queues import queue_pause, queue_resume
+from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
+from .serializers import (
+    BookedShiftsSerializer,
+    PatternChangedSerializer,
+    PatternCreatedSerializer,
+    PauseSerializer,
+    QueueSerializer,
+    ShiftCreateSerializer,
+    ShiftPatternSerializer,
+    ShiftPatternWriteSerializer,
+    ShiftSerializer,
+    ShiftTakenOffSerializer,
+    ShiftTakeOffSerializer,
+)
+
+INVALID = OpenApiResponse(description="The input, or a rule of the schedule, refused it; the body says why.")
+
+
+def _invalid(exc: ValidationError) -> serializers.ValidationError:
+    """A service's refusal, in the shape DRF gives its own input errors."""
+    return serializers.ValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    )
+
+
+@extend_schema(request=PauseSerializer, responses=QueueSerializer)
+@api_view(["POST"])
+def queue_pause_endpoint(request: Request, queue_id: int) -> Response:
+    """Close the queue to new bookings (an incident, a busy day); bookings made stay."""
+    queue = get_queue_for_manage(request.user, queue_id)
+    body = PauseSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    return Response(QueueSerializer(queue_pause(queue=queue, reason=body.validated_data["reason"])).data)
+
+
+@extend_schema(request=None, responses=QueueSerializer)
+@api_view(["POST"])
+def queue_resume_endpoint(request: Request, queue_id: int) -> Response:
+    queue = get_queue_for_manage(request.user, queue_id)
+    return Response(QueueSerializer(queue_resume(queue=queue)).data)
+
+
+@extend_schema(request=ShiftCreateSerializer, responses={201: ShiftSerializer, 400: INVALID})
+@api_view(["POST"])
+def queue_shift_create(request: Request, queue_id: int) -> Response:
+    """Add one shift to the queue's schedule."""
+    queue = get_queue_for_manage(request.user, queue_id)
+    body = ShiftCreateSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        shift = shift_create(queue=queue, **body.validated_data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=ShiftTakeOffSerializer, responses={200: ShiftTakenOffSerializer, 400: INVALID})
+@api_view(["POST"])
+def shift_take_off(request: Request, shift_id: int) -> Response:
+    """Take an upcoming shift off the schedule: its bookings are cancelled, and each
+    calendar gets a CANCEL with the reason."""
+    shift = get_shift_for_manage(request.user, shift_id)
+    body = ShiftTakeOffSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        cancelled = shift_cancel(shift=shift, reason=body.validated_data["reason"])
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    shift = Shift.objects.select_related("queue", "buddy").get(pk=shift.pk)
+    return Response({"shift": ShiftSerializer(shift).data, "bookings_cancelled": cancelled})
+
+
+@extend_schema(methods=["GET"], responses=ShiftPatternSerializer(many=True))
+@extend_schema(methods=["POST"], request=ShiftPatternWriteSerializer, responses={201: PatternCreatedSerializer, 400: INVALID})
+@api_view(["GET", "POST"])
+def queue_patterns(request: Request, queue_id: int) -> Response:
+    """The queue's recurring patterns; a new one adds its shifts at once."""
+    if request.method == "GET":
+        queue = get_queue_for_view(request.user, queue_id)
+        return Response(ShiftPatternSerializer(queue.patterns.order_by("starts_on", "pk"), many=True).data)
+    queue = get_queue_for_manage(request.user, queue_id)
+    body = ShiftPatternWriteSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    fields = _pattern_fields(body.validated_data)
+    try:
+        pattern, added = shift_pattern_create(queue=queue, **fields)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Response(
+        {"pattern": ShiftPatternSerializer(pattern).data, "shifts_added": added}, status=status.HTTP_201_CREATED
+    )
+
+
+@extend_schema(methods=["GET"], responses=ShiftPatternSerializer)
+@extend_schema(
+    methods=["PATCH"], request=ShiftPatternWriteSerializer,
+    responses={
+        200: PatternChangedSerializer, 400: INVALID,
+        409: OpenApiResponse(BookedShiftsSerializer, description="Booked shifts would change: resend with confirm_booked."),
+    },
+)
+@api_view(["GET", "PATCH"])
+def pattern_detail(request: Request, pattern_id: int) -> Response:
+    pattern = get_object_or_404(ShiftPattern.objects.select_related("queue", "buddy"), pk=pattern_id)
+    if request.method == "GET":
+        get_queue_for_view(request.user, pattern.queue_id)
+        return Response(ShiftPatternSerializer(pattern).data)
+    get_queue_for_manage(request.user, pattern.queue_id)
+    body = ShiftPatternWriteSerializer(data=request.data, partial=True)
+    body.is_valid(raise_exception=True)
+    confirm = body.validated_data.get("confirm_booked", False)
+    try:
+        change = shift_pattern_update(pattern=pattern, touch_booked=confirm, **_pattern_fields(body.validated_data))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    if change.needs_confirmation:
+        booked = Shift.objects.select_related("queue", "buddy").filter(pk__in=[s.pk for s in change.booked])
+        count = len(change.booked)
+        return Response(
+            {
+                "code": "confirm_booked",
+                "detail": f"{count} booked shift{'s' if count != 1 else ''} would change. Send confirm_booked: true "
+                          "to move them (or cancel them, where the pattern no longer has the day).",
+                "booked": ShiftSerializer(booked.order_by("starts_at"), many=True).data,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return Response({
+        "pattern": ShiftPatternSerializer(pattern).data, "shifts_added": change.created,
+        "shifts_changed": change.updated, "shifts_removed": change.removed,
+    })
+
+
+def _pattern_fields(data: dict) -> dict:
+    fields = {name: value for name, value in data.items() if name != "confirm_booked"}
+    if "exdates" in fields:
+        fields["exdates"] = [day.isoformat() for day in fields["exdates"]]
+    return fields
