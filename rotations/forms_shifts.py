@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from .models import Channel, Person, Program, Queue, Shift
 from .roles import Role
-from .services.shifts import SCHEDULE_HORIZON, validate_rrule
+from .selectors.people import people_with_role
+from .services.shifts import validate_rrule
 from .timezones import day_and_time, local_moment
 from .validators import known_time_zones
 
@@ -23,10 +24,6 @@ def shift_label(shift: Shift) -> str:
     end = timezone.localtime(shift.ends_at)
     buddy = f" with {shift.buddy.full_name}" if shift.buddy_id else ""
     return f"{shift.queue.name} — {day_and_time(shift.starts_at)}–{end:%H:%M}{buddy}"
-
-
-def people_with_role(role: Role):
-    return Person.objects.filter(is_active=True, groups__name=role.value).order_by("full_name")
 
 
 class DateInput(forms.DateInput):
@@ -55,15 +52,13 @@ class QueueForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z) for z in sorted(known_time_zones())]
         self.fields["leads"].queryset = people_with_role(Role.SUPPORT_LEAD)
-        # Bounds a person would recognise (and that keep date arithmetic in range).
-        limits = {"booking_window_days": (1, SCHEDULE_HORIZON.days), "min_notice_hours": (0, 24 * 90)}
-        for name, (low, high) in limits.items():
-            field = self.fields[name]
-            field.min_value, field.max_value = low, high
-            field.widget.attrs.update({"min": low, "max": high})
-            field.validators = [
-                v for v in field.validators if not isinstance(v, (MinValueValidator, MaxValueValidator))
-            ] + [MinValueValidator(low), MaxValueValidator(high)]
+        # The model's bounds, also on the inputs, so the browser says them first.
+        for name in ("visitor_capacity", "booking_window_days", "min_notice_hours"):
+            for validator in Queue._meta.get_field(name).validators:
+                if isinstance(validator, MinValueValidator):
+                    self.fields[name].widget.attrs["min"] = validator.limit_value
+                elif isinstance(validator, MaxValueValidator):
+                    self.fields[name].widget.attrs["max"] = validator.limit_value
 
 
 class PauseForm(forms.Form):

@@ -107,24 +107,35 @@ def _routes(patterns, prefix=""):
 # --- reading ------------------------------------------------------------------------------
 
 
-def test_it_lists_queues(api, executive, frontline_employee, queue, phone_queue):
+def test_it_lists_queues(api, executive, frontline_employee, support_lead, queue, phone_queue):
     response = api(executive).get("/api/queues/")
     assert response.status_code == 200
     assert response.json() == [
         {
             "id": queue.pk, "name": "Billing chat", "channel": "chat", "team": "Billing",
             "time_zone": "America/New_York", "opens_at": "09:00:00", "closes_at": "17:00:00",
-            "visitor_capacity": 3, "brief": "Answer billing chats next to your buddy.", "is_paused": False,
+            "leads": [support_lead.pk], "visitor_capacity": 3, "brief": "Answer billing chats next to your buddy.", "is_paused": False,
             "pause_reason": "", "booking_window_days": 90, "min_notice_hours": 24,
         },
         {
             "id": phone_queue.pk, "name": "Phone support", "channel": "phone", "team": "Care",
             "time_zone": "Europe/London", "opens_at": "09:00:00", "closes_at": "17:00:00",
-            "visitor_capacity": 3, "brief": "Answer billing chats next to your buddy.", "is_paused": False,
+            "leads": [], "visitor_capacity": 3, "brief": "Answer billing chats next to your buddy.", "is_paused": False,
             "pause_reason": "", "booking_window_days": 90, "min_notice_hours": 24,
         },
     ]
     assert api(frontline_employee).get("/api/queues/").status_code == 403
+    # The leads come in one query for every queue.
+    for n in range(5):
+        QueueFactory(leads=[support_lead])
+    client = api(executive)
+    client.get("/api/queues/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/queues/")
+    QueueFactory.create_batch(20, leads=[support_lead])
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/queues/").json()) == 27
+    assert len(few) == len(many)
 
 
 def test_it_lists_open_shifts_with_the_pages_filters(api, executive, queue, phone_queue, frontline_employee):
@@ -393,6 +404,9 @@ def test_attendance_by_the_lead_or_the_buddy_once_the_shift_started(
 
 API_CALLS = [
     ("get", "/api/queues/"),
+    ("post", "/api/queues/"),
+    ("get", "/api/queues/{queue}/"),
+    ("patch", "/api/queues/{queue}/"),
     ("post", "/api/queues/{queue}/pause/"),
     ("post", "/api/queues/{queue}/resume/"),
     ("post", "/api/queues/{queue}/shifts/"),

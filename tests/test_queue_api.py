@@ -55,6 +55,74 @@ def utc(day: int, hour: int) -> str:
     return dt.datetime(2027, 3, day, hour, tzinfo=UTC).isoformat()
 
 
+# --- the queue itself -------------------------------------------------------------------
+
+NEW_QUEUE = {
+    "name": "Payroll phone", "channel": "phone", "team": "Payroll", "time_zone": "Europe/Dublin",
+    "opens_at": "08:00", "closes_at": "17:00", "visitor_capacity": 2, "brief": "Listen in on payroll calls.",
+    "booking_window_days": 60, "min_notice_hours": 48,
+}
+
+
+def test_a_lead_creates_a_queue_they_lead_and_edits_it(support_lead, executive):
+    other_lead = PersonFactory(full_name="Lia Lead", roles=[Role.SUPPORT_LEAD])
+    lead = token_client(support_lead)
+    created = send(lead, "post", "/api/queues/", {**NEW_QUEUE, "leads": [other_lead.pk]})
+    assert created.status_code == 201, created.content
+    queue_id = created.json()["id"]
+    assert sorted(created.json()["leads"]) == sorted([support_lead.pk, other_lead.pk])
+    assert (created.json()["time_zone"], created.json()["booking_window_days"]) == ("Europe/Dublin", 60)
+
+    edited = send(lead, "patch", f"/api/queues/{queue_id}/", {"booking_window_days": 120, "leads": [other_lead.pk]})
+    assert edited.status_code == 200, edited.content
+    assert (edited.json()["booking_window_days"], edited.json()["leads"], edited.json()["name"]) == (
+        120, [other_lead.pk], "Payroll phone",
+    )
+    # Executives see it; no longer a lead of it, the first lead cannot change it.
+    assert token_client(executive).get(f"/api/queues/{queue_id}/").json()["name"] == "Payroll phone"
+    assert send(lead, "patch", f"/api/queues/{queue_id}/", {"name": "Mine again"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"closes_at": "07:00"}, {"non_field_errors": ["The queue must close after it opens."]}),
+        ({"visitor_capacity": 0}, {"non_field_errors": ["A queue takes at least one visitor."]}),
+        ({"time_zone": "Mars/Olympus"},
+         {"time_zone": ["“Mars/Olympus” is not a known time zone; use an IANA name such as Europe/London."]}),
+        ({"time_zone": "Factory"},
+         {"time_zone": ["“Factory” is not a known time zone; use an IANA name such as Europe/London."]}),
+        ({"booking_window_days": 9999}, {"booking_window_days": ["Ensure this value is less than or equal to 731."]}),
+        ({"min_notice_hours": 5000}, {"min_notice_hours": ["Ensure this value is less than or equal to 2160."]}),
+        ({"channel": "fax"}, {"channel": ['"fax" is not a valid choice.']}),
+        ({"name": "Billing chat"}, {"name": ["queue with this name already exists."]}),
+        ({"leads": "executive"}, {"leads": ['Invalid pk "{pk}" - object does not exist.']}),
+    ],
+)
+def test_a_queue_the_rules_refuse_is_a_400_with_the_message(support_lead, executive, queue, changes, errors):
+    if changes.get("leads") == "executive":
+        changes = {"leads": [executive.pk]}
+        errors = {"leads": [errors["leads"][0].format(pk=executive.pk)]}
+    response = send(token_client(support_lead), "post", "/api/queues/", {**NEW_QUEUE, **changes})
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert Queue.objects.count() == 1  # the fixture's
+
+
+def test_a_queue_keeps_a_lead(support_lead, queue):
+    response = send(token_client(support_lead), "patch", f"/api/queues/{queue.pk}/", {"leads": []})
+    assert response.status_code == 400
+    assert response.json() == {"leads": ["A queue needs at least one lead: pick who runs it."]}
+    assert list(queue.leads.all()) == [support_lead]
+
+
+@pytest.mark.parametrize("role", ["executive", "hr_admin", "frontline_employee"])
+def test_only_support_leads_create_queues(request, role):
+    response = send(token_client(request.getfixturevalue(role)), "post", "/api/queues/", NEW_QUEUE)
+    assert response.status_code == 403
+    assert not Queue.objects.exists()
+
+
 # --- pause and resume -------------------------------------------------------------------
 
 
@@ -232,6 +300,7 @@ def test_editing_a_pattern_asks_before_it_moves_a_booked_shift(support_lead, exe
 
 
 WRITES = [
+    ("patch", "/api/queues/{queue}/", {"name": "Taken over"}),
     ("post", "/api/queues/{queue}/pause/", {"reason": "x"}),
     ("post", "/api/queues/{queue}/resume/", {}),
     ("post", "/api/queues/{queue}/shifts/", {"starts_at": utc(3, 14), "ends_at": utc(3, 18), "capacity": 1}),
@@ -248,13 +317,13 @@ def test_nobody_but_the_queues_own_leads_may_run_it(request, support_lead, queue
     shift = ShiftFactory(queue=queue, starts_at=NOW + dt.timedelta(days=5), ends_at=NOW + dt.timedelta(days=5, hours=2))
     pattern = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
                                           start_time=dt.time(9), end_time=dt.time(13), capacity=2)
-    before = (list(Queue.objects.values_list("is_paused", "pause_reason")), Shift.objects.count(),
+    before = (list(Queue.objects.values_list("name", "is_paused", "pause_reason")), Shift.objects.count(),
               ShiftPattern.objects.count(), list(ShiftPattern.objects.values_list("capacity", flat=True)))
 
     response = send(token_client(person), method, path.format(queue=queue.pk, shift=shift.pk, pattern=pattern.pk), data)
 
     assert response.status_code == 403
-    assert (list(Queue.objects.values_list("is_paused", "pause_reason")), Shift.objects.count(),
+    assert (list(Queue.objects.values_list("name", "is_paused", "pause_reason")), Shift.objects.count(),
             ShiftPattern.objects.count(), list(ShiftPattern.objects.values_list("capacity", flat=True))) == before
     assert not Booking.objects.exists()
 

@@ -315,6 +315,10 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
+    "api/queues/<int:queue_id>/": [
+        ("/api/queues/{queue}/", api(QUEUE_OR_BOOKERS)),
+        ("/api/queues/999999/", answers("401", "404", "404", "404", "403")),
+    ],
     "api/queues/<int:queue_id>/pause/": [("/api/queues/{queue}/pause/", api(everyone("405")))],
     "api/queues/<int:queue_id>/resume/": [("/api/queues/{queue}/resume/", api(everyone("405")))],
     "api/queues/<int:queue_id>/shifts/": [("/api/queues/{queue}/shifts/", api(everyone("405")))],

@@ -1,20 +1,22 @@
-"""Running a queue through the API (its support leads): pause and resume it, add a shift,
-take one off, and create and edit its patterns. The same permission lookups and
+"""Running a queue through the API (its support leads): create and edit it, pause and
+resume it, add a shift, take one off, and create and edit its patterns. The same permission lookups and
 services as the pages, so the same rules and messages; a rule's refusal is a 400."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from ..models import Shift, ShiftPattern
+from ..models import Queue, Shift, ShiftPattern
 from ..permissions import get_queue_for_manage, get_queue_for_view, get_shift_for_manage
-from ..services.queues import queue_pause, queue_resume
+from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
 from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
 from .serializers import (
     BookedShiftsSerializer,
@@ -22,6 +24,7 @@ from .serializers import (
     PatternCreatedSerializer,
     PauseSerializer,
     QueueSerializer,
+    QueueWriteSerializer,
     ShiftCreateSerializer,
     ShiftPatternSerializer,
     ShiftPatternWriteSerializer,
@@ -29,15 +32,56 @@ from .serializers import (
     ShiftTakenOffSerializer,
     ShiftTakeOffSerializer,
 )
+from .views import require_browse
 
 INVALID = OpenApiResponse(description="The input, or a rule of the schedule, refused it; the body says why.")
 
 
 def _invalid(exc: ValidationError) -> serializers.ValidationError:
     """A service's refusal, in the shape DRF gives its own input errors."""
-    return serializers.ValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    )
+    if not hasattr(exc, "error_dict"):
+        return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+    return serializers.ValidationError({
+        api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
+        for name, messages in exc.message_dict.items()
+    })
+
+
+@extend_schema(methods=["GET"], responses=QueueSerializer(many=True))
+@extend_schema(methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID})
+@api_view(["GET", "POST"])
+def queue_list(request: Request) -> Response:
+    """Every queue; support leads create new ones (and lead them)."""
+    if request.method == "GET":
+        require_browse(request)
+        return Response(QueueSerializer(Queue.objects.prefetch_related("leads"), many=True).data)
+    if not request.user.has_perm("rotations.manage_queues"):
+        raise ApiPermissionDenied("Only support leads create queues.")
+    body = QueueWriteSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        queue = queue_create(data=body.validated_data, by=request.user)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Response(QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(methods=["GET"], responses=QueueSerializer)
+@extend_schema(methods=["PATCH"], request=QueueWriteSerializer, responses={200: QueueSerializer, 400: INVALID})
+@api_view(["GET", "PATCH"])
+def queue_detail(request: Request, queue_id: int) -> Response:
+    if request.method == "GET":
+        require_browse(request)
+        queue = get_object_or_404(Queue.objects.prefetch_related("leads"), pk=queue_id)
+        return Response(QueueSerializer(queue).data)
+    queue = get_queue_for_manage(request.user, queue_id)
+    body = QueueWriteSerializer(queue, data=request.data, partial=True)
+    body.is_valid(raise_exception=True)
+    try:
+        queue = queue_update(queue=queue, data=body.validated_data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return Response(QueueSerializer(queue).data)
 
 
 @extend_schema(request=PauseSerializer, responses=QueueSerializer)

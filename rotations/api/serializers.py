@@ -5,6 +5,8 @@ from django.db import models
 from rest_framework import serializers
 
 from ..models import Booking, Insight, InsightCategory, InsightStatus, Person, Queue, Severity, Shift, ShiftPattern
+from ..roles import Role
+from ..selectors.people import people_with_role
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -34,10 +36,12 @@ class ModelSerializer(serializers.ModelSerializer):
 
 
 class QueueSerializer(ModelSerializer):
+    leads = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
     class Meta:
         model = Queue
         fields = [
-            "id", "name", "channel", "team", "time_zone", "opens_at", "closes_at",
+            "id", "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
             "visitor_capacity", "brief", "is_paused", "pause_reason",
             "booking_window_days", "min_notice_hours",
         ]
@@ -267,3 +271,20 @@ class BookedShiftsSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     booked = ShiftSerializer(many=True)
+
+
+class QueueWriteSerializer(ModelSerializer):
+    """A queue's settings; the model's own validators and unique name apply, the service
+    adds its check constraints. On PATCH only the fields sent change."""
+
+    leads = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=people_with_role(Role.SUPPORT_LEAD), required=False,
+        help_text="Support leads' ids; whoever creates a queue leads it too.",
+    )
+
+    class Meta:
+        model = Queue
+        fields = [
+            "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
+            "visitor_capacity", "brief", "booking_window_days", "min_notice_hours",
+        ]

@@ -3,7 +3,8 @@ from django.urls import path
 from . import insights, queues, views
 
 urlpatterns = [
-    path("queues/", views.queue_list, name="api-queues"),
+    path("queues/", queues.queue_list, name="api-queues"),
+    path("queues/<int:queue_id>/", queues.queue_detail, name="api-queue"),
     path("queues/<int:queue_id>/pause/", queues.queue_pause_endpoint, name="api-queue-pause"),
     path("queues/<int:queue_id>/resume/", queues.queue_resume_endpoint, name="api-queue-resume"),
     path("queues/<int:queue_id>/shifts/", queues.queue_shift_create, name="api-queue-shifts"),

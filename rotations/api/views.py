@@ -16,7 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Person, Queue, Shift
+from ..models import Person, Shift
 from ..permissions import (
     actor,
     can_browse_shifts,
@@ -39,7 +39,6 @@ from .serializers import (
     BookingPageSerializer,
     BookingSerializer,
     CancelSerializer,
-    QueueSerializer,
     RefusalSerializer,
     RescheduleSerializer,
     ShiftPageSerializer,
@@ -65,16 +64,9 @@ def _refused(refusal: BookingRefused) -> Response:
     return Response({"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT)
 
 
-def _require_browse(request: Request) -> None:
+def require_browse(request: Request) -> None:
     if not can_browse_shifts(request.user):
         raise ApiPermissionDenied
-
-
-@extend_schema(responses=QueueSerializer(many=True))
-@api_view(["GET"])
-def queue_list(request: Request) -> Response:
-    _require_browse(request)
-    return Response(QueueSerializer(Queue.objects.all(), many=True).data)
 
 
 @extend_schema(
@@ -83,7 +75,7 @@ def queue_list(request: Request) -> Response:
 @api_view(["GET"])
 def shift_list(request: Request) -> Response:
     """Open shifts, with the same filters as the page."""
-    _require_browse(request)
+    require_browse(request)
     query = ShiftQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     q = query.validated_data

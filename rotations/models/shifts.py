@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import time
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -18,6 +19,10 @@ class Channel(models.TextChoices):
     CHAT = "chat", "Chat"
     EMAIL = "email", "Email"
     SOCIAL = "social", "Social"
+
+
+# Nothing is scheduled further ahead: two years, leap day included.
+SCHEDULE_HORIZON_DAYS = 731
 
 
 class Queue(models.Model):
@@ -33,7 +38,8 @@ class Queue(models.Model):
         settings.AUTH_USER_MODEL, related_name="led_queues", blank=True
     )
     visitor_capacity = models.PositiveSmallIntegerField(
-        default=2, help_text="How many visiting executives the queue takes at once."
+        default=2, help_text="How many visiting executives the queue takes at once.",
+        validators=[MaxValueValidator(50)],
     )
     brief = models.TextField(
         blank=True, help_text="What a visitor will do: shown on every shift and invite."
@@ -43,11 +49,14 @@ class Queue(models.Model):
     )
     pause_reason = models.CharField(max_length=200, blank=True)
     # Booking rules, checked on every booking, reschedule and cancellation.
+    # Bounds a person would recognise, that keep date arithmetic in range.
     booking_window_days = models.PositiveSmallIntegerField(
-        default=90, help_text="How many days ahead shifts can be booked."
+        default=90, help_text="How many days ahead shifts can be booked.",
+        validators=[MinValueValidator(1), MaxValueValidator(SCHEDULE_HORIZON_DAYS)],
     )
     min_notice_hours = models.PositiveSmallIntegerField(
-        default=24, help_text="Hours before a shift after which it cannot be booked, moved or cancelled."
+        default=24, help_text="Hours before a shift after which it cannot be booked, moved or cancelled.",
+        validators=[MaxValueValidator(24 * 90)],
     )
 
     class Meta:

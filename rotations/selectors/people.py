@@ -7,6 +7,12 @@ from collections.abc import Mapping
 from django.db.models import Q, QuerySet
 
 from ..models import Person
+from ..roles import Role
+
+
+def people_with_role(role: Role) -> QuerySet[Person]:
+    """Who may be picked for a role's part: a queue's leads, a shift's buddy, a booker."""
+    return Person.objects.filter(is_active=True, groups__name=role.value).order_by("full_name")
 
 
 def holders_of(codename: str, *, superusers: bool = False) -> QuerySet[Person]:

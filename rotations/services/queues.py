@@ -15,8 +15,12 @@ QUEUE_FIELDS = (
 
 
 def queue_create(*, data: dict, by: Person) -> Queue:
+    queue = Queue(**{f: data[f] for f in QUEUE_FIELDS if f in data})
+    # The model's own rules (bounds, a known time zone, open before close, a unique
+    # name) with their messages, whoever calls: a page's form or the API.
+    queue.full_clean()
     with transaction.atomic():
-        queue = Queue.objects.create(**{f: data[f] for f in QUEUE_FIELDS if f in data})
+        queue.save()
         leads = list(data.get("leads") or [])
         # Whoever creates a queue runs it, so it never starts without a lead.
         if by not in leads:
@@ -29,10 +33,11 @@ def queue_update(*, queue: Queue, data: dict) -> Queue:
     # Only a queue's leads run it; a new queue is led by whoever creates it.
     if "leads" in data and not data["leads"]:
         raise ValidationError({"leads": "A queue needs at least one lead: pick who runs it."})
+    for name in QUEUE_FIELDS:
+        if name in data:
+            setattr(queue, name, data[name])
+    queue.full_clean()
     with transaction.atomic():
-        for name in QUEUE_FIELDS:
-            if name in data:
-                setattr(queue, name, data[name])
         queue.save()
         if "leads" in data:
             queue.leads.set(data["leads"])

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..caching import shifts_changed
 from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
+from ..models.shifts import SCHEDULE_HORIZON_DAYS
 from ..roles import Role
 from ..timezones import day_and_time, local_moment
 from .booking import lock_people, lock_person, record_calendar_change
@@ -30,7 +31,7 @@ ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
 # The times of a pattern's shifts are its start and end time: a rule may pick days only.
 TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # As far ahead as shifts are scheduled, and so the longest booking window a queue may have.
-SCHEDULE_HORIZON = timedelta(days=731)  # two years, leap day included
+SCHEDULE_HORIZON = timedelta(days=SCHEDULE_HORIZON_DAYS)
 
 
 def validate_rrule(rule: str) -> str:
