@@ -326,6 +326,32 @@ def test_the_beat_runs_the_extension():
         assert tasks.extend_pattern_schedules.apply().get() == 8
 
 
+def test_extending_leaves_out_a_day_whose_time_the_clocks_skip_and_carries_on():
+    # New York skips 02:00–03:00 on the second Sunday of March. At creation the lead is
+    # asked (and skips 12 March 2028); a year on, the beat has nobody to ask.
+    with time_machine.travel(dt.datetime(2027, 3, 20, 12, tzinfo=UTC)):
+        night = QueueFactory(time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59))
+        sundays, _ = shift_pattern_create(
+            queue=night, rrule="FREQ=WEEKLY;BYDAY=SU", starts_on=dt.date(2027, 3, 21),
+            start_time=dt.time(2, 30), end_time=dt.time(5), exdates=["2028-03-12"],
+        )
+        mondays, _ = shift_pattern_create(
+            queue=QueueFactory(time_zone="Europe/London"), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2027, 3, 22),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+    local = zoneinfo.ZoneInfo("America/New_York")
+    last = Shift.objects.filter(pattern=sundays).order_by("starts_at").last().starts_at.astimezone(local).date()
+    assert last == dt.date(2028, 3, 19)
+    with time_machine.travel(dt.datetime(2028, 3, 15, 12, tzinfo=UTC)):
+        added = extend_pattern_schedules()
+    days = [s.starts_at.astimezone(local).date() for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")]
+    assert dt.date(2029, 3, 11) not in days  # the clocks skip 02:30 that day
+    assert days[-1] == dt.date(2029, 3, 4)
+    new_sundays = (dt.date(2029, 3, 4) - dt.date(2028, 3, 19)).days // 7
+    assert Shift.objects.filter(pattern=mondays).count() > 52  # the other pattern moved along too
+    assert added == new_sundays + Shift.objects.filter(pattern=mondays).count() - 53
+
+
 def test_a_pattern_starting_beyond_a_year_still_gets_its_first_year():
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         _, count = shift_pattern_create(

@@ -7,6 +7,7 @@ there, so a 09:00 shift stays at 09:00 local on both sides of a daylight-saving 
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,6 +24,8 @@ from ..models.shifts import SCHEDULE_HORIZON_DAYS
 from ..roles import Role
 from ..timezones import day_and_time, local_moment
 from .booking import lock_people, lock_person, record_calendar_change
+
+log = logging.getLogger(__name__)
 
 # A rule with neither UNTIL nor COUNT keeps a year of shifts ahead, and a rule with an end
 # up to two years; the beat moves both along every day (``extend_pattern_schedules``).
@@ -86,10 +89,13 @@ def is_open_ended(rule: str) -> bool:
 
 
 def pattern_occurrences(
-    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime
+    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime,
+    skip_missing_times: bool = False,
 ) -> list[tuple[datetime, datetime]]:
     """(start, end) in UTC of every occurrence that starts by ``until``, expanded in
-    ``zone``'s local time."""
+    ``zone``'s local time. A day whose times the clocks skip (daylight saving) is refused,
+    so that the lead picks another time or skips the day; with ``skip_missing_times`` it
+    is left out instead (the beat has nobody to ask)."""
     dtstart = datetime.combine(starts_on, start_time)
     recurrence = rrulestr(rule, dtstart=dtstart)
     limit = until.astimezone(zone).replace(tzinfo=None)
@@ -101,11 +107,19 @@ def pattern_occurrences(
             warnings.simplefilter("ignore", DeprecationWarning)
             recurrence = recurrence.replace(until=limit)
     skipped = {date.fromisoformat(d) for d in exdates}
-    return [
-        (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
-        for day in (local_start.date() for local_start in recurrence)
-        if day not in skipped
-    ]
+    result = []
+    for day in (local_start.date() for local_start in recurrence):
+        if day in skipped:
+            continue
+        try:
+            result.append(
+                (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
+            )
+        except ValidationError:
+            if not skip_missing_times:
+                raise
+            log.info("%s: %s–%s does not exist in %s (daylight saving), left out", day, start_time, end_time, zone)
+    return result
 
 
 def schedule_horizon(pattern: ShiftPattern, now: datetime) -> datetime:
@@ -242,7 +256,8 @@ def shift_pattern_create(
 
 def _check_has_days(pattern: ShiftPattern) -> None:
     first_day = datetime.combine(pattern.starts_on, pattern.start_time, tzinfo=pattern.queue.zone)
-    if not _expand(pattern, until=first_day + SCHEDULE_HORIZON):
+    # Whether it has days at all; the days scheduled now are checked as they are made.
+    if not _expand(pattern, until=first_day + SCHEDULE_HORIZON, skip_missing_times=True):
         raise ValidationError(
             f"This rule gives no days from {pattern.starts_on:%-d %b %Y}: does it end (UNTIL) before its first day?"
         )
@@ -275,16 +290,13 @@ def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
     )
 
 
-def _occurrences(pattern: ShiftPattern, now: datetime) -> list[tuple[datetime, datetime]]:
+def _occurrences(pattern: ShiftPattern, now: datetime, *, skip_missing_times: bool = False) -> list[tuple[datetime, datetime]]:
     """The pattern's shifts from ``now`` as far ahead as they are scheduled."""
-    return [
-        (start, end)
-        for start, end in _expand(pattern, until=schedule_horizon(pattern, now))
-        if start > now
-    ]
+    until = schedule_horizon(pattern, now)
+    return [(start, end) for start, end in _expand(pattern, until=until, skip_missing_times=skip_missing_times) if start > now]
 
 
-def _expand(pattern: ShiftPattern, *, until: datetime) -> list[tuple[datetime, datetime]]:
+def _expand(pattern: ShiftPattern, *, until: datetime, skip_missing_times: bool = False) -> list[tuple[datetime, datetime]]:
     return pattern_occurrences(
         rule=pattern.rrule,
         starts_on=pattern.starts_on,
@@ -293,6 +305,7 @@ def _expand(pattern: ShiftPattern, *, until: datetime) -> list[tuple[datetime, d
         exdates=pattern.exdates,
         zone=pattern.queue.zone,
         until=until,
+        skip_missing_times=skip_missing_times,
     )
 
 
@@ -315,9 +328,8 @@ def extend_pattern_schedules(*, now: datetime | None = None) -> int:
                 continue
             latest = Shift.objects.filter(pattern=pattern).aggregate(latest=Max("starts_at"))["latest"]
             after = max(now, latest) if latest else now
-            created = Shift.objects.bulk_create(
-                _new_shifts(pattern, [(start, end) for start, end in _occurrences(pattern, now) if start > after])
-            )
+            due = [(start, end) for start, end in _occurrences(pattern, now, skip_missing_times=True) if start > after]
+            created = Shift.objects.bulk_create(_new_shifts(pattern, due))
             if created:
                 shifts_changed()
                 added += len(created)
