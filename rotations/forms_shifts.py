@@ -71,7 +71,7 @@ class _ShiftFieldsMixin(forms.Form):
     capacity = forms.IntegerField(min_value=1, max_value=50, initial=1)
     buddy = forms.ModelChoiceField(queryset=Person.objects.none(), required=False, help_text="A front-line employee")
     location = forms.CharField(max_length=200, required=False)
-    meeting_url = forms.URLField(required=False, label="Meeting link", assume_scheme="https")
+    meeting_url = forms.URLField(max_length=200, required=False, label="Meeting link", assume_scheme="https")
 
     def __init__(self, *args, queue: Queue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,7 +177,7 @@ class ShiftPatternForm(_ShiftFieldsMixin):
                 raise ValidationError("Pick the weekdays, or write a full RRULE.")
             rule = f"FREQ=WEEKLY;INTERVAL={data.get('every_weeks') or 1};BYDAY={','.join(data['weekdays'])}"
             if data.get("until"):
-                rule += f";UNTIL={data['until']:%Y%m%d}T235959"
+                rule += f";UNTIL={data['until']:%Y%m%d}"  # validate_rrule makes the day inclusive
         try:
             data["rrule"] = validate_rrule(rule)
         except ValidationError as exc:

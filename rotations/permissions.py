@@ -9,9 +9,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Booking, Insight, OutgoingEmail, Person, Queue, Shift
+from .models import Booking, Insight, OutgoingEmail, Person, Queue, Shift, ShiftPattern
 from .selectors.insights import can_triage, insight_detail, visible_insights
 from .services.booking import Actor
+
+# Said to someone who may see a queue but does not run it (the API shows it; pages too).
+MANAGE_REFUSED = "Only this queue's support leads can change it."
 
 
 def actor(person: Person) -> Actor:
@@ -45,8 +48,26 @@ def get_queue_for_view(person: Person, queue_id: int) -> Queue:
 def get_queue_for_manage(person: Person, queue_id: int) -> Queue:
     queue = get_queue_for_view(person, queue_id)
     if not can_manage_queue(person, queue):
-        raise PermissionDenied
+        raise PermissionDenied(MANAGE_REFUSED)
     return queue
+
+
+def get_pattern_for_view(person: Person, pattern_id: int) -> ShiftPattern:
+    """A shift pattern, for whoever may see its queue."""
+    if not person.has_perm("rotations.view_queue"):
+        raise PermissionDenied
+    try:
+        return ShiftPattern.objects.select_related("queue", "buddy").get(pk=pattern_id)
+    except ShiftPattern.DoesNotExist:
+        raise Http404 from None
+
+
+def get_pattern_for_manage(person: Person, pattern_id: int) -> ShiftPattern:
+    """A shift pattern its queue's leads may change."""
+    pattern = get_pattern_for_view(person, pattern_id)
+    if not can_manage_queue(person, pattern.queue):
+        raise PermissionDenied(MANAGE_REFUSED)
+    return pattern
 
 
 def get_shift_for_view(person: Person, shift_id: int) -> Shift:
@@ -68,7 +89,7 @@ def get_shift_for_manage(person: Person, shift_id: int) -> Shift:
     except Shift.DoesNotExist:
         raise Http404 from None
     if not can_manage_queue(person, shift.queue):
-        raise PermissionDenied
+        raise PermissionDenied(MANAGE_REFUSED)
     return shift
 
 

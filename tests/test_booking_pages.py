@@ -908,7 +908,7 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
         ("shift", {"meeting_url": "not a url"}, "Enter a valid URL."),
         ("pattern", {"rrule": "FREQ=HOURLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("pattern", {"rrule": "nonsense"}, "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
-        ("pattern", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "Not a valid recurrence rule"),
+        ("pattern", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU)"),
         ("pattern", {"rrule": "FREQ=WEEKLY;DTSTART=20270101"},
          "Give the first date separately, not as DTSTART in the rule."),
         ("pattern", {"weekdays": []}, "Pick the weekdays, or write a full RRULE."),

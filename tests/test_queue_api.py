@@ -94,9 +94,9 @@ def test_a_lead_creates_a_queue_they_lead_and_edits_it(support_lead, executive):
          {"time_zone": ["“Factory” is not a known time zone; use an IANA name such as Europe/London."]}),
         ({"booking_window_days": 9999}, {"booking_window_days": ["Ensure this value is less than or equal to 731."]}),
         ({"min_notice_hours": 5000}, {"min_notice_hours": ["Ensure this value is less than or equal to 2160."]}),
-        ({"channel": "fax"}, {"channel": ['"fax" is not a valid choice.']}),
+        ({"channel": "fax"}, {"channel": ['"fax" is not a channel: phone, chat, email or social.']}),
         ({"name": "Billing chat"}, {"name": ["queue with this name already exists."]}),
-        ({"leads": "executive"}, {"leads": ['Invalid pk "{pk}" - object does not exist.']}),
+        ({"leads": "executive"}, {"leads": ["{pk} is not the id of an active support lead."]}),
     ],
 )
 def test_a_queue_the_rules_refuse_is_a_400_with_the_message(support_lead, executive, queue, changes, errors):
@@ -317,18 +317,159 @@ def test_nobody_but_the_queues_own_leads_may_run_it(request, support_lead, queue
     shift = ShiftFactory(queue=queue, starts_at=NOW + dt.timedelta(days=5), ends_at=NOW + dt.timedelta(days=5, hours=2))
     pattern = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
                                           start_time=dt.time(9), end_time=dt.time(13), capacity=2)
-    before = (list(Queue.objects.values_list("name", "is_paused", "pause_reason")), Shift.objects.count(),
-              ShiftPattern.objects.count(), list(ShiftPattern.objects.values_list("capacity", flat=True)))
+    booking = booking_create(shift=shift, person=PersonFactory(roles=[Role.EXECUTIVE]), by=actor(support_lead))
 
+    def state():
+        return (
+            list(Queue.objects.values_list("name", "is_paused", "pause_reason")),
+            list(Shift.objects.order_by("pk").values_list("pk", "is_cancelled", "starts_at", "capacity")),
+            list(ShiftPattern.objects.values_list("capacity", "exdates")),
+            list(Booking.objects.values_list("status", "sequence")),
+        )
+
+    before = state()
     response = send(token_client(person), method, path.format(queue=queue.pk, shift=shift.pk, pattern=pattern.pk), data)
 
     assert response.status_code == 403
-    assert (list(Queue.objects.values_list("name", "is_paused", "pause_reason")), Shift.objects.count(),
-            ShiftPattern.objects.count(), list(ShiftPattern.objects.values_list("capacity", flat=True))) == before
-    assert not Booking.objects.exists()
+    assert response.json() == {
+        "detail": "Only support leads create queues." if path == "/api/queues/" else
+        "Only this queue's support leads can change it." if role in ("hr_admin", "other_lead") else
+        "You do not have permission to perform this action."
+    }
+    assert state() == before
 
 
 def test_a_lead_of_the_queue_may_run_it_by_session_too(client, support_lead, queue):
     client.force_login(support_lead)
     assert send(client, "post", f"/api/queues/{queue.pk}/pause/", {}).status_code == 200
     assert send(client, "post", "/api/queues/999999/pause/", {}).status_code == 404
+
+
+# --- what the reviews and the user trial found ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        ("9999-12-31T23:00:00Z", "Shifts can be scheduled at most two years ahead."),
+        ("0001-01-01T00:00:00Z", "A new shift must start in the future."),
+    ],
+)
+def test_a_shift_at_either_end_of_the_calendar_is_refused_not_a_500(support_lead, starts_at, message):
+    manila = QueueFactory(time_zone="Asia/Manila", leads=[support_lead])
+    ends_at = starts_at.replace("T23:", "T23:").replace("00:00:00Z", "00:30:00Z").replace("23:00:00Z", "23:30:00Z")
+    response = send(token_client(support_lead), "post", f"/api/queues/{manila.pk}/shifts/",
+                    {"starts_at": starts_at, "ends_at": ends_at, "capacity": 1})
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [message]}
+
+
+def test_filters_at_either_end_of_the_calendar_list_shifts_not_a_500(client, executive, queue):
+    shift = ShiftFactory(queue=queue, starts_at=NOW + dt.timedelta(days=2), ends_at=NOW + dt.timedelta(days=2, hours=3))
+    for query in ("date_from=0001-01-01", "date_to=9999-12-31", "date_from=9999-12-01&date_to=9999-12-31"):
+        found = token_client(executive).get(f"/api/shifts/?{query}")
+        assert found.status_code == 200, query
+        assert [s["id"] for s in found.json()["results"]] == ([] if query.startswith("date_from=9999") else [shift.pk])
+        client.force_login(executive)
+        assert client.get(f"/shifts/?{query}").status_code == 200, query
+
+
+def test_a_link_longer_than_the_column_is_a_400(support_lead, queue):
+    long_link = "https://meet.example.com/" + "b" * 300
+    lead = token_client(support_lead)
+    shift = send(lead, "post", f"/api/queues/{queue.pk}/shifts/",
+                 {"starts_at": utc(3, 14), "ends_at": utc(3, 18), "capacity": 1, "meeting_url": long_link})
+    assert shift.status_code == 400
+    assert shift.json() == {"meeting_url": ["Ensure this field has no more than 200 characters."]}
+    pattern = send(lead, "post", f"/api/queues/{queue.pk}/patterns/", {**PATTERN, "meeting_url": long_link})
+    assert pattern.status_code == 400 and "meeting_url" in pattern.json()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"starts_on": "0100-01-01"}, "A pattern's first day can be at most a year ago."),
+        ({"rrule": "FREQ=WEEKLY;BYDAY=MO;UNTIL=20260601", "starts_on": "2026-05-04"},
+         "This rule gives no days from today on: its last day has passed."),
+    ],
+)
+def test_a_pattern_long_past_is_refused(support_lead, queue, changes, message):
+    response = send(token_client(support_lead), "post", f"/api/queues/{queue.pk}/patterns/", {**PATTERN, **changes})
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [message]}
+
+
+def test_a_pattern_already_under_way_is_not_asked_about_past_clock_changes(support_lead):
+    # 14 March 2027 02:30 does not exist in New York, but it is past by April: not asked.
+    night = QueueFactory(time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59),
+                         leads=[support_lead])
+    with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=UTC), tick=False):
+        response = send(token_client(support_lead), "post", f"/api/queues/{night.pk}/patterns/", {
+            "rrule": "FREQ=DAILY;UNTIL=20270410", "starts_on": "2027-03-10", "start_time": "02:30", "end_time": "04:00",
+        })
+    assert response.status_code == 201, response.content
+    assert response.json()["shifts_added"] == 9  # 2 … 10 April
+
+
+def test_a_stale_skip_list_through_the_api_never_brings_back_a_day_taken_off(support_lead, queue):
+    lead = token_client(support_lead)
+    created = send(lead, "post", f"/api/queues/{queue.pk}/patterns/", PATTERN).json()["pattern"]
+    read = lead.get(f"/api/patterns/{created['id']}/").json()
+    tuesday = Shift.objects.get(pattern_id=created["id"], starts_at=dt.datetime(2027, 3, 9, 14, tzinfo=UTC))
+    assert send(lead, "post", f"/api/shifts/{tuesday.pk}/cancel/", {"reason": "Training"}).status_code == 200
+
+    # A client that read the pattern before the day came off sends its old list back.
+    stale = send(lead, "patch", f"/api/patterns/{created['id']}/", {"exdates": read["exdates"], "capacity": 3})
+    assert stale.status_code == 200, stale.content
+    assert stale.json()["pattern"]["exdates"] == ["2027-03-09", "2027-03-11"]
+    assert stale.json()["shifts_added"] == 0
+    assert not Shift.objects.filter(pattern_id=created["id"], starts_at=tuesday.starts_at, is_cancelled=False).exists()
+
+    # Saying what it read, a client can take a skip day away again.
+    again = send(lead, "patch", f"/api/patterns/{created['id']}/",
+                 {"exdates": ["2027-03-09"], "exdates_seen": ["2027-03-09", "2027-03-11"]})
+    assert again.json()["pattern"]["exdates"] == ["2027-03-09"]
+    assert again.json()["shifts_added"] == 1  # Thursday 11 March is back
+
+
+def test_a_queue_with_upcoming_shifts_keeps_its_time_zone(client, support_lead, queue):
+    ShiftFactory(queue=queue, starts_at=NOW + dt.timedelta(days=2), ends_at=NOW + dt.timedelta(days=2, hours=3))
+    moved = send(token_client(support_lead), "patch", f"/api/queues/{queue.pk}/", {"time_zone": "Europe/London"})
+    assert moved.status_code == 400
+    assert moved.json() == {"time_zone": [
+        "Billing chat has 1 upcoming shift set in America/New_York; take them off the schedule (or let them pass) "
+        "before moving it to another time zone."
+    ]}
+    queue.refresh_from_db()
+    assert queue.time_zone == "America/New_York"
+    # The page says the same.
+    client.force_login(support_lead)
+    page = client.post(f"/queues/{queue.pk}/edit/", {
+        "name": queue.name, "channel": queue.channel, "team": queue.team, "time_zone": "Europe/London",
+        "opens_at": "08:00", "closes_at": "18:00", "leads": [support_lead.pk], "visitor_capacity": 3, "brief": "",
+        "booking_window_days": 90, "min_notice_hours": 1,
+    })
+    assert page.status_code == 400
+    assert "has 1 upcoming shift set in America/New_York" in page.content.decode()
+
+
+def test_narrowing_the_hours_through_the_api_warns_about_shifts_left_outside(support_lead, queue):
+    ShiftFactory(queue=queue, starts_at=dt.datetime(2027, 3, 3, 13, tzinfo=UTC), ends_at=dt.datetime(2027, 3, 3, 17, tzinfo=UTC))
+    response = send(token_client(support_lead), "patch", f"/api/queues/{queue.pk}/", {"opens_at": "10:00"})
+    assert response.status_code == 200
+    assert response.json()["warnings"] == [
+        "1 upcoming shift falls outside the new hours (the first on Wed 3 Mar 08:00 America/New_York). They stay "
+        "as they are: edit their pattern or take them off the schedule."
+    ]
+    back = send(token_client(support_lead), "patch", f"/api/queues/{queue.pk}/", {"opens_at": "08:00"})
+    assert back.json()["warnings"] == []
+
+
+def test_an_edit_of_a_queue_leaves_a_pause_made_meanwhile(support_lead, queue):
+    from rotations.services.queues import queue_pause, queue_update
+
+    stale = Queue.objects.get(pk=queue.pk)
+    queue_pause(queue=Queue.objects.get(pk=queue.pk), reason="Incident")
+    queue_update(queue=stale, data={"brief": "New brief"})
+    queue.refresh_from_db()
+    assert (queue.brief, queue.is_paused, queue.pause_reason) == ("New brief", True, "Incident")

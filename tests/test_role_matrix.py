@@ -194,7 +194,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "queues/<int:queue_id>/patterns/new/": [("/queues/{queue}/patterns/new/", LEADS_ONLY)],
     "queues/patterns/<int:pattern_id>/edit/": [
         ("/queues/patterns/{pattern}/edit/", LEADS_ONLY),
-        ("/queues/patterns/999999/edit/", answers("login", "404", "404", "404", "404")),
+        ("/queues/patterns/999999/edit/", answers("login", "403", "404", "404", "403")),
     ],
     "queues/shifts/<int:shift_id>/cancel/": [
         ("/queues/shifts/{shift}/cancel/", LEADS_ONLY),
@@ -328,7 +328,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     ],
     "api/patterns/<int:pattern_id>/": [
         ("/api/patterns/{pattern}/", api(QUEUE_READERS)),
-        ("/api/patterns/999999/", api(everyone("404"))),
+        ("/api/patterns/999999/", answers("401", "403", "404", "404", "403")),
     ],
     "api/shifts/<int:shift_id>/cancel/": [("/api/shifts/{shift}/cancel/", api(everyone("405")))],
     "api/shifts/": [

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from rotations.models import Booking, CalendarChange, Shift
+from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
 from rotations.services.shifts import (
@@ -93,7 +93,7 @@ def test_the_autumn_change_too():
     [
         ("FREQ=HOURLY", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("BYDAY=TU", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
-        ("FREQ=WEEKLY;BYDAY=XX", "Not a valid recurrence rule"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU)"),
         ("FREQ=WEEKLY;DTSTART=20270101", "Give the first date separately, not as DTSTART in the rule."),
         ("nonsense", "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
     ],
@@ -350,6 +350,11 @@ def test_extending_leaves_out_a_day_whose_time_the_clocks_skip_and_carries_on():
     new_sundays = (dt.date(2029, 3, 4) - dt.date(2028, 3, 19)).days // 7
     assert Shift.objects.filter(pattern=mondays).count() > 52  # the other pattern moved along too
     assert added == new_sundays + Shift.objects.filter(pattern=mondays).count() - 53
+    # And the Sunday after the skipped one comes in its turn.
+    with time_machine.travel(dt.datetime(2028, 3, 20, 12, tzinfo=UTC)):
+        extend_pattern_schedules()
+    days = [s.starts_at.astimezone(local).date() for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")]
+    assert days[-2:] == [dt.date(2029, 3, 4), dt.date(2029, 3, 18)]
 
 
 def test_a_pattern_starting_beyond_a_year_still_gets_its_first_year():
@@ -382,7 +387,7 @@ def test_a_rule_that_sets_times_is_refused(rule):
     [
         ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31", "No month in this rule has those days (BYMONTHDAY)."),
         ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "No month in this rule has those days (BYMONTHDAY)."),
-        ("FREQ=MONTHLY;BYMONTHDAY=-32", "No month in this rule has those days (BYMONTHDAY)."),
+        ("FREQ=MONTHLY;BYMONTHDAY=-32", "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last)."),
     ],
 )
 def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, message):
@@ -390,3 +395,67 @@ def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, messa
     with pytest.raises(ValidationError, match=re.escape(message)):
         validate_rrule(rule)
     assert validate_rrule("FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31") == "FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=WEEKLY;BYDAY=MO EXDATE:20270315", "Write only the rule's parts, on one line"),
+        ("DTSTART:20270101\nRRULE:FREQ=DAILY", "Write only the rule's parts, on one line"),
+        ("FREQ=DAILY;INTERVAL=0", "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52."),
+        ("FREQ=WEEKLY;INTERVAL=-1", "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52."),
+        ("FREQ=DAILY;COUNT=0", "COUNT is how many shifts the pattern makes: 1 to 1000."),
+        ("FREQ=DAILY;COUNT=100000", "COUNT is how many shifts the pattern makes: 1 to 1000."),
+        ("FREQ=MONTHLY;BYDAY=+99FR", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one"),
+        ("FREQ=WEEKLY;BYDAY=1MO", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one"),
+        ("FREQ=MONTHLY;BYMONTH=13", "BYMONTH lists months, 1 to 12."),
+        ("FREQ=DAILY;UNTIL=2027", "Write UNTIL as a date, 20270630 (that day included)"),
+        ("FREQ=DAILY;UNTIL=20270101T100000Z", "Write UNTIL as a date, 20270630 (that day included)"),
+        ("FREQ=DAILY;UNTIL=20270230", "Write UNTIL as a date, 20270630 (that day included)"),
+        ("FREQ=DAILY;COUNT=3;UNTIL=20270630", "Give UNTIL or COUNT, not both."),
+        ("FREQ=WEEKLY;FREQ=DAILY", "FREQ appears twice in the rule."),
+        ("FREQ=DAILY;BYYEARDAY=1", "The rule may use FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS and WKST; not BYYEARDAY."),
+        ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY does not go with FREQ=WEEKLY: use FREQ=MONTHLY."),
+        ("FREQ=DAILY;BYSETPOS=2", "BYSETPOS goes with FREQ=MONTHLY only."),
+    ],
+)
+def test_a_rule_outside_what_a_pattern_needs_is_refused_with_what_to_write(rule, message):
+    with pytest.raises(ValidationError) as refused:
+        validate_rrule(rule)
+    assert refused.value.messages[0].startswith(message)
+
+
+def test_a_trailing_semicolon_and_lower_case_are_fine():
+    assert validate_rrule("freq=monthly;byday=-1fr;") == "FREQ=MONTHLY;BYDAY=-1FR"
+
+
+def test_one_broken_pattern_does_not_stop_the_beat_for_the_others():
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        broken, _ = shift_pattern_create(
+            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2027, 3, 1),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+        fine, _ = shift_pattern_create(
+            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+    # A rule stored before today's checks, that dateutil reads as a set of rules.
+    ShiftPattern.objects.filter(pk=broken.pk).update(rrule="FREQ=WEEKLY;BYDAY=MO RDATE:20270310")
+    with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=UTC)):
+        assert extend_pattern_schedules() == 4  # the Tuesdays of March 2028
+    assert Shift.objects.filter(pattern=fine).count() == 53 + 4
+
+
+def test_two_edits_of_different_fields_both_hold():
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
+        pattern, _ = shift_pattern_create(
+            queue=QueueFactory(visitor_capacity=3), rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3", starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9), end_time=dt.time(13),
+        )
+        first, second = ShiftPattern.objects.get(pk=pattern.pk), ShiftPattern.objects.get(pk=pattern.pk)
+        assert shift_pattern_update(pattern=first, capacity=3).applied
+        change = shift_pattern_update(pattern=second, location="Desk 4")
+    assert change.applied and (change.pattern.capacity, change.pattern.location) == (3, "Desk 4")
+    stored = ShiftPattern.objects.get(pk=pattern.pk)
+    assert (stored.capacity, stored.location) == (3, "Desk 4")
+    assert set(Shift.objects.filter(pattern=pattern).values_list("capacity", "location")) == {(3, "Desk 4")}

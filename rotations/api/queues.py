@@ -14,15 +14,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from ..models import Queue, Shift, ShiftPattern
-from ..permissions import get_queue_for_manage, get_queue_for_view, get_shift_for_manage
-from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
+from ..models import Queue, Shift
+from ..permissions import (
+    get_pattern_for_manage,
+    get_pattern_for_view,
+    get_queue_for_manage,
+    get_queue_for_view,
+    get_shift_for_manage,
+)
+from ..services.queues import hours_warning, queue_create, queue_pause, queue_resume, queue_update
 from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
 from .serializers import (
     BookedShiftsSerializer,
     PatternChangedSerializer,
     PatternCreatedSerializer,
     PauseSerializer,
+    QueueChangedSerializer,
     QueueSerializer,
     QueueWriteSerializer,
     ShiftCreateSerializer,
@@ -67,7 +74,7 @@ def queue_list(request: Request) -> Response:
 
 
 @extend_schema(methods=["GET"], responses=QueueSerializer)
-@extend_schema(methods=["PATCH"], request=QueueWriteSerializer, responses={200: QueueSerializer, 400: INVALID})
+@extend_schema(methods=["PATCH"], request=QueueWriteSerializer, responses={200: QueueChangedSerializer, 400: INVALID})
 @api_view(["GET", "PATCH"])
 def queue_detail(request: Request, queue_id: int) -> Response:
     if request.method == "GET":
@@ -81,7 +88,8 @@ def queue_detail(request: Request, queue_id: int) -> Response:
         queue = queue_update(queue=queue, data=body.validated_data)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    return Response(QueueSerializer(queue).data)
+    warning = hours_warning(queue)
+    return Response({**QueueSerializer(queue).data, "warnings": [warning] if warning else []})
 
 
 @extend_schema(request=PauseSerializer, responses=QueueSerializer)
@@ -162,16 +170,19 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
 )
 @api_view(["GET", "PATCH"])
 def pattern_detail(request: Request, pattern_id: int) -> Response:
-    pattern = get_object_or_404(ShiftPattern.objects.select_related("queue", "buddy"), pk=pattern_id)
     if request.method == "GET":
-        get_queue_for_view(request.user, pattern.queue_id)
-        return Response(ShiftPatternSerializer(pattern).data)
-    get_queue_for_manage(request.user, pattern.queue_id)
+        return Response(ShiftPatternSerializer(get_pattern_for_view(request.user, pattern_id)).data)
+    pattern = get_pattern_for_manage(request.user, pattern_id)
     body = ShiftPatternWriteSerializer(data=request.data, partial=True)
     body.is_valid(raise_exception=True)
     confirm = body.validated_data.get("confirm_booked", False)
+    # Skip dates are only ever added, unless the caller says which ones it read: a day
+    # taken off meanwhile stays off (as on the page).
+    seen = [day.isoformat() for day in body.validated_data.get("exdates_seen", [])]
     try:
-        change = shift_pattern_update(pattern=pattern, touch_booked=confirm, **_pattern_fields(body.validated_data))
+        change = shift_pattern_update(
+            pattern=pattern, touch_booked=confirm, exdates_seen=seen, **_pattern_fields(body.validated_data)
+        )
     except ValidationError as exc:
         raise _invalid(exc) from None
     if change.needs_confirmation:
@@ -187,13 +198,13 @@ def pattern_detail(request: Request, pattern_id: int) -> Response:
             status=status.HTTP_409_CONFLICT,
         )
     return Response({
-        "pattern": ShiftPatternSerializer(pattern).data, "shifts_added": change.created,
+        "pattern": ShiftPatternSerializer(change.pattern).data, "shifts_added": change.created,
         "shifts_changed": change.updated, "shifts_removed": change.removed,
     })
 
 
 def _pattern_fields(data: dict) -> dict:
-    fields = {name: value for name, value in data.items() if name != "confirm_booked"}
+    fields = {name: value for name, value in data.items() if name not in ("confirm_booked", "exdates_seen")}
     if "exdates" in fields:
         fields["exdates"] = [day.isoformat() for day in fields["exdates"]]
     return fields

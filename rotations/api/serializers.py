@@ -208,7 +208,7 @@ class ShiftCreateSerializer(serializers.Serializer):
         help_text="A front-line employee's id.",
     )
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    meeting_url = serializers.URLField(required=False, allow_blank=True, default="")
+    meeting_url = serializers.URLField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ShiftTakeOffSerializer(serializers.Serializer):
@@ -242,12 +242,19 @@ class ShiftPatternWriteSerializer(serializers.Serializer):
     starts_on = serializers.DateField(help_text="The first day, in the queue's time zone.")
     start_time = serializers.TimeField(help_text="The queue's local time.")
     end_time = serializers.TimeField(help_text="The queue's local time.")
-    exdates = serializers.ListField(child=serializers.DateField(), required=False, max_length=400,
-                                    help_text="Days with no shift.")
+    exdates = serializers.ListField(
+        child=serializers.DateField(), required=False, max_length=400,
+        help_text="Days with no shift. On PATCH, skip days already stored stay unless listed in exdates_seen.",
+    )
+    exdates_seen = serializers.ListField(
+        child=serializers.DateField(), required=False, max_length=400, write_only=True,
+        help_text="On PATCH: the skip days you read; those you leave out of exdates are removed (a day taken off "
+                  "the schedule since you read stays off).",
+    )
     capacity = serializers.IntegerField(min_value=1, max_value=50, required=False)
     buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False, allow_null=True)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    meeting_url = serializers.URLField(required=False, allow_blank=True)
+    meeting_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
     confirm_booked = serializers.BooleanField(
         required=False, default=False, write_only=True,
         help_text="On PATCH: move (or cancel) booked shifts too. Without it, a change that touches a booked "
@@ -273,13 +280,24 @@ class BookedShiftsSerializer(serializers.Serializer):
     booked = ShiftSerializer(many=True)
 
 
+class QueueChangedSerializer(QueueSerializer):
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="What the lead should know, e.g. "
+                                     "upcoming shifts now outside narrowed hours (they stay as they are).")
+
+    class Meta(QueueSerializer.Meta):
+        fields = [*QueueSerializer.Meta.fields, "warnings"]
+
+
 class QueueWriteSerializer(ModelSerializer):
     """A queue's settings; the model's own validators and unique name apply, the service
     adds its check constraints. On PATCH only the fields sent change."""
 
-    leads = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=people_with_role(Role.SUPPORT_LEAD), required=False,
-        help_text="Support leads' ids; whoever creates a queue leads it too.",
+    leads = serializers.ManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(
+            queryset=people_with_role(Role.SUPPORT_LEAD),
+            error_messages={"does_not_exist": "{pk_value} is not the id of an active support lead."},
+        ),
+        required=False, help_text="Support leads' ids; whoever creates a queue leads it too.",
     )
 
     class Meta:
@@ -288,3 +306,6 @@ class QueueWriteSerializer(ModelSerializer):
             "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
             "visitor_capacity", "brief", "booking_window_days", "min_notice_hours",
         ]
+        extra_kwargs = {
+            "channel": {"error_messages": {"invalid_choice": '"{input}" is not a channel: phone, chat, email or social.'}},
+        }

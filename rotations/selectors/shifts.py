@@ -111,11 +111,17 @@ def starting_between(shifts: QuerySet[Shift], first: date | None, last: date | N
     if first:
         shifts = shifts.filter(starts_at__gte=_local_midnight(first, zone))
     if last:
-        shifts = shifts.filter(starts_at__lt=_local_midnight(last + timedelta(days=1), zone))
+        shifts = shifts.filter(starts_at__lt=_local_midnight(min(last, LATEST_DAY) + timedelta(days=1), zone))
     return shifts
 
 
+# A filter's day at either end of the calendar means "from the beginning" or "to the end":
+# held inside these, it can be moved between time zones without overflowing.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 1, 1)
+
+
 def _local_midnight(day: date, zone) -> datetime:
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
     return datetime.combine(day, datetime.min.time(), tzinfo=zone)
 
 
@@ -172,8 +178,8 @@ def queue_shifts(queue: Queue, *, upcoming: bool = True) -> QuerySet[Shift]:
     now = timezone.now()
     shifts = queue.shifts.select_related("buddy").filter(is_cancelled=False)
     if upcoming:
-        return shifts.filter(ends_at__gt=now).order_by("starts_at")
-    return shifts.filter(ends_at__lte=now).order_by("-starts_at")
+        return shifts.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    return shifts.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
 
 
 def queue_choices() -> list[tuple[int, str]]:

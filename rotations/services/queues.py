@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ..caching import shifts_changed
 from ..models import Person, Queue
+from ..selectors.shifts import shifts_outside_hours
+from ..timezones import day_and_time
 
 QUEUE_FIELDS = (
     "name", "channel", "team", "time_zone", "opens_at", "closes_at", "visitor_capacity",
@@ -33,15 +36,50 @@ def queue_update(*, queue: Queue, data: dict) -> Queue:
     # Only a queue's leads run it; a new queue is led by whoever creates it.
     if "leads" in data and not data["leads"]:
         raise ValidationError({"leads": "A queue needs at least one lead: pick who runs it."})
-    for name in QUEUE_FIELDS:
-        if name in data:
-            setattr(queue, name, data[name])
+    if "time_zone" in data:
+        _check_zone_change(queue, data["time_zone"])
+    changed = [name for name in QUEUE_FIELDS if name in data]
+    for name in changed:
+        setattr(queue, name, data[name])
     queue.full_clean()
     with transaction.atomic():
-        queue.save()
+        # Only what was sent: a pause (or another edit) saved meanwhile stays.
+        if changed:
+            queue.save(update_fields=changed)
         if "leads" in data:
             queue.leads.set(data["leads"])
     return queue
+
+
+def _check_zone_change(queue: Queue, zone: str) -> None:
+    """Shifts and patterns are wall-clock times in the queue's zone: moving the queue to
+    another zone would shift them all by hours, bookings included. Only a queue with
+    nothing upcoming moves."""
+    stored = Queue.objects.filter(pk=queue.pk).values_list("time_zone", flat=True).first()
+    if stored is None or stored == zone:
+        return
+    upcoming = queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).count()
+    if upcoming:
+        raise ValidationError({
+            "time_zone": f"{queue.name} has {upcoming} upcoming shift{'s' if upcoming != 1 else ''} set in "
+                         f"{stored}; take them off the schedule (or let them pass) before moving it to another "
+                         "time zone."
+        })
+
+
+def hours_warning(queue: Queue) -> str | None:
+    """What the lead should know after the hours changed: upcoming shifts now outside
+    them stay as they are."""
+    outside = shifts_outside_hours(queue)
+    if not outside:
+        return None
+    first = day_and_time(outside[0].starts_at, queue.zone)
+    many = len(outside) != 1
+    return (
+        f"{len(outside)} upcoming shift{'s' if many else ''} fall{'' if many else 's'} outside the new hours "
+        f"(the first on {first} {queue.time_zone}). They stay as they are: edit their pattern or take them off "
+        "the schedule."
+    )
 
 
 def queue_pause(*, queue: Queue, reason: str = "") -> Queue:

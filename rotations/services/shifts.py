@@ -8,11 +8,9 @@ there, so a 09:00 shift stays at 09:00 local on both sides of a daylight-saving 
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
@@ -22,104 +20,18 @@ from ..caching import shifts_changed
 from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
 from ..models.shifts import SCHEDULE_HORIZON_DAYS
 from ..roles import Role
-from ..timezones import day_and_time, local_moment
+from ..selectors.people import people_with_role
+from ..timezones import day_and_time
 from .booking import lock_people, lock_person, record_calendar_change
+from .rrules import is_open_ended, pattern_occurrences, validate_rrule
 
 log = logging.getLogger(__name__)
 
 # A rule with neither UNTIL nor COUNT keeps a year of shifts ahead, and a rule with an end
 # up to two years; the beat moves both along every day (``extend_pattern_schedules``).
 OPEN_ENDED_HORIZON = timedelta(days=365)
-ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
-# The times of a pattern's shifts are its start and end time: a rule may pick days only.
-TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # As far ahead as shifts are scheduled, and so the longest booking window a queue may have.
 SCHEDULE_HORIZON = timedelta(days=SCHEDULE_HORIZON_DAYS)
-
-
-def validate_rrule(rule: str) -> str:
-    """The rule, normalised; a ValidationError that says what is wrong otherwise."""
-    rule = rule.strip()
-    if rule.upper().startswith("RRULE:"):
-        rule = rule[6:]
-    parts = {}
-    for part in rule.split(";"):
-        if "=" not in part:
-            raise ValidationError(f"“{part}” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH).")
-        name, value = part.split("=", 1)
-        parts[name.strip().upper()] = value.strip().upper()
-    if parts.get("FREQ", "") not in ALLOWED_FREQUENCIES:
-        raise ValidationError("The rule needs FREQ=DAILY, WEEKLY or MONTHLY.")
-    if "DTSTART" in parts:
-        raise ValidationError("Give the first date separately, not as DTSTART in the rule.")
-    if any(name in parts for name in TIME_PARTS):
-        raise ValidationError("The rule picks days only: the shifts' times are the start and end time.")
-    _check_month_days(parts)
-    if len(parts.get("UNTIL", "")) == 8:
-        # "Until 30 June" includes 30 June, as the form's date field does.
-        parts["UNTIL"] += "T235959"
-    rule = ";".join(f"{name}={value}" for name, value in parts.items())
-    try:
-        rrulestr(rule, dtstart=datetime(2000, 1, 1))
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"Not a valid recurrence rule: {exc}") from exc
-    return rule
-
-
-MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
-
-
-def _check_month_days(parts: dict[str, str]) -> None:
-    """Refuse month days no chosen month has (30 February): dateutil would search for
-    them day by day up to the year 9999."""
-    if "BYMONTHDAY" not in parts:
-        return
-    try:
-        days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
-        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
-    except ValueError:
-        return  # not numbers: dateutil says what is wrong
-    if not any(0 < abs(d) <= MONTH_LENGTHS.get(m, 0) for d in days for m in months):
-        raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
-
-
-def is_open_ended(rule: str) -> bool:
-    rule = rule.upper()
-    return "UNTIL=" not in rule and "COUNT=" not in rule
-
-
-def pattern_occurrences(
-    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime,
-    skip_missing_times: bool = False,
-) -> list[tuple[datetime, datetime]]:
-    """(start, end) in UTC of every occurrence that starts by ``until``, expanded in
-    ``zone``'s local time. A day whose times the clocks skip (daylight saving) is refused,
-    so that the lead picks another time or skips the day; with ``skip_missing_times`` it
-    is left out instead (the beat has nobody to ask)."""
-    dtstart = datetime.combine(starts_on, start_time)
-    recurrence = rrulestr(rule, dtstart=dtstart)
-    limit = until.astimezone(zone).replace(tzinfo=None)
-    if recurrence._until is None or recurrence._until > limit:
-        # Bounded, or a rule with no days at all (30 February) is searched to year 9999.
-        # With COUNT too, dateutil warns that RFC 5545 forbids both in one rule; here
-        # the bound only cuts the expansion short, it is never written back.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            recurrence = recurrence.replace(until=limit)
-    skipped = {date.fromisoformat(d) for d in exdates}
-    result = []
-    for day in (local_start.date() for local_start in recurrence):
-        if day in skipped:
-            continue
-        try:
-            result.append(
-                (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
-            )
-        except ValidationError:
-            if not skip_missing_times:
-                raise
-            log.info("%s: %s–%s does not exist in %s (daylight saving), left out", day, start_time, end_time, zone)
-    return result
 
 
 def schedule_horizon(pattern: ShiftPattern, now: datetime) -> datetime:
@@ -154,11 +66,17 @@ def _check_horizon(queue: Queue, day: date) -> None:
         raise ValidationError("Shifts can be scheduled at most two years ahead.")
 
 
+def _check_first_day(queue: Queue, day: date) -> None:
+    """A pattern starts within a year back (a rotation already under way) and two ahead:
+    its days are expanded from the first, on every edit and every beat."""
+    _check_horizon(queue, day)
+    if day < timezone.localtime(timezone.now(), queue.zone).date() - OPEN_ENDED_HORIZON:
+        raise ValidationError("A pattern's first day can be at most a year ago.")
+
+
 def _check_buddy(buddy: Person | None) -> None:
     """A buddy is a front-line employee: the visitor sits next to them on the queue."""
-    if buddy is not None and not (
-        buddy.is_active and buddy.groups.filter(name=Role.FRONTLINE.value).exists()
-    ):
+    if buddy is not None and not people_with_role(Role.FRONTLINE).filter(pk=buddy.pk).exists():
         raise ValidationError(f"{buddy.full_name} is not an active front-line employee, so cannot be a buddy.")
 
 
@@ -186,11 +104,14 @@ def shift_create(
 ) -> Shift:
     if ends_at <= starts_at:
         raise ValidationError("A shift must end after it starts.")
+    # In UTC first: a date at either end of the calendar cannot be moved to a time zone.
+    if starts_at <= timezone.now():
+        raise ValidationError("A new shift must start in the future.")
+    if starts_at > timezone.now() + SCHEDULE_HORIZON + timedelta(days=1):
+        raise ValidationError("Shifts can be scheduled at most two years ahead.")
     local_start, local_end = (timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at))
     if local_end.date() != local_start.date():
         raise ValidationError("A shift starts and ends on the same day, in the queue's time zone.")
-    if starts_at <= timezone.now():
-        raise ValidationError("A new shift must start in the future.")
     _check_hours(queue, local_start.time(), local_end.time())
     _check_capacity(queue, capacity)
     _check_horizon(queue, local_start.date())
@@ -230,7 +151,7 @@ def shift_pattern_create(
         raise ValidationError("A shift must end after it starts.")
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
-    _check_horizon(queue, starts_on)
+    _check_first_day(queue, starts_on)
     _check_buddy(buddy)
     pattern = ShiftPattern(
         queue=queue,
@@ -245,10 +166,13 @@ def shift_pattern_create(
         meeting_url=meeting_url,
     )
     _check_has_days(pattern)
+    now = timezone.now()
+    due = _occurrences(pattern, now)
+    if not due:
+        raise ValidationError("This rule gives no days from today on: its last day has passed.")
     with transaction.atomic():
         pattern.save()
-        now = timezone.now()
-        shifts = _new_shifts(pattern, _occurrences(pattern, now))
+        shifts = _new_shifts(pattern, due)
         Shift.objects.bulk_create(shifts)
         shifts_changed()
     return pattern, len(shifts)
@@ -293,10 +217,15 @@ def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
 def _occurrences(pattern: ShiftPattern, now: datetime, *, skip_missing_times: bool = False) -> list[tuple[datetime, datetime]]:
     """The pattern's shifts from ``now`` as far ahead as they are scheduled."""
     until = schedule_horizon(pattern, now)
-    return [(start, end) for start, end in _expand(pattern, until=until, skip_missing_times=skip_missing_times) if start > now]
+    # Past days are not made again: not checked against the clocks, nor turned into times.
+    since = timezone.localtime(now, pattern.queue.zone).date()
+    due = _expand(pattern, until=until, since=since, skip_missing_times=skip_missing_times)
+    return [(start, end) for start, end in due if start > now]
 
 
-def _expand(pattern: ShiftPattern, *, until: datetime, skip_missing_times: bool = False) -> list[tuple[datetime, datetime]]:
+def _expand(
+    pattern: ShiftPattern, *, until: datetime, since: date | None = None, skip_missing_times: bool = False
+) -> list[tuple[datetime, datetime]]:
     return pattern_occurrences(
         rule=pattern.rrule,
         starts_on=pattern.starts_on,
@@ -305,6 +234,7 @@ def _expand(pattern: ShiftPattern, *, until: datetime, skip_missing_times: bool 
         exdates=pattern.exdates,
         zone=pattern.queue.zone,
         until=until,
+        since=since,
         skip_missing_times=skip_missing_times,
     )
 
@@ -319,21 +249,33 @@ def extend_pattern_schedules(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     added = 0
     for pattern_id in ShiftPattern.objects.values_list("pk", flat=True).order_by("pk"):
-        with transaction.atomic():
-            # The pattern's row lock puts this after (or before) an edit of the pattern.
-            pattern = ShiftPattern.objects.select_for_update(of=("self",)).select_related("queue", "buddy").filter(
-                pk=pattern_id
-            ).first()
-            if pattern is None:
-                continue
-            latest = Shift.objects.filter(pattern=pattern).aggregate(latest=Max("starts_at"))["latest"]
-            after = max(now, latest) if latest else now
-            due = [(start, end) for start, end in _occurrences(pattern, now, skip_missing_times=True) if start > after]
-            created = Shift.objects.bulk_create(_new_shifts(pattern, due))
-            if created:
-                shifts_changed()
-                added += len(created)
+        try:
+            added += _extend(pattern_id, now)
+        except Exception:  # one broken pattern must not hold up every other queue's
+            log.exception("extending pattern %s failed", pattern_id)
     return added
+
+
+def _extend(pattern_id: int, now: datetime) -> int:
+    with transaction.atomic():
+        # The pattern's row lock first, as every change of its schedule takes it: an edit
+        # or a day taken off runs wholly before or after this.
+        pattern = _lock_pattern(pattern_id)
+        if pattern is None:
+            return 0
+        latest = Shift.objects.filter(pattern=pattern).aggregate(latest=Max("starts_at"))["latest"]
+        after = max(now, latest) if latest else now
+        due = [(start, end) for start, end in _occurrences(pattern, now, skip_missing_times=True) if start > after]
+        created = Shift.objects.bulk_create(_new_shifts(pattern, due))
+        if created:
+            shifts_changed()
+        return len(created)
+
+
+def _lock_pattern(pattern_id: int) -> ShiftPattern | None:
+    return (
+        ShiftPattern.objects.select_for_update(of=("self",)).select_related("queue", "buddy").filter(pk=pattern_id).first()
+    )
 
 
 @dataclass
@@ -346,6 +288,7 @@ class PatternChange:
     # Booked shifts the edit would move, change or remove: only touched when confirmed.
     booked: list[Shift] = field(default_factory=list)
     applied: bool = False
+    pattern: ShiftPattern | None = None  # as saved (or as it would have been)
 
     @property
     def needs_confirmation(self) -> bool:
@@ -366,7 +309,8 @@ def shift_pattern_update(
     day, are cancelled with their bookings.
 
     ``exdates_seen`` are the skip dates the editor was shown: days taken off the schedule
-    since then (``shift_cancel``) stay skipped, whatever the form sent back.
+    since then (``shift_cancel``) stay skipped, whatever the form sent back. The changes
+    are applied to the pattern as stored now, so two edits of different fields both hold.
     """
     unknown = set(changes) - set(PATTERN_FIELDS)
     if unknown:
@@ -375,34 +319,37 @@ def shift_pattern_update(
         changes["rrule"] = validate_rrule(changes["rrule"])
     if "exdates" in changes:
         changes["exdates"] = sorted(changes["exdates"])
-    times_before = (pattern.start_time, pattern.end_time)
-    pattern_before_buddy = pattern.buddy
-    for name, value in changes.items():
-        setattr(pattern, name, value)
-    if pattern.end_time <= pattern.start_time:
-        raise ValidationError("A shift must end after it starts.")
-    if (pattern.start_time, pattern.end_time) != times_before:
-        # Only new times are held to the hours: a pattern made before the rule (or before
-        # the hours changed) can still get a new buddy, capacity or skip date.
-        _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
-    _check_capacity(pattern.queue, pattern.capacity)
-    if "buddy" in changes and changes["buddy"] != pattern_before_buddy:
-        _check_buddy(pattern.buddy)
-    if "starts_on" in changes:
-        _check_horizon(pattern.queue, pattern.starts_on)
 
     result = PatternChange()
     with transaction.atomic():
+        # The pattern, then the people booked on its shifts, then the shifts: the order
+        # every change of a pattern's schedule takes (the beat, a day taken off).
+        pattern = _lock_pattern(pattern.pk)
+        if pattern is None:
+            raise ValidationError("This pattern no longer exists.")
+        result.pattern = pattern
+        stored_exdates, times_before, buddy_before = pattern.exdates, (pattern.start_time, pattern.end_time), pattern.buddy_id
+        for name, value in changes.items():
+            setattr(pattern, name, value)
+        if "exdates" in changes and exdates_seen is not None:
+            pattern.exdates = sorted({*pattern.exdates, *(set(stored_exdates) - set(exdates_seen))})
+        if pattern.end_time <= pattern.start_time:
+            raise ValidationError("A shift must end after it starts.")
+        if (pattern.start_time, pattern.end_time) != times_before:
+            # Only new times are held to the hours: a pattern made before the rule (or
+            # before the hours changed) can still get a new buddy, capacity or skip date.
+            _check_hours(pattern.queue, pattern.start_time, pattern.end_time)
+        _check_capacity(pattern.queue, pattern.capacity)
+        if pattern.buddy_id != buddy_before:
+            _check_buddy(pattern.buddy)
+        if "starts_on" in changes:
+            _check_first_day(pattern.queue, pattern.starts_on)
+
         now = timezone.now()
         zone = pattern.queue.zone
         current = _lock_with_people(
             Shift.objects.filter(pattern=pattern, starts_at__gt=now, is_cancelled=False).order_by("starts_at")
         )
-        stored = ShiftPattern.objects.select_for_update().values_list("exdates", flat=True).get(pk=pattern.pk)
-        if "exdates" not in changes:
-            pattern.exdates = stored
-        elif exdates_seen is not None:
-            pattern.exdates = sorted({*pattern.exdates, *(set(stored) - set(exdates_seen))})
         _check_has_days(pattern)
         wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern, now)}
         plan = []  # (shift, new (start, end) or None for removal)
@@ -533,6 +480,9 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
     edit of the pattern brings it back. Returns how many bookings were cancelled."""
     reason = (reason or "").strip()
     with transaction.atomic():
+        # Pattern first, as the pattern's edits and the beat lock it (a shift's pattern
+        # never changes, so the unlocked read says which).
+        pattern = _lock_pattern(shift.pattern_id) if shift.pattern_id is not None else None
         locked = _lock_with_people(Shift.objects.select_related("queue").filter(pk=shift.pk))
         if not locked:
             raise ValidationError("This shift is already off the schedule.")
@@ -543,8 +493,7 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
             raise ValidationError("This shift has started: mark its attendance instead.")
         if not reason and _booked_people([shift.pk]):
             raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
-        if shift.pattern_id is not None:
-            pattern = ShiftPattern.objects.select_for_update().get(pk=shift.pattern_id)
+        if pattern is not None:
             day = timezone.localtime(shift.starts_at, shift.queue.zone).date().isoformat()
             pattern.exdates = sorted({*pattern.exdates, day})
             pattern.save(update_fields=["exdates"])

@@ -8,17 +8,22 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms_shifts import PauseForm, QueueForm, ShiftCancelForm, ShiftForm, ShiftPatternForm
-from ..models import Queue, ShiftPattern
-from ..permissions import can_manage_queue, get_queue_for_manage, get_queue_for_view, get_shift_for_manage
-from ..selectors.shifts import queue_shifts, shift_bookings, shifts_outside_hours
-from ..services.queues import queue_create, queue_pause, queue_resume, queue_update
+from ..models import Queue
+from ..permissions import (
+    can_manage_queue,
+    get_pattern_for_manage,
+    get_queue_for_manage,
+    get_queue_for_view,
+    get_shift_for_manage,
+)
+from ..selectors.shifts import queue_shifts, shift_bookings
+from ..services.queues import hours_warning, queue_create, queue_pause, queue_resume, queue_update
 from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
-from ..timezones import day_and_time
 
 
 @require_GET
@@ -76,15 +81,9 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
             form.add_error(None, exc)
             return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400)
         messages.success(request, f"{queue.name} saved.")
-        outside = shifts_outside_hours(queue)
-        if outside:
-            first = day_and_time(outside[0].starts_at, queue.zone)
-            messages.warning(
-                request,
-                f"{len(outside)} upcoming shift{'s' if len(outside) != 1 else ''} fall{'s' if len(outside) == 1 else ''} "
-                f"outside the new hours (the first on {first} {queue.time_zone}). "
-                "They stay as they are: edit their pattern or take them off the schedule.",
-            )
+        warning = hours_warning(queue)
+        if warning:
+            messages.warning(request, warning)
         return redirect("queues:detail", queue.pk)
     return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
 
@@ -149,8 +148,8 @@ def pattern_new(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
-    pattern = get_object_or_404(ShiftPattern.objects.select_related("queue"), pk=pattern_id)
-    queue = get_queue_for_manage(request.user, pattern.queue_id)
+    pattern = get_pattern_for_manage(request.user, pattern_id)
+    queue = pattern.queue
     form = ShiftPatternForm(request.POST or None, queue=queue, pattern=pattern)
     change = None
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,181 @@
+"""Recurrence rules (RFC 5545 RRULE) for shift patterns: which rules are accepted, and
+their days expanded in a queue's own time zone.
+
+A pattern's rule picks days; the shifts' times are the pattern's start and end time.
+Only the parts a lead needs are accepted, each within its range: dateutil would take
+much more, some of which (an ordinal weekday with FREQ=DAILY, the 30th of February)
+loop day by day up to the year 9999 or fail half-way through the expansion.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from datetime import UTC, date, datetime, time
+
+from dateutil.rrule import rrule, rrulestr
+from django.core.exceptions import ValidationError
+
+from ..timezones import local_moment
+
+log = logging.getLogger(__name__)
+
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY")
+KNOWN_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
+TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6})?$")
+
+
+def validate_rrule(rule: str) -> str:
+    """The rule, normalised; a ValidationError that says what is wrong otherwise."""
+    rule = rule.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    if re.search(r"[\s:]", rule):
+        raise ValidationError(
+            "Write only the rule's parts, on one line (e.g. FREQ=WEEKLY;BYDAY=TU,TH): the first day and "
+            "the days to skip have fields of their own."
+        )
+    parts: dict[str, str] = {}
+    for part in filter(None, rule.split(";")):
+        if "=" not in part:
+            raise ValidationError(f"“{part}” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH).")
+        name, value = (text.upper() for text in part.split("=", 1))
+        if name in parts:
+            raise ValidationError(f"{name} appears twice in the rule.")
+        parts[name] = value
+    _check_parts(parts)
+    if len(parts.get("UNTIL", "")) == 8:
+        # "Until 30 June" includes 30 June, as the form's date field does.
+        parts["UNTIL"] += "T235959"
+    normalised = ";".join(f"{name}={value}" for name, value in parts.items())
+    try:
+        rrulestr(normalised, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise ValidationError(f"Not a valid recurrence rule: {exc}") from exc
+    return normalised
+
+
+def _check_parts(parts: dict[str, str]) -> None:
+    freq = parts.get("FREQ", "")
+    if freq not in FREQUENCIES:
+        raise ValidationError("The rule needs FREQ=DAILY, WEEKLY or MONTHLY.")
+    if "DTSTART" in parts:
+        raise ValidationError("Give the first date separately, not as DTSTART in the rule.")
+    if any(name in parts for name in TIME_PARTS):
+        raise ValidationError("The rule picks days only: the shifts' times are the start and end time.")
+    unknown = [name for name in parts if name not in KNOWN_PARTS]
+    if unknown:
+        allowed = f"{', '.join(KNOWN_PARTS[:-1])} and {KNOWN_PARTS[-1]}"
+        raise ValidationError(f"The rule may use {allowed}; not {', '.join(unknown)}.")
+    _check_numbers(parts, "INTERVAL", 1, 52, "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52.")
+    _check_numbers(parts, "COUNT", 1, 1000, "COUNT is how many shifts the pattern makes: 1 to 1000.")
+    _check_numbers(parts, "BYMONTH", 1, 12, "BYMONTH lists months, 1 to 12.")
+    _check_numbers(parts, "BYMONTHDAY", -31, 31, "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last).")
+    _check_numbers(parts, "BYSETPOS", -31, 31, "BYSETPOS picks the n-th of the days (1 to 31, or -1 for the last).")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise ValidationError("Give UNTIL or COUNT, not both.")
+    if "UNTIL" in parts and not _is_until(parts["UNTIL"]):
+        raise ValidationError(
+            "Write UNTIL as a date, 20270630 (that day included), or as the queue's local date and time, "
+            "20270630T170000."
+        )
+    if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
+        raise ValidationError("WKST is a weekday: MO, TU, WE, TH, FR, SA or SU.")
+    if "BYDAY" in parts:
+        for item in parts["BYDAY"].split(","):
+            match = BYDAY_ITEM.match(item)
+            ordinal = int(match[1]) if match and match[1] else None
+            if not match or (ordinal is not None and (freq != "MONTHLY" or not 1 <= abs(ordinal) <= 5)):
+                raise ValidationError(
+                    "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one (1MO, -1FR: the first "
+                    "Monday, the last Friday) only with FREQ=MONTHLY, from -5 to 5."
+                )
+    if freq == "WEEKLY" and "BYMONTHDAY" in parts:
+        raise ValidationError("BYMONTHDAY does not go with FREQ=WEEKLY: use FREQ=MONTHLY.")
+    if "BYSETPOS" in parts and freq != "MONTHLY":
+        raise ValidationError("BYSETPOS goes with FREQ=MONTHLY only.")
+    _check_month_days(parts)
+
+
+def _check_numbers(parts: dict[str, str], name: str, low: int, high: int, message: str) -> None:
+    if name not in parts:
+        return
+    try:
+        numbers = [int(value) for value in parts[name].split(",")]
+    except ValueError:
+        raise ValidationError(message) from None
+    if not numbers or any(n == 0 or not low <= n <= high for n in numbers):
+        raise ValidationError(message)
+
+
+def _is_until(value: str) -> bool:
+    if not UNTIL_VALUE.match(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y%m%dT%H%M%S" if "T" in value else "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
+def _check_month_days(parts: dict[str, str]) -> None:
+    """Refuse month days no chosen month has (30 February): dateutil would search for
+    them day by day up to the year 9999."""
+    if "BYMONTHDAY" not in parts:
+        return
+    days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
+    months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+    if not any(abs(d) <= MONTH_LENGTHS[m] for d in days for m in months):
+        raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
+
+
+def is_open_ended(rule: str) -> bool:
+    rule = rule.upper()
+    return "UNTIL=" not in rule and "COUNT=" not in rule
+
+
+def pattern_occurrences(
+    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime,
+    since: date | None = None, skip_missing_times: bool = False,
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) in UTC of every occurrence from the day ``since`` (all, by default)
+    that starts by ``until``, expanded in ``zone``'s local time.
+
+    A day whose times the clocks skip (daylight saving) is refused, so that the lead picks
+    another time or skips the day; with ``skip_missing_times`` it is left out instead (the
+    beat has nobody to ask).
+    """
+    recurrence = rrulestr(rule, dtstart=datetime.combine(starts_on, start_time))
+    if not isinstance(recurrence, rrule):  # a rule stored before validate_rrule refused sets
+        raise ValidationError("This rule cannot be expanded: it holds more than one rule.")
+    limit = until.astimezone(zone).replace(tzinfo=None)
+    own_until = recurrence._until  # dateutil keeps the rule's UNTIL only here
+    if own_until is None or own_until > limit:
+        # With COUNT too, dateutil warns that RFC 5545 forbids both in one rule; here the
+        # bound only cuts the expansion short, it is never written back.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            recurrence = recurrence.replace(until=limit)
+    skipped = {date.fromisoformat(d) for d in exdates}
+    result = []
+    try:
+        days = [local_start.date() for local_start in recurrence]
+    except (ValueError, IndexError, OverflowError) as exc:
+        raise ValidationError(f"This rule cannot be expanded: {exc}") from exc
+    for day in days:
+        if day in skipped or (since is not None and day < since):
+            continue
+        try:
+            result.append(
+                (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
+            )
+        except ValidationError:
+            if not skip_missing_times:
+                raise
+            log.info("%s: %s–%s does not exist in %s (daylight saving), left out", day, start_time, end_time, zone)
+    return result
