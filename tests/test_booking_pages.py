@@ -110,7 +110,7 @@ def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(client, e
     # Eve's own time first, the queue's local time beside it.
     body = everything.content.decode()
     assert "<td>Thu 4 Mar 10:00–14:00</td>" in body
-    assert '<td>15:00 <small class="muted">Europe/London</small></td>' in body
+    assert '<td>Thu 15:00 <small class="muted">Europe/London</small></td>' in body
     assert "<td>Tue 9 Mar 22:00–02:00</td>" in body
 
     assert listed(client.get(f"/shifts/?queue={phone_queue.pk}")) == ids(london)
@@ -745,7 +745,7 @@ def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(clien
     client.force_login(support_lead)  # in Toronto, five hours behind London
 
     queue_page = client.get(f"/queues/{phone_queue.pk}/").content.decode()
-    assert "<td>Fri 12 Mar 2027 09:00–13:00</td>\n      <td>Fri 12 Mar 04:00</td>" in queue_page
+    assert "<td>Fri 12 Mar 09:00–13:00</td>\n      <td>Fri 12 Mar 04:00</td>" in queue_page
 
     shift_page = client.get(f"/shifts/{shift.pk}/").content.decode()
     assert (
@@ -802,7 +802,7 @@ def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking
     body = asked.content.decode()
     assert '<article id="confirm-booked" role="alert">' in body
     shows(asked, "1 booked shift would change.")
-    assert "<li>Tue 9 Mar 2027 09:00 — 1 booked</li>" in body
+    assert "<li>Tue 9 Mar 09:00 — 1 booked</li>" in body
     assert 'name="confirm_booked" value="yes"' in body
     assert {s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)} == {dt.time(9)}
     assert ShiftPattern.objects.get().start_time == dt.time(9)

@@ -217,7 +217,7 @@ def test_the_email_text_tells_each_reader_the_time_on_their_own_clock(trio, smtp
     text = to_exec.message.get_body(preferencelist=("plain",)).get_content()
     assert f"{toronto:%A} {toronto.day} {toronto:%B %Y, %H:%M}" in text
     assert f"{chicago:%H:%M}–{clock(booking.ends_at, 'America/Chicago'):%H:%M} in the queue's time zone (America/Chicago)" in text
-    assert to_exec.message["Subject"].endswith(f"{toronto:%a} {toronto.day} {toronto:%b %H:%M}")
+    assert to_exec.message["Subject"].endswith(f"{toronto:%a} {toronto.day} {toronto:%b %Y %H:%M}")
     [to_buddy] = [r for r in received if r.rcpt_tos == [buddy.email]]
     assert f"{tokyo:%H:%M}" in to_buddy.message.get_body(preferencelist=("plain",)).get_content()
 

@@ -2,12 +2,14 @@
 
 from django import template
 
-from ..timezones import day_and_time
+from ..timezones import day_and_time, zone_named
 
 register = template.Library()
 
 
 @register.filter
-def day_time(moment):
-    """In the active time zone (the viewer's); empty for no time."""
-    return day_and_time(moment) if moment else ""
+def day_time(moment, zone_name: str = ""):
+    """In the active time zone (the viewer's), or in the one named; empty for no time."""
+    if not moment:
+        return ""
+    return day_and_time(moment, zone_named(zone_name) if zone_name else None)
