@@ -459,3 +459,19 @@ def test_two_edits_of_different_fields_both_hold():
     stored = ShiftPattern.objects.get(pk=pattern.pk)
     assert (stored.capacity, stored.location) == (3, "Desk 4")
     assert set(Shift.objects.filter(pattern=pattern).values_list("capacity", "location")) == {(3, "Desk 4")}
+
+
+def test_the_migration_includes_the_last_day_of_rules_saved_with_a_date_only_until():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("rotations.migrations.0013_inclusive_until")
+    queue = QueueFactory()
+    kept = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959",
+                                       starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+    old = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;UNTIL=20270630;BYDAY=TU",
+                                      starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+    migration.include_the_last_day(apps, None)
+    assert ShiftPattern.objects.get(pk=old.pk).rrule == "FREQ=WEEKLY;UNTIL=20270630T235959;BYDAY=TU"
+    assert ShiftPattern.objects.get(pk=kept.pk).rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959"
