@@ -261,6 +261,7 @@ def test_shifts_fit_inside_the_queues_operating_hours():
         ("FREQ=DAILY;COUNT=10", "Every day, 10 times"),
         ("FREQ=MONTHLY;BYDAY=1MO", "Every month on the first Mon"),
         ("FREQ=MONTHLY;INTERVAL=3;BYDAY=-1FR", "Every 3 months on the last Fri"),
+        ("FREQ=MONTHLY;BYDAY=5MO,-2FR", "Every month on the fifth Mon and second-to-last Fri"),
         ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=1", "Every month on day 15, 1 time"),
         ("FREQ=MONTHLY;BYMONTHDAY=1,-1", "Every month on day 1 and the last day"),
         ("FREQ=MONTHLY;BYMONTHDAY=-2", "FREQ=MONTHLY;BYMONTHDAY=-2"),
@@ -279,10 +280,12 @@ def test_the_queue_page_describes_its_patterns(client):
     lead = PersonFactory(roles=["Support lead"])
     queue = QueueFactory(leads=[lead])
     shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959",
-                         starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+                         starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13),
+                         exdates=["2027-03-16", "2027-03-09"])
     client.force_login(lead)
     page = client.get(f"/queues/{queue.pk}/").content.decode()
     assert "Every Tue and Thu from 2 Mar 2027 until 31 Mar 2027" in page
+    assert "not on 9 Mar 2027, 16 Mar 2027" in page
 
 
 # --- the schedule moves along with today ------------------------------------------------

@@ -10,7 +10,10 @@ from django import template
 register = template.Library()
 
 DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
-ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+ORDINALS = {
+    1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth",
+    -1: "last", -2: "second-to-last", -3: "third-to-last", -4: "fourth-to-last", -5: "fifth-to-last",
+}
 UNITS = {"DAILY": ("day", "days"), "WEEKLY": ("week", "weeks"), "MONTHLY": ("month", "months")}
 # Parts this description covers; a rule with any other is shown as written.
 KNOWN = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "UNTIL", "COUNT", "WKST"}
@@ -60,3 +63,12 @@ def recurrence(rule: str, starts_on: date | None = None) -> str:
         return text
     except (KeyError, ValueError):
         return rule
+
+
+@register.filter
+def skip_days(days: list[str]) -> str:
+    """A pattern's skip dates as people write them: "24 Dec 2026, 31 Dec 2026"."""
+    try:
+        return ", ".join(f"{date.fromisoformat(day):%-d %b %Y}" for day in days)
+    except (TypeError, ValueError):
+        return ", ".join(map(str, days))
