@@ -96,6 +96,7 @@ def test_a_lead_creates_a_queue_they_lead_and_edits_it(support_lead, executive):
         ({"min_notice_hours": 5000}, {"min_notice_hours": ["Ensure this value is less than or equal to 2160."]}),
         ({"channel": "fax"}, {"channel": ['"fax" is not a channel: phone, chat, email or social.']}),
         ({"name": "Billing chat"}, {"name": ["queue with this name already exists."]}),
+        ({"name": "BILLING CHAT"}, {"non_field_errors": ["A queue with this name already exists."]}),
         ({"leads": "executive"}, {"leads": ["{pk} is not the id of an active support lead."]}),
     ],
 )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from ..validators import validate_time_zone
 
@@ -69,6 +70,11 @@ class Queue(models.Model):
             models.CheckConstraint(
                 condition=Q(visitor_capacity__gte=1), name="queue_takes_a_visitor",
                 violation_error_message="A queue takes at least one visitor.",
+            ),
+            # "Billing chat" and "billing chat" would be two queues nobody can tell apart.
+            models.UniqueConstraint(
+                Lower("name"), name="queue_name_unique_ignoring_case",
+                violation_error_message="A queue with this name already exists.",
             ),
         ]
         permissions = [
