@@ -474,3 +474,16 @@ def test_an_edit_of_a_queue_leaves_a_pause_made_meanwhile(support_lead, queue):
     queue_update(queue=stale, data={"brief": "New brief"})
     queue.refresh_from_db()
     assert (queue.brief, queue.is_paused, queue.pause_reason) == ("New brief", True, "Incident")
+
+
+def test_two_queues_named_alike_at_the_same_moment_get_a_message_not_a_500(support_lead, queue, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from rotations.services.queues import queue_create
+
+    # As if a second request had passed the name check before the first one saved.
+    monkeypatch.setattr(Queue, "full_clean", lambda self, *args, **kwargs: None)
+    with pytest.raises(ValidationError) as refused:
+        queue_create(data={**NEW_QUEUE, "name": "billing CHAT"}, by=support_lead)
+    assert refused.value.message_dict == {"name": ["A queue with this name already exists."]}
+    assert Queue.objects.count() == 1

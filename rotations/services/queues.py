@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..caching import shifts_changed
@@ -22,7 +24,7 @@ def queue_create(*, data: dict, by: Person) -> Queue:
     # The model's own rules (bounds, a known time zone, open before close, a unique
     # name) with their messages, whoever calls: a page's form or the API.
     queue.full_clean()
-    with transaction.atomic():
+    with _same_name_at_once(), transaction.atomic():
         queue.save()
         leads = list(data.get("leads") or [])
         # Whoever creates a queue runs it, so it never starts without a lead.
@@ -42,13 +44,23 @@ def queue_update(*, queue: Queue, data: dict) -> Queue:
     for name in changed:
         setattr(queue, name, data[name])
     queue.full_clean()
-    with transaction.atomic():
+    with _same_name_at_once(), transaction.atomic():
         # Only what was sent: a pause (or another edit) saved meanwhile stays.
         if changed:
             queue.save(update_fields=changed)
         if "leads" in data:
             queue.leads.set(data["leads"])
     return queue
+
+
+@contextmanager
+def _same_name_at_once():
+    """full_clean checked the name; two requests saving one name at the same moment are
+    told apart by the unique constraint, the second refused with the same message."""
+    try:
+        yield
+    except IntegrityError:
+        raise ValidationError({"name": "A queue with this name already exists."}) from None
 
 
 def _check_zone_change(queue: Queue, zone: str) -> None:
