@@ -236,7 +236,7 @@ class ShiftPatternSerializer(ModelSerializer):
 
 
 class ShiftPatternWriteSerializer(serializers.Serializer):
-    """A pattern's fields; on PATCH only those sent change, and ``exdates`` replaces the list."""
+    """A pattern's fields; on PATCH only those sent change (skip days: see ``exdates_seen``)."""
 
     rrule = serializers.CharField(max_length=500, help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630")
     starts_on = serializers.DateField(help_text="The first day, in the queue's time zone.")
