@@ -6,8 +6,10 @@ import datetime as dt
 import re
 import zoneinfo
 
+import hypothesis
 import pytest
 import time_machine
+from hypothesis import strategies as st
 from django.core.exceptions import ValidationError
 
 from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
@@ -15,6 +17,7 @@ from rotations.permissions import actor
 from rotations.services.booking import booking_create
 from rotations.services.shifts import (
     extend_pattern_schedules,
+    pattern_occurrences,
     shift_cancel,
     shift_create,
     shift_pattern_create,
@@ -469,3 +472,51 @@ def test_the_migration_includes_the_last_day_of_rules_saved_with_a_date_only_unt
     migration.include_the_last_day(apps, None)
     assert ShiftPattern.objects.get(pk=old.pk).rrule == "FREQ=WEEKLY;UNTIL=20270630T235959;BYDAY=TU"
     assert ShiftPattern.objects.get(pk=kept.pk).rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959"
+
+
+# --- any rule a lead can type: a message or a schedule, never a crash ----------------------
+
+PART_VALUES = {
+    "FREQ": ["DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY", ""],
+    "INTERVAL": ["0", "1", "2", "52", "53", "-1", "x"],
+    "COUNT": ["0", "1", "5", "1000", "1001", "-3"],
+    "UNTIL": ["20270630", "20270630T170000", "20270630T170000Z", "2027", "20270230", "19990101"],
+    "BYDAY": ["MO", "TU,TH", "1MO", "-1FR", "+99FR", "5SU", "-6MO", "XX", ""],
+    "BYMONTHDAY": ["1", "31", "-1", "30", "0", "32", "-32", "1,15"],
+    "BYMONTH": ["2", "4,6", "13", "0", "1,12"],
+    "BYSETPOS": ["1", "-1", "6", "0", "40"],
+    "WKST": ["MO", "SU", "XX"],
+    "BYHOUR": ["9"],
+    "BYYEARDAY": ["1"],
+}
+
+
+@hypothesis.settings(max_examples=300, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+@hypothesis.given(
+    parts=st.lists(
+        st.sampled_from(sorted(PART_VALUES)).flatmap(lambda name: st.sampled_from(PART_VALUES[name]).map(
+            lambda value: f"{name}={value}")),
+        min_size=1, max_size=5,
+    ),
+    starts_on=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2028, 12, 31)),
+)
+def test_any_rule_is_either_refused_with_a_message_or_expanded_quickly(parts, starts_on):
+    import time
+
+    rule = ";".join(["FREQ=WEEKLY", *parts] if not any(p.startswith("FREQ=") for p in parts) else parts)
+    try:
+        normalised = validate_rrule(rule)
+    except ValidationError as refused:
+        assert refused.messages and refused.messages[0]
+        return
+    started = time.process_time()
+    try:
+        pattern_occurrences(
+            rule=normalised, starts_on=starts_on, start_time=dt.time(9), end_time=dt.time(13), exdates=[],
+            zone=zoneinfo.ZoneInfo("Europe/London"), until=dt.datetime(2029, 1, 1, tzinfo=UTC),
+        )
+    except ValidationError:
+        pass
+    # Not a speed figure: a guard against rules dateutil searches day by day to the year
+    # 9999 (4 to 5 s of CPU each), with room for a loaded machine.
+    assert time.process_time() - started < 3.0, rule
