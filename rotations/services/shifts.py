@@ -395,7 +395,8 @@ def _check_moves_land_on_nothing(pattern: ShiftPattern, targets: list[tuple[date
     others = Shift.objects.filter(
         queue=pattern.queue, is_cancelled=False, buddy=pattern.buddy, starts_at__in=[start for start, _ in targets]
     ).exclude(pattern=pattern)
-    clash = next((s for s in others.order_by("starts_at") if (s.starts_at, s.ends_at) in set(targets)), None)
+    wanted = set(targets)
+    clash = next((s for s in others.order_by("starts_at") if (s.starts_at, s.ends_at) in wanted), None)
     if clash is not None:
         raise ValidationError(
             f"{pattern.queue.name} already has the shift this edit would make on "
