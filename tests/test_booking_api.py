@@ -13,6 +13,7 @@ import zoneinfo
 import pytest
 import time_machine
 import yaml
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -548,6 +549,46 @@ def test_the_booking_list_costs_the_same_with_3_or_30_bookings(api, queue, front
         client.get("/api/bookings/")
         counts.append(count_queries(client, "/api/bookings/", n))
     assert counts[0] == counts[1]
+
+
+def test_a_booking_costs_the_same_statements_with_0_or_20_bookings_held(queue, frontline_employee):
+    """The booking path's statements are written out (rotations/rows.py): pin them."""
+    statements = []
+    for held in (0, 20):
+        person = PersonFactory(roles=[Role.EXECUTIVE])
+        for day in range(held):
+            book(shift_at(queue, NOW + dt.timedelta(days=day + 2)), person)
+        client = Client(headers={"Authorization": f"Token {Token.objects.create(user=person).key}"})
+        target = shift_at(queue, NOW + dt.timedelta(days=40), buddy=frontline_employee)
+        cache.clear()  # the permissions of both people are read, not remembered
+        with CaptureQueriesContext(connection) as captured:
+            response = post(client, "/api/bookings/", {"shift": target.pk})
+        assert response.status_code == 201, response.content
+        assert response.json()["shift"]["buddy_name"] == frontline_employee.full_name
+        statements.append(len(captured.captured_queries))
+    assert statements[0] == statements[1]
+    # token, permissions, person lock, shift (with queue and buddy), the person's
+    # calendar, seat, booking, calendar change, outbox rows; and the transaction's
+    # own two (here savepoints, as the test runs inside a transaction).
+    assert statements[0] == 9 + 2
+
+
+@pytest.mark.parametrize("shift_id", [2**63, 2**64 + 1])
+def test_a_shift_id_past_any_stored_one_is_not_found(api, executive, shift_id):
+    response = post(api(executive), "/api/bookings/", {"shift": shift_id})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such shift."}
+
+
+def test_a_deactivated_persons_token_is_refused_with_drfs_message(executive, queue):
+    token = Token.objects.create(user=executive)
+    client = Client(headers={"Authorization": f"Token {token.key}"})
+    assert client.get("/api/bookings/").status_code == 200
+    executive.is_active = False
+    executive.save(update_fields=["is_active"])
+    response = client.get("/api/bookings/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
 
 
 def test_times_are_utc_whoever_asks(api, executive, queue):

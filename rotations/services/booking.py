@@ -9,6 +9,9 @@ database enforces them inside the transaction rather than a check followed by a 
   calendar is read, so two bookings of one person are decided one after the other.
 
 Locks are always taken person first, then shifts, so concurrent changes cannot deadlock.
+
+A booking's statements are written out in SQL (``rotations.rows`` says why); the rules
+read the same model instances the ORM would have built.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -29,10 +31,19 @@ from ..models import (
     CalendarChange,
     CalendarChangeKind,
     Person,
+    Queue,
     Shift,
 )
+from ..rows import Columns, insert, param, storable_id
 from ..timezones import day_and_time
 from .invites import record_invites
+
+
+# The booking path's statements are written out (see ``rows``): these are their columns.
+_SHIFT = Columns(Shift, "s")
+_QUEUE = Columns(Queue, "q")
+_BUDDY = Columns(Person, "p")
+_CALENDAR = Columns(Booking, "b", ["starts_at", "ends_at", "shift"])
 
 
 class BookingRefused(Exception):
@@ -65,7 +76,7 @@ def booking_create(
         _check_bookable(shift, now=now, override_notice=_override(by, override_notice))
         _check_person_free(person, shift)
         _take_seat(shift)
-        booking = Booking.objects.create(
+        booking = Booking(
             shift=shift,
             person=person,
             starts_at=shift.starts_at,
@@ -73,6 +84,7 @@ def booking_create(
             booked_by=by.person,
             sequence=0,
         )
+        insert([booking])
         record_calendar_change(booking, CalendarChangeKind.BOOKED)
     return booking
 
@@ -207,16 +219,7 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
     day_end = day_start + timedelta(days=1)
     window_start = min(shift.starts_at, day_start)
     window_end = max(shift.ends_at, day_end)
-    # Usually nothing is found: read only the times, and the queue's name only to refuse.
-    others = Booking.objects.filter(
-        person=person,
-        status__in=SEAT_HOLDING,
-        starts_at__lt=window_end,
-        ends_at__gt=window_start,
-    )
-    if ignore is not None:
-        others = others.exclude(pk=ignore.pk)
-    others = list(others.values_list("starts_at", "ends_at", "shift__queue__name", "shift_id"))
+    others = _calendar_of(person, window_start, window_end, ignore=ignore)
     if any(shift_id == shift.pk for *_, shift_id in others):
         raise BookingRefused("already_booked", "You already have this shift.")
     for starts_at, ends_at, queue_name, _ in others:
@@ -233,7 +236,7 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
             )
 
 
-# --- the writes that the database decides ---------------------------------------------
+# --- the statements: locks, reads, and the writes the database decides -------------------
 
 
 def lock_person(person: Person) -> None:
@@ -260,7 +263,55 @@ def lock_people(person_ids) -> None:
 
 
 def _fresh_shift(shift: Shift) -> Shift:
-    return Shift.objects.select_related("queue", "buddy").get(pk=shift.pk)
+    """The shift as stored now, with its queue and buddy."""
+    if not storable_id(Shift, shift.pk):
+        raise Shift.DoesNotExist
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SHIFT.sql}, {_QUEUE.sql}, {_BUDDY.sql}"
+            f" FROM {Shift._meta.db_table} s"
+            f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id"
+            f" LEFT JOIN {Person._meta.db_table} p ON p.id = s.buddy_id"
+            " WHERE s.id = %s",
+            [shift.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Shift.DoesNotExist
+    fresh = _SHIFT.build(row)
+    fresh.queue = _QUEUE.build(row, len(_SHIFT))
+    fresh.buddy = _BUDDY.build(row, len(_SHIFT) + len(_QUEUE)) if fresh.buddy_id else None
+    return fresh
+
+
+def _calendar_of(
+    person: Person, window_start: datetime, window_end: datetime, *, ignore: Booking | None
+) -> list[tuple[datetime, datetime, str, int]]:
+    """``(starts_at, ends_at, queue name, shift id)`` of the person's seat-holding
+    bookings that touch the window: usually none, so only what a refusal needs."""
+    sql = (
+        f"SELECT {_CALENDAR.sql}, q.name FROM {Booking._meta.db_table} b"
+        f" JOIN {Shift._meta.db_table} s ON s.id = b.shift_id"
+        f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id"
+        f" WHERE b.person_id = %s AND b.status IN ({', '.join(['%s'] * len(SEAT_HOLDING))})"
+        " AND b.starts_at < %s AND b.ends_at > %s"
+    )
+    order = " ORDER BY b.starts_at"
+    params = [
+        person.pk, *(str(status) for status in SEAT_HOLDING),
+        param(Booking, "starts_at", window_end), param(Booking, "ends_at", window_start),
+    ]
+    if ignore is not None:
+        sql += " AND b.id <> %s"
+        params.append(ignore.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + order, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        starts_at, ends_at, shift_id = _CALENDAR.values(row)
+        found.append((starts_at, ends_at, row[-1], shift_id))
+    return found
 
 
 def _fresh_booking(booking: Booking) -> Booking:
@@ -268,9 +319,13 @@ def _fresh_booking(booking: Booking) -> Booking:
 
 
 def _take_seat(shift: Shift) -> None:
-    won = Shift.objects.filter(
-        pk=shift.pk, is_cancelled=False, seats_taken__lt=F("capacity")
-    ).update(seats_taken=F("seats_taken") + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Shift._meta.db_table} SET seats_taken = seats_taken + 1"
+            " WHERE id = %s AND NOT is_cancelled AND seats_taken < capacity",
+            [shift.pk],
+        )
+        won = cursor.rowcount
     if not won:
         # Waiting on the seat, the shift may have been taken off the schedule meanwhile.
         if not Shift.objects.filter(pk=shift.pk, is_cancelled=False).exists():
@@ -280,7 +335,11 @@ def _take_seat(shift: Shift) -> None:
 
 
 def _release_seat(shift_id: int) -> None:
-    Shift.objects.filter(pk=shift_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Shift._meta.db_table} SET seats_taken = seats_taken - 1 WHERE id = %s AND seats_taken > 0",
+            [shift_id],
+        )
 
 
 def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> CalendarChange:
@@ -289,7 +348,7 @@ def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> Calend
     Its invites are written to the outbox in the same transaction, and sent after it.
     """
     shifts_changed()
-    change = CalendarChange.objects.create(
+    change = CalendarChange(
         booking=booking,
         shift=booking.shift,
         kind=kind,
@@ -297,5 +356,6 @@ def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> Calend
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
     )
+    insert([change])
     record_invites(change)
     return change

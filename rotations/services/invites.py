@@ -27,6 +27,7 @@ from ..models import (
     Person,
     Shift,
 )
+from ..rows import insert
 from ..timezones import wall_clock
 from . import outbox
 
@@ -75,7 +76,7 @@ def record_invites(change: CalendarChange) -> list[OutgoingEmail]:
         for method, people in ((Method.REQUEST, requests), (Method.CANCEL, cancels))
         for person in people
     ]
-    OutgoingEmail.objects.bulk_create(rows)
+    insert(rows)
     outbox.enqueue(rows)
     return rows
 
