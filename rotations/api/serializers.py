@@ -32,7 +32,18 @@ class ModelSerializer(serializers.ModelSerializer):
         if fields is None:
             fields = super().get_fields()
             cls._derived_fields = fields
-        return copy.deepcopy(fields)
+        return {name: _fresh_copy(field) for name, field in fields.items()}
+
+
+def _fresh_copy(field: serializers.Field) -> serializers.Field:
+    """A copy for one serializer instance to bind. DRF deep-copies, which builds every
+    field again from its arguments: half the cost of answering with a booking. Binding
+    sets the copy's own name, parent and source, and nothing changes a field after
+    that, so a shallow copy does; fields that hold children bound to themselves (nested
+    serializers, many-related fields, list and dict fields) are still copied deeply."""
+    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class QueueSerializer(ModelSerializer):
