@@ -169,11 +169,15 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # --- Celery ---------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, reusing its client (frontline/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "frontline.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _celery_queue = VAR_DIR / "celery" / "queue"
     _celery_queue.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's, writing each message whole before a worker can see it (frontline/broker.py).
+    CELERY_BROKER_TRANSPORT = "frontline.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_queue),
         "data_folder_out": str(_celery_queue),
@@ -312,7 +316,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated call is answered 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "rotations.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -30,6 +30,28 @@ def test_the_reused_client_reads_and_writes_real_redis():
     backend.delete_many(["k", "k-count"])
 
 
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the local Redis (set REDIS_URL)")
+def test_incr_is_one_round_trip_and_never_creates_a_missing_key():
+    backend = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-caching"})
+    backend.delete("counter")
+    with pytest.raises(ValueError):
+        backend.incr("counter")
+    assert backend.get("counter") is None, "a missing version must stay missing"
+    backend.set("counter", 41, None)
+    client = backend._cache.get_client()
+    sent = []
+    original = client.execute_command
+    client.execute_command = lambda *args, **kwargs: sent.append(args[0]) or original(*args, **kwargs)
+    try:
+        assert backend.incr("counter") == 42
+        assert backend.incr("counter", 8) == 50
+    finally:
+        del client.execute_command
+    assert sent == ["EVALSHA", "EVALSHA"]
+    assert backend.get("counter") == 50
+    backend.delete("counter")
+
+
 def _keys(version: int) -> list[str]:
     return [f"rows:{version}"]
 
