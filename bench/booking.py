@@ -1,6 +1,6 @@
 """Booking under load: gunicorn on PostgreSQL, wrk as concurrent clients.
 
-    .venv/bin/python bench/booking.py [--seconds 15] [--rounds 3] [--workers 4] [--connections 16]
+    .venv/bin/python bench/booking.py [--seconds 25] [--rounds 5] [--workers 4] [--connections 16]
 
 Measures a bare view (/livez), the shift list page of a signed-in executive, and the
 booking endpoint (POST /api/bookings/, token auth) with every request a different
@@ -97,7 +97,7 @@ function setup(thread)
   threads = threads + 1
 end
 function init(args)
-  -- Each round starts further along, so no round repeats another's bookings.
+  -- Each round starts further along (args[1]), so no round repeats another's bookings.
   counter = tonumber(args[1]) or 0
   nthreads = %(threads)d
 end
@@ -137,13 +137,18 @@ def overbooking_report() -> int:
         return cursor.fetchone()[0]
 
 
+def _range(kind: list[dict], bare: list[dict]) -> list[float]:
+    ratios = [k["rps"] / b["rps"] for k, b in zip(kind, bare, strict=True)]
+    return [round(min(ratios), 3), round(max(ratios), 3)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15, help="per kind, split over the rounds")
+    parser.add_argument("--seconds", type=int, default=25, help="per kind, split over the rounds")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     with bench_environment("booking") as env:
@@ -160,8 +165,14 @@ def main() -> None:
                     "grid": ",".join(str(i) for i in data["shift_grid"]),
                     "E": EXECUTIVES, "Q": QUEUES, "D": DAYS, "threads": args.threads,
                 })
-            wrk(base + "/livez", seconds=2, connections=4)  # warm up every worker
+            # Each round books its own days (every executive each day), and so does the
+            # warm-up, so no run refuses what another booked.
+            round_stride = (DAYS // (args.rounds + 1)) * EXECUTIVES // args.threads
+            # Warm up every worker on every kind (imports, connections, caches).
+            wrk(base + "/livez", seconds=2, connections=4)
             wrk(base + "/shifts/", seconds=2, connections=4, headers=cookie)
+            wrk(base + "/api/bookings/", seconds=2, connections=4, script=script.name,
+                script_args=[str(args.rounds * round_stride)])
             # Interleaved rounds, medians: a burst of other work on the machine then
             # touches one round of each kind rather than one kind wholesale.
             runs = {"bare": [], "list": [], "book": []}
@@ -172,8 +183,9 @@ def main() -> None:
                 runs["bare"].append(wrk(base + "/livez", **common))
                 runs["list"].append(wrk(base + "/shifts/", headers=cookie, **common))
                 runs["book"].append(
-                    wrk(base + "/api/bookings/", script=script.name, script_args=[str(round_ * 20000)], **common)
+                    wrk(base + "/api/bookings/", script=script.name, script_args=[str(round_ * round_stride)], **common)
                 )
+                log("  rps: " + ", ".join(f"{kind} {r[-1]['rps']:.1f}" for kind, r in runs.items()))
             os.unlink(script.name)
         bare, listing, booking = (
             {"rps": statistics.median(r["rps"] for r in runs[k]), "non_2xx": sum(r["non_2xx"] for r in runs[k])}
@@ -190,6 +202,9 @@ def main() -> None:
         "list_ratio": round(listing["rps"] / bare["rps"], 3),
         "book_ratio": round(booking["rps"] / bare["rps"], 3),
         "overbooked": overbooked,
+        # Each round's own ratio: how much the machine's other load moved the figures.
+        "list_ratio_range": _range(runs["list"], runs["bare"]),
+        "book_ratio_range": _range(runs["book"], runs["bare"]),
         "bookings_made": booked,
         "book_refused_or_failed": booking["non_2xx"],
         "list_non_2xx": listing["non_2xx"],

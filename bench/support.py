@@ -110,10 +110,14 @@ def gunicorn(env: dict, *, workers: int):
     # As a deployment does: pages name their hashed static files from the manifest.
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     port = free_port()
+    # Logs go to a file: a pipe nobody reads fills up, and then every worker blocks
+    # writing its next warning (a refused booking is one).
+    log_path = Path(env["FRONTLINE_VAR_DIR"]) / "gunicorn.log"
+    log_file = open(log_path, "w")  # noqa: SIM115 — closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "frontline.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -124,11 +128,18 @@ def gunicorn(env: dict, *, workers: int):
             except OSError:
                 time.sleep(0.2)
         else:
-            raise SystemExit("gunicorn did not start: " + (proc.stderr.read() if proc.stderr else ""))
+            raise SystemExit("gunicorn did not start: " + log_path.read_text())
         yield base
     finally:
+        # A sync worker notices the stop only when its accept wait times out (up to
+        # half gunicorn's timeout): allow for it, and never leave a server behind.
         proc.terminate()
-        proc.wait(20)
+        try:
+            proc.wait(45)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log_file.close()
 
 
 def wrk(url: str, *, seconds: int, connections: int, threads: int = 2, headers: dict | None = None,
