@@ -18,6 +18,15 @@ def test_the_redis_cache_keeps_one_client_per_pool():
     assert backend._cache.get_client(write=True) is client  # one server: one pool
 
 
+def test_redis_replies_are_parsed_in_c():
+    # requirements.txt pins hiredis; redis-py falls back to its Python parser silently.
+    from redis._parsers import _HiredisParser
+
+    backend = RedisCache("redis://127.0.0.1:6379/7", {})
+    pool = backend._cache.get_client().connection_pool
+    assert pool.connection_class(**pool.connection_kwargs)._parser.__class__ is _HiredisParser
+
+
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the local Redis (set REDIS_URL)")
 def test_the_reused_client_reads_and_writes_real_redis():
     backend = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-caching"})
