@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from .models import Channel, Person, Program, Queue, Shift
+from .models.shifts import ENDS_SAME_DAY_MESSAGE
 from .roles import Role
 from .selectors.people import people_with_role
 from .services.shifts import validate_rrule
@@ -81,7 +82,7 @@ class _ShiftFieldsMixin(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
-            raise ValidationError("A shift must end after it starts.")
+            raise ValidationError(ENDS_SAME_DAY_MESSAGE)
         if data.get("capacity") and data["capacity"] > self.queue.visitor_capacity:
             self.add_error("capacity", f"{self.queue.name} takes at most {self.queue.visitor_capacity} at once.")
         return data

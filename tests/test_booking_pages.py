@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from rotations.models import Booking, Queue, Shift, ShiftPattern
+from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
 from rotations.permissions import actor
 from rotations.roles import Role
 from rotations.services.booking import booking_cancel, booking_create
@@ -900,7 +901,7 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
          "Select a valid choice. Not/AZone is not one of the available choices."),
         ("queue-edit", {"closes_at": "07:00"}, "The queue must close after it opens."),
         ("queue-edit", {"leads": []}, "A queue needs at least one lead: pick who runs it."),
-        ("shift", {"end_time": "08:00"}, "A shift must end after it starts."),
+        ("shift", {"end_time": "08:00"}, ENDS_SAME_DAY_MESSAGE),
         ("shift", {"capacity": "4"}, "Billing chat takes at most 3 at once."),
         ("shift", {"capacity": "x"}, "Enter a whole number."),
         ("shift", {"day": "2027-02-30"}, "Enter a valid date."),
@@ -914,7 +915,8 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
         ("pattern", {"weekdays": []}, "Pick the weekdays, or write a full RRULE."),
         ("pattern", {"weekdays": ["XX"]}, "Select a valid choice. XX is not one of the available choices."),
         ("pattern", {"exdates": "2027-03-09, 2027-02-30"}, "“2027-02-30” is not a date like 2027-04-06."),
-        ("pattern", {"end_time": "09:00"}, "A shift must end after it starts."),
+        ("pattern", {"end_time": "09:00"}, ENDS_SAME_DAY_MESSAGE),
+        ("pattern", {"start_time": "23:00", "end_time": "01:00"}, "a shift cannot run past midnight"),
         ("pattern", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
         ("pattern", {"every_weeks": "abc"}, "Enter a whole number."),
         ("pattern", {"buddy": "abc"}, NOT_A_CHOICE),

@@ -24,6 +24,12 @@ class Channel(models.TextChoices):
 
 # Nothing is scheduled further ahead: two years, leap day included.
 SCHEDULE_HORIZON_DAYS = 731
+# Times of day (a pattern, or a shift entered as a day and two times) cannot say "the next
+# day", so a lead typing 23:00–01:00 must hear why, not only that the end comes first.
+ENDS_SAME_DAY_MESSAGE = (
+    "A shift must end after it starts, on the same day: a shift cannot run past midnight "
+    "(make two shifts, one each side of it)."
+)
 
 
 class Queue(models.Model):
@@ -125,7 +131,7 @@ class ShiftPattern(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="pattern_ends_after_start",
-                violation_error_message="A shift must end after it starts.",
+                violation_error_message=ENDS_SAME_DAY_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(capacity__gte=1), name="pattern_has_a_seat",

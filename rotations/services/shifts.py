@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..caching import shifts_changed
 from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
-from ..models.shifts import SCHEDULE_HORIZON_DAYS
+from ..models.shifts import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
 from ..roles import Role
 from ..selectors.people import people_with_role
 from ..timezones import day_and_time
@@ -148,7 +148,7 @@ def shift_pattern_create(
     """Create a pattern and its future shifts; returns the pattern and how many shifts."""
     rrule = validate_rrule(rrule)
     if end_time <= start_time:
-        raise ValidationError("A shift must end after it starts.")
+        raise ValidationError(ENDS_SAME_DAY_MESSAGE)
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
     _check_first_day(queue, starts_on)
@@ -334,7 +334,7 @@ def shift_pattern_update(
         if "exdates" in changes and exdates_seen is not None:
             pattern.exdates = sorted({*pattern.exdates, *(set(stored_exdates) - set(exdates_seen))})
         if pattern.end_time <= pattern.start_time:
-            raise ValidationError("A shift must end after it starts.")
+            raise ValidationError(ENDS_SAME_DAY_MESSAGE)
         if (pattern.start_time, pattern.end_time) != times_before:
             # Only new times are held to the hours: a pattern made before the rule (or
             # before the hours changed) can still get a new buddy, capacity or skip date.
