@@ -493,6 +493,8 @@ def test_the_openapi_schema_describes_every_api_path_and_validates(api, executiv
         "queue", "channel", "date_from", "date_to", "fits_my_calendar", "page", "page_size",
     }
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
+    # The check constraint's minimum, so a generated client refuses 0 before sending it.
+    assert schema["components"]["schemas"]["QueueWrite"]["properties"]["visitor_capacity"]["minimum"] == 1
     # The lists are paginated, and the schema says so.
     for path, item in (("/api/shifts/", "Shift"), ("/api/bookings/", "Booking")):
         ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]

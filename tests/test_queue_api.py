@@ -87,7 +87,7 @@ def test_a_lead_creates_a_queue_they_lead_and_edits_it(support_lead, executive):
     ("changes", "errors"),
     [
         ({"closes_at": "07:00"}, {"non_field_errors": ["The queue must close after it opens."]}),
-        ({"visitor_capacity": 0}, {"non_field_errors": ["A queue takes at least one visitor."]}),
+        ({"visitor_capacity": 0}, {"visitor_capacity": ["A queue takes at least one visitor."]}),
         ({"time_zone": "Mars/Olympus"},
          {"time_zone": ["“Mars/Olympus” is not a known time zone; use an IANA name such as Europe/London."]}),
         ({"time_zone": "Factory"},

@@ -10,6 +10,8 @@ answer each role must get. Answers:
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -560,3 +562,24 @@ def test_the_header_shows_a_superuser_everything_and_a_visitor_nothing(client, d
     client.logout()
     login = client.get("/accounts/login/").content.decode()
     assert "Find a shift" not in login
+
+
+def test_the_api_schema_lists_every_refusal_the_matrix_shows():
+    """A client generated from the schema must know each answer a role can get."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for route, cases in MATRIX.items():
+        if not route.startswith("api/") or route == "api/schema/":
+            continue
+        path = "/" + re.sub(r"<int:(\w+)>", r"{\1}", route)
+        for method, operation in schema["paths"][path].items():
+            listed = set(operation["responses"])
+            assert "401" in listed, (method, path)
+            if method == "get":
+                shown = {answer for _, expected in cases for answer in expected.values()} - {"200", "405"}
+                assert shown <= listed, (path, shown - listed)
+            else:  # every write is limited to some roles
+                assert "403" in listed, (method, path)
+            if "{" in path:
+                assert "404" in listed, (method, path)

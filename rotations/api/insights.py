@@ -14,6 +14,7 @@ from ..models import Person
 from ..permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
 from ..selectors.insights import InboxFilter, inbox
 from ..services.insights import InsightRefused, insight_log, insight_transition, split_tags
+from .schema import BAD_QUERY, NO_SUCH_PAGE
 from .serializers import (
     InsightLogSerializer,
     InsightPageSerializer,
@@ -32,7 +33,8 @@ def _refused(refusal: InsightRefused) -> Response:
 
 
 @extend_schema(
-    operation_id="insights_list", parameters=[InsightQuerySerializer, *PAGE_PARAMETERS], responses=InsightPageSerializer,
+    operation_id="insights_list", parameters=[InsightQuerySerializer, *PAGE_PARAMETERS],
+    responses={200: InsightPageSerializer, 400: BAD_QUERY, 404: NO_SUCH_PAGE},
     description="The insights you may see, newest first, with the inbox's filters.",
 )
 @api_view(["GET"])

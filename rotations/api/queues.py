@@ -39,6 +39,7 @@ from .serializers import (
     ShiftTakenOffSerializer,
     ShiftTakeOffSerializer,
 )
+from .schema import FORBIDDEN
 from .views import require_browse
 
 INVALID = OpenApiResponse(description="The input, or a rule of the schedule, refused it; the body says why.")
@@ -54,7 +55,7 @@ def _invalid(exc: ValidationError) -> serializers.ValidationError:
     })
 
 
-@extend_schema(methods=["GET"], responses=QueueSerializer(many=True))
+@extend_schema(methods=["GET"], responses={200: QueueSerializer(many=True), 403: FORBIDDEN})
 @extend_schema(methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID})
 @api_view(["GET", "POST"])
 def queue_list(request: Request) -> Response:
@@ -73,7 +74,7 @@ def queue_list(request: Request) -> Response:
     return Response(QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(methods=["GET"], responses=QueueSerializer)
+@extend_schema(methods=["GET"], responses={200: QueueSerializer, 403: FORBIDDEN})
 @extend_schema(methods=["PATCH"], request=QueueWriteSerializer, responses={200: QueueChangedSerializer, 400: INVALID})
 @api_view(["GET", "PATCH"])
 def queue_detail(request: Request, queue_id: int) -> Response:
@@ -139,7 +140,7 @@ def shift_take_off(request: Request, shift_id: int) -> Response:
     return Response({"shift": ShiftSerializer(shift).data, "bookings_cancelled": cancelled})
 
 
-@extend_schema(methods=["GET"], responses=ShiftPatternSerializer(many=True))
+@extend_schema(methods=["GET"], responses={200: ShiftPatternSerializer(many=True), 403: FORBIDDEN})
 @extend_schema(methods=["POST"], request=ShiftPatternWriteSerializer, responses={201: PatternCreatedSerializer, 400: INVALID})
 @api_view(["GET", "POST"])
 def queue_patterns(request: Request, queue_id: int) -> Response:
@@ -160,7 +161,7 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
     )
 
 
-@extend_schema(methods=["GET"], responses=ShiftPatternSerializer)
+@extend_schema(methods=["GET"], responses={200: ShiftPatternSerializer, 403: FORBIDDEN})
 @extend_schema(
     methods=["PATCH"], request=ShiftPatternWriteSerializer,
     responses={

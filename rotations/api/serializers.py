@@ -319,4 +319,6 @@ class QueueWriteSerializer(ModelSerializer):
         ]
         extra_kwargs = {
             "channel": {"error_messages": {"invalid_choice": '"{input}" is not a channel: phone, chat, email or social.'}},
+            # The check constraint's rule and message, so the schema shows the minimum too.
+            "visitor_capacity": {"min_value": 1, "error_messages": {"min_value": "A queue takes at least one visitor."}},
         }

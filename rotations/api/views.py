@@ -33,6 +33,7 @@ from ..services.booking import (
     booking_mark_attendance,
     booking_reschedule,
 )
+from .schema import BAD_QUERY, FORBIDDEN, NO_SUCH_PAGE
 from .serializers import (
     AttendanceSerializer,
     BookingCreateSerializer,
@@ -70,7 +71,8 @@ def require_browse(request: Request) -> None:
 
 
 @extend_schema(
-    operation_id="shifts_list", parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS], responses=ShiftPageSerializer
+    operation_id="shifts_list", parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS],
+    responses={200: ShiftPageSerializer, 400: BAD_QUERY, 403: FORBIDDEN, 404: NO_SUCH_PAGE},
 )
 @api_view(["GET"])
 def shift_list(request: Request) -> Response:
@@ -91,7 +93,7 @@ def shift_list(request: Request) -> Response:
     return paginator.get_paginated_response(ShiftSerializer(page, many=True).data)
 
 
-@extend_schema(responses=ShiftSerializer)
+@extend_schema(responses={200: ShiftSerializer, 403: FORBIDDEN})
 @api_view(["GET"])
 def shift_detail(request: Request, shift_id: int) -> Response:
     return Response(ShiftSerializer(get_shift_for_view(request.user, shift_id)).data)
@@ -101,7 +103,7 @@ def shift_detail(request: Request, shift_id: int) -> Response:
     methods=["GET"],
     operation_id="bookings_list",
     parameters=PAGE_PARAMETERS,
-    responses=BookingPageSerializer,
+    responses={200: BookingPageSerializer, 404: NO_SUCH_PAGE},
     description="Your own bookings, upcoming and past (cancelled ones left out).",
 )
 @extend_schema(
