@@ -575,6 +575,19 @@ def test_a_booking_costs_the_same_statements_with_0_or_20_bookings_held(queue, f
     assert statements[0] == 9 + 2
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_postgresql_plans_the_booking_statements_once_per_connection(queue):
+    """Planning was most of PostgreSQL's work per booking: the statements a connection
+    runs again and again are prepared on the server (settings: DATABASE_PREPARED_STATEMENTS)."""
+    for day in range(6):  # psycopg prepares a statement on its fifth run
+        book(shift_at(queue, NOW + dt.timedelta(days=day + 2)), PersonFactory(roles=[Role.EXECUTIVE]))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("FOR UPDATE" in sql and "rotations_person" in sql for sql in prepared), prepared
+    assert any(sql.startswith("UPDATE rotations_shift SET seats_taken") for sql in prepared), prepared
+
+
 @pytest.mark.parametrize("shift_id", [2**63, 2**64 + 1])
 def test_a_shift_id_past_any_stored_one_is_not_found(api, executive, shift_id):
     response = post(api(executive), "/api/bookings/", {"shift": shift_id})
