@@ -227,6 +227,9 @@ CELERY_BEAT_SCHEDULE = {
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_STUCK_AFTER_SECONDS = env.float("OUTBOX_STUCK_AFTER_SECONDS", default=300)
+# New messages wait up to twice this for a task that sends everything due at once, rather
+# than a task each (rotations/services/outbox.py says why); 0: a task for every change.
+OUTBOX_BATCH_SECONDS = env.int("OUTBOX_BATCH_SECONDS", default=1)
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 # Followers get an email per insight status change up to this many a day (their own
 # day); the rest wait for one digest the next day.

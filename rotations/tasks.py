@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .emails import message_from_dict
 from .services import insight_notices, reminders
-from .services.outbox import Delivery, deliver_many, retry_delay, sweep_stuck
+from .services.outbox import Delivery, SendFailed, deliver_many, retry_delay, send_due, sweep_stuck
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,18 @@ def send_email(self, message: dict) -> None:
     log.info("sent %r to %s", message["subject"], ", ".join(message["to"]))
 
 
+@shared_task
+def send_due_emails() -> int:
+    """Send every outbox row that is due (``outbox.kick`` publishes it). Idempotent: a
+    duplicate or redelivered task sends nothing twice."""
+    tried, failures = send_due()
+    _retry_later(failures)
+    return tried - len(failures)
+
+
 @shared_task(bind=True, max_retries=None)
 def send_outgoing_emails(self, pks: list[int]) -> int:
-    """Send outbox rows. Idempotent: a duplicate or redelivered task sends nothing twice."""
+    """Send these outbox rows (the retries of a transient fault, after their backoff)."""
     failures = deliver_many(pks)
     retry = [f for f in failures if f.outcome is Delivery.RETRY]
     if retry:
@@ -55,6 +64,14 @@ def send_outgoing_emails(self, pks: list[int]) -> int:
             exc=retry[0],
         )
     return len(pks) - len(failures)
+
+
+def _retry_later(failures: list[SendFailed]) -> None:
+    retry = [f for f in failures if f.outcome is Delivery.RETRY]
+    if retry:
+        send_outgoing_emails.apply_async(
+            args=[[f.pk for f in retry]], countdown=retry_delay(min(f.attempts for f in retry))
+        )
 
 
 @shared_task

@@ -140,7 +140,7 @@ def test_a_logged_insight_is_triaged_through_the_pages_and_both_followers_hear_e
             if n == 2:
                 assert client.post(f"/insights/{insight.pk}/comment/", {"body": "On the Q2 roadmap"}).status_code == 302
             received = smtp_server.wait_for(2 * n, timeout=60)
-        time.sleep(1.5)  # anything extra would arrive now
+        time.sleep(3)  # anything extra would arrive now (a task starts 2 s after a change)
     finally:
         worker.stop()
     assert len(smtp_server.received) == 6

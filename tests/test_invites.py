@@ -341,10 +341,10 @@ def test_the_sweep_re_enqueues_only_what_is_stuck(trio, settings, django_capture
 
     from unittest import mock
 
-    with mock.patch("rotations.tasks.send_outgoing_emails.delay") as delay:
+    with mock.patch("rotations.services.outbox.kick") as kick:
         with django_capture_on_commit_callbacks(execute=True):
             assert outbox.sweep_stuck() == 1
-    delay.assert_called_once_with([stuck.pk])
+    kick.assert_called_once_with()  # the task it sets off sends every due row
     stuck.refresh_from_db()
     assert stuck.next_attempt_at > timezone.now() - timedelta(seconds=5)
 
@@ -425,3 +425,103 @@ def test_rendering_a_move_that_drops_a_buddy_looks_up_the_old_shift_once(trio, d
     with django_assert_num_queries(4):
         outbox.render_missing(rows)
     assert not OutgoingEmail.objects.filter(pk__in=rows, message=b"").exists()
+
+
+# --- one task for the changes of a moment ---------------------------------------------------
+
+
+def test_changes_within_the_window_publish_one_task_that_sends_them_all(
+    trio, smtp_settings, settings, django_capture_on_commit_callbacks
+):
+    """Publishing a task per booking cost more CPU than the booking's own work: the
+    changes of one window share a task, which starts after the window has closed."""
+    executive, buddy, _, first, later, other = trio
+    settings.OUTBOX_BATCH_SECONDS = 1
+    from unittest import mock
+
+    from rotations.tasks import send_due_emails
+
+    with mock.patch.object(send_due_emails, "apply_async") as publish:
+        for shift, person in ((first, executive), (later, PersonFactory(roles=["Executive"])), (other, buddy)):
+            with django_capture_on_commit_callbacks(execute=True):
+                if person is buddy:  # a third change of another kind: HR's retry
+                    row = OutgoingEmail.objects.order_by("pk").first()
+                    OutgoingEmail.objects.filter(pk=row.pk).update(status=EmailStatus.FAILED)
+                    outbox.retry_failed(row)
+                else:
+                    booking_create(shift=shift, person=person, by=actor(person))
+    publish.assert_called_once_with(countdown=2)  # the key lives 1 s: the task starts after it
+
+    assert send_due_emails.apply().get() == 4  # what the one task does when it runs
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 4
+    assert len(smtp_settings.wait_for(4)) == 4
+
+
+def test_after_the_window_the_next_change_publishes_again(trio, settings, django_capture_on_commit_callbacks):
+    executive, _, _, first, later, _ = trio
+    settings.OUTBOX_BATCH_SECONDS = 1
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from rotations.tasks import send_due_emails
+
+    with mock.patch.object(send_due_emails, "apply_async") as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            booking_create(shift=first, person=executive, by=actor(executive))
+        cache.delete(outbox.KICK_KEY)  # as it expires after the window
+        with django_capture_on_commit_callbacks(execute=True):
+            booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    assert publish.call_count == 2
+
+
+def test_without_a_window_every_change_publishes(trio, settings, django_capture_on_commit_callbacks):
+    executive, _, _, first, later, _ = trio
+    settings.OUTBOX_BATCH_SECONDS = 0
+    from unittest import mock
+
+    from rotations.tasks import send_due_emails
+
+    with mock.patch.object(send_due_emails, "delay") as publish:
+        for shift in (first, later):
+            with django_capture_on_commit_callbacks(execute=True):
+                booking_create(shift=shift, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    assert publish.call_count == 2
+
+
+def test_a_broker_that_is_down_does_not_fail_the_committed_change(trio, django_capture_on_commit_callbacks):
+    executive, _, _, first, _, _ = trio
+    from unittest import mock
+
+    from rotations.tasks import send_due_emails
+
+    # (Django's own commit runs a robust hook the same way, and logs to its backend logger.)
+    with mock.patch.object(send_due_emails, "apply_async", side_effect=ConnectionError("broker down")), \
+            mock.patch("django.test.testcases.logger") as logger:
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = booking_create(shift=first, person=executive, by=actor(executive))
+    assert booking.pk and OutgoingEmail.objects.filter(booking=booking, status=EmailStatus.PENDING).count() == 2
+    assert "broker down" in str(logger.error.call_args)  # the rows wait for the next task or the sweep
+
+
+def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_send(trio, smtp_settings, settings):
+    executive, _, _, first, later, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    waiting, unrenderable, *due = OutgoingEmail.objects.order_by("pk")
+    # A retry whose pause is not over yet waits; new rows go whatever their time says.
+    OutgoingEmail.objects.filter(pk=waiting.pk).update(attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    OutgoingEmail.objects.filter(pk=due[0].pk).update(next_attempt_at=timezone.now() + timedelta(days=300))
+    from unittest import mock
+
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    with mock.patch.object(outbox, "DUE_BATCH", 1), mock.patch(
+        "rotations.services.rendering.render_all", side_effect=lambda rows, siblings: {
+            r.pk: ("Invite", b"Subject: x\r\n\r\nbody") for r in rows if r.pk != unrenderable.pk
+        }
+    ):
+        tried, failures = outbox.send_due()
+    assert (tried, failures) == (3, [])  # one batch at a time; the unrenderable row tried once
+    assert {r.pk for r in OutgoingEmail.objects.filter(status=EmailStatus.SENT)} == {r.pk for r in due}
+    assert OutgoingEmail.objects.get(pk=waiting.pk).status == EmailStatus.PENDING
+    assert OutgoingEmail.objects.get(pk=unrenderable.pk).status == EmailStatus.PENDING
