@@ -572,3 +572,11 @@ def test_an_hours_program_shows_hours_on_its_page_and_in_its_nudges(client, comp
         "recipient": company["halfway"], "program": program, "days_before": 7, "standing": row, "shifts_link": "/",
     })
     assert "still to book: 0.5 h" in nudge
+
+
+def test_a_page_leaves_no_time_zone_behind_for_what_runs_next(client, company):
+    # A viewer's zone leaking into the next code on the thread moved "today" for it: this
+    # file's reminder test failed after midnight UTC while Toronto was still on yesterday.
+    client.force_login(company["halfway"])  # America/Toronto
+    assert client.get("/").status_code == 200
+    assert str(timezone.get_current_timezone()) == "UTC"

@@ -95,13 +95,14 @@ def insight_export(request: HttpRequest) -> StreamingHttpResponse:
     _, insights = _filtered(request)
     writer = csv.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
+    zone = timezone.get_current_timezone()  # the rows are written after this view returns
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for i in insights.iterator(chunk_size=500):
             yield writer.writerow(
                 [_cell(v) for v in (
-                    i.pk, timezone.localtime(i.created_at).isoformat(timespec="minutes"), i.author.full_name,
+                    i.pk, timezone.localtime(i.created_at, zone).isoformat(timespec="minutes"), i.author.full_name,
                     i.queue.name if i.queue else "", i.category, i.severity, i.status, i.title,
                     i.what_happened, i.customer_quote, i.ticket_refs, i.suggested_fix,
                     ", ".join(t.name for t in i.tags.all()), i.owner.full_name if i.owner else "",
