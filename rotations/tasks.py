@@ -7,13 +7,17 @@ import smtplib
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from .emails import message_from_dict
 from .services import insight_notices, reminders
-from .services.outbox import Delivery, SendFailed, deliver_many, retry_delay, send_due, sweep_stuck
+from .services.outbox import Delivery, deliver_many, next_retry_at, retry_delay, send_due, sweep_stuck
 
 log = logging.getLogger(__name__)
+# Retry pauses reach an hour; a wake's key outlives the wait it stands for.
+OUTBOX_WAKE_KEY_SECONDS = 2 * 3600
 
 # Faults that pass: the mail server is down, busy or briefly refusing.
 TRANSIENT_SMTP_ERRORS = (
@@ -41,37 +45,38 @@ def send_email(self, message: dict) -> None:
     log.info("sent %r to %s", message["subject"], ", ".join(message["to"]))
 
 
-@shared_task
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=5)
 def send_due_emails() -> int:
-    """Send every outbox row that is due (``outbox.kick`` publishes it). Idempotent: a
-    duplicate or redelivered task sends nothing twice."""
+    """Send every outbox row that is due (``outbox.kick`` publishes it); then make sure a
+    task wakes when the earliest retry's pause ends. Idempotent: a duplicate or
+    redelivered task sends nothing twice."""
     tried, failures = send_due()
-    _retry_later(failures)
+    wake_for_retries()
     return tried - len(failures)
+
+
+def wake_for_retries() -> None:
+    due_at = next_retry_at()
+    if due_at is None:
+        return
+    # One wake per second of due time, however many runs ask for it.
+    if cache.add(f"outbox:wake:{int(due_at.timestamp())}", 1, timeout=int(OUTBOX_WAKE_KEY_SECONDS)):
+        send_due_emails.apply_async(countdown=max((due_at - timezone.now()).total_seconds(), 0))
 
 
 @shared_task(bind=True, max_retries=None)
 def send_outgoing_emails(self, pks: list[int]) -> int:
-    """Send these outbox rows (the retries of a transient fault, after their backoff)."""
+    """Send these outbox rows. Tasks are no longer published with row ids (``kick``
+    sets off ``send_due_emails``); this stays for the ones queued before that change."""
     failures = deliver_many(pks)
     retry = [f for f in failures if f.outcome is Delivery.RETRY]
     if retry:
-        # Only what may still go; the rows hold the attempt counts, so the backoff
-        # survives a worker restart and the sweep's re-enqueueing.
         raise self.retry(
             args=[[f.pk for f in retry]],
             countdown=retry_delay(min(f.attempts for f in retry)),
             exc=retry[0],
         )
     return len(pks) - len(failures)
-
-
-def _retry_later(failures: list[SendFailed]) -> None:
-    retry = [f for f in failures if f.outcome is Delivery.RETRY]
-    if retry:
-        send_outgoing_emails.apply_async(
-            args=[[f.pk for f in retry]], countdown=retry_delay(min(f.attempts for f in retry))
-        )
 
 
 @shared_task

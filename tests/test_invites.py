@@ -294,6 +294,8 @@ def test_a_refusing_server_counts_attempts_then_marks_failed_and_hr_can_retry(tr
         assert (row.status, row.attempts) == (EmailStatus.PENDING, attempt)
         assert "451" in row.last_error
         assert row.next_attempt_at > timezone.now()
+        assert outbox.deliver(row.pk) is outbox.Delivery.NOT_DUE  # not before the pause ends
+        OutgoingEmail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())  # it ends
     with pytest.raises(outbox.SendFailed) as failed:
         outbox.deliver(row.pk)
     assert failed.value.outcome is outbox.Delivery.FAILED
@@ -525,3 +527,49 @@ def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_
     assert {r.pk for r in OutgoingEmail.objects.filter(status=EmailStatus.SENT)} == {r.pk for r in due}
     assert OutgoingEmail.objects.get(pk=waiting.pk).status == EmailStatus.PENDING
     assert OutgoingEmail.objects.get(pk=unrenderable.pk).status == EmailStatus.PENDING
+
+
+def test_a_row_that_cannot_be_rendered_does_not_hold_up_the_rest(trio, smtp_settings):
+    executive, _, _, first, later, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    broken = OutgoingEmail.objects.order_by("pk").first()  # the oldest: first in every batch
+    from unittest import mock
+
+    from rotations.services import rendering
+
+    real = rendering.render_all
+
+    def render_all(rows, siblings):
+        if any(r.pk == broken.pk for r in rows):
+            raise ValueError("a template bug")
+        return real(rows, siblings=siblings)
+
+    with mock.patch.object(rendering, "render_all", side_effect=render_all):
+        tried, failures = outbox.send_due()
+    assert (tried, failures) == (4, [])
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 3
+    assert OutgoingEmail.objects.get(pk=broken.pk).status == EmailStatus.PENDING  # and a log says why
+
+
+def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(trio, smtp_settings, settings):
+    executive, _, _, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    row = OutgoingEmail.objects.order_by("pk").first()
+    pause_ends = timezone.now() + timedelta(minutes=4)
+    OutgoingEmail.objects.filter(pk=row.pk).update(attempts=3, next_attempt_at=pause_ends)
+    from unittest import mock
+
+    from rotations.tasks import send_due_emails, send_outgoing_emails
+
+    # A task naming the row (one queued before batching, or a duplicate) does not send it.
+    assert send_outgoing_emails.apply(args=[[row.pk]]).get() == 1
+    assert outbox.deliver(row.pk) is outbox.Delivery.NOT_DUE
+    with mock.patch.object(send_due_emails, "apply_async") as wake:
+        assert send_due_emails.apply().get() == 1  # the other, new row
+        send_due_emails.apply().get()  # a second run asks for the same wake: one is set
+    assert wake.call_count == 1
+    assert 230 < wake.call_args.kwargs["countdown"] <= 240
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EmailStatus.PENDING, 3)
+    assert len(smtp_settings.received) == 1
