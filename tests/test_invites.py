@@ -573,3 +573,11 @@ def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(tr
     row.refresh_from_db()
     assert (row.status, row.attempts) == (EmailStatus.PENDING, 3)
     assert len(smtp_settings.received) == 1
+
+
+def test_a_task_woken_a_moment_before_a_retry_is_due_still_sends_it(trio, smtp_settings):
+    executive, _, _, first, _, _ = trio
+    booking_create(shift=first, person=executive, by=actor(executive))
+    OutgoingEmail.objects.update(attempts=1, next_attempt_at=timezone.now() + timedelta(milliseconds=300))
+    assert outbox.send_due() == (2, [])  # not "not due yet", with no task left to come back
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2

@@ -105,8 +105,10 @@ def send_due() -> tuple[int, list[SendFailed]]:
     while True:
         # New rows whatever their time (a row's first try is due when it is written, by
         # the writer's clock), and retries whose pause is over.
+        # (With the slack ``deliver`` allows: a task woken for a retry may start a moment
+        # before its time, and must not find it "not due" and then wait for nothing.)
         due = OutgoingEmail.objects.filter(status=EmailStatus.PENDING).filter(
-            Q(attempts=0) | Q(next_attempt_at__lte=timezone.now())
+            Q(attempts=0) | Q(next_attempt_at__lte=timezone.now() + NOT_DUE_SLACK)
         )
         if after is not None:
             due = due.filter(Q(next_attempt_at__gt=after[0]) | Q(next_attempt_at=after[0], pk__gt=after[1]))
