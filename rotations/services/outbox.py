@@ -89,7 +89,13 @@ def kick() -> None:
         # Run now: with eager tasks there is no later run for others to join.
         send_due_emails.delay()
     elif cache.add(KICK_KEY, 1, timeout=window):
-        send_due_emails.apply_async(countdown=2 * window)
+        try:
+            send_due_emails.apply_async(countdown=2 * window)
+        except Exception:
+            # Nothing was published: the next change in this window must try again,
+            # not count on a task that does not exist.
+            cache.delete(KICK_KEY)
+            raise
 
 
 def send_due() -> tuple[int, list[SendFailed]]:
