@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
+from rotations.services.rrules import rule_until
 from rotations.services.shifts import (
     extend_pattern_schedules,
     pattern_occurrences,
@@ -509,6 +510,10 @@ def test_any_rule_is_either_refused_with_a_message_or_expanded_quickly(parts, st
     except ValidationError as refused:
         assert refused.messages and refused.messages[0]
         return
+    # The bound the expansion keeps is the one dateutil reads (it keeps it privately).
+    from dateutil.rrule import rrulestr
+
+    assert rule_until(normalised) == rrulestr(normalised, dtstart=dt.datetime(2026, 1, 1, 9))._until
     started = time.process_time()
     try:
         pattern_occurrences(

@@ -28,6 +28,7 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6})?$")
+UNTIL_IN_RULE = re.compile(r"(?:^|[;:])UNTIL=(\d{8}(?:T\d{6})?)(?:;|$)")
 
 
 def validate_rrule(rule: str) -> str:
@@ -134,6 +135,19 @@ def _check_month_days(parts: dict[str, str]) -> None:
         raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
 
 
+def rule_until(rule: str) -> datetime | None:
+    """The rule's UNTIL as a local (naive) datetime, as dateutil reads it; None without one.
+
+    (dateutil keeps it only in a private attribute.) A date alone means its midnight,
+    as in dateutil: rules are stored with the day's end written out (``validate_rrule``).
+    """
+    match = UNTIL_IN_RULE.search(rule.upper())
+    if match is None:
+        return None
+    value = match[1]
+    return datetime.strptime(value, "%Y%m%dT%H%M%S" if "T" in value else "%Y%m%d")
+
+
 def is_open_ended(rule: str) -> bool:
     rule = rule.upper()
     return "UNTIL=" not in rule and "COUNT=" not in rule
@@ -154,7 +168,7 @@ def pattern_occurrences(
     if not isinstance(recurrence, rrule):  # a rule stored before validate_rrule refused sets
         raise ValidationError("This rule cannot be expanded: it holds more than one rule.")
     limit = until.astimezone(zone).replace(tzinfo=None)
-    own_until = recurrence._until  # dateutil keeps the rule's UNTIL only here
+    own_until = rule_until(rule)
     if own_until is None or own_until > limit:
         # With COUNT too, dateutil warns that RFC 5545 forbids both in one rule; here the
         # bound only cuts the expansion short, it is never written back.
