@@ -414,13 +414,39 @@ def test_a_rule_that_sets_times_is_refused(rule):
         ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31", "No month in this rule has those days (BYMONTHDAY)."),
         ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "No month in this rule has those days (BYMONTHDAY)."),
         ("FREQ=MONTHLY;BYMONTHDAY=-32", "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last)."),
+        ("FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=3", "this rule gives at most 2 days in a month."),
+        ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-6", "this rule gives at most 5 days in a month."),
+        ("FREQ=MONTHLY;BYDAY=1MO,-1FR;BYSETPOS=3", "this rule gives at most 2 days in a month."),
+        ("FREQ=MONTHLY;BYSETPOS=2", "this rule gives at most 1 day in a month."),  # the first day's date
+        # 29 February at most: the 30th and 31st are never there.
+        ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=28,29,30,31;BYSETPOS=3", "this rule gives at most 2 days in a month."),
+        # -31 is the 1st or nothing.
+        ("FREQ=MONTHLY;BYMONTHDAY=1,-31;BYSETPOS=2", "this rule gives at most 1 day in a month."),
     ],
 )
 def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, message):
     # dateutil would search such a rule day by day up to the year 9999: seconds of CPU.
     with pytest.raises(ValidationError, match=re.escape(message)):
         validate_rrule(rule)
-    assert validate_rrule("FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31") == "FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=5",  # some months have five Mondays
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=28,29,30,31;BYSETPOS=-2",
+        "FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=2",
+    ],
+)
+def test_a_rule_whose_days_some_month_has_is_kept(rule):
+    assert validate_rrule(rule) == rule
+    occurrences = pattern_occurrences(
+        rule=rule, starts_on=dt.date(2027, 1, 1), start_time=dt.time(9), end_time=dt.time(13), exdates=[],
+        zone=zoneinfo.ZoneInfo("Europe/London"), until=dt.datetime(2029, 1, 1, tzinfo=UTC),
+    )
+    assert occurrences
 
 
 def test_a_trailing_semicolon_and_lower_case_are_fine():

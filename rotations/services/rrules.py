@@ -101,6 +101,7 @@ def _check_parts(parts: dict[str, str]) -> None:
     if "BYSETPOS" in parts and freq != "MONTHLY":
         raise ValidationError("BYSETPOS goes with FREQ=MONTHLY only.")
     _check_month_days(parts)
+    _check_set_positions(parts)
 
 
 def _check_numbers(parts: dict[str, str], name: str, low: int, high: int, message: str) -> None:
@@ -133,6 +134,38 @@ def _check_month_days(parts: dict[str, str]) -> None:
     months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
     if not any(abs(d) <= MONTH_LENGTHS[m] for d in days for m in months):
         raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
+
+
+def _check_set_positions(parts: dict[str, str]) -> None:
+    """Refuse a BYSETPOS past the most days the rule can pick in any month (the 3rd of
+    two month days): dateutil would search for it month by month up to the year 9999."""
+    if "BYSETPOS" not in parts:
+        return
+    positions = [int(p) for p in parts["BYSETPOS"].split(",")]
+    most = _most_days_in_a_month(parts)
+    if all(abs(p) > most for p in positions):
+        picks = f"{most} day{'s' if most != 1 else ''}"
+        raise ValidationError(
+            f"BYSETPOS picks the n-th of the days the rule gives in a month, and this rule gives at most {picks} "
+            "in a month."
+        )
+
+
+def _most_days_in_a_month(parts: dict[str, str]) -> int:
+    """An upper bound of the days a FREQ=MONTHLY rule gives in one month."""
+    bounds = []
+    if "BYDAY" in parts:
+        # An ordinal weekday (1MO) is one day; a plain weekday is at most five.
+        bounds.append(sum(1 if BYDAY_ITEM.match(item)[1] else 5 for item in parts["BYDAY"].split(",")))
+    if "BYMONTHDAY" in parts:
+        days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
+        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+        bounds.append(max(
+            len({d if d > 0 else length + 1 + d for d in days if abs(d) <= length})
+            for length in (MONTH_LENGTHS[m] for m in months)
+        ))
+    # Neither: the first day's day of the month, once a month.
+    return min(bounds, default=1)
 
 
 def rule_until(rule: str) -> datetime | None:
