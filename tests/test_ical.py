@@ -244,8 +244,12 @@ def test_the_organizer_is_never_also_an_attendee(method, address):
         shift(end=datetime(2027, 3, 16, 13, tzinfo=UTC)),  # ends as it starts
         shift(start=datetime(2027, 3, 16, 13), end=datetime(2027, 3, 16, 14)),  # naive
         shift(stamp=datetime(2027, 1, 5, 12)),  # naive DTSTAMP
+        series(exdates=(datetime(2027, 3, 22, 9),)),  # naive EXDATE
+        # 9:00 UTC, not 9:00 in New York: no occurrence starts then, calendars ignore it.
+        series(exdates=(datetime(2027, 3, 22, 9, tzinfo=UTC),)),
+        series(rrule="", recurrence_id=datetime(2027, 4, 5, 9)),  # naive RECURRENCE-ID
     ],
-    ids=["empty", "naive-times", "naive-stamp"],
+    ids=["empty", "naive-times", "naive-stamp", "naive-exdate", "exdate-off-the-series", "naive-recurrence-id"],
 )
 def test_broken_events_are_refused(event):
     with pytest.raises(InvalidCalendar):

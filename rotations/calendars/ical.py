@@ -98,8 +98,16 @@ def build_calendar(method: Method, events: Iterable[CalendarEvent]) -> bytes:
 def _check(method: Method, event: CalendarEvent) -> None:
     if event.end <= event.start:
         raise InvalidCalendar(f"event {event.uid} ends before it starts")
-    if event.start.tzinfo is None or event.stamp.tzinfo is None:
+    moments = (event.start, event.end, event.stamp, event.recurrence_id, *event.exdates)
+    if any(moment is not None and moment.tzinfo is None for moment in moments):
+        # astimezone() would read a naive time in the server's own zone: silently wrong.
         raise InvalidCalendar("times must be aware (stored in UTC)")
+    if event.rrule and event.exdates:
+        # An EXDATE that is not an occurrence's start is ignored by calendars: the
+        # occurrence it meant to take out would stay in everyone's calendar.
+        start = _moment(event.start, event.time_zone).time()
+        if any(_moment(exdate, event.time_zone).time() != start for exdate in event.exdates):
+            raise InvalidCalendar(f"event {event.uid}: an EXDATE must be at the start time of an occurrence")
     if method in (Method.REQUEST, Method.CANCEL):
         if not event.attendees:
             raise InvalidCalendar(f"a {method} needs at least one ATTENDEE")
