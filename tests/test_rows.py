@@ -144,3 +144,41 @@ def test_the_session_backend_reads_the_person_as_the_orm_does():
     person.is_active = False
     person.save(update_fields=["is_active"])
     assert ours.get_user(person.pk) is None is djangos.get_user(person.pk)
+
+
+@pytest.mark.parametrize(
+    "roles", [[], ["Executive"], ["Executive", "Support lead"], ["HR admin", "Front-line employee"]]
+)
+@pytest.mark.parametrize("direct", [False, True])
+def test_the_person_read_for_a_request_holds_the_permissions_modelbackend_computes(roles, direct):
+    """The session's and the token's statements read the person's permissions with
+    them; they must be ModelBackend's, from groups and direct grants alike."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+
+    from rotations.api.authentication import TokenAuthentication
+    from rotations.auth import CachedPermissionsBackend
+
+    person = PersonFactory(roles=roles)
+    if direct:
+        person.user_permissions.add(Permission.objects.get(codename="view_shift"))
+    expected = ModelBackend().get_all_permissions(type(person).objects.get(pk=person.pk))
+    assert bool(expected) == bool(roles or direct)
+
+    from_session = CachedPermissionsBackend().get_user(person.pk)
+    from_token, _ = TokenAuthentication().authenticate_credentials(Token.objects.create(user=person).key)
+    for read in (from_session, from_token):
+        assert read._perm_cache == expected
+        assert read.get_all_permissions() == expected
+
+
+def test_a_superuser_read_for_a_request_has_every_permission():
+    from django.contrib.auth.models import Permission
+
+    from rotations.auth import CachedPermissionsBackend
+
+    person = PersonFactory(is_superuser=True)
+    read = CachedPermissionsBackend().get_user(person.pk)
+    assert not hasattr(read, "_perm_cache")  # ModelBackend's own rule: all of them
+    assert len(read.get_all_permissions()) == Permission.objects.count()
