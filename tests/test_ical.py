@@ -248,8 +248,12 @@ def test_the_organizer_is_never_also_an_attendee(method, address):
         # 9:00 UTC, not 9:00 in New York: no occurrence starts then, calendars ignore it.
         series(exdates=(datetime(2027, 3, 22, 9, tzinfo=UTC),)),
         series(rrule="", recurrence_id=datetime(2027, 4, 5, 9)),  # naive RECURRENCE-ID
+        shift(end=datetime(2027, 3, 16, 23)),  # an aware start, a naive end: not a TypeError
     ],
-    ids=["empty", "naive-times", "naive-stamp", "naive-exdate", "exdate-off-the-series", "naive-recurrence-id"],
+    ids=[
+        "empty", "naive-times", "naive-stamp", "naive-exdate", "exdate-off-the-series", "naive-recurrence-id",
+        "naive-end",
+    ],
 )
 def test_broken_events_are_refused(event):
     with pytest.raises(InvalidCalendar):
@@ -395,6 +399,24 @@ def test_an_exdate_removes_exactly_one_occurrence(excluded):
 
     expected = [d for d in SERIES_DATES if d != datetime(2027, 3, 22, 9, tzinfo=NEW_YORK)]
     assert [o["DTSTART"].dt.astimezone(NEW_YORK) for o in found] == expected
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    [datetime(2027, 3, 28, 1, 30, tzinfo=UTC), datetime(2027, 3, 28, 2, 30, tzinfo=LONDON)],
+    ids=["given-utc", "given-local"],
+)
+def test_an_exdate_on_a_day_the_clocks_skip_the_series_time_is_accepted(excluded):
+    """01:30 does not exist in London on 28 March 2027; RFC 5545 reads it with the offset
+    before the change, 01:30 UTC (02:30 summer time): that occurrence can be excluded."""
+    start = datetime(2027, 3, 27, 1, 30, tzinfo=LONDON)
+    event = series(
+        start=start, end=start + timedelta(hours=1), time_zone="Europe/London", rrule="FREQ=DAILY;COUNT=3",
+        exdates=(excluded,),
+    )
+    data = build_calendar(Method.REQUEST, [event])
+    found = occurrences(data, datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
+    assert [o["DTSTART"].dt.astimezone(LONDON).date().day for o in found] == [27, 29]
 
 
 def test_a_recurrence_id_override_moves_one_occurrence():

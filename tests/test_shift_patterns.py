@@ -434,6 +434,7 @@ def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, messa
     "rule",
     [
         "FREQ=MONTHLY;BYMONTH=2,3;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=2,-28;BYSETPOS=2",  # two days when February has 28
         "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=5",  # some months have five Mondays
         "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
         "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=28,29,30,31;BYSETPOS=-2",
@@ -551,3 +552,70 @@ def test_any_rule_is_either_refused_with_a_message_or_expanded_quickly(parts, st
     # Not a speed figure: a guard against rules dateutil searches day by day to the year
     # 9999 (4 to 5 s of CPU each), with room for a loaded machine.
     assert time.process_time() - started < 3.0, rule
+
+
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _month_days(year: int, month: int, parts: dict[str, str]) -> set[int]:
+    """The days of one month a FREQ=MONTHLY rule (without BYSETPOS) gives, worked out
+    from RFC 5545 by hand, independently of the code under test and of dateutil."""
+    import calendar
+
+    length = calendar.monthrange(year, month)[1]
+    if "BYMONTH" in parts and month not in {int(m) for m in parts["BYMONTH"].split(",")}:
+        return set()
+    days = set(range(1, length + 1))
+    if "BYMONTHDAY" in parts:
+        days &= {d if d > 0 else length + 1 + d for d in map(int, parts["BYMONTHDAY"].split(",")) if abs(d) <= length}
+    if "BYDAY" in parts:
+        chosen = set()
+        for item in parts["BYDAY"].split(","):
+            ordinal, weekday = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", item).groups()
+            same = [d for d in range(1, length + 1) if calendar.weekday(year, month, d) == WEEKDAYS.index(weekday)]
+            if ordinal is None:
+                chosen |= set(same)
+            elif abs(int(ordinal)) <= len(same):
+                chosen.add(same[int(ordinal) - 1 if int(ordinal) > 0 else int(ordinal)])
+        days &= chosen
+    if "BYMONTHDAY" not in parts and "BYDAY" not in parts:
+        days &= {1}  # the first day's day of the month (the rule starts on a 1st here)
+    return days
+
+
+@hypothesis.settings(max_examples=400, deadline=None)
+@hypothesis.given(
+    byday=st.none() | st.lists(
+        st.tuples(st.sampled_from(["", "1", "2", "-1", "-2", "5", "-5"]), st.sampled_from(WEEKDAYS)).map("".join),
+        min_size=1, max_size=4, unique=True,
+    ).map(",".join),
+    bymonthday=st.none() | st.lists(
+        st.integers(-31, 31).filter(bool), min_size=1, max_size=5, unique=True
+    ).map(lambda days: ",".join(map(str, days))),
+    bymonth=st.none() | st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True).map(
+        lambda months: ",".join(map(str, months))
+    ),
+)
+def test_the_bysetpos_bound_is_never_below_the_days_a_month_really_has(byday, bymonthday, bymonth):
+    """A BYSETPOS is refused only past the most days the rule gives in a month: that
+    bound must never be below the truth, or a rule that works would be refused."""
+    from rotations.services.rrules import _most_days_in_a_month
+
+    parts = {"FREQ": "MONTHLY"}
+    for name, value in (("BYDAY", byday), ("BYMONTHDAY", bymonthday), ("BYMONTH", bymonth)):
+        if value is not None:
+            parts[name] = value
+    most = max(len(_month_days(year, month, parts)) for year in range(2000, 2028) for month in range(1, 13))
+    assert most <= _most_days_in_a_month(parts)
+
+
+@pytest.mark.parametrize("until", ["2027-02-01", "20270201T1700", "20270201T170000", "20270201"])
+def test_a_rule_stored_before_validation_still_ends_at_its_until(until):
+    """Before ``validate_rrule`` existed, rules were only parsed by dateutil, which took
+    UNTIL in more spellings: the expansion still stops there, not at the horizon."""
+    occurrences = pattern_occurrences(
+        rule=f"FREQ=WEEKLY;UNTIL={until}", starts_on=dt.date(2027, 1, 1), start_time=dt.time(9),
+        end_time=dt.time(13), exdates=[], zone=zoneinfo.ZoneInfo("Europe/London"),
+        until=dt.datetime(2027, 6, 1, tzinfo=UTC),
+    )
+    assert [start.date() for start, _ in occurrences] == [dt.date(2027, 1, day) for day in (1, 8, 15, 22, 29)]

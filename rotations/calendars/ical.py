@@ -96,23 +96,32 @@ def build_calendar(method: Method, events: Iterable[CalendarEvent]) -> bytes:
 
 
 def _check(method: Method, event: CalendarEvent) -> None:
-    if event.end <= event.start:
-        raise InvalidCalendar(f"event {event.uid} ends before it starts")
     moments = (event.start, event.end, event.stamp, event.recurrence_id, *event.exdates)
     if any(moment is not None and moment.tzinfo is None for moment in moments):
         # astimezone() would read a naive time in the server's own zone: silently wrong.
         raise InvalidCalendar("times must be aware (stored in UTC)")
-    if event.rrule and event.exdates:
-        # An EXDATE that is not an occurrence's start is ignored by calendars: the
-        # occurrence it meant to take out would stay in everyone's calendar.
-        start = _moment(event.start, event.time_zone).time()
-        if any(_moment(exdate, event.time_zone).time() != start for exdate in event.exdates):
-            raise InvalidCalendar(f"event {event.uid}: an EXDATE must be at the start time of an occurrence")
+    if event.end <= event.start:
+        raise InvalidCalendar(f"event {event.uid} ends before it starts")
+    if event.rrule and event.exdates and not all(_at_series_time(exdate, event) for exdate in event.exdates):
+        # Calendars ignore an EXDATE that is not an occurrence's start: the occurrence
+        # it meant to take out would stay in everyone's calendar.
+        raise InvalidCalendar(f"event {event.uid}: an EXDATE must be at the start time of an occurrence")
     if method in (Method.REQUEST, Method.CANCEL):
         if not event.attendees:
             raise InvalidCalendar(f"a {method} needs at least one ATTENDEE")
         if any(a.email.lower() == event.organizer.email.lower() for a in event.attendees):
             raise InvalidCalendar("the organizer must not also be an attendee")
+
+
+def _at_series_time(moment: datetime, event: CalendarEvent) -> bool:
+    """Whether ``moment`` is the series' local start time on its own local day, as RFC
+    5545 resolves it: on a day the clocks skip that time, with the offset before the
+    change (as zoneinfo does for fold 0)."""
+    zone = ZoneInfo(event.time_zone) if event.time_zone else UTC
+    day = moment.astimezone(zone).date()
+    wall_time = event.start.astimezone(zone).time().replace(fold=0)
+    # In UTC: aware datetimes sharing a tzinfo compare by wall time, ignoring the offset.
+    return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC) == moment.astimezone(UTC)
 
 
 def _vevent(method: Method, event: CalendarEvent) -> Event:

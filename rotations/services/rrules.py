@@ -14,6 +14,7 @@ import re
 import warnings
 from datetime import UTC, date, datetime, time
 
+from dateutil import parser as date_parser
 from dateutil.rrule import rrule, rrulestr
 from django.core.exceptions import ValidationError
 
@@ -28,7 +29,7 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6})?$")
-UNTIL_IN_RULE = re.compile(r"(?:^|[;:])UNTIL=(\d{8}(?:T\d{6})?)(?:;|$)")
+UNTIL_IN_RULE = re.compile(r"(?:^|[;:])UNTIL=([^;]*)")
 
 
 def validate_rrule(rule: str) -> str:
@@ -160,25 +161,22 @@ def _most_days_in_a_month(parts: dict[str, str]) -> int:
     if "BYMONTHDAY" in parts:
         days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
         months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+        # February counted at 28 and at 29 days: -28 is the 2nd in one and the 1st in the other.
+        lengths = {length for m in months for length in ((28, 29) if m == 2 else (MONTH_LENGTHS[m],))}
         bounds.append(max(
-            len({d if d > 0 else length + 1 + d for d in days if abs(d) <= length})
-            for length in (MONTH_LENGTHS[m] for m in months)
+            len({d if d > 0 else length + 1 + d for d in days if abs(d) <= length}) for length in lengths
         ))
     # Neither: the first day's day of the month, once a month.
     return min(bounds, default=1)
 
 
 def rule_until(rule: str) -> datetime | None:
-    """The rule's UNTIL as a local (naive) datetime, as dateutil reads it; None without one.
-
-    (dateutil keeps it only in a private attribute.) A date alone means its midnight,
-    as in dateutil: rules are stored with the day's end written out (``validate_rrule``).
-    """
+    """The rule's UNTIL, read as dateutil reads it (which keeps it only in a private
+    attribute); None without one. A date alone means its midnight: rules are stored with
+    the day's end written out (``validate_rrule``). Rules stored before that validation
+    may spell UNTIL in any way dateutil accepted then (2027-06-30, 20270630T1700)."""
     match = UNTIL_IN_RULE.search(rule.upper())
-    if match is None:
-        return None
-    value = match[1]
-    return datetime.strptime(value, "%Y%m%dT%H%M%S" if "T" in value else "%Y%m%d")
+    return date_parser.parse(match[1]) if match else None
 
 
 def is_open_ended(rule: str) -> bool:
