@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from rotations.models import Booking, BookingStatus, Shift
+from rotations.models import Booking, BookingStatus, Shift, ShiftPattern
 from rotations.roles import Role
 
 from .factories import PersonFactory, QueueFactory, ShiftFactory
@@ -121,3 +121,60 @@ def test_a_lead_taking_a_shift_off_while_executives_book_and_cancel_it(postgres)
     assert not Booking.objects.filter(shift=shift, status=BookingStatus.CONFIRMED).exists()
     # Each booking was cancelled exactly once, by its holder or by the lead, never by both.
     assert set(Booking.objects.filter(shift=shift).values_list("status", "sequence")) == {("cancelled", 1)}
+
+
+@pytest.mark.parametrize("change", ["times", "buddy"])
+def test_a_shift_a_lead_changes_while_it_is_being_booked_is_not_booked_as_it_was(postgres, change):
+    """A lead's pattern edit locks the shifts and the people booked on them, not someone
+    about to book. If it moves the shift (or changes its buddy) between the booking's read
+    and its seat, the booking is refused with a message instead of keeping the old times
+    or inviting the old buddy."""
+    import threading
+    from unittest import mock
+
+    from django.db import connections
+
+    from rotations.permissions import actor
+    from rotations.services import booking as booking_service
+    from rotations.services.booking import BookingRefused, booking_create
+    from rotations.services.shifts import shift_pattern_create, shift_pattern_update
+
+    queue = QueueFactory(time_zone="Europe/London", booking_window_days=60, min_notice_hours=1)
+    first = (timezone.now() + timedelta(days=7)).date()
+    pattern, _ = shift_pattern_create(
+        queue=queue, rrule="FREQ=DAILY;COUNT=1", starts_on=first, start_time=queue.opens_at, end_time=queue.closes_at,
+        capacity=2,
+    )
+    shift = Shift.objects.get(pattern=pattern)
+    executive = PersonFactory(roles=[Role.EXECUTIVE])
+    edit = (
+        {"start_time": queue.opens_at.replace(hour=queue.opens_at.hour + 1)}
+        if change == "times"
+        else {"buddy": PersonFactory(roles=[Role.FRONTLINE])}
+    )
+
+    def lead_edits_meanwhile():
+        try:
+            assert shift_pattern_update(pattern=ShiftPattern.objects.get(pk=pattern.pk), **edit).applied
+        finally:
+            connections.close_all()
+
+    read_then_edit = booking_service._check_person_free
+
+    def check_then_let_the_lead_in(*args, **kwargs):
+        lead = threading.Thread(target=lead_edits_meanwhile)
+        lead.start()
+        lead.join(30)
+        return read_then_edit(*args, **kwargs)
+
+    with mock.patch.object(booking_service, "_check_person_free", check_then_let_the_lead_in):
+        with pytest.raises(BookingRefused) as refused:
+            booking_create(shift=shift, person=executive, by=actor(executive))
+    assert refused.value.code == "shift_changed"
+    assert "changed a moment ago" in refused.value.message
+    shift.refresh_from_db()
+    assert shift.seats_taken == 0 and not Booking.objects.filter(shift=shift).exists()
+
+    # Read again, it books with what it now is.
+    booking = booking_create(shift=shift, person=executive, by=actor(executive))
+    assert (booking.starts_at, booking.ends_at) == (shift.starts_at, shift.ends_at)

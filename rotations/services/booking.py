@@ -318,18 +318,42 @@ def _fresh_booking(booking: Booking) -> Booking:
     return Booking.objects.select_related("shift__queue", "person").get(pk=booking.pk)
 
 
+# What a booking copies from its shift or puts in its invites: the seat is taken only if
+# they are still as the booking read them.
+AS_READ = ("starts_at", "ends_at", "buddy", "location", "meeting_url")
+
+
 def _take_seat(shift: Shift) -> None:
+    """One seat, if the shift still has one and is still the shift the booking read.
+
+    A lead's pattern edit may move an unbooked shift between the booking's read and this
+    statement (it locks the shifts, not the people who are only about to book); without
+    the check, the booking and its invites would keep the old times or buddy.
+    """
+    unchanged, params = [], [shift.pk]
+    for field in map(Shift._meta.get_field, AS_READ):
+        value = getattr(shift, field.attname)
+        if value is None:
+            unchanged.append(f" AND {field.column} IS NULL")
+        else:
+            unchanged.append(f" AND {field.column} = %s")
+            params.append(param(Shift, field.name, value))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Shift._meta.db_table} SET seats_taken = seats_taken + 1"
-            " WHERE id = %s AND NOT is_cancelled AND seats_taken < capacity",
-            [shift.pk],
+            f" WHERE id = %s AND NOT is_cancelled AND seats_taken < capacity{''.join(unchanged)}",
+            params,
         )
         won = cursor.rowcount
     if not won:
-        # Waiting on the seat, the shift may have been taken off the schedule meanwhile.
-        if not Shift.objects.filter(pk=shift.pk, is_cancelled=False).exists():
+        # Waiting on the seat, the shift may have been taken off the schedule or changed.
+        now = Shift.objects.filter(pk=shift.pk, is_cancelled=False).first()
+        if now is None:
             raise _cancelled()
+        if any(getattr(now, f.attname) != getattr(shift, f.attname) for f in map(Shift._meta.get_field, AS_READ)):
+            raise BookingRefused(
+                "shift_changed", "This shift was changed a moment ago: look at its new details and book again."
+            )
         raise BookingRefused("shift_full", "This shift is full.")
     shift.seats_taken += 1
 
