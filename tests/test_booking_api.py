@@ -569,10 +569,10 @@ def test_a_booking_costs_the_same_statements_with_0_or_20_bookings_held(queue, f
         assert response.json()["shift"]["buddy_name"] == frontline_employee.full_name
         statements.append(len(captured.captured_queries))
     assert statements[0] == statements[1]
-    # token (with the person's permissions), person lock, shift (with queue and buddy),
-    # the person's calendar, seat, booking, calendar change, outbox rows; and the
-    # transaction's own two (here savepoints, as the test runs inside a transaction).
-    assert statements[0] == 8 + 2
+    # token (with the person's permissions), person lock with the shift (and its queue
+    # and buddy), the person's calendar, seat, booking, calendar change, outbox rows; and
+    # the transaction's own two (here savepoints, as the test runs inside a transaction).
+    assert statements[0] == 7 + 2
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")

@@ -178,3 +178,25 @@ def test_a_shift_a_lead_changes_while_it_is_being_booked_is_not_booked_as_it_was
     # Read again, it books with what it now is.
     booking = booking_create(shift=shift, person=executive, by=actor(executive))
     assert (booking.starts_at, booking.ends_at) == (shift.starts_at, shift.ends_at)
+
+
+def test_a_booking_waits_for_the_persons_lock(postgres):
+    """The person's row lock is what serialises one person's bookings (the race above
+    needs luck to show it missing): while another transaction holds it, a booking waits."""
+    import psycopg
+    from django.db import OperationalError, transaction
+
+    from rotations.permissions import actor
+    from rotations.services.booking import booking_create
+
+    shift = ShiftFactory(queue=QueueFactory(visitor_capacity=2), capacity=2)
+    executive = PersonFactory(roles=[Role.EXECUTIVE])
+    with psycopg.connect(database_url()) as other:
+        # (NO KEY: the booking's foreign key checks would wait on a plain FOR UPDATE too.)
+        other.execute("SELECT 1 FROM rotations_person WHERE id = %s FOR NO KEY UPDATE", [executive.pk])
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            booking_create(shift=shift, person=executive, by=actor(executive))
+        other.rollback()
+    assert booking_create(shift=shift, person=executive, by=actor(executive)).pk

@@ -70,8 +70,7 @@ def booking_create(
     if not person.is_active or not person.has_perm("rotations.book_shift"):
         raise BookingRefused("not_executive", f"{person} is not an executive taking part in Frontline.")
     with transaction.atomic():
-        lock_person(person)
-        shift = _fresh_shift(shift)
+        shift = _fresh_shift(shift, locking=person)
         now = timezone.now()
         _check_bookable(shift, now=now, override_notice=_override(by, override_notice))
         _check_person_free(person, shift)
@@ -262,21 +261,37 @@ def lock_people(person_ids) -> None:
     list(Person.objects.filter(pk__in=person_ids).order_by("pk").select_for_update().values_list("pk"))
 
 
-def _fresh_shift(shift: Shift) -> Shift:
-    """The shift as stored now, with its queue and buddy."""
+def _fresh_shift(shift: Shift, *, locking: Person | None = None) -> Shift:
+    """The shift as stored now, with its queue and buddy; with ``locking``, that person
+    locked as ``lock_person`` does, in the same statement (a booking's first round trip).
+
+    Read together, the shift is as of just before any wait for the lock: what changed
+    meanwhile is caught where it matters, by the seat's ``UPDATE`` (``_take_seat``).
+    """
+    if locking is None:
+        tables, where, params, lock = "", "s.id = %s", [shift.pk], ""
+    else:
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("_fresh_shift locks a person only inside a transaction.")
+        tables, where, params = f"{Person._meta.db_table} me, ", "me.id = %s AND s.id = %s", [locking.pk, shift.pk]
+        lock = " FOR UPDATE OF me" if connection.features.has_select_for_update_of else ""
     if not storable_id(Shift, shift.pk):
+        if locking is not None:
+            lock_person(locking)
         raise Shift.DoesNotExist
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_SHIFT.sql}, {_QUEUE.sql}, {_BUDDY.sql}"
-            f" FROM {Shift._meta.db_table} s"
+            f" FROM {tables}{Shift._meta.db_table} s"
             f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id"
             f" LEFT JOIN {Person._meta.db_table} p ON p.id = s.buddy_id"
-            " WHERE s.id = %s",
-            [shift.pk],
+            f" WHERE {where}{lock}",
+            params,
         )
         row = cursor.fetchone()
     if row is None:
+        if locking is not None:
+            lock_person(locking)  # which of the two is missing
         raise Shift.DoesNotExist
     fresh = _SHIFT.build(row)
     fresh.queue = _QUEUE.build(row, len(_SHIFT))
