@@ -14,6 +14,19 @@ from .factories import PersonFactory
 CI = bool(os.environ.get("CI"))
 
 
+def pytest_configure(config):
+    """``FRONTLINE_TEST_NOW=2027-01-04T09:00:00+00:00``: the whole run starts at that
+    moment (the clock ticks on from it), to show that no test passes or fails by the
+    calendar. Only for in-process tests: a worker subprocess keeps the real clock."""
+    moment = os.environ.get("FRONTLINE_TEST_NOW")
+    if moment:
+        import datetime as dt
+
+        import time_machine
+
+        time_machine.travel(dt.datetime.fromisoformat(moment), tick=True).start()
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip when a real part is missing on a developer machine; fail loudly in CI."""
     if condition:

@@ -11,6 +11,7 @@ import email.policy
 from datetime import timedelta
 
 import pytest
+import time_machine
 import vobject
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -366,7 +367,7 @@ def test_a_queue_brief_with_unicode_and_long_lines_survives_the_trip(trio, smtp_
 
 
 def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
-    executive, smtp_settings, settings
+    executive, smtp_settings, settings, request
 ):
     """Two 09:00 New York shifts either side of the 2027 daylight-saving change (14
     March): the invites the mail server received, stored in Radicale and read back, start
@@ -383,6 +384,10 @@ def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
         need(False, "Radicale is not installed")
     new_york = ZoneInfo("America/New_York")
     queue = QueueFactory(time_zone="America/New_York", booking_window_days=400)
+    # Booked in January 2027, whatever today is: the shifts are then still ahead.
+    traveller = time_machine.travel(dt.datetime(2027, 1, 4, 12, tzinfo=dt.UTC), tick=True)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     shifts = [
         ShiftFactory(
             queue=queue,

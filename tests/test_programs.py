@@ -8,9 +8,10 @@ import io
 import json
 import time
 from collections import Counter
-from datetime import date as dt_date, datetime, time as clock, timedelta
+from datetime import date as dt_date, datetime, time as clock, timedelta, timezone as dt_timezone
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -38,6 +39,21 @@ from rotations.services.programs import (
 
 from .factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
 from .servers import CeleryWorker
+
+# A Monday: the weekdays-only arithmetic of ``day_at`` reads the same calendar
+# whatever today is (a day 3 and a day 4 on either side of a weekend would be one day).
+NOW = datetime(2027, 1, 4, 15, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def frozen(request):
+    """The clock held at ``NOW``; a test with a real worker and beat keeps the real one,
+    which their processes read."""
+    if "broker_available" in request.fixturenames:
+        yield None
+        return
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 def seat(person, shift, status=BookingStatus.CONFIRMED) -> Booking:

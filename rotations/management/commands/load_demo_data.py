@@ -304,8 +304,6 @@ MENTORING_TOPICS = [
 def load_demo_mentoring() -> int:
     """A reverse-mentoring cycle published six weeks ago, with sessions held, missed and
     to come, and the next cycle asking mentors for their answer."""
-    from datetime import date as date_
-
     from rotations.models import MentoringCycle, MentoringSession, MentoringTopic, OutgoingEmail, SessionStatus
     from rotations.services.mentoring import cycle_publish, profile_save, run_matching, session_mark
 
@@ -314,9 +312,11 @@ def load_demo_mentoring() -> int:
     people = {p.full_name: p for p in Person.objects.filter(email__endswith="@" + DOMAIN)}
     topics = [MentoringTopic.objects.get_or_create(name=name)[0] for name in MENTORING_TOPICS]
     agents = [name for name, *_ in AGENTS_AMERICAS + AGENTS_EMEA_APAC]
-    # Hired over the last six years; the two newest joined too recently to mentor.
+    # Hired over the last seven years, counted back from today so that the demo tells the
+    # same story whenever it is loaded; the two newest joined too recently to mentor.
+    first_hired = timezone.localdate() - timedelta(days=2527)
     for index, name in enumerate(agents):
-        hired = date_(2020, 1, 6) + timedelta(days=index * 70)
+        hired = first_hired + timedelta(days=index * 70)
         Person.objects.filter(pk=people[name].pk).update(hired_on=hired)
     Person.objects.filter(pk__in=[people[n].pk for n in agents[-2:]]).update(hired_on=timezone.localdate() - timedelta(days=60))
     today, now = timezone.localdate(), timezone.now()
@@ -334,14 +334,21 @@ def load_demo_mentoring() -> int:
         **{**rules, "forbid_same_department": True, "min_cross_location_percent": 40},
     )
     executives = [row[0] for row in LEADERSHIP if row[3] in ("VP", "C-level")]
+    mentee_topics = {}
     for index, name in enumerate(executives):
-        chosen = [topics[(index + k) % len(topics)] for k in (0, 3)]
+        chosen = mentee_topics[name] = [topics[(index + k) % len(topics)] for k in (0, 3)]
         profile_save(cycle=current, person=people[name], role="mentee", topics=chosen, languages="English",
                      about="", opted_in=True)
     for index, name in enumerate(agents[:-2]):
         if index % 9 == 8:
             continue  # has not answered yet
         chosen = [topics[(index + k) % len(topics)] for k in (0, 1, 5)]
+        if name == "Sofia Alvarez":
+            # The demo's front-line sign-in mentors Grace Kim in every season: they share
+            # every topic Grace asked for, so no change of the clocks elsewhere pairs
+            # them differently.
+            wanted = mentee_topics["Grace Kim"]
+            chosen = [*wanted, *(topic for topic in chosen if topic not in wanted)]
         languages = "English, Spanish" if index % 4 == 0 else "English"
         profile_save(cycle=current, person=people[name], role="mentor", topics=chosen, languages=languages,
                      about="", opted_in=index % 11 != 10)
