@@ -47,14 +47,26 @@ from rotations.solvers.autoschedule import (  # noqa: E402
 )
 
 QUEUE_ZONES = {  # zone: queues there (few in Asia, where a fifth of the executives are)
-    "America/Los_Angeles": 5, "America/Chicago": 4, "America/New_York": 6, "America/Toronto": 3,
-    "America/Sao_Paulo": 2, "Europe/London": 6, "Europe/Berlin": 5, "Europe/Madrid": 5,
-    "Asia/Kolkata": 2, "Asia/Singapore": 2,
+    "America/Los_Angeles": 5,
+    "America/Chicago": 4,
+    "America/New_York": 6,
+    "America/Toronto": 3,
+    "America/Sao_Paulo": 2,
+    "Europe/London": 6,
+    "Europe/Berlin": 5,
+    "Europe/Madrid": 5,
+    "Asia/Kolkata": 2,
+    "Asia/Singapore": 2,
 }
 PEOPLE_ZONES = {  # zone: share of executives
-    "America/Los_Angeles": 0.12, "America/Chicago": 0.08, "America/New_York": 0.22,
-    "America/Sao_Paulo": 0.06, "Europe/London": 0.18, "Europe/Berlin": 0.14,
-    "Asia/Kolkata": 0.10, "Asia/Singapore": 0.10,
+    "America/Los_Angeles": 0.12,
+    "America/Chicago": 0.08,
+    "America/New_York": 0.22,
+    "America/Sao_Paulo": 0.06,
+    "Europe/London": 0.18,
+    "Europe/Berlin": 0.14,
+    "Asia/Kolkata": 0.10,
+    "Asia/Singapore": 0.10,
 }
 CHANNELS = ["phone", "chat", "email", "social"]
 FIRST = date(2027, 2, 1)  # a Monday
@@ -78,15 +90,28 @@ def build(seed: int, executives: int):
             for hour in SLOTS:
                 start = datetime.combine(day, time(hour), tz).astimezone(timezone.utc)
                 seats = 0 if rng.random() < FULL_SHARE else rng.randint(1, 3)
-                shifts.append(Shift(f"{name}/{day}/{hour}", name, channel, start,
-                                    start + timedelta(hours=4), seats))
+                shifts.append(
+                    Shift(
+                        f"{name}/{day}/{hour}",
+                        name,
+                        channel,
+                        start,
+                        start + timedelta(hours=4),
+                        seats,
+                    )
+                )
     zones, shares = zip(*PEOPLE_ZONES.items())
     people = []
     for i in range(executives):
         zone = rng.choices(zones, shares)[0]
         r = rng.random()
-        hours = ((time(9), time(17)) if r < 0.7 else (time(8), time(16)) if r < 0.85
-                 else (time(10), time(18)))
+        hours = (
+            (time(9), time(17))
+            if r < 0.7
+            else (time(8), time(16))
+            if r < 0.85
+            else (time(10), time(18))
+        )
         used, busy = frozenset(), ()
         if rng.random() < 0.2:
             name, qzone, _ = rng.choice(queues)
@@ -118,8 +143,10 @@ def main() -> None:
     t0 = _time.perf_counter()
     result = plan(people, shifts, rules)
     seconds = _time.perf_counter() - t0
-    log(f"plan: {seconds:.2f}s, placed {result.placed}, optimal {result.optimal}, "
-        f"gap {result.gap_to_bound:.2e}, stats {result.stats}")
+    log(
+        f"plan: {seconds:.2f}s, placed {result.placed}, optimal {result.optimal}, "
+        f"gap {result.gap_to_bound:.2e}, stats {result.stats}"
+    )
 
     bad = violations(result, people, shifts, rules)
     for line in bad[:10]:
@@ -136,23 +163,27 @@ def main() -> None:
         key = re.sub(r"\d+", "N", u.reasons[0])
         reasons[key] = reasons.get(key, 0) + 1
     log("unplaced, by deciding reason:", reasons)
-    print(json.dumps({
-        "executives": len(people),
-        "shifts": len(shifts),
-        "demand": demand,
-        "supply": supply,
-        "placed": result.placed,
-        "fully_placed": sum(got.get(p.id, 0) == p.need for p in people),
-        "distinct_met": distinct_met,
-        "seconds": round(seconds, 3),
-        "objective": result.objective,
-        "bound": result.bound,
-        "gap_to_bound": result.gap_to_bound,
-        "distinct_gap": result.stats.get("distinct_gap"),
-        "optimal": result.optimal,
-        "arcs": result.stats.get("arcs"),
-        "violations": len(bad),
-    }))
+    print(
+        json.dumps(
+            {
+                "executives": len(people),
+                "shifts": len(shifts),
+                "demand": demand,
+                "supply": supply,
+                "placed": result.placed,
+                "fully_placed": sum(got.get(p.id, 0) == p.need for p in people),
+                "distinct_met": distinct_met,
+                "seconds": round(seconds, 3),
+                "objective": result.objective,
+                "bound": result.bound,
+                "gap_to_bound": result.gap_to_bound,
+                "distinct_gap": result.stats.get("distinct_gap"),
+                "optimal": result.optimal,
+                "arcs": result.stats.get("arcs"),
+                "violations": len(bad),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,23 +46,40 @@ def build_data(env: dict) -> dict:
     group = role_groups()[Role.EXECUTIVE]
     queues = Queue.objects.bulk_create(
         Queue(
-            name=f"Queue {q:02d}", channel=["phone", "chat", "email", "social"][q % 4], team=f"Team {q % 7}",
-            time_zone=["America/New_York", "Europe/London", "Asia/Manila", "America/Los_Angeles"][q % 4],
-            visitor_capacity=SEATS, booking_window_days=DAYS + 30, min_notice_hours=1,
+            name=f"Queue {q:02d}",
+            channel=["phone", "chat", "email", "social"][q % 4],
+            team=f"Team {q % 7}",
+            time_zone=["America/New_York", "Europe/London", "Asia/Manila", "America/Los_Angeles"][
+                q % 4
+            ],
+            visitor_capacity=SEATS,
+            booking_window_days=DAYS + 30,
+            min_notice_hours=1,
             brief="Sit with a senior agent and answer customers together.",
         )
         for q in range(QUEUES)
     )
-    first_day = (timezone.now() + timedelta(days=1)).replace(hour=14, minute=0, second=0, microsecond=0)
+    first_day = (timezone.now() + timedelta(days=1)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
     shifts = Shift.objects.bulk_create(
-        Shift(queue=queue, starts_at=first_day + timedelta(days=d), ends_at=first_day + timedelta(days=d, hours=4),
-              capacity=SEATS)
+        Shift(
+            queue=queue,
+            starts_at=first_day + timedelta(days=d),
+            ends_at=first_day + timedelta(days=d, hours=4),
+            capacity=SEATS,
+        )
         for queue in queues
         for d in range(DAYS)
     )
     people = Person.objects.bulk_create(
-        Person(email=f"exec{i:05d}@bench.example", full_name=f"Executive {i:05d}", level="vp",
-               time_zone="America/Toronto", password="!")
+        Person(
+            email=f"exec{i:05d}@bench.example",
+            full_name=f"Executive {i:05d}",
+            level="vp",
+            time_zone="America/Toronto",
+            password="!",
+        )
         for i in range(EXECUTIVES)
     )
     if people[0].pk is None:
@@ -160,35 +177,58 @@ def main() -> None:
         with gunicorn(env, workers=args.workers) as base:
             cookie = {"Cookie": f"sessionid={data['session']}"}
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-                script.write(BOOK_SCRIPT % {
-                    "tokens": ",".join(f'"{t}"' for t in data["tokens"]),
-                    "grid": ",".join(str(i) for i in data["shift_grid"]),
-                    "E": EXECUTIVES, "Q": QUEUES, "D": DAYS, "threads": args.threads,
-                })
+                script.write(
+                    BOOK_SCRIPT
+                    % {
+                        "tokens": ",".join(f'"{t}"' for t in data["tokens"]),
+                        "grid": ",".join(str(i) for i in data["shift_grid"]),
+                        "E": EXECUTIVES,
+                        "Q": QUEUES,
+                        "D": DAYS,
+                        "threads": args.threads,
+                    }
+                )
             # Each round books its own days (every executive each day), and so does the
             # warm-up, so no run refuses what another booked.
             round_stride = (DAYS // (args.rounds + 1)) * EXECUTIVES // args.threads
             # Warm up every worker on every kind (imports, connections, caches).
             wrk(base + "/livez", seconds=2, connections=4)
             wrk(base + "/shifts/", seconds=2, connections=4, headers=cookie)
-            wrk(base + "/api/bookings/", seconds=2, connections=4, script=script.name,
-                script_args=[str(args.rounds * round_stride)])
+            wrk(
+                base + "/api/bookings/",
+                seconds=2,
+                connections=4,
+                script=script.name,
+                script_args=[str(args.rounds * round_stride)],
+            )
             # Interleaved rounds, medians: a burst of other work on the machine then
             # touches one round of each kind rather than one kind wholesale.
             runs = {"bare": [], "list": [], "book": []}
             slice_seconds = max(2, args.seconds // args.rounds)
-            common = {"seconds": slice_seconds, "connections": args.connections, "threads": args.threads}
+            common = {
+                "seconds": slice_seconds,
+                "connections": args.connections,
+                "threads": args.threads,
+            }
             for round_ in range(args.rounds):
                 log(f"round {round_ + 1}/{args.rounds}")
                 runs["bare"].append(wrk(base + "/livez", **common))
                 runs["list"].append(wrk(base + "/shifts/", headers=cookie, **common))
                 runs["book"].append(
-                    wrk(base + "/api/bookings/", script=script.name, script_args=[str(round_ * round_stride)], **common)
+                    wrk(
+                        base + "/api/bookings/",
+                        script=script.name,
+                        script_args=[str(round_ * round_stride)],
+                        **common,
+                    )
                 )
                 log("  rps: " + ", ".join(f"{kind} {r[-1]['rps']:.1f}" for kind, r in runs.items()))
             os.unlink(script.name)
         bare, listing, booking = (
-            {"rps": statistics.median(r["rps"] for r in runs[k]), "non_2xx": sum(r["non_2xx"] for r in runs[k])}
+            {
+                "rps": statistics.median(r["rps"] for r in runs[k]),
+                "non_2xx": sum(r["non_2xx"] for r in runs[k]),
+            }
             for k in ("bare", "list", "book")
         )
 

@@ -37,8 +37,23 @@ WORDS = (
     "timeout chat wait phone hold transfer escalation policy discount renewal cancel plan upgrade "
     "integration bank sync duplicate charge receipt currency language accessibility"
 ).split()
-TAGS = ["billing", "refunds", "login", "mobile", "payroll", "onboarding", "tax", "integrations",
-        "performance", "accessibility", "pricing", "self-serve", "escalations", "bank-sync", "reports"]
+TAGS = [
+    "billing",
+    "refunds",
+    "login",
+    "mobile",
+    "payroll",
+    "onboarding",
+    "tax",
+    "integrations",
+    "performance",
+    "accessibility",
+    "pricing",
+    "self-serve",
+    "escalations",
+    "bank-sync",
+    "reports",
+]
 
 
 def build_data(env: dict, n_insights: int) -> dict:
@@ -58,43 +73,89 @@ def build_data(env: dict, n_insights: int) -> dict:
     rng = random.Random(7)
     groups = role_groups()
     departments = Department.objects.bulk_create(
-        Department(name=n) for n in ["Sales", "Finance", "Engineering", "Product", "Marketing", "People", "Legal", "Operations"]
+        Department(name=n)
+        for n in [
+            "Sales",
+            "Finance",
+            "Engineering",
+            "Product",
+            "Marketing",
+            "People",
+            "Legal",
+            "Operations",
+        ]
     )
     queues = Queue.objects.bulk_create(
-        Queue(name=f"Queue {q:02d}", channel=["phone", "chat", "email", "social"][q % 4], team=f"Team {q % 7}",
-              time_zone=["America/New_York", "Europe/London", "Asia/Manila", "America/Los_Angeles"][q % 4])
+        Queue(
+            name=f"Queue {q:02d}",
+            channel=["phone", "chat", "email", "social"][q % 4],
+            team=f"Team {q % 7}",
+            time_zone=["America/New_York", "Europe/London", "Asia/Manila", "America/Los_Angeles"][
+                q % 4
+            ],
+        )
         for q in range(QUEUES)
     )
     people = Person.objects.bulk_create(
-        Person(email=f"exec{i:05d}@bench.example", full_name=f"Executive {i:05d}", password="!",
-               level=["director", "vp", "c_level"][i % 3], department=departments[i % len(departments)],
-               time_zone="America/Toronto")
+        Person(
+            email=f"exec{i:05d}@bench.example",
+            full_name=f"Executive {i:05d}",
+            password="!",
+            level=["director", "vp", "c_level"][i % 3],
+            department=departments[i % len(departments)],
+            time_zone="America/Toronto",
+        )
         for i in range(EXECUTIVES)
     )
-    hr, lead = Person.objects.bulk_create([
-        Person(email="hr@bench.example", full_name="Harriet HR", password="!", time_zone="America/Toronto"),
-        Person(email="lead@bench.example", full_name="Leo Lead", password="!", time_zone="America/Toronto"),
-    ])
+    hr, lead = Person.objects.bulk_create(
+        [
+            Person(
+                email="hr@bench.example",
+                full_name="Harriet HR",
+                password="!",
+                time_zone="America/Toronto",
+            ),
+            Person(
+                email="lead@bench.example",
+                full_name="Leo Lead",
+                password="!",
+                time_zone="America/Toronto",
+            ),
+        ]
+    )
     through = Person.groups.through
     through.objects.bulk_create(
         [through(person_id=p.pk, group_id=groups[Role.EXECUTIVE].pk) for p in people]
-        + [through(person_id=hr.pk, group_id=groups[Role.HR_ADMIN].pk),
-           through(person_id=lead.pk, group_id=groups[Role.SUPPORT_LEAD].pk)]
+        + [
+            through(person_id=hr.pk, group_id=groups[Role.HR_ADMIN].pk),
+            through(person_id=lead.pk, group_id=groups[Role.SUPPORT_LEAD].pk),
+        ]
     )
     for q in queues[:4]:
         q.leads.add(lead)
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     first = now - timedelta(days=DAYS)
     shifts = Shift.objects.bulk_create(
-        Shift(queue=q, starts_at=first + timedelta(days=d, hours=14), ends_at=first + timedelta(days=d, hours=18),
-              capacity=8)
-        for q in queues for d in range(DAYS)
+        Shift(
+            queue=q,
+            starts_at=first + timedelta(days=d, hours=14),
+            ends_at=first + timedelta(days=d, hours=18),
+            capacity=8,
+        )
+        for q in queues
+        for d in range(DAYS)
     )
     log(f"{len(shifts)} shifts")
     bookings = Booking.objects.bulk_create(
-        Booking(shift=s, person=person, starts_at=s.starts_at, ends_at=s.ends_at,
-                status=rng.choice(["attended", "attended", "attended", "no_show", "cancelled"]))
-        for s in shifts for person in rng.sample(people, 4)
+        Booking(
+            shift=s,
+            person=person,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            status=rng.choice(["attended", "attended", "attended", "no_show", "cancelled"]),
+        )
+        for s in shifts
+        for person in rng.sample(people, 4)
     )
     attended = [b for b in bookings if b.status == "attended"]
     log(f"{len(bookings)} bookings, {len(attended)} attended")
@@ -104,19 +165,34 @@ def build_data(env: dict, n_insights: int) -> dict:
         b = attended[i % len(attended)]
         words = " ".join(rng.choices(WORDS, k=30))
         created = b.ends_at + timedelta(hours=rng.randint(1, 72))
-        status = rng.choices(["new", "acknowledged", "routed", "actioned", "shipped", "declined"], [5, 2, 2, 1, 2, 1])[0]
+        status = rng.choices(
+            ["new", "acknowledged", "routed", "actioned", "shipped", "declined"], [5, 2, 2, 1, 2, 1]
+        )[0]
         triaged = created + timedelta(hours=rng.randint(2, 400)) if status != "new" else None
-        insights.append(Insight(
-            author_id=b.person_id, booking=b, queue_id=b.shift.queue_id, buddy=None,
-            title=" ".join(rng.choices(WORDS, k=6)).capitalize(), what_happened=words,
-            category=rng.choice(["product", "process", "policy", "tooling", "people"]),
-            severity=rng.choice(["low", "medium", "high", "critical"]), status=status,
-            owner_team="Payments" if status in ("routed", "actioned", "shipped") else "",
-            decline_reason="Not this year" if status == "declined" else "",
-            is_shared=rng.random() < 0.1, search_text=words, triaged_at=triaged,
-            actioned_at=triaged + timedelta(days=3) if status in ("actioned", "shipped") else None,
-            shipped_at=triaged + timedelta(days=rng.randint(5, 60)) if status == "shipped" else None,
-        ))
+        insights.append(
+            Insight(
+                author_id=b.person_id,
+                booking=b,
+                queue_id=b.shift.queue_id,
+                buddy=None,
+                title=" ".join(rng.choices(WORDS, k=6)).capitalize(),
+                what_happened=words,
+                category=rng.choice(["product", "process", "policy", "tooling", "people"]),
+                severity=rng.choice(["low", "medium", "high", "critical"]),
+                status=status,
+                owner_team="Payments" if status in ("routed", "actioned", "shipped") else "",
+                decline_reason="Not this year" if status == "declined" else "",
+                is_shared=rng.random() < 0.1,
+                search_text=words,
+                triaged_at=triaged,
+                actioned_at=triaged + timedelta(days=3)
+                if status in ("actioned", "shipped")
+                else None,
+                shipped_at=triaged + timedelta(days=rng.randint(5, 60))
+                if status == "shipped"
+                else None,
+            )
+        )
     insights = Insight.objects.bulk_create(insights, batch_size=5000)
     # auto_now_add stamped them all "now": give each its real logging time.
     with connection.cursor() as cursor:
@@ -130,7 +206,11 @@ def build_data(env: dict, n_insights: int) -> dict:
         )
     tag_through = Insight.tags.through
     tag_through.objects.bulk_create(
-        (tag_through(insight_id=i.pk, tag_id=t.pk) for i in insights for t in rng.sample(tags, rng.randint(0, 3))),
+        (
+            tag_through(insight_id=i.pk, tag_id=t.pk)
+            for i in insights
+            for t in rng.sample(tags, rng.randint(0, 3))
+        ),
         batch_size=10000,
     )
     with connection.cursor() as cursor:
@@ -146,8 +226,12 @@ def build_data(env: dict, n_insights: int) -> dict:
         return store.session_key
 
     return {
-        "hr": session(hr), "lead": session(lead), "executive": session(people[0]),
-        "queue": queues[1].pk, "author": people[5].pk, "insights": len(insights),
+        "hr": session(hr),
+        "lead": session(lead),
+        "executive": session(people[0]),
+        "queue": queues[1].pk,
+        "author": people[5].pk,
+        "insights": len(insights),
         "department": departments[2].pk,
     }
 

@@ -85,23 +85,41 @@ def make_changes(env: dict, changes: int) -> int:
     executives = changes * 4 // 7 + 4
     group = role_groups()[Role.EXECUTIVE]
     buddies = Person.objects.bulk_create(
-        Person(email=f"buddy{i}@bench.example", full_name=f"Buddy {i}", password="!") for i in range(QUEUES)
+        Person(email=f"buddy{i}@bench.example", full_name=f"Buddy {i}", password="!")
+        for i in range(QUEUES)
     )
     queues = Queue.objects.bulk_create(
-        Queue(name=f"Queue {q}", channel="chat", team="Bench", time_zone="Europe/London",
-              visitor_capacity=1000, booking_window_days=365, min_notice_hours=1,
-              brief="Sit with a senior agent and answer customers together.")
+        Queue(
+            name=f"Queue {q}",
+            channel="chat",
+            team="Bench",
+            time_zone="Europe/London",
+            visitor_capacity=1000,
+            booking_window_days=365,
+            min_notice_hours=1,
+            brief="Sit with a senior agent and answer customers together.",
+        )
         for q in range(QUEUES)
     )
     start = (timezone.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     shifts = Shift.objects.bulk_create(
-        Shift(queue=q, buddy=buddies[i], starts_at=start + timedelta(days=d),
-              ends_at=start + timedelta(days=d, hours=4), capacity=1000)
-        for i, q in enumerate(queues) for d in range(SHIFT_DAYS)
+        Shift(
+            queue=q,
+            buddy=buddies[i],
+            starts_at=start + timedelta(days=d),
+            ends_at=start + timedelta(days=d, hours=4),
+            capacity=1000,
+        )
+        for i, q in enumerate(queues)
+        for d in range(SHIFT_DAYS)
     )
     people = Person.objects.bulk_create(
-        Person(email=f"exec{i:05d}@bench.example", full_name=f"Executive {i:05d}", password="!",
-               time_zone="Europe/London")
+        Person(
+            email=f"exec{i:05d}@bench.example",
+            full_name=f"Executive {i:05d}",
+            password="!",
+            time_zone="Europe/London",
+        )
         for i in range(executives)
     )
     Person.groups.through.objects.bulk_create(
@@ -118,7 +136,9 @@ def make_changes(env: dict, changes: int) -> int:
         made += 1
         if made < changes and i % 2 == 0:
             # Same queue, next day: same buddy, a moved event.
-            booking = booking_reschedule(booking=booking, to_shift=shifts[(i + 1) % len(shifts)], by=by)
+            booking = booking_reschedule(
+                booking=booking, to_shift=shifts[(i + 1) % len(shifts)], by=by
+            )
             made += 1
         if made < changes and i % 4 == 0:
             booking_cancel(booking=booking, by=by, reason="Bench")
@@ -141,8 +161,11 @@ def main() -> None:
     smtp.start()
     try:
         with bench_environment("invites", redis_db=10) as env:
-            env = {**env, "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-                   "DEFAULT_FROM_EMAIL": "Frontline <frontline@bench.example>"}
+            env = {
+                **env,
+                "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+                "DEFAULT_FROM_EMAIL": "Frontline <frontline@bench.example>",
+            }
             log("migrating")
             manage(env, "migrate", "--noinput")
             log(f"making {args.changes} booking changes (the worker is stopped)")
@@ -154,10 +177,26 @@ def main() -> None:
 
             log(f"starting a worker (concurrency {args.concurrency})")
             worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "--app", "frontline", "worker", "--loglevel", "WARNING",
-                 "--concurrency", str(args.concurrency), "--without-mingle", "--without-gossip",
-                 "--hostname", f"bench-{os.getpid()}@%h"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "--app",
+                    "frontline",
+                    "worker",
+                    "--loglevel",
+                    "WARNING",
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--hostname",
+                    f"bench-{os.getpid()}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
             try:

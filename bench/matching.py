@@ -48,26 +48,63 @@ from rotations.solvers.mentor_matching import (  # noqa: E402
 TARGET = 0.4
 # (location, UTC offset in minutes, region); the first of each region is its hub.
 LOCATIONS = [
-    ("New York", -300, "americas"), ("Toronto", -300, "americas"),
-    ("Chicago", -360, "americas"), ("Mexico City", -360, "americas"),
-    ("London", 0, "emea"), ("Paris", 60, "emea"), ("Berlin", 60, "emea"),
+    ("New York", -300, "americas"),
+    ("Toronto", -300, "americas"),
+    ("Chicago", -360, "americas"),
+    ("Mexico City", -360, "americas"),
+    ("London", 0, "emea"),
+    ("Paris", 60, "emea"),
+    ("Berlin", 60, "emea"),
     ("Johannesburg", 120, "emea"),
-    ("Manila", 480, "apac"), ("Bangalore", 330, "apac"),
+    ("Manila", 480, "apac"),
+    ("Bangalore", 330, "apac"),
 ]
 REGION_SHARE = {"americas": 0.4, "emea": 0.35, "apac": 0.25}
 HUB_SHARE = 0.85  # of a region's people at its hub
-DEPARTMENTS = ["Support", "Sales", "Engineering", "Finance", "People", "Marketing",
-               "Operations", "Legal"]
-TOPICS = [
-    "customer empathy", "escalations", "billing", "refunds", "onboarding", "churn",
-    "product feedback", "tooling", "knowledge base", "chat etiquette", "phone calls",
-    "social media", "accessibility", "fraud", "shipping", "returns", "enterprise accounts",
-    "self-service", "quality reviews", "workforce planning",
+DEPARTMENTS = [
+    "Support",
+    "Sales",
+    "Engineering",
+    "Finance",
+    "People",
+    "Marketing",
+    "Operations",
+    "Legal",
 ]
-LOCAL_LANGUAGE = {"Mexico City": "es", "Paris": "fr", "Berlin": "de", "Johannesburg": "af",
-                  "Manila": "tl", "Bangalore": "hi", "Toronto": "fr"}
-WEIGHTS = Weights(topic_overlap=1.0, language=0.3, different_department=0.3,
-                  different_location=0.02)
+TOPICS = [
+    "customer empathy",
+    "escalations",
+    "billing",
+    "refunds",
+    "onboarding",
+    "churn",
+    "product feedback",
+    "tooling",
+    "knowledge base",
+    "chat etiquette",
+    "phone calls",
+    "social media",
+    "accessibility",
+    "fraud",
+    "shipping",
+    "returns",
+    "enterprise accounts",
+    "self-service",
+    "quality reviews",
+    "workforce planning",
+]
+LOCAL_LANGUAGE = {
+    "Mexico City": "es",
+    "Paris": "fr",
+    "Berlin": "de",
+    "Johannesburg": "af",
+    "Manila": "tl",
+    "Bangalore": "hi",
+    "Toronto": "fr",
+}
+WEIGHTS = Weights(
+    topic_overlap=1.0, language=0.3, different_department=0.3, different_location=0.02
+)
 RULES = Rules(max_tz_difference_minutes=180, weights=WEIGHTS)
 
 
@@ -120,11 +157,16 @@ def build(seed: int, n_mentees: int, n_mentors: int):
             if len(mentees) >= n_mentees:
                 break
             location, tz = place(rng)
-            mentees.append(Mentee(
-                id=pid, department=dept, location=location, utc_offset_minutes=tz,
-                topics=frozenset(rng.sample(TOPICS, rng.randint(2, 5))),
-                languages=languages(rng, location),
-            ))
+            mentees.append(
+                Mentee(
+                    id=pid,
+                    department=dept,
+                    location=location,
+                    utc_offset_minutes=tz,
+                    topics=frozenset(rng.sample(TOPICS, rng.randint(2, 5))),
+                    languages=languages(rng, location),
+                )
+            )
     # Mentors: managers, team leads and agents (levels 4-6) of any department; a few
     # sit directly under a senior manager who is also a mentee, so chains interleave.
     pool = [pid for dept in DEPARTMENTS for depth in (4, 5, 6) for pid in levels[dept][depth]]
@@ -134,17 +176,26 @@ def build(seed: int, n_mentees: int, n_mentors: int):
     dept_of = {pid: dept for dept in DEPARTMENTS for row in levels[dept] for pid in row}
     for pid in chosen:
         location, tz = place(rng)
-        mentors.append(Mentor(
-            id=pid, department=dept_of[pid], location=location, utc_offset_minutes=tz,
-            topics=frozenset(rng.sample(TOPICS, rng.randint(2, 5))),
-            languages=languages(rng, location), capacity=rng.choice([1, 1, 2]),
-        ))
+        mentors.append(
+            Mentor(
+                id=pid,
+                department=dept_of[pid],
+                location=location,
+                utc_offset_minutes=tz,
+                topics=frozenset(rng.sample(TOPICS, rng.randint(2, 5))),
+                languages=languages(rng, location),
+                capacity=rng.choice([1, 1, 2]),
+            )
+        )
     previous = set()
     for ee in mentees:
         for _ in range(rng.choice([0, 0, 1, 2])):
             previous.add((ee.id, rng.choice(mentors).id))
-    rules = Rules(max_tz_difference_minutes=RULES.max_tz_difference_minutes,
-                  previous_pairs=frozenset(previous), weights=WEIGHTS)
+    rules = Rules(
+        max_tz_difference_minutes=RULES.max_tz_difference_minutes,
+        previous_pairs=frozenset(previous),
+        weights=WEIGHTS,
+    )
     return mentees, mentors, manager_of, rules
 
 
@@ -167,10 +218,14 @@ def reference_matrix(mentees, mentors, manager_of, rules):
     w = rules.weights
     s = w.topic_overlap * (shared / np.maximum(1, ntopics)[:, None].astype(np.float64))
     s = s + w.language * ((el[:, None] & rl[None, :]) != 0).astype(np.float64)
-    dept = np.array([p.department for p in mentees])[:, None] != np.array(
-        [p.department for p in mentors])[None, :]
-    loc = np.array([p.location for p in mentees])[:, None] != np.array(
-        [p.location for p in mentors])[None, :]
+    dept = (
+        np.array([p.department for p in mentees])[:, None]
+        != np.array([p.department for p in mentors])[None, :]
+    )
+    loc = (
+        np.array([p.location for p in mentees])[:, None]
+        != np.array([p.location for p in mentors])[None, :]
+    )
     s = s + w.different_department * dept.astype(np.float64)
     s = s + w.different_location * loc.astype(np.float64)
     micro = np.rint(s * 1_000_000).astype(np.int64)
@@ -238,8 +293,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--mentees", type=int, default=2000)
     parser.add_argument("--mentors", type=int, default=3000)
-    parser.add_argument("--time-limit", type=float, default=60.0,
-                        help="for the integer program of the diversity target")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="for the integer program of the diversity target",
+    )
     args = parser.parse_args()
 
     log(f"building {args.mentees} mentees and {args.mentors} mentors (seed {args.seed})")
@@ -249,16 +308,20 @@ def main() -> None:
     capacity = np.array([r.capacity for r in mentors])
     mentee_at = {p.id: i for i, p in enumerate(mentees)}
     mentor_at = {p.id: j for j, p in enumerate(mentors)}
-    log(f"{int(allowed.sum())} allowed pairs, {int(capacity.sum())} seats, "
-        f"reporting lines up to {depth} levels above a mentor")
+    log(
+        f"{int(allowed.sum())} allowed pairs, {int(capacity.sum())} seats, "
+        f"reporting lines up to {depth} levels above a mentor"
+    )
 
     log("match, plain objective")
     started = time.perf_counter()
     plain = match(mentees, mentors, manager_of, rules)
     seconds = time.perf_counter() - started
     score = check(plain, mentee_at, mentor_at, micro, allowed, capacity, "plain")
-    log(f"  {seconds:.2f} s, {len(plain.pairs)} pairs, score {score / 1e6:.6f}, "
-        f"cross-location share {plain.cross_location_share:.3f}, stats {plain.stats}")
+    log(
+        f"  {seconds:.2f} s, {len(plain.pairs)} pairs, score {score / 1e6:.6f}, "
+        f"cross-location share {plain.cross_location_share:.3f}, stats {plain.stats}"
+    )
 
     log("reference: scipy.optimize.linear_sum_assignment")
     reference, reference_seconds = reference_solve(micro, allowed, capacity)
@@ -269,39 +332,44 @@ def main() -> None:
     log(f"match, min_cross_location_share={TARGET}")
     diverse_rules = replace(rules, min_cross_location_share=TARGET)
     started = time.perf_counter()
-    diverse = match(mentees, mentors, manager_of, diverse_rules,
-                    time_limit_seconds=args.time_limit)
+    diverse = match(mentees, mentors, manager_of, diverse_rules, time_limit_seconds=args.time_limit)
     seconds_diversity = time.perf_counter() - started
     score_diversity = check(diverse, mentee_at, mentor_at, micro, allowed, capacity, "diverse")
     cross_pairs = sum(p.cross_location for p in diverse.pairs)
     meets = meets_cross_location_share(cross_pairs, len(diverse.pairs), TARGET)
-    log(f"  {seconds_diversity:.2f} s, status {diverse.status}, {len(diverse.pairs)} pairs, "
+    log(
+        f"  {seconds_diversity:.2f} s, status {diverse.status}, {len(diverse.pairs)} pairs, "
         f"score {score_diversity / 1e6:.6f}, cross-location share "
-        f"{diverse.cross_location_share:.3f} (meets target: {meets}), stats {diverse.stats}")
+        f"{diverse.cross_location_share:.3f} (meets target: {meets}), stats {diverse.stats}"
+    )
     if plain.cross_location_share >= TARGET:
         log("  WARNING: the plain optimum already meets the target; it does not bind")
 
-    print(json.dumps({
-        "mentees": len(mentees),
-        "mentors": len(mentors),
-        "seconds": round(seconds, 3),
-        "score": score / 1e6,
-        "reference_score": reference / 1e6,
-        "reference_seconds": round(reference_seconds, 3),
-        "seconds_diversity": round(seconds_diversity, 3),
-        "score_diversity": score_diversity / 1e6,
-        "diversity_optimal": diverse.optimal,
-        "cross_location_share_diversity": round(diverse.cross_location_share, 4),
-        "plain_cross_location_share": round(plain.cross_location_share, 4),
-        "diversity_status": diverse.status,
-        "diversity_meets_target": meets,
-        "scores_equal": reference == score,
-        "pairs": len(plain.pairs),
-        "pairs_diversity": len(diverse.pairs),
-        "allowed_pairs": int(allowed.sum()),
-        "solver_stats": {k: v for k, v in plain.stats.items()},
-        "diversity_stats": {k: v for k, v in diverse.stats.items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "mentees": len(mentees),
+                "mentors": len(mentors),
+                "seconds": round(seconds, 3),
+                "score": score / 1e6,
+                "reference_score": reference / 1e6,
+                "reference_seconds": round(reference_seconds, 3),
+                "seconds_diversity": round(seconds_diversity, 3),
+                "score_diversity": score_diversity / 1e6,
+                "diversity_optimal": diverse.optimal,
+                "cross_location_share_diversity": round(diverse.cross_location_share, 4),
+                "plain_cross_location_share": round(plain.cross_location_share, 4),
+                "diversity_status": diverse.status,
+                "diversity_meets_target": meets,
+                "scores_equal": reference == score,
+                "pairs": len(plain.pairs),
+                "pairs_diversity": len(diverse.pairs),
+                "allowed_pairs": int(allowed.sum()),
+                "solver_stats": {k: v for k, v in plain.stats.items()},
+                "diversity_stats": {k: v for k, v in diverse.stats.items()},
+            }
+        )
+    )
 
 
 def iter_chain(person, manager_of):

@@ -40,7 +40,10 @@ def ensure_services() -> None:
         versions = os.listdir("/etc/postgresql")
         _run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main", "start"])
     if _run(["redis-cli", "-h", "127.0.0.1", "ping"]).returncode != 0:
-        _run("redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no", shell=True)
+        _run(
+            "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no",
+            shell=True,
+        )
     for _ in range(30):
         if _run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode == 0:
             return
@@ -54,7 +57,10 @@ def ensure_wrk() -> str:
         return path
     log("installing wrk from Debian's packages")
     _run(["apt-get", "update", "-qq"])
-    _run(["apt-get", "install", "-y", "-qq", "wrk"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    _run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     path = shutil.which("wrk")
     if not path:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -115,9 +121,22 @@ def gunicorn(env: dict, *, workers: int):
     log_path = Path(env["FRONTLINE_VAR_DIR"]) / "gunicorn.log"
     log_file = open(log_path, "w")  # noqa: SIM115 — closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "frontline.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "frontline.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -142,8 +161,16 @@ def gunicorn(env: dict, *, workers: int):
         log_file.close()
 
 
-def wrk(url: str, *, seconds: int, connections: int, threads: int = 2, headers: dict | None = None,
-        script: str | None = None, script_args: list[str] | None = None) -> dict:
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int = 2,
+    headers: dict | None = None,
+    script: str | None = None,
+    script_args: list[str] | None = None,
+) -> dict:
     args = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]

@@ -138,13 +138,19 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     # A health check costs a round trip on every request; a dead connection fails one
     # request instead, and is replaced for the next.
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env_bool("CONN_HEALTH_CHECKS", default=False))
+    DATABASES["default"].setdefault(
+        "CONN_HEALTH_CHECKS", env_bool("CONN_HEALTH_CHECKS", default=False)
+    )
     # Parameters bound by the server, and a statement a connection has run five times
     # prepared there from its next run: PostgreSQL then plans it once, not on every run. Planning was most
     # of its work per booking (0.07-0.37 ms a statement; execution 0.05-0.09 ms). Turn it
     # off behind a transaction-pooling PgBouncer without max_prepared_statements.
-    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool(
+        "DATABASE_PREPARED_STATEMENTS", default=True
+    ):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "rotations.Person"
@@ -214,11 +220,20 @@ CELERY_BEAT_SCHEDULE = {
     # tasks parked for days in the broker, which a restart or a purge would lose.
     "sweep-outbox": {"task": "rotations.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},
     "queue-due-emails": {"task": "rotations.tasks.queue_due_emails", "schedule": SWEEP_SECONDS},
-    "flush-insight-notices": {"task": "rotations.tasks.flush_insight_notices", "schedule": SWEEP_SECONDS},
-    "send-program-nudges": {"task": "rotations.tasks.send_program_nudges", "schedule": SWEEP_SECONDS},
+    "flush-insight-notices": {
+        "task": "rotations.tasks.flush_insight_notices",
+        "schedule": SWEEP_SECONDS,
+    },
+    "send-program-nudges": {
+        "task": "rotations.tasks.send_program_nudges",
+        "schedule": SWEEP_SECONDS,
+    },
     "plan-due-programs": {"task": "rotations.tasks.plan_due_programs", "schedule": 60 * 15},
     # Patterns reach a year (open-ended) or two ahead of today, so today moving moves them.
-    "extend-pattern-schedules": {"task": "rotations.tasks.extend_pattern_schedules", "schedule": 60 * 60 * 6},
+    "extend-pattern-schedules": {
+        "task": "rotations.tasks.extend_pattern_schedules",
+        "schedule": 60 * 60 * 6,
+    },
 }
 
 # The outbox: how often a message is tried before it is shown as failed, the first pause

@@ -19,8 +19,24 @@ class PersonAdmin(UserAdmin):
     autocomplete_fields = ["manager", "department"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Directory", {"fields": ["full_name", "title", "department", "level", "manager", "location", "time_zone"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (
+            "Directory",
+            {
+                "fields": [
+                    "full_name",
+                    "title",
+                    "department",
+                    "level",
+                    "manager",
+                    "location",
+                    "time_zone",
+                ]
+            },
+        ),
+        (
+            "Access",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [

@@ -17,12 +17,26 @@ class RotationsConfig(AppConfig):
         # expects (new permissions arrive with later migrations).
         post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
 
-        for through in (Person.groups.through, Person.user_permissions.through, Group.permissions.through):
-            m2m_changed.connect(auth.permissions_changed, sender=through, dispatch_uid=f"perms-{through}")
+        for through in (
+            Person.groups.through,
+            Person.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                auth.permissions_changed, sender=through, dispatch_uid=f"perms-{through}"
+            )
         for model in (Group, Permission):
-            post_save.connect(auth.permissions_changed, sender=model, dispatch_uid=f"perms-save-{model}")
-            post_delete.connect(auth.permissions_changed, sender=model, dispatch_uid=f"perms-del-{model}")
+            post_save.connect(
+                auth.permissions_changed, sender=model, dispatch_uid=f"perms-save-{model}"
+            )
+            post_delete.connect(
+                auth.permissions_changed, sender=model, dispatch_uid=f"perms-del-{model}"
+            )
         # Lists of shifts are cached; any change to what they show invalidates them.
         for model in (Queue, Shift, ShiftPattern):
-            post_save.connect(caching.shifts_changed, sender=model, dispatch_uid=f"shifts-save-{model}")
-            post_delete.connect(caching.shifts_changed, sender=model, dispatch_uid=f"shifts-del-{model}")
+            post_save.connect(
+                caching.shifts_changed, sender=model, dispatch_uid=f"shifts-save-{model}"
+            )
+            post_delete.connect(
+                caching.shifts_changed, sender=model, dispatch_uid=f"shifts-del-{model}"
+            )

@@ -56,7 +56,12 @@ class CachedPermissionsBackend(ModelBackend):
         return person if self.user_can_authenticate(person) else None
 
     def get_all_permissions(self, user_obj, obj=None):
-        if obj is not None or not user_obj.is_active or user_obj.is_anonymous or user_obj.is_superuser:
+        if (
+            obj is not None
+            or not user_obj.is_active
+            or user_obj.is_anonymous
+            or user_obj.is_superuser
+        ):
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             # One round trip: the generation and the stored set, which remembers the
@@ -124,7 +129,10 @@ def _permissions_of(person_id: int) -> set[str]:
     from .models import Person
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {permissions_column('p')} FROM {Person._meta.db_table} p WHERE p.id = %s", [person_id])
+        cursor.execute(
+            f"SELECT {permissions_column('p')} FROM {Person._meta.db_table} p WHERE p.id = %s",
+            [person_id],
+        )
         row = cursor.fetchone()
     return _as_set(row[0]) if row else set()
 

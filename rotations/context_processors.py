@@ -21,7 +21,12 @@ NAVIGATION = (
 )
 # The account menu, the same for everyone.
 ACCOUNT_LINKS = (
-    "home", "account_email", "account_change_password", "mfa_index", "calendar-settings", "api-token",
+    "home",
+    "account_email",
+    "account_change_password",
+    "mfa_index",
+    "calendar-settings",
+    "api-token",
     "account_logout",
 )
 

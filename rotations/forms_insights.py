@@ -16,8 +16,14 @@ class InsightForm(forms.ModelForm):
     class Meta:
         model = Insight
         fields = [
-            "title", "what_happened", "customer_quote", "ticket_refs", "category", "severity",
-            "suggested_fix", "is_shared",
+            "title",
+            "what_happened",
+            "customer_quote",
+            "ticket_refs",
+            "category",
+            "severity",
+            "suggested_fix",
+            "is_shared",
         ]
         widgets = {
             "what_happened": forms.Textarea(attrs={"rows": 5}),
@@ -27,7 +33,11 @@ class InsightForm(forms.ModelForm):
         labels = {"what_happened": "What happened", "ticket_refs": "Ticket references"}
 
 
-STATUS_FILTERS = [("", "Any status"), ("open", "Open (not shipped, declined or merged)"), *InsightStatus.choices]
+STATUS_FILTERS = [
+    ("", "Any status"),
+    ("open", "Open (not shipped, declined or merged)"),
+    *InsightStatus.choices,
+]
 
 
 class InboxFilterForm(forms.Form):
@@ -35,8 +45,12 @@ class InboxFilterForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     status = forms.ChoiceField(required=False, choices=STATUS_FILTERS)
-    queue = forms.ModelChoiceField(required=False, queryset=Queue.objects.order_by("name"), empty_label="Any queue")
-    category = forms.ChoiceField(required=False, choices=[("", "Any category"), *InsightCategory.choices])
+    queue = forms.ModelChoiceField(
+        required=False, queryset=Queue.objects.order_by("name"), empty_label="Any queue"
+    )
+    category = forms.ChoiceField(
+        required=False, choices=[("", "Any category"), *InsightCategory.choices]
+    )
     severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), *Severity.choices])
     tag = forms.CharField(required=False, max_length=40)
     # A name to type, not a list of every executive: the directory has thousands.
@@ -83,14 +97,22 @@ class TransitionForm(forms.Form):
     # An address to type, not a list of the whole directory.
     owner = forms.EmailField(required=False, label="Owner (their email address)")
     owner_team = forms.CharField(required=False, max_length=120, label="Owner team")
-    due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+    due_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due"
+    )
     reason = forms.CharField(
-        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
         label="Reason (required to decline)",
     )
 
     def __init__(self, *args, insight: Insight, **kwargs):
-        super().__init__(*args, initial={"expected_status": insight.status, **kwargs.pop("initial", {})}, **kwargs)
+        super().__init__(
+            *args,
+            initial={"expected_status": insight.status, **kwargs.pop("initial", {})},
+            **kwargs,
+        )
         allowed = [s for s in TRANSITIONS[insight.status] if s != InsightStatus.DUPLICATE]
         self.fields["to_status"].choices = [(s, InsightStatus(s).label) for s in allowed]
 
@@ -109,7 +131,9 @@ class MergeForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Comment")
+    body = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Comment"
+    )
 
 
 class PlusOneForm(forms.Form):

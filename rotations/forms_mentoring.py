@@ -13,19 +13,38 @@ from .models import Level, MentoringCycle, MentoringTopic, Pairing
 
 class CycleForm(forms.ModelForm):
     mentee_levels = forms.MultipleChoiceField(
-        choices=Level.choices, widget=forms.CheckboxSelectMultiple, help_text="Executives at these levels are mentees."
+        choices=Level.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Executives at these levels are mentees.",
     )
     mentor_levels = forms.MultipleChoiceField(
-        choices=Level.choices, widget=forms.CheckboxSelectMultiple, help_text="People at these levels may mentor."
+        choices=Level.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="People at these levels may mentor.",
     )
 
     class Meta:
         model = MentoringCycle
         fields = [
-            "name", "starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_weekday", "session_time",
-            "mentee_levels", "mentor_levels", "mentor_min_tenure_months", "mentor_title_contains", "mentor_capacity",
-            "max_tz_difference_hours", "forbid_same_department", "weight_topic_overlap", "weight_language",
-            "weight_different_department", "weight_different_location", "min_cross_location_percent",
+            "name",
+            "starts_on",
+            "ends_on",
+            "cadence_weeks",
+            "session_minutes",
+            "session_weekday",
+            "session_time",
+            "mentee_levels",
+            "mentor_levels",
+            "mentor_min_tenure_months",
+            "mentor_title_contains",
+            "mentor_capacity",
+            "max_tz_difference_hours",
+            "forbid_same_department",
+            "weight_topic_overlap",
+            "weight_language",
+            "weight_different_department",
+            "weight_different_location",
+            "min_cross_location_percent",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),
@@ -48,10 +67,16 @@ class CycleForm(forms.ModelForm):
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends <= starts:
             self.add_error("ends_on", "The cycle must end after it starts.")
-        mentees, mentors = set(data.get("mentee_levels") or ()), set(data.get("mentor_levels") or ())
+        mentees, mentors = (
+            set(data.get("mentee_levels") or ()),
+            set(data.get("mentor_levels") or ()),
+        )
         if mentees & mentors:
             self.add_error("mentor_levels", "A level cannot be both mentees and mentors.")
-        weights = [data.get(f"weight_{n}") or 0 for n in ("topic_overlap", "language", "different_department", "different_location")]
+        weights = [
+            data.get(f"weight_{n}") or 0
+            for n in ("topic_overlap", "language", "different_department", "different_location")
+        ]
         if not any(weights):
             self.add_error(None, "Give at least one soft criterion a weight above zero.")
         return data
@@ -61,13 +86,20 @@ class ProfileForm(forms.Form):
     opted_in = forms.TypedChoiceField(
         label="Will you mentor in this cycle?",
         choices=[("yes", "Yes, I'd like to mentor"), ("no", "No, not this time")],
-        coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
     )
     topics = forms.ModelMultipleChoiceField(
-        queryset=MentoringTopic.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=MentoringTopic.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
-    languages = forms.CharField(max_length=200, required=False, help_text="Separated by commas, e.g. English, Spanish.")
-    about = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000)
+    languages = forms.CharField(
+        max_length=200, required=False, help_text="Separated by commas, e.g. English, Spanish."
+    )
+    about = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=2000
+    )
 
     def __init__(self, *args, role: str, kept_topics=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,12 +144,15 @@ class SwapForm(forms.Form):
         proposed = cycle.pairings.filter(status="proposed").select_related("mentee", "mentor")
         for name in ("first", "second"):
             self.fields[name].queryset = proposed
-            self.fields[name].label_from_instance = lambda p: f"{p.mentee.full_name} ← {p.mentor.full_name}"
+            self.fields[name].label_from_instance = lambda p: (
+                f"{p.mentee.full_name} ← {p.mentor.full_name}"
+            )
 
 
 class RescheduleSessionForm(forms.Form):
     starts_at = forms.DateTimeField(
-        label="New start", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="New start",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="In your time zone.",
     )
@@ -130,12 +165,15 @@ class RescheduleSessionForm(forms.Form):
 
 
 class EndPairingForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="HR reads this.")
+    reason = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="HR reads this."
+    )
 
 
 class CloseCycleForm(forms.Form):
     reason = forms.CharField(
-        max_length=400, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=400,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Sent to both sides of every running pair with the cancellation.",
     )
 

@@ -21,38 +21,62 @@ def _split_lines(text: str) -> list[str]:
 
 class ProgramForm(forms.ModelForm):
     levels = forms.MultipleChoiceField(
-        choices=Level.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=Level.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Everyone at these levels takes part (narrowed by departments, if chosen).",
     )
     departments = forms.ModelMultipleChoiceField(
         queryset=Department.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
     queues = forms.ModelMultipleChoiceField(
-        queryset=Queue.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Queue.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Shifts in these queues count (none chosen: every queue).",
     )
     include_emails = forms.CharField(
-        label="Also include", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Also include",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Email addresses, separated by commas or new lines.",
     )
     exclude_emails = forms.CharField(
-        label="Leave out", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Leave out",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Email addresses of people the rule would take in but should not.",
     )
     blackout_text = forms.CharField(
-        label="Blackout dates", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Blackout dates",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Dates like 2027-03-29, separated by commas or new lines.",
     )
     nudge_text = forms.CharField(
-        label="Remind people behind", required=False, initial="14, 7, 2",
+        label="Remind people behind",
+        required=False,
+        initial="14, 7, 2",
         help_text="Days before the deadline, e.g. 14, 7, 2.",
     )
 
     class Meta:
         model = Program
         fields = [
-            "name", "description", "starts_on", "ends_on", "booking_opens_on", "deadline", "levels", "departments",
-            "required_amount", "unit", "min_distinct", "distinct_by", "queues", "auto_schedule",
+            "name",
+            "description",
+            "starts_on",
+            "ends_on",
+            "booking_opens_on",
+            "deadline",
+            "levels",
+            "departments",
+            "required_amount",
+            "unit",
+            "min_distinct",
+            "distinct_by",
+            "queues",
+            "auto_schedule",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),
@@ -65,8 +89,12 @@ class ProgramForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial.setdefault("include_emails", "\n".join(p.email for p in self.instance.included.all()))
-            self.initial.setdefault("exclude_emails", "\n".join(p.email for p in self.instance.excluded.all()))
+            self.initial.setdefault(
+                "include_emails", "\n".join(p.email for p in self.instance.included.all())
+            )
+            self.initial.setdefault(
+                "exclude_emails", "\n".join(p.email for p in self.instance.excluded.all())
+            )
             self.initial.setdefault("blackout_text", "\n".join(self.instance.blackout_dates))
             self.initial["nudge_text"] = ", ".join(str(d) for d in self.instance.nudge_days)
 
@@ -111,16 +139,34 @@ class ProgramForm(forms.ModelForm):
         opens = data.get("booking_opens_on")
         if opens and deadline and opens > deadline:
             self.add_error("booking_opens_on", "Booking must open before the deadline.")
-        if not data.get("levels") and not data.get("departments") and not data.get("include_emails"):
-            self.add_error("levels", "Choose who takes part: levels, departments, or people to include.")
+        if (
+            not data.get("levels")
+            and not data.get("departments")
+            and not data.get("include_emails")
+        ):
+            self.add_error(
+                "levels", "Choose who takes part: levels, departments, or people to include."
+            )
         distinct = data.get("min_distinct") or 0
-        if data.get("distinct_by") == "queue" and data.get("queues") and distinct > len(data["queues"]):
-            self.add_error("min_distinct", f"Only {len(data['queues'])} queues count for this program.")
+        if (
+            data.get("distinct_by") == "queue"
+            and data.get("queues")
+            and distinct > len(data["queues"])
+        ):
+            self.add_error(
+                "min_distinct", f"Only {len(data['queues'])} queues count for this program."
+            )
         if data.get("distinct_by") == "channel":
             channels = {q.channel for q in (data.get("queues") or Queue.objects.all())}
             if distinct > len(channels):
-                self.add_error("min_distinct", f"Only {len(channels)} channels are open to this program.")
-        if data.get("min_distinct") and data.get("unit") == "shifts" and data.get("required_amount"):
+                self.add_error(
+                    "min_distinct", f"Only {len(channels)} channels are open to this program."
+                )
+        if (
+            data.get("min_distinct")
+            and data.get("unit") == "shifts"
+            and data.get("required_amount")
+        ):
             if data["min_distinct"] > data["required_amount"]:
                 self.add_error("min_distinct", "Cannot ask for more different queues than shifts.")
         return data
@@ -138,6 +184,10 @@ class ProgramForm(forms.ModelForm):
 
 
 class ComplianceFilterForm(forms.Form):
-    department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False, empty_label="All departments")
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.all(), required=False, empty_label="All departments"
+    )
     level = forms.ChoiceField(choices=[("", "All levels"), *Level.choices], required=False)
-    state = forms.ChoiceField(choices=[("", "Every state"), *ComplianceState.choices], required=False)
+    state = forms.ChoiceField(
+        choices=[("", "Every state"), *ComplianceState.choices], required=False
+    )

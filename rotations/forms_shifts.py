@@ -17,7 +17,15 @@ from .services.shifts import validate_rrule
 from .timezones import day_and_time, local_moment
 from .validators import known_time_zones
 
-WEEKDAYS = [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")]
+WEEKDAYS = [
+    ("MO", "Mon"),
+    ("TU", "Tue"),
+    ("WE", "Wed"),
+    ("TH", "Thu"),
+    ("FR", "Fri"),
+    ("SA", "Sat"),
+    ("SU", "Sun"),
+]
 
 
 def shift_label(shift: Shift) -> str:
@@ -44,10 +52,23 @@ class QueueForm(forms.ModelForm):
     class Meta:
         model = Queue
         fields = [
-            "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
-            "visitor_capacity", "brief", "booking_window_days", "min_notice_hours",
+            "name",
+            "channel",
+            "team",
+            "time_zone",
+            "opens_at",
+            "closes_at",
+            "leads",
+            "visitor_capacity",
+            "brief",
+            "booking_window_days",
+            "min_notice_hours",
         ]
-        widgets = {"opens_at": TimeInput(), "closes_at": TimeInput(), "brief": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "opens_at": TimeInput(),
+            "closes_at": TimeInput(),
+            "brief": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,9 +91,13 @@ class _ShiftFieldsMixin(forms.Form):
     start_time = forms.TimeField(widget=TimeInput(), label="Starts (queue's local time)")
     end_time = forms.TimeField(widget=TimeInput(), label="Ends (queue's local time)")
     capacity = forms.IntegerField(min_value=1, max_value=50, initial=1)
-    buddy = forms.ModelChoiceField(queryset=Person.objects.none(), required=False, help_text="A front-line employee")
+    buddy = forms.ModelChoiceField(
+        queryset=Person.objects.none(), required=False, help_text="A front-line employee"
+    )
     location = forms.CharField(max_length=200, required=False)
-    meeting_url = forms.URLField(max_length=200, required=False, label="Meeting link", assume_scheme="https")
+    meeting_url = forms.URLField(
+        max_length=200, required=False, label="Meeting link", assume_scheme="https"
+    )
 
     def __init__(self, *args, queue: Queue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,10 +106,17 @@ class _ShiftFieldsMixin(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+        if (
+            data.get("start_time")
+            and data.get("end_time")
+            and data["end_time"] <= data["start_time"]
+        ):
             raise ValidationError(ENDS_SAME_DAY_MESSAGE)
         if data.get("capacity") and data["capacity"] > self.queue.visitor_capacity:
-            self.add_error("capacity", f"{self.queue.name} takes at most {self.queue.visitor_capacity} at once.")
+            self.add_error(
+                "capacity",
+                f"{self.queue.name} takes at most {self.queue.visitor_capacity} at once.",
+            )
         return data
 
 
@@ -108,7 +140,9 @@ class ShiftForm(_ShiftFieldsMixin):
 class ShiftCancelForm(forms.Form):
     # Required when someone is booked: shift_cancel says so.
     reason = forms.CharField(
-        max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Booked executives and the buddy read this in their cancellation.",
     )
 
@@ -131,21 +165,41 @@ class ShiftPatternForm(_ShiftFieldsMixin):
     """Weekdays, every N weeks, until a date — or an RRULE written out in full."""
 
     starts_on = forms.DateField(widget=DateInput(), label="First day")
-    weekdays = forms.MultipleChoiceField(choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple)
-    every_weeks = forms.IntegerField(min_value=1, max_value=8, initial=1, required=False, label="Every N weeks")
+    weekdays = forms.MultipleChoiceField(
+        choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    every_weeks = forms.IntegerField(
+        min_value=1, max_value=8, initial=1, required=False, label="Every N weeks"
+    )
     until = forms.DateField(widget=DateInput(), required=False, label="Until (inclusive)")
     rrule = forms.CharField(
-        max_length=500, required=False, label="Or a full RRULE",
+        max_length=500,
+        required=False,
+        label="Or a full RRULE",
         help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630. Overrides the fields above.",
     )
     exdates = forms.CharField(
-        required=False, label="No shift on (dates)", help_text="Comma-separated, e.g. 2027-04-06, 2027-05-25"
+        required=False,
+        label="No shift on (dates)",
+        help_text="Comma-separated, e.g. 2027-04-06, 2027-05-25",
     )
     # The skip dates this form was opened with: days taken off since stay off.
     exdates_seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    field_order = ["starts_on", "weekdays", "every_weeks", "until", "rrule", "exdates",
-                   "start_time", "end_time", "capacity", "buddy", "location", "meeting_url"]
+    field_order = [
+        "starts_on",
+        "weekdays",
+        "every_weeks",
+        "until",
+        "rrule",
+        "exdates",
+        "start_time",
+        "end_time",
+        "capacity",
+        "buddy",
+        "location",
+        "meeting_url",
+    ]
 
     def __init__(self, *args, pattern=None, **kwargs):
         if pattern is not None and "initial" not in kwargs:
@@ -153,10 +207,14 @@ class ShiftPatternForm(_ShiftFieldsMixin):
                 "starts_on": pattern.starts_on,
                 # A rule the fields above can say is shown in them; any other, written out.
                 **(_as_weekday_fields(pattern.rrule) or {"rrule": pattern.rrule}),
-                "exdates": ", ".join(pattern.exdates), "exdates_seen": ",".join(pattern.exdates),
+                "exdates": ", ".join(pattern.exdates),
+                "exdates_seen": ",".join(pattern.exdates),
                 "start_time": pattern.start_time,
-                "end_time": pattern.end_time, "capacity": pattern.capacity, "buddy": pattern.buddy,
-                "location": pattern.location, "meeting_url": pattern.meeting_url,
+                "end_time": pattern.end_time,
+                "capacity": pattern.capacity,
+                "buddy": pattern.buddy,
+                "location": pattern.location,
+                "meeting_url": pattern.meeting_url,
             }
         super().__init__(*args, **kwargs)
 
@@ -166,7 +224,11 @@ class ShiftPatternForm(_ShiftFieldsMixin):
     def clean_exdates_seen(self) -> list[str] | None:
         # Absent on a new pattern; garbage in a hidden field is treated as absent too.
         try:
-            return _dates(self.cleaned_data.get("exdates_seen")) if "exdates_seen" in self.data else None
+            return (
+                _dates(self.cleaned_data.get("exdates_seen"))
+                if "exdates_seen" in self.data
+                else None
+            )
         except ValidationError:
             return None
 
@@ -191,32 +253,54 @@ def _as_weekday_fields(rule: str) -> dict | None:
     parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
     if parts.pop("FREQ", None) != "WEEKLY" or not set(parts) <= {"INTERVAL", "BYDAY", "UNTIL"}:
         return None
-    days, interval, until = parts.get("BYDAY", "").split(","), parts.get("INTERVAL", "1"), parts.get("UNTIL")
-    if not set(days) <= dict(WEEKDAYS).keys() or not interval.isdigit() or not 1 <= int(interval) <= 8:
+    days, interval, until = (
+        parts.get("BYDAY", "").split(","),
+        parts.get("INTERVAL", "1"),
+        parts.get("UNTIL"),
+    )
+    if (
+        not set(days) <= dict(WEEKDAYS).keys()
+        or not interval.isdigit()
+        or not 1 <= int(interval) <= 8
+    ):
         return None
-    if until is not None and not (len(until) == 15 and until.endswith("T235959") and until[:8].isdigit()):
+    if until is not None and not (
+        len(until) == 15 and until.endswith("T235959") and until[:8].isdigit()
+    ):
         return None
-    fields = {"weekdays": [code for code, _ in WEEKDAYS if code in days], "every_weeks": int(interval)}
+    fields = {
+        "weekdays": [code for code, _ in WEEKDAYS if code in days],
+        "every_weeks": int(interval),
+    }
     if until:
         fields["until"] = datetime.strptime(until[:8], "%Y%m%d").date()
     return fields
 
 
 class ShiftFilterForm(forms.Form):
-    queue = forms.ModelChoiceField(queryset=Queue.objects.all(), required=False, empty_label="All queues")
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.all(), required=False, empty_label="All queues"
+    )
     channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
     date_from = forms.DateField(required=False, widget=DateInput(), label="From")
     date_to = forms.DateField(required=False, widget=DateInput(), label="To")
     fits = forms.BooleanField(required=False, label="Fits my calendar")
     program = forms.ModelChoiceField(
-        queryset=Program.objects.all(), required=False, empty_label="Any program", label="For the program",
+        queryset=Program.objects.all(),
+        required=False,
+        empty_label="Any program",
+        label="For the program",
     )
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             raise ValidationError("“To” is before “From”.")
-        if data.get("date_from") and data.get("date_to") and data["date_to"] - data["date_from"] > timedelta(days=400):
+        if (
+            data.get("date_from")
+            and data.get("date_to")
+            and data["date_to"] - data["date_from"] > timedelta(days=400)
+        ):
             raise ValidationError("Pick a range of at most a year.")
         return data
 
@@ -224,7 +308,9 @@ class ShiftFilterForm(forms.Form):
 class BookForm(forms.Form):
     """Booking for someone else (support leads and HR), or for oneself when left empty."""
 
-    person = forms.ModelChoiceField(queryset=Person.objects.none(), required=False, label="Book for")
+    person = forms.ModelChoiceField(
+        queryset=Person.objects.none(), required=False, label="Book for"
+    )
     override_notice = forms.BooleanField(required=False, label="Override minimum notice")
 
     def __init__(self, *args, may_book_for_others: bool, **kwargs):

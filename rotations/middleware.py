@@ -56,7 +56,11 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 405 and not response.content and request.method in ("GET", "HEAD"):
+        if (
+            response.status_code == 405
+            and not response.content
+            and request.method in ("GET", "HEAD")
+        ):
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
             # CommonMiddleware, further in, already counted the empty body.

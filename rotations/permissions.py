@@ -121,7 +121,9 @@ def can_change_booking(person: Person, booking: Booking) -> bool:
 
 def _booking(booking_id: int) -> Booking:
     try:
-        return Booking.objects.select_related("shift__queue", "shift__buddy", "person").get(pk=booking_id)
+        return Booking.objects.select_related("shift__queue", "shift__buddy", "person").get(
+            pk=booking_id
+        )
     except Booking.DoesNotExist:
         raise Http404 from None
 
@@ -148,7 +150,9 @@ def get_booking_for_attendance(person: Person, booking_id: int) -> Booking:
 
 
 def can_list_deliveries(person: Person) -> bool:
-    return person.has_perm("rotations.view_deliveries") or person.has_perm("rotations.manage_queues")
+    return person.has_perm("rotations.view_deliveries") or person.has_perm(
+        "rotations.manage_queues"
+    )
 
 
 def can_see_deliveries(person: Person, booking: Booking) -> bool:
@@ -169,8 +173,10 @@ def get_email_for_retry(person: Person, email_id: int) -> OutgoingEmail:
     if not can_list_deliveries(person):
         raise PermissionDenied
     try:
-        email = OutgoingEmail.objects.select_related("booking__shift__queue").defer("message").get(
-            pk=email_id
+        email = (
+            OutgoingEmail.objects.select_related("booking__shift__queue")
+            .defer("message")
+            .get(pk=email_id)
         )
     except OutgoingEmail.DoesNotExist:
         raise Http404 from None

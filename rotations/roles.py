@@ -86,9 +86,7 @@ def _permissions(names: Iterable[str]) -> list[Permission]:
     result = []
     for name in names:
         app_label, codename = name.split(".", 1)
-        result.append(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        result.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return result
 
 

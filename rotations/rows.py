@@ -32,7 +32,9 @@ class Columns:
         opts = model._meta
         self.model = model
         self.fields = (
-            [opts.get_field(name) for name in fields] if fields is not None else list(opts.concrete_fields)
+            [opts.get_field(name) for name in fields]
+            if fields is not None
+            else list(opts.concrete_fields)
         )
         self.attnames = [field.attname for field in self.fields]
         self.alias = alias
@@ -67,7 +69,9 @@ class Columns:
             found = []
             for index, field in enumerate(self.fields):
                 column = field.get_col(field.model._meta.db_table)
-                converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+                converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+                    connection
+                )
                 if converters:
                     found.append((index, converters, column))
             self._converters[connection.vendor] = found
@@ -93,12 +97,19 @@ def insert(objs: Sequence[Model]) -> None:
     model = type(objs[0])
     opts = model._meta
     fields = [field for field in opts.local_concrete_fields if field is not opts.auto_field]
-    if any(obj.pk is not None for obj in objs) or any(f.generated or f.has_db_default() for f in fields):
+    if any(obj.pk is not None for obj in objs) or any(
+        f.generated or f.has_db_default() for f in fields
+    ):
         raise ValueError("insert() writes new rows whose every value Python sets.")
     quote = connection.ops.quote_name
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
-    rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objs]
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    rows = [
+        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        for obj in objs
+    ]
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from .emails import message_from_dict
 from .services import insight_notices, reminders
-from .services.outbox import Delivery, deliver_many, next_retry_at, retry_delay, send_due, sweep_stuck
+from .services.outbox import (
+    Delivery,
+    deliver_many,
+    next_retry_at,
+    retry_delay,
+    send_due,
+    sweep_stuck,
+)
 
 log = logging.getLogger(__name__)
 # Retry pauses reach an hour; a wake's key outlives the wait it stands for.

@@ -37,7 +37,7 @@ def local_moment(day: date, at: time, zone) -> datetime:
 
 
 def day_and_time(moment: datetime, zone=None) -> str:
-    """"Tue 3 Mar 14:00" on the clocks of ``zone`` (the active time zone by default), with
+    """ "Tue 3 Mar 14:00" on the clocks of ``zone`` (the active time zone by default), with
     the year when it is not this year: shifts are booked up to two years ahead."""
     local = timezone.localtime(moment, zone)
     if local.year == timezone.localtime(timezone=zone).year:

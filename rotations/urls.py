@@ -1,6 +1,18 @@
 from django.urls import include, path
 
-from .views import account, calendar, deliveries, home, impact, insights, mentoring, people, programs, queues, shifts
+from .views import (
+    account,
+    calendar,
+    deliveries,
+    home,
+    impact,
+    insights,
+    mentoring,
+    people,
+    programs,
+    queues,
+    shifts,
+)
 
 people_patterns = (
     [
@@ -32,7 +44,11 @@ shift_patterns = (
         path("<int:shift_id>/", shifts.shift_detail, name="detail"),
         path("<int:shift_id>/book/", shifts.shift_book, name="book"),
         path("<int:shift_id>/attendance/", shifts.shift_attendance, name="attendance"),
-        path("bookings/<int:booking_id>/reschedule/", shifts.booking_reschedule_view, name="reschedule"),
+        path(
+            "bookings/<int:booking_id>/reschedule/",
+            shifts.booking_reschedule_view,
+            name="reschedule",
+        ),
         path("bookings/<int:booking_id>/cancel/", shifts.booking_cancel_view, name="cancel"),
         path("bookings/<int:booking_id>/insights/new/", insights.insight_new, name="log-insight"),
     ],
@@ -78,11 +94,23 @@ mentoring_patterns = (
         path("cycles/<int:cycle_id>/swap/", mentoring.pairing_swap_view, name="pairing-swap"),
         path("cycles/<int:cycle_id>/profile/", mentoring.profile_edit, name="profile"),
         path("pairings/<int:pairing_id>/", mentoring.pairing_detail, name="pairing"),
-        path("pairings/<int:pairing_id>/remove/", mentoring.pairing_remove_view, name="pairing-remove"),
+        path(
+            "pairings/<int:pairing_id>/remove/",
+            mentoring.pairing_remove_view,
+            name="pairing-remove",
+        ),
         path("pairings/<int:pairing_id>/end/", mentoring.pairing_end_view, name="pairing-end"),
-        path("sessions/<int:session_id>/reschedule/", mentoring.session_reschedule_view, name="session-reschedule"),
+        path(
+            "sessions/<int:session_id>/reschedule/",
+            mentoring.session_reschedule_view,
+            name="session-reschedule",
+        ),
         path("sessions/<int:session_id>/mark/", mentoring.session_mark_view, name="session-mark"),
-        path("sessions/<int:session_id>/insights/new/", mentoring.session_insight_new, name="session-insight"),
+        path(
+            "sessions/<int:session_id>/insights/new/",
+            mentoring.session_insight_new,
+            name="session-insight",
+        ),
     ],
     "mentoring",
 )

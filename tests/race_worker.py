@@ -30,7 +30,9 @@ def attempt(database_url: str, start, results, person_id: int, shift_id: int) ->
         from rotations.models import Booking
         from rotations.services.booking import booking_cancel
 
-        booking = Booking.objects.select_related("person").get(person_id=-person_id, shift_id=shift_id)
+        booking = Booking.objects.select_related("person").get(
+            person_id=-person_id, shift_id=shift_id
+        )
         start.wait(60)
         try:
             booking_cancel(booking=booking, by=actor(booking.person), reason="Race")

@@ -74,7 +74,9 @@ class SmtpHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content)
+                Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content
+                )
             )
 
 
@@ -137,9 +139,20 @@ class CeleryWorker:
 
     def start(self, *, purge: bool = True, timeout: float = 60.0) -> CeleryWorker:
         args = [
-            sys.executable, "-m", "celery", "--app", "frontline", "worker",
-            "--loglevel", "INFO", "--concurrency", str(self.concurrency),
-            "--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "frontline",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(self.concurrency),
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
         ]
         if purge:
             args.append("--purge")
@@ -147,8 +160,13 @@ class CeleryWorker:
             args += ["--beat", "--schedule", self.beat_schedule]
         self._ready.clear()
         self.process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
         reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
         reader.start()

@@ -44,14 +44,21 @@ def test_a_wrong_password_is_refused(client):
     PersonFactory(email="ada@example.com")
     response = sign_in(client, "ada@example.com", "wrong-password")
     assert response.status_code == 200
-    assert "The email address and/or password you specified are not correct." in response.content.decode()
+    assert (
+        "The email address and/or password you specified are not correct."
+        in response.content.decode()
+    )
     assert "_auth_user_id" not in client.session
 
 
 def test_an_unverified_address_must_be_verified_first(client, django_capture_on_commit_callbacks):
     PersonFactory(email="new@example.com", verified_email=False)
-    EmailAddress.objects.create(user=Person.objects.get(email="new@example.com"), email="new@example.com",
-                                verified=False, primary=True)
+    EmailAddress.objects.create(
+        user=Person.objects.get(email="new@example.com"),
+        email="new@example.com",
+        verified=False,
+        primary=True,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = sign_in(client, "new@example.com")
     assert response["Location"] == "/accounts/confirm-email/"
@@ -60,8 +67,12 @@ def test_an_unverified_address_must_be_verified_first(client, django_capture_on_
 
 
 def test_self_sign_up_is_open_to_company_addresses_only(client, django_capture_on_commit_callbacks):
-    data = {"full_name": "Nia Newcomer", "email": "nia@example.com", "password1": "long-enough-pass-123",
-            "password2": "long-enough-pass-123"}
+    data = {
+        "full_name": "Nia Newcomer",
+        "email": "nia@example.com",
+        "password1": "long-enough-pass-123",
+        "password2": "long-enough-pass-123",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/signup/", data)
     assert response.status_code == 302
@@ -118,7 +129,9 @@ def test_totp_two_factor_is_asked_for_after_the_password(client):
     assert "Incorrect code." in wrong.content.decode()
     assert "_auth_user_id" not in client.session
 
-    right = client.post("/accounts/2fa/authenticate/", {"code": format_hotp_value(hotp_value(secret, _counter()))})
+    right = client.post(
+        "/accounts/2fa/authenticate/", {"code": format_hotp_value(hotp_value(secret, _counter()))}
+    )
     assert right["Location"] == "/"
     assert client.session["_auth_user_id"] == str(person.pk)
 

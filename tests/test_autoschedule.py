@@ -29,8 +29,9 @@ from rotations.solvers.autoschedule import (
     weights,
 )
 
-FAST = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                   HealthCheck.too_slow])
+FAST = dict(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 UTC = timezone.utc
 MONDAY = datetime(2027, 3, 8, tzinfo=UTC)  # the week before US daylight saving starts
 ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Tokyo", "America/Los_Angeles"]
@@ -62,7 +63,12 @@ def allowed(p: Person, s: Shift, rules: Rules) -> bool:
         return False
     if a.date() in rules.blackout_dates:
         return False
-    if rules.first_day and a.date() < rules.first_day or rules.last_day and a.date() > rules.last_day:
+    if (
+        rules.first_day
+        and a.date() < rules.first_day
+        or rules.last_day
+        and a.date() > rules.last_day
+    ):
         return False
     if rules.earliest and s.start < rules.earliest or rules.latest and s.end > rules.latest:
         return False
@@ -120,8 +126,16 @@ def small_instances(draw):
         length = draw(st.sampled_from([2, 3, 4]))
         q = draw(st.integers(0, queues - 1))
         seats = draw(st.sampled_from([0, 1, 1, 2, 2]))
-        shifts.append(Shift(f"s{i}", f"q{q}", CHANNELS[draw(st.integers(0, 1))], start,
-                            start + timedelta(hours=length), seats))
+        shifts.append(
+            Shift(
+                f"s{i}",
+                f"q{q}",
+                CHANNELS[draw(st.integers(0, 1))],
+                start,
+                start + timedelta(hours=length),
+                seats,
+            )
+        )
     people = []
     for i in range(draw(st.integers(1, 4))):
         start = draw(st.sampled_from([0, 6, 8, 9, 10]))
@@ -132,17 +146,29 @@ def small_instances(draw):
             busy = ((at(d, h), at(d, h + 1)),)
         done = st.sampled_from(["q0", "q1", "q2", "phone", "chat"])
         used = frozenset(draw(st.sets(done, max_size=2)))
-        people.append(Person(f"p{i}", draw(st.sampled_from(zones)), time(start), time(end, 0),
-                             draw(st.sampled_from([0, 1, 2, 2, 3])), draw(st.integers(0, 2)),
-                             used, busy))
-    blackout = frozenset(draw(st.sets(st.sampled_from([date(2027, 3, 8 + d) for d in range(5)]),
-                                      max_size=1)))
+        people.append(
+            Person(
+                f"p{i}",
+                draw(st.sampled_from(zones)),
+                time(start),
+                time(end, 0),
+                draw(st.sampled_from([0, 1, 2, 2, 3])),
+                draw(st.integers(0, 2)),
+                used,
+                busy,
+            )
+        )
+    blackout = frozenset(
+        draw(st.sets(st.sampled_from([date(2027, 3, 8 + d) for d in range(5)]), max_size=1))
+    )
     earliest = at(0, draw(st.integers(0, 12))) if draw(st.booleans()) else None
     latest = at(2, draw(st.integers(12, 36))) if draw(st.booleans()) else None
     # A program's days, read in each person's own zone (shifts span 8–10 March local).
     first_day = date(2027, 3, 8 + draw(st.integers(0, 1))) if draw(st.booleans()) else None
     last_day = date(2027, 3, 9 + draw(st.integers(0, 1))) if draw(st.booleans()) else None
-    rules = Rules(blackout, earliest, latest, draw(st.sampled_from(["queue", "channel"])), first_day, last_day)
+    rules = Rules(
+        blackout, earliest, latest, draw(st.sampled_from(["queue", "channel"])), first_day, last_day
+    )
     return people, shifts, rules
 
 
@@ -186,8 +212,9 @@ def large_instances(draw):
     for i in range(120):
         day, hour = rng.randrange(12), rng.randrange(24)
         q = rng.randrange(6)
-        shifts.append(Shift(i, q, CHANNELS[q % 4], at(day, hour), at(day, hour + 4),
-                            rng.randrange(4)))
+        shifts.append(
+            Shift(i, q, CHANNELS[q % 4], at(day, hour), at(day, hour + 4), rng.randrange(4))
+        )
     people = []
     for i in range(40):
         start = rng.choice([0, 8, 9, 10, 14])
@@ -195,9 +222,18 @@ def large_instances(draw):
         if rng.random() < 0.3:
             d = rng.randrange(12)
             busy = ((at(d, 12), at(d, 16)),)
-        people.append(Person(i, rng.choice(ZONES), time(start), time(min(23, start + 8)),
-                             rng.choice([1, 2, 2, 3]), rng.choice([0, 1, 2, 2]),
-                             frozenset(rng.sample(range(6), rng.randrange(2))), busy))
+        people.append(
+            Person(
+                i,
+                rng.choice(ZONES),
+                time(start),
+                time(min(23, start + 8)),
+                rng.choice([1, 2, 2, 3]),
+                rng.choice([0, 1, 2, 2]),
+                frozenset(rng.sample(range(6), rng.randrange(2))),
+                busy,
+            )
+        )
     rules = Rules(frozenset({date(2027, 3, 10)}), distinct_by=rng.choice(["queue", "channel"]))
     return people, shifts, rules
 
@@ -292,7 +328,8 @@ def test_reasons_name_the_cause():
     result = plan([new_yorker(need=2, busy=((at(0, 20), at(0, 21)),))], two, Rules())
     assert result.placed == 1
     assert result.unplaced[0].reasons[0] == (
-        "only 1 free weekday without another booking has a suitable shift")
+        "only 1 free weekday without another booking has a suitable shift"
+    )
 
     people = [Person(i, "America/New_York", time(9), time(17), 1) for i in range(2)]
     result = plan(people, ok, Rules())

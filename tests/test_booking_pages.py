@@ -54,7 +54,9 @@ def _no_cached_rows():
 
 @pytest.fixture
 def queue(support_lead):
-    return QueueFactory(name="Billing chat", channel="chat", time_zone="America/New_York", leads=[support_lead])
+    return QueueFactory(
+        name="Billing chat", channel="chat", time_zone="America/New_York", leads=[support_lead]
+    )
 
 
 @pytest.fixture
@@ -68,7 +70,9 @@ def toronto(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def shift_at(queue: Queue, starts_at: dt.datetime, hours: float = 4, **kwargs) -> Shift:
-    return ShiftFactory(queue=queue, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours), **kwargs)
+    return ShiftFactory(
+        queue=queue, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours), **kwargs
+    )
 
 
 def book(shift: Shift, person, by=None) -> Booking:
@@ -78,7 +82,10 @@ def book(shift: Shift, person, by=None) -> Booking:
 def listed(response) -> list[int]:
     """The shifts a shift-list page shows, in its order."""
     assert response.status_code == 200
-    return [int(pk) for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', response.content.decode())]
+    return [
+        int(pk)
+        for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', response.content.decode())
+    ]
 
 
 def ids(*shifts: Shift) -> list[int]:
@@ -97,7 +104,9 @@ def executive_named(name: str):
 # --- finding a shift --------------------------------------------------------------------
 
 
-def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(client, executive, queue, phone_queue):
+def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(
+    client, executive, queue, phone_queue
+):
     wednesday = shift_at(queue, toronto(3, 10))
     london = shift_at(phone_queue, toronto(4, 10))
     # 03:00 and 06:00 UTC on Wednesday 10 March: Tuesday 22:00 and Wednesday 01:00 in Toronto.
@@ -116,17 +125,27 @@ def test_it_filters_by_queue_channel_and_dates_in_the_viewers_own_zone(client, e
 
     assert listed(client.get(f"/shifts/?queue={phone_queue.pk}")) == ids(london)
     assert listed(client.get("/shifts/?channel=phone")) == ids(london)
-    assert listed(client.get("/shifts/?channel=chat")) == ids(wednesday, late_tuesday, early_wednesday)
-    assert listed(client.get("/shifts/?date_from=2027-03-09&date_to=2027-03-09")) == ids(late_tuesday)
-    assert listed(client.get("/shifts/?date_from=2027-03-10&date_to=2027-03-10")) == ids(early_wednesday)
-    assert listed(client.get("/shifts/?date_from=2027-03-04&channel=chat")) == ids(late_tuesday, early_wednesday)
+    assert listed(client.get("/shifts/?channel=chat")) == ids(
+        wednesday, late_tuesday, early_wednesday
+    )
+    assert listed(client.get("/shifts/?date_from=2027-03-09&date_to=2027-03-09")) == ids(
+        late_tuesday
+    )
+    assert listed(client.get("/shifts/?date_from=2027-03-10&date_to=2027-03-10")) == ids(
+        early_wednesday
+    )
+    assert listed(client.get("/shifts/?date_from=2027-03-04&channel=chat")) == ids(
+        late_tuesday, early_wednesday
+    )
     # An htmx filter change gets just the rows.
     rows = client.get("/shifts/?channel=phone", headers={"HX-Request": "true"})
     assert listed(rows) == ids(london)
     assert "<h1>" not in rows.content.decode()
 
 
-def test_it_hides_full_paused_started_and_too_far_ahead_shifts(client, executive, queue, phone_queue):
+def test_it_hides_full_paused_started_and_too_far_ahead_shifts(
+    client, executive, queue, phone_queue
+):
     open_one = shift_at(queue, toronto(3, 10))
     full = shift_at(queue, toronto(4, 10), capacity=1)
     book(full, executive_named("Ida Other"))
@@ -143,7 +162,9 @@ def test_fits_my_calendar_keeps_weekday_shifts_inside_working_hours_with_no_clas
     client, executive, queue, phone_queue
 ):
     assert (executive.time_zone, executive.work_starts_at, executive.work_ends_at) == (
-        "America/Toronto", dt.time(9), dt.time(17),
+        "America/Toronto",
+        dt.time(9),
+        dt.time(17),
     )
     fits = shift_at(queue, toronto(3, 10))  # Wed 10:00–14:00
     early = shift_at(queue, toronto(4, 8))  # Thu 08:00–12:00: starts before work
@@ -180,7 +201,9 @@ def test_bad_filters_show_their_message_and_never_fail(client, executive, queue)
     assert listed(response) == ids(shift)
 
 
-def test_one_bad_filter_keeps_the_others_and_live_filtering_shows_its_message(client, executive, queue, phone_queue):
+def test_one_bad_filter_keeps_the_others_and_live_filtering_shows_its_message(
+    client, executive, queue, phone_queue
+):
     billing = shift_at(queue, toronto(3, 10))
     shift_at(phone_queue, toronto(3, 12))
     client.force_login(executive)
@@ -189,11 +212,18 @@ def test_one_bad_filter_keeps_the_others_and_live_filtering_shows_its_message(cl
     assert listed(response) == ids(billing)  # still only the chosen queue
 
     # htmx swaps only the rows: the message travels with them.
-    live = client.get(f"/shifts/?queue={queue.pk}&date_from=2027-03-10&date_to=2027-03-09", HTTP_HX_REQUEST="true")
+    live = client.get(
+        f"/shifts/?queue={queue.pk}&date_from=2027-03-10&date_to=2027-03-09", HTTP_HX_REQUEST="true"
+    )
     body = live.content.decode()
-    assert body.startswith('<p class="message error" role="alert">') and "“To” is before “From”." in body
+    assert (
+        body.startswith('<p class="message error" role="alert">')
+        and "“To” is before “From”." in body
+    )
     assert "<html" not in body
-    assert [int(pk) for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', body)] == ids(billing)
+    assert [int(pk) for pk in re.findall(r'<a href="/shifts/(\d+)/">View</a>', body)] == ids(
+        billing
+    )
 
 
 def test_the_list_follows_bookings_and_pauses_once_they_commit(
@@ -230,7 +260,10 @@ def test_the_list_follows_new_shifts_and_queue_edits_once_they_commit(
         if change == "shift added":
             client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-03-05"})
         else:
-            client.post(f"/queues/{queue.pk}/edit/", {**QUEUE_FORM, "name": "Billing chat EU", "leads": [support_lead.pk]})
+            client.post(
+                f"/queues/{queue.pk}/edit/",
+                {**QUEUE_FORM, "name": "Billing chat EU", "leads": [support_lead.pk]},
+            )
     client.force_login(executive)
     page = client.get("/shifts/")
     if change == "shift added":
@@ -242,7 +275,9 @@ def test_the_list_follows_new_shifts_and_queue_edits_once_they_commit(
 # --- booking, moving, cancelling ---------------------------------------------------------
 
 
-def test_an_executive_books_a_shift_and_sees_it_on_their_schedule(client, executive, queue, frontline_employee):
+def test_an_executive_books_a_shift_and_sees_it_on_their_schedule(
+    client, executive, queue, frontline_employee
+):
     shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee)
     client.force_login(executive)
 
@@ -252,7 +287,11 @@ def test_an_executive_books_a_shift_and_sees_it_on_their_schedule(client, execut
     shows(response, "You are booked on Billing chat. A calendar invite is on its way.")
     booking = Booking.objects.get()
     assert (booking.shift, booking.person, booking.booked_by, booking.status, booking.sequence) == (
-        shift, executive, executive, "confirmed", 0,
+        shift,
+        executive,
+        executive,
+        "confirmed",
+        0,
     )
     body = response.content.decode()
     assert (
@@ -265,7 +304,9 @@ def test_an_executive_books_a_shift_and_sees_it_on_their_schedule(client, execut
     shows(client.get(f"/shifts/{shift.pk}/"), "You are booked on this shift.")
 
 
-def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(client, executive, queue):
+def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(
+    client, executive, queue
+):
     berlin = QueueFactory(name="Berlin desk", time_zone="Europe/Berlin")
     old = shift_at(queue, toronto(3, 10))
     new = shift_at(berlin, toronto(10, 9))  # 15:00 in Berlin
@@ -276,18 +317,23 @@ def test_an_executive_moves_a_booking_to_a_shift_labelled_in_their_own_zone(clie
     assert page.status_code == 200
     body = page.content.decode()
     assert f'<option value="{new.pk}">Berlin desk — Wed 10 Mar 09:00–13:00</option>' in body
-    shift_select = body[body.index('<select name="shift"'):]
+    shift_select = body[body.index('<select name="shift"') :]
     shift_select = shift_select[: shift_select.index("</select>")]
     assert f'<option value="{old.pk}"' not in shift_select  # not the shift it is on
 
-    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True)
+    response = client.post(
+        f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True
+    )
 
     assert response.redirect_chain == [("/schedule/", 302)]
     shows(response, "Moved. The calendar entry moves with it.")
     moved = Booking.objects.get()
     assert (moved.pk, moved.uid, moved.shift, moved.sequence) == (booking.pk, booking.uid, new, 1)
     assert f'<a href="/shifts/{new.pk}/">Berlin desk</a>' in response.content.decode()
-    assert (Shift.objects.get(pk=old.pk).seats_taken, Shift.objects.get(pk=new.pk).seats_taken) == (0, 1)
+    assert (Shift.objects.get(pk=old.pk).seats_taken, Shift.objects.get(pk=new.pk).seats_taken) == (
+        0,
+        1,
+    )
 
 
 def test_times_read_like_a_calendar_with_the_year_only_when_it_is_not_this_one(
@@ -297,7 +343,10 @@ def test_times_read_like_a_calendar_with_the_year_only_when_it_is_not_this_one(
     queue.save()
     # Two shifts at one time in one queue: the move list tells them apart by their buddy.
     old = shift_at(queue, toronto(3, 10))
-    alike = [shift_at(queue, toronto(9, 10), buddy=frontline_employee), shift_at(queue, toronto(9, 10))]
+    alike = [
+        shift_at(queue, toronto(9, 10), buddy=frontline_employee),
+        shift_at(queue, toronto(9, 10)),
+    ]
     next_year = shift_at(queue, dt.datetime(2028, 1, 4, 10, tzinfo=TORONTO))
     booking = book(old, executive)
     client.force_login(executive)
@@ -310,12 +359,19 @@ def test_times_read_like_a_calendar_with_the_year_only_when_it_is_not_this_one(
 
     page = client.get(f"/shifts/bookings/{booking.pk}/reschedule/").content.decode()
     buddy = escape(frontline_employee.full_name)
-    assert f'<option value="{alike[0].pk}">Billing chat — Tue 9 Mar 10:00–14:00 with {buddy}</option>' in page
+    assert (
+        f'<option value="{alike[0].pk}">Billing chat — Tue 9 Mar 10:00–14:00 with {buddy}</option>'
+        in page
+    )
     assert f'<option value="{alike[1].pk}">Billing chat — Tue 9 Mar 10:00–14:00</option>' in page
-    assert f'<option value="{next_year.pk}">Billing chat — Tue 4 Jan 2028 10:00–14:00</option>' in page
+    assert (
+        f'<option value="{next_year.pk}">Billing chat — Tue 4 Jan 2028 10:00–14:00</option>' in page
+    )
 
 
-def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, executive, queue, monkeypatch):
+def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(
+    client, executive, queue, monkeypatch
+):
     from rotations.views import shifts as shift_views
 
     monkeypatch.setattr(shift_views, "RESCHEDULE_CHOICES", 3)
@@ -331,7 +387,8 @@ def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, execut
     assert f'<option value="{far_berlin.pk}">Berlin desk' not in body
 
     body = client.get(
-        f"/shifts/bookings/{booking.pk}/reschedule/", {"queue": berlin.pk, "date_from": "2027-03-10"}
+        f"/shifts/bookings/{booking.pk}/reschedule/",
+        {"queue": berlin.pk, "date_from": "2027-03-10"},
     ).content.decode()
     assert f'<option value="{far_berlin.pk}">Berlin desk — Fri 12 Mar 09:00–13:00</option>' in body
     assert f'<option value="{berlin.pk}" selected>Berlin desk</option>' in body
@@ -342,19 +399,25 @@ def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(client, execut
     assert response.status_code == 302
     assert Booking.objects.get().shift == in_queue[-1]
 
-    bad = client.get(f"/shifts/bookings/{booking.pk}/reschedule/", {"date_from": "2027-03-10", "date_to": "2027-03-01"})
+    bad = client.get(
+        f"/shifts/bookings/{booking.pk}/reschedule/",
+        {"date_from": "2027-03-10", "date_to": "2027-03-01"},
+    )
     assert bad.status_code == 400
     shows(bad, "“To” is before “From”.")
 
 
-def test_a_lead_narrows_the_move_page_by_their_own_calendar_days(client, executive, support_lead, queue):
+def test_a_lead_narrows_the_move_page_by_their_own_calendar_days(
+    client, executive, support_lead, queue
+):
     support_lead.time_zone = "Asia/Tokyo"
     support_lead.save()
     booking = book(shift_at(queue, toronto(3, 10)), executive)
     evening = shift_at(queue, toronto(11, 20))  # Thursday 11 March in Toronto, Friday 12th in Tokyo
     client.force_login(support_lead)
     body = client.get(
-        f"/shifts/bookings/{booking.pk}/reschedule/", {"date_from": "2027-03-12", "date_to": "2027-03-12"}
+        f"/shifts/bookings/{booking.pk}/reschedule/",
+        {"date_from": "2027-03-12", "date_to": "2027-03-12"},
     ).content.decode()
     assert f'<option value="{evening.pk}">Billing chat — Fri 12 Mar 10:00–14:00</option>' in body
 
@@ -385,7 +448,11 @@ def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executiv
     shows(response, "Cancelled. It disappears from the calendar.")
     shows(response, "Nothing booked.")
     cancelled = Booking.objects.get()
-    assert (cancelled.status, cancelled.cancel_reason, cancelled.sequence) == ("cancelled", "Board meeting moved", 1)
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.sequence) == (
+        "cancelled",
+        "Board meeting moved",
+        1,
+    )
     assert Shift.objects.get(pk=booking.shift_id).seats_taken == 0
 
 
@@ -393,20 +460,30 @@ def test_an_executive_cancels_with_a_reason_and_not_without_one(client, executiv
     ("case", "message"),
     [
         ("full", "This shift is full."),
-        ("paused", "Billing chat is paused for new bookings (Incident in progress). Try another queue."),
+        (
+            "paused",
+            "Billing chat is paused for new bookings (Incident in progress). Try another queue.",
+        ),
         ("notice", "Billing chat needs 24 hours' notice to book a shift."),
         ("started", "This shift has already started."),
         ("window", "Billing chat takes bookings at most 90 days ahead."),
-        ("clash", "You already have a shift that day (Billing chat, Wed 3 Mar 10:00); book at most one a day."),
+        (
+            "clash",
+            "You already have a shift that day (Billing chat, Wed 3 Mar 10:00); book at most one a day.",
+        ),
     ],
 )
-def test_every_refusal_to_book_shows_its_message_on_the_shift_page(client, executive, queue, case, message):
+def test_every_refusal_to_book_shows_its_message_on_the_shift_page(
+    client, executive, queue, case, message
+):
     shift = shift_at(queue, toronto(3, 14))
     if case == "full":
         shift = shift_at(queue, toronto(4, 10), capacity=1)
         book(shift, executive_named("Ida Other"))
     elif case == "paused":
-        Queue.objects.filter(pk=queue.pk).update(is_paused=True, pause_reason="Incident in progress")
+        Queue.objects.filter(pk=queue.pk).update(
+            is_paused=True, pause_reason="Incident in progress"
+        )
     elif case == "notice":
         shift = shift_at(queue, NOW + dt.timedelta(hours=5))
     elif case == "started":
@@ -445,12 +522,16 @@ def test_moving_to_a_shift_inside_minimum_notice_shows_the_refusal(client, execu
     soon = shift_at(queue, NOW + dt.timedelta(hours=5))  # open, but too soon to book
     client.force_login(executive)
     page = client.get(f"/shifts/bookings/{booking.pk}/reschedule/").content.decode()
-    shift_select = page[page.index('<select name="shift"'):]
-    assert f'<option value="{soon.pk}">' not in shift_select[: shift_select.index("</select>")]  # not offered...
+    shift_select = page[page.index('<select name="shift"') :]
+    assert (
+        f'<option value="{soon.pk}">' not in shift_select[: shift_select.index("</select>")]
+    )  # not offered...
     assert soon.pk not in listed(client.get("/shifts/"))
     response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": soon.pk})
     assert response.status_code == 400
-    shows(response, "Billing chat needs 24 hours' notice to book a shift.")  # ...and refused by the rule
+    shows(
+        response, "Billing chat needs 24 hours' notice to book a shift."
+    )  # ...and refused by the rule
     assert Booking.objects.get().shift_id == booking.shift_id
 
 
@@ -474,11 +555,15 @@ def test_a_support_lead_books_an_executive_inside_minimum_notice_by_overriding(
     assert (booking.person, booking.booked_by) == (executive, support_lead)
 
 
-def test_a_support_lead_moves_an_executive_and_lands_on_the_new_shift(client, executive, support_lead, queue):
+def test_a_support_lead_moves_an_executive_and_lands_on_the_new_shift(
+    client, executive, support_lead, queue
+):
     booking = book(shift_at(queue, toronto(3, 10)), executive)
     new = shift_at(queue, toronto(5, 10))
     client.force_login(support_lead)
-    response = client.post(f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True)
+    response = client.post(
+        f"/shifts/bookings/{booking.pk}/reschedule/", {"shift": new.pk}, follow=True
+    )
     assert response.redirect_chain == [(f"/shifts/{new.pk}/", 302)]
     shows(response, "Moved. The calendar entry moves with it.")
     assert "<td>Eve Executive</td><td>Confirmed</td>" in response.content.decode()
@@ -507,7 +592,9 @@ def test_an_executive_cannot_book_someone_else(client, executive, queue):
 
 
 @pytest.mark.parametrize("as_buddy", [False, True])
-def test_front_line_employees_and_hr_cannot_book_themselves(client, frontline_employee, hr_admin, queue, as_buddy):
+def test_front_line_employees_and_hr_cannot_book_themselves(
+    client, frontline_employee, hr_admin, queue, as_buddy
+):
     shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee if as_buddy else None)
     client.force_login(frontline_employee)
     assert client.post(f"/shifts/{shift.pk}/book/").status_code == 403
@@ -555,10 +642,14 @@ def test_the_buddy_and_the_queues_lead_mark_attendance_once_the_shift_started(
     assert Booking.objects.get().status == "no_show"
 
 
-def test_attendance_with_a_bad_booking_id_is_a_400_not_a_500(client, executive, frontline_employee, queue):
+def test_attendance_with_a_bad_booking_id_is_a_400_not_a_500(
+    client, executive, frontline_employee, queue
+):
     shift = shift_at(queue, toronto(3, 10), buddy=frontline_employee)
     booking = book(shift, executive)
-    elsewhere = book(shift_at(queue, toronto(4, 10), buddy=frontline_employee), executive_named("Ida Other"))
+    elsewhere = book(
+        shift_at(queue, toronto(4, 10), buddy=frontline_employee), executive_named("Ida Other")
+    )
     with time_machine.travel(shift.starts_at + dt.timedelta(hours=1), tick=False):
         client.force_login(frontline_employee)
         for data in (
@@ -572,7 +663,9 @@ def test_attendance_with_a_bad_booking_id_is_a_400_not_a_500(client, executive, 
             assert response.status_code == 400, data
             shows(response, "Pick a booking and whether they attended.")
         # A booking on another shift the buddy also has is not this shift's to mark.
-        response = client.post(f"/shifts/{shift.pk}/attendance/", {"booking": elsewhere.pk, "attended": "yes"})
+        response = client.post(
+            f"/shifts/{shift.pk}/attendance/", {"booking": elsewhere.pk, "attended": "yes"}
+        )
         assert response.status_code == 403
     assert Booking.objects.get(pk=booking.pk).status == "confirmed"
 
@@ -593,7 +686,9 @@ QUEUE_FORM = {
 }
 
 
-def test_a_queues_window_and_notice_have_bounds_a_person_would_recognise(client, support_lead, queue):
+def test_a_queues_window_and_notice_have_bounds_a_person_would_recognise(
+    client, support_lead, queue
+):
     client.force_login(support_lead)
     form = {**QUEUE_FORM, "name": "Billing chat", "leads": [support_lead.pk]}
     for field, value, message in (
@@ -615,12 +710,28 @@ def test_narrowing_a_queues_hours_warns_about_the_shifts_left_outside(client, su
     shift_at(queue, dt.datetime(2027, 3, 12, 11, tzinfo=NEW_YORK), hours=2)  # still inside
     shift_at(queue, dt.datetime(2027, 3, 15, 9, 30, tzinfo=NEW_YORK), hours=2)
     client.force_login(support_lead)
-    form = {**QUEUE_FORM, "name": "Billing chat", "time_zone": "America/New_York", "leads": [support_lead.pk]}
-    quiet = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "09:00", "closes_at": "17:00"}, follow=True)
+    form = {
+        **QUEUE_FORM,
+        "name": "Billing chat",
+        "time_zone": "America/New_York",
+        "leads": [support_lead.pk],
+    }
+    quiet = client.post(
+        f"/queues/{queue.pk}/edit/",
+        {**form, "opens_at": "09:00", "closes_at": "17:00"},
+        follow=True,
+    )
     assert "outside the new hours" not in quiet.content.decode()
-    response = client.post(f"/queues/{queue.pk}/edit/", {**form, "opens_at": "10:00", "closes_at": "17:00"}, follow=True)
-    shows(response, "2 upcoming shifts fall outside the new hours (the first on Fri 12 Mar 09:00 America/New_York). "
-                    "They stay as they are: edit their pattern or take them off the schedule.")
+    response = client.post(
+        f"/queues/{queue.pk}/edit/",
+        {**form, "opens_at": "10:00", "closes_at": "17:00"},
+        follow=True,
+    )
+    shows(
+        response,
+        "2 upcoming shifts fall outside the new hours (the first on Fri 12 Mar 09:00 America/New_York). "
+        "They stay as they are: edit their pattern or take them off the schedule.",
+    )
     assert Shift.objects.filter(pk=early.pk, is_cancelled=False).exists()
     # The queue page marks them, each with its way off the schedule.
     page = response.content.decode()
@@ -637,12 +748,20 @@ def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
     shows(created, "Returns chat is ready. Add its shifts.")
     assert list(queue.leads.all()) == [support_lead]
     assert (queue.opens_at, queue.closes_at, queue.visitor_capacity, queue.min_notice_hours) == (
-        dt.time(8), dt.time(18), 2, 48,
+        dt.time(8),
+        dt.time(18),
+        2,
+        48,
     )
 
     edited = client.post(
         f"/queues/{queue.pk}/edit/",
-        {**QUEUE_FORM, "name": "Returns chat EU", "time_zone": "Europe/Dublin", "leads": [support_lead.pk]},
+        {
+            **QUEUE_FORM,
+            "name": "Returns chat EU",
+            "time_zone": "Europe/Dublin",
+            "leads": [support_lead.pk],
+        },
         follow=True,
     )
     assert edited.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
@@ -652,9 +771,14 @@ def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
     assert list(queue.leads.all()) == [support_lead]
 
     detail = client.get(f"/queues/{queue.pk}/").content.decode()
-    assert '<button type="submit" name="action" value="pause" class="contrast">Pause bookings</button>' in detail
+    assert (
+        '<button type="submit" name="action" value="pause" class="contrast">Pause bookings</button>'
+        in detail
+    )
     paused = client.post(
-        f"/queues/{queue.pk}/pause/", {"reason": "Incident in progress", "action": "pause"}, follow=True
+        f"/queues/{queue.pk}/pause/",
+        {"reason": "Incident in progress", "action": "pause"},
+        follow=True,
     )
     shows(paused, "Returns chat EU is paused: no new bookings until you resume it.")
     assert (
@@ -664,8 +788,9 @@ def test_a_lead_creates_edits_pauses_and_resumes_a_queue(client, support_lead):
     queue.refresh_from_db()
     assert (queue.is_paused, queue.pause_reason) == (True, "Incident in progress")
 
-    assert '<button type="submit" name="action" value="resume" class="contrast">Resume bookings</button>' in (
-        paused.content.decode()
+    assert (
+        '<button type="submit" name="action" value="resume" class="contrast">Resume bookings</button>'
+        in (paused.content.decode())
     )
 
     resumed = client.post(f"/queues/{queue.pk}/pause/", {"action": "resume"}, follow=True)
@@ -703,14 +828,23 @@ def test_whoever_creates_a_queue_leads_it_beside_the_leads_they_name(client, sup
     assert set(Queue.objects.get().leads.all()) == {support_lead, colleague}
 
 
-def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead, frontline_employee, queue):
+def test_a_lead_adds_single_shifts_in_the_queues_local_time(
+    client, support_lead, frontline_employee, queue
+):
     client.force_login(support_lead)
     # 12 March is still standard time in New York, 16 March is daylight time.
     for day in ("2027-03-12", "2027-03-16"):
         response = client.post(
             f"/queues/{queue.pk}/shifts/new/",
-            {"day": day, "start_time": "09:00", "end_time": "13:00", "capacity": "2",
-             "buddy": frontline_employee.pk, "location": "Floor 3", "meeting_url": ""},
+            {
+                "day": day,
+                "start_time": "09:00",
+                "end_time": "13:00",
+                "capacity": "2",
+                "buddy": frontline_employee.pk,
+                "location": "Floor 3",
+                "meeting_url": "",
+            },
             follow=True,
         )
         assert response.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
@@ -720,9 +854,10 @@ def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead
         dt.datetime(2027, 3, 12, 14, tzinfo=UTC),
         dt.datetime(2027, 3, 16, 13, tzinfo=UTC),
     ]
-    assert {(s.starts_at.astimezone(NEW_YORK).time(), s.ends_at.astimezone(NEW_YORK).time()) for s in shifts} == {
-        (dt.time(9), dt.time(13))
-    }
+    assert {
+        (s.starts_at.astimezone(NEW_YORK).time(), s.ends_at.astimezone(NEW_YORK).time())
+        for s in shifts
+    } == {(dt.time(9), dt.time(13))}
     assert {(s.queue_id, s.capacity, s.buddy_id, s.location, s.pattern_id) for s in shifts} == {
         (queue.pk, 2, frontline_employee.pk, "Floor 3", None)
     }
@@ -730,19 +865,30 @@ def test_a_lead_adds_single_shifts_in_the_queues_local_time(client, support_lead
 
 def test_a_shift_outside_the_queues_hours_is_refused_on_the_page(client, support_lead, queue):
     client.force_login(support_lead)
-    message = "Billing chat is open 09:00–17:00 (America/New_York); a shift must fit inside those hours."
-    response = client.post(f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "start_time": "16:00", "end_time": "19:00"})
+    message = (
+        "Billing chat is open 09:00–17:00 (America/New_York); a shift must fit inside those hours."
+    )
+    response = client.post(
+        f"/queues/{queue.pk}/shifts/new/",
+        {**SHIFT_FORM, "start_time": "16:00", "end_time": "19:00"},
+    )
     assert response.status_code == 400
     shows(response, message)
-    response = client.post(f"/queues/{queue.pk}/patterns/new/", {**PATTERN_FORM, "start_time": "06:00"})
+    response = client.post(
+        f"/queues/{queue.pk}/patterns/new/", {**PATTERN_FORM, "start_time": "06:00"}
+    )
     assert response.status_code == 400
     shows(response, message)
     assert not Shift.objects.exists()
 
 
-def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(client, support_lead, phone_queue):
+def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(
+    client, support_lead, phone_queue
+):
     phone_queue.leads.add(support_lead)
-    shift = shift_at(phone_queue, dt.datetime(2027, 3, 12, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London")))
+    shift = shift_at(
+        phone_queue, dt.datetime(2027, 3, 12, 9, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+    )
     client.force_login(support_lead)  # in Toronto, five hours behind London
 
     queue_page = client.get(f"/queues/{phone_queue.pk}/").content.decode()
@@ -755,24 +901,42 @@ def test_queue_local_times_are_shown_in_the_queues_zone_beside_the_viewers(clien
     )
 
 
-def test_a_lead_adds_a_weekly_pattern_through_the_form(client, support_lead, frontline_employee, queue):
+def test_a_lead_adds_a_weekly_pattern_through_the_form(
+    client, support_lead, frontline_employee, queue
+):
     client.force_login(support_lead)
     response = client.post(
         f"/queues/{queue.pk}/patterns/new/",
-        {"starts_on": "2027-03-02", "weekdays": ["TU", "TH"], "every_weeks": "1", "until": "2027-03-18",
-         "rrule": "", "exdates": "2027-03-11", "start_time": "09:00", "end_time": "13:00", "capacity": "2",
-         "buddy": frontline_employee.pk, "location": "", "meeting_url": "https://meet.example.com/billing"},
+        {
+            "starts_on": "2027-03-02",
+            "weekdays": ["TU", "TH"],
+            "every_weeks": "1",
+            "until": "2027-03-18",
+            "rrule": "",
+            "exdates": "2027-03-11",
+            "start_time": "09:00",
+            "end_time": "13:00",
+            "capacity": "2",
+            "buddy": frontline_employee.pk,
+            "location": "",
+            "meeting_url": "https://meet.example.com/billing",
+        },
         follow=True,
     )
     assert response.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
     shows(response, "Pattern saved: 5 shifts added.")
     pattern = ShiftPattern.objects.get()
     assert (pattern.rrule, pattern.exdates) == (
-        "FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,TH;UNTIL=20270318T235959", ["2027-03-11"]
+        "FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,TH;UNTIL=20270318T235959",
+        ["2027-03-11"],
     )
     shifts = list(Shift.objects.filter(pattern=pattern).order_by("starts_at"))
     assert [s.starts_at.astimezone(NEW_YORK).strftime("%a %d %H:%M") for s in shifts] == [
-        "Tue 02 09:00", "Thu 04 09:00", "Tue 09 09:00", "Tue 16 09:00", "Thu 18 09:00",
+        "Tue 02 09:00",
+        "Thu 04 09:00",
+        "Tue 09 09:00",
+        "Tue 16 09:00",
+        "Thu 18 09:00",
     ]
     assert [s.starts_at.hour for s in shifts] == [14, 14, 14, 13, 13]  # UTC moves, local does not
     assert {s.ends_at.astimezone(NEW_YORK).time() for s in shifts} == {dt.time(13)}
@@ -788,9 +952,17 @@ def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking
     support_lead.time_zone = "Asia/Tokyo"
     support_lead.save()
     client.force_login(support_lead)
-    form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959",
-            "exdates": "", "start_time": "09:00", "end_time": "13:00", "capacity": "2", "buddy": "",
-            "location": "", "meeting_url": ""}
+    form = {
+        "starts_on": "2027-03-02",
+        "rrule": "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959",
+        "exdates": "",
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "capacity": "2",
+        "buddy": "",
+        "location": "",
+        "meeting_url": "",
+    }
     assert client.post(f"/queues/{queue.pk}/patterns/new/", form).status_code == 302
     pattern = ShiftPattern.objects.get()
     tuesday = Shift.objects.get(pattern=pattern, starts_at=dt.datetime(2027, 3, 9, 14, tzinfo=UTC))
@@ -805,20 +977,28 @@ def test_editing_a_pattern_with_a_booked_shift_asks_first_then_moves_the_booking
     shows(asked, "1 booked shift would change.")
     assert "<li>Tue 9 Mar 09:00 — 1 booked</li>" in body
     assert 'name="confirm_booked" value="yes"' in body
-    assert {s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)} == {dt.time(9)}
+    assert {
+        s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)
+    } == {dt.time(9)}
     assert ShiftPattern.objects.get().start_time == dt.time(9)
 
     done = client.post(url, {**later, "confirm_booked": "yes"}, follow=True)
     assert done.redirect_chain == [(f"/queues/{queue.pk}/", 302)]
     shows(done, "Pattern saved: 0 shifts added, 6 changed, 0 removed.")
-    assert {s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)} == {dt.time(10)}
+    assert {
+        s.starts_at.astimezone(NEW_YORK).time() for s in Shift.objects.filter(pattern=pattern)
+    } == {dt.time(10)}
     booking.refresh_from_db()
     assert (booking.shift_id, booking.sequence, booking.starts_at) == (
-        tuesday.pk, 1, dt.datetime(2027, 3, 9, 15, tzinfo=UTC),
+        tuesday.pk,
+        1,
+        dt.datetime(2027, 3, 9, 15, tzinfo=UTC),
     )
 
 
-def test_the_pattern_edit_form_shows_a_weekly_rule_in_the_fields_it_was_made_with(client, support_lead, queue):
+def test_the_pattern_edit_form_shows_a_weekly_rule_in_the_fields_it_was_made_with(
+    client, support_lead, queue
+):
     client.force_login(support_lead)
     made = {**PATTERN_FORM, "weekdays": ["TU", "TH"], "every_weeks": "2", "until": "2027-06-30"}
     assert client.post(f"/queues/{queue.pk}/patterns/new/", made).status_code == 302
@@ -830,9 +1010,13 @@ def test_the_pattern_edit_form_shows_a_weekly_rule_in_the_fields_it_was_made_wit
     assert ticked == ["TU", "TH"]
     assert re.search(r'name="every_weeks" value="2"', page)
     assert re.search(r'name="until" value="2027-06-30"', page)
-    assert re.search(r'<input type="text" name="rrule"(?![^>]*value=)', page)  # empty: the fields say it
+    assert re.search(
+        r'<input type="text" name="rrule"(?![^>]*value=)', page
+    )  # empty: the fields say it
     # Sent back as shown, nothing changes.
-    again = client.post(f"/queues/patterns/{pattern.pk}/edit/", {**made, "exdates_seen": ""}, follow=True)
+    again = client.post(
+        f"/queues/patterns/{pattern.pk}/edit/", {**made, "exdates_seen": ""}, follow=True
+    )
     shows(again, "Pattern saved: 0 shifts added, 0 changed, 0 removed.")
 
     # A rule the fields cannot say stays written out in full.
@@ -843,10 +1027,21 @@ def test_the_pattern_edit_form_shows_a_weekly_rule_in_the_fields_it_was_made_wit
     assert not re.findall(r'name="weekdays" value="\w\w"[^>]*checked', page)
 
 
-def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(client, support_lead, executive, queue):
+def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(
+    client, support_lead, executive, queue
+):
     client.force_login(support_lead)
-    form = {"starts_on": "2027-03-02", "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=3", "exdates": "", "start_time": "09:00",
-            "end_time": "13:00", "capacity": "2", "buddy": "", "location": "", "meeting_url": ""}
+    form = {
+        "starts_on": "2027-03-02",
+        "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+        "exdates": "",
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "capacity": "2",
+        "buddy": "",
+        "location": "",
+        "meeting_url": "",
+    }
     client.post(f"/queues/{queue.pk}/patterns/new/", form)
     pattern = ShiftPattern.objects.get()
     tuesday = Shift.objects.filter(pattern=pattern).order_by("starts_at")[1]
@@ -858,47 +1053,89 @@ def test_a_pattern_edit_that_would_unseat_bookings_is_a_400_with_the_reason(clie
     )
 
     assert response.status_code == 400
-    shows(response, "The shift on Tue 9 Mar 09:00 already has 2 booked; the capacity cannot go below that.")
-    assert list(Shift.objects.filter(pattern=pattern).values_list("capacity", flat=True)) == [2, 2, 2]
+    shows(
+        response,
+        "The shift on Tue 9 Mar 09:00 already has 2 booked; the capacity cannot go below that.",
+    )
+    assert list(Shift.objects.filter(pattern=pattern).values_list("capacity", flat=True)) == [
+        2,
+        2,
+        2,
+    ]
     assert ShiftPattern.objects.get().capacity == 2
 
 
 def _snapshot() -> tuple:
     """Everything a form could have written."""
     return (
-        list(Queue.objects.values_list("name", "time_zone", "opens_at", "closes_at", "visitor_capacity")),
+        list(
+            Queue.objects.values_list(
+                "name", "time_zone", "opens_at", "closes_at", "visitor_capacity"
+            )
+        ),
         list(Shift.objects.values_list("starts_at", "ends_at", "capacity")),
-        list(ShiftPattern.objects.values_list("rrule", "start_time", "end_time", "exdates", "capacity")),
+        list(
+            ShiftPattern.objects.values_list(
+                "rrule", "start_time", "end_time", "exdates", "capacity"
+            )
+        ),
         list(Booking.objects.values_list("shift", "status", "sequence")),
     )
 
 
 def _pattern(queue):
     return ShiftPattern.objects.create(
-        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
-        start_time=dt.time(9), end_time=dt.time(13),
+        queue=queue,
+        rrule="FREQ=WEEKLY;BYDAY=TU",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
     )
 
 
-SHIFT_FORM = {"day": "2027-03-16", "start_time": "09:00", "end_time": "13:00", "capacity": "2",
-              "buddy": "", "location": "", "meeting_url": ""}
-PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1", "until": "", "rrule": "",
-                "exdates": "", "start_time": "09:00", "end_time": "13:00", "capacity": "2", "buddy": "",
-                "location": "", "meeting_url": ""}
+SHIFT_FORM = {
+    "day": "2027-03-16",
+    "start_time": "09:00",
+    "end_time": "13:00",
+    "capacity": "2",
+    "buddy": "",
+    "location": "",
+    "meeting_url": "",
+}
+PATTERN_FORM = {
+    "starts_on": "2027-03-02",
+    "weekdays": ["TU"],
+    "every_weeks": "1",
+    "until": "",
+    "rrule": "",
+    "exdates": "",
+    "start_time": "09:00",
+    "end_time": "13:00",
+    "capacity": "2",
+    "buddy": "",
+    "location": "",
+    "meeting_url": "",
+}
 
 
 @pytest.mark.parametrize(
     ("form", "changes", "message"),
     [
-        ("queue", {"time_zone": "Mars/Olympus"},
-         "Select a valid choice. Mars/Olympus is not one of the available choices."),
+        (
+            "queue",
+            {"time_zone": "Mars/Olympus"},
+            "Select a valid choice. Mars/Olympus is not one of the available choices.",
+        ),
         ("queue", {"closes_at": "07:00"}, "The queue must close after it opens."),
         ("queue", {"visitor_capacity": "0"}, "A queue takes at least one visitor."),
         ("queue", {"visitor_capacity": "two"}, "Enter a whole number."),
         ("queue", {"opens_at": "25:00"}, "Enter a valid time."),
         ("queue", {"leads": "abc"}, "“abc” is not a valid value."),
-        ("queue-edit", {"time_zone": "Not/AZone"},
-         "Select a valid choice. Not/AZone is not one of the available choices."),
+        (
+            "queue-edit",
+            {"time_zone": "Not/AZone"},
+            "Select a valid choice. Not/AZone is not one of the available choices.",
+        ),
         ("queue-edit", {"closes_at": "07:00"}, "The queue must close after it opens."),
         ("queue-edit", {"leads": []}, "A queue needs at least one lead: pick who runs it."),
         ("shift", {"end_time": "08:00"}, ENDS_SAME_DAY_MESSAGE),
@@ -908,15 +1145,38 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
         ("shift", {"buddy": "abc"}, NOT_A_CHOICE),
         ("shift", {"meeting_url": "not a url"}, "Enter a valid URL."),
         ("pattern", {"rrule": "FREQ=HOURLY"}, "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
-        ("pattern", {"rrule": "nonsense"}, "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
-        ("pattern", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU)"),
-        ("pattern", {"rrule": "FREQ=WEEKLY;DTSTART=20270101"},
-         "Give the first date separately, not as DTSTART in the rule."),
+        (
+            "pattern",
+            {"rrule": "nonsense"},
+            "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH).",
+        ),
+        (
+            "pattern",
+            {"rrule": "FREQ=WEEKLY;BYDAY=XX"},
+            "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU)",
+        ),
+        (
+            "pattern",
+            {"rrule": "FREQ=WEEKLY;DTSTART=20270101"},
+            "Give the first date separately, not as DTSTART in the rule.",
+        ),
         ("pattern", {"weekdays": []}, "Pick the weekdays, or write a full RRULE."),
-        ("pattern", {"weekdays": ["XX"]}, "Select a valid choice. XX is not one of the available choices."),
-        ("pattern", {"exdates": "2027-03-09, 2027-02-30"}, "“2027-02-30” is not a date like 2027-04-06."),
+        (
+            "pattern",
+            {"weekdays": ["XX"]},
+            "Select a valid choice. XX is not one of the available choices.",
+        ),
+        (
+            "pattern",
+            {"exdates": "2027-03-09, 2027-02-30"},
+            "“2027-02-30” is not a date like 2027-04-06.",
+        ),
         ("pattern", {"end_time": "09:00"}, ENDS_SAME_DAY_MESSAGE),
-        ("pattern", {"start_time": "23:00", "end_time": "01:00"}, "a shift cannot run past midnight"),
+        (
+            "pattern",
+            {"start_time": "23:00", "end_time": "01:00"},
+            "a shift cannot run past midnight",
+        ),
         ("pattern", {"capacity": "9"}, "Billing chat takes at most 3 at once."),
         ("pattern", {"every_weeks": "abc"}, "Enter a whole number."),
         ("pattern", {"buddy": "abc"}, NOT_A_CHOICE),
@@ -926,7 +1186,11 @@ PATTERN_FORM = {"starts_on": "2027-03-02", "weekdays": ["TU"], "every_weeks": "1
         ("reschedule", {"shift": "abc"}, NOT_A_CHOICE),
         ("reschedule", {"shift": "999999"}, NOT_A_CHOICE),
         ("cancel", {"reason": "   "}, "This field is required."),
-        ("cancel", {"reason": "x" * 501}, "Ensure this value has at most 500 characters (it has 501)."),
+        (
+            "cancel",
+            {"reason": "x" * 501},
+            "Ensure this value has at most 500 characters (it has 501).",
+        ),
     ],
 )
 def test_bad_input_on_every_form_is_a_400_page_with_the_message(
@@ -959,7 +1223,9 @@ def test_bad_input_on_every_form_is_a_400_page_with_the_message(
     assert _snapshot() == before
 
 
-def test_writes_by_the_wrong_role_are_refused(client, executive, hr_admin, support_lead, frontline_employee, queue):
+def test_writes_by_the_wrong_role_are_refused(
+    client, executive, hr_admin, support_lead, frontline_employee, queue
+):
     other_lead = PersonFactory(full_name="Olga Otherlead", roles=[Role.SUPPORT_LEAD])
     shift = shift_at(queue, toronto(3, 10))
     cases = [
@@ -979,7 +1245,11 @@ def test_writes_by_the_wrong_role_are_refused(client, executive, hr_admin, suppo
         assert client.post(url, data).status_code == 403, (person.full_name, url)
     queue.refresh_from_db()
     assert (Queue.objects.count(), queue.name, queue.is_paused) == (1, "Billing chat", False)
-    assert (Shift.objects.count(), ShiftPattern.objects.count(), Booking.objects.count()) == (1, 0, 0)
+    assert (Shift.objects.count(), ShiftPattern.objects.count(), Booking.objects.count()) == (
+        1,
+        0,
+        0,
+    )
 
 
 # --- a fixed query cost at any size -------------------------------------------------------
@@ -995,18 +1265,28 @@ def count_queries(client, path: str, *, rows: int | None = None) -> int:
     return len(captured.captured_queries)
 
 
-def test_the_shift_list_costs_the_same_with_3_or_30_shifts(client, executive, queue, phone_queue, frontline_employee):
+def test_the_shift_list_costs_the_same_with_3_or_30_shifts(
+    client, executive, queue, phone_queue, frontline_employee
+):
     book(shift_at(queue, toronto(2, 10)), executive)  # "fits my calendar" reads Eve's bookings
     client.force_login(executive)
     client.get("/shifts/")  # the first request of a process warms caches of its own
-    filtered = f"/shifts/?fits=on&channel=chat&queue={queue.pk}&date_from=2027-03-01&date_to=2027-04-30"
+    filtered = (
+        f"/shifts/?fits=on&channel=chat&queue={queue.pk}&date_from=2027-03-01&date_to=2027-04-30"
+    )
     counts = []
     for n in (3, 30):
         Shift.objects.filter(bookings__isnull=True).delete()
         for i in range(n):
-            shift_at(queue if i % 2 else phone_queue, toronto(3, 9) + dt.timedelta(days=i // 3, hours=3 * (i % 3)),
-                     hours=2, buddy=frontline_employee if i % 3 else None)
-        counts.append((count_queries(client, "/shifts/", rows=n + 1), count_queries(client, filtered)))
+            shift_at(
+                queue if i % 2 else phone_queue,
+                toronto(3, 9) + dt.timedelta(days=i // 3, hours=3 * (i % 3)),
+                hours=2,
+                buddy=frontline_employee if i % 3 else None,
+            )
+        counts.append(
+            (count_queries(client, "/shifts/", rows=n + 1), count_queries(client, filtered))
+        )
     assert counts[0] == counts[1]
 
 
@@ -1018,12 +1298,18 @@ def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts
         person = executive_named(f"Exec With {n}")
         visitor = executive_named(f"Visitor Of {n}")
         for day in range(n):
-            book(shift_at(queue, NOW + dt.timedelta(days=day + 2), buddy=frontline_employee), person)
-            buddy_shift = shift_at(phone_queue, NOW + dt.timedelta(days=day + 2, hours=6), buddy=person)
+            book(
+                shift_at(queue, NOW + dt.timedelta(days=day + 2), buddy=frontline_employee), person
+            )
+            buddy_shift = shift_at(
+                phone_queue, NOW + dt.timedelta(days=day + 2, hours=6), buddy=person
+            )
             book(buddy_shift, visitor)
         # And one of each in the past.
         past = shift_at(queue, NOW - dt.timedelta(days=7), buddy=person)
-        Booking.objects.create(shift=past, person=person, starts_at=past.starts_at, ends_at=past.ends_at)
+        Booking.objects.create(
+            shift=past, person=person, starts_at=past.starts_at, ends_at=past.ends_at
+        )
         client.force_login(person)
         client.get("/schedule/")
         with CaptureQueriesContext(connection) as captured:
@@ -1037,15 +1323,21 @@ def test_the_schedule_page_costs_the_same_with_3_or_30_bookings_and_buddy_shifts
     assert counts[0] == counts[1]
 
 
-def test_the_queue_page_pages_its_upcoming_shifts_at_a_fixed_cost(client, support_lead, queue, frontline_employee):
+def test_the_queue_page_pages_its_upcoming_shifts_at_a_fixed_cost(
+    client, support_lead, queue, frontline_employee
+):
     client.force_login(support_lead)
     counts = []
     for n in (3, 130):
         Shift.objects.all().delete()
         Shift.objects.bulk_create(
-            Shift(queue=queue, starts_at=NOW + dt.timedelta(days=1 + i // 2, hours=2 + 4 * (i % 2)),
-                  ends_at=NOW + dt.timedelta(days=1 + i // 2, hours=4 + 4 * (i % 2)), capacity=1,
-                  buddy=frontline_employee)
+            Shift(
+                queue=queue,
+                starts_at=NOW + dt.timedelta(days=1 + i // 2, hours=2 + 4 * (i % 2)),
+                ends_at=NOW + dt.timedelta(days=1 + i // 2, hours=4 + 4 * (i % 2)),
+                capacity=1,
+                buddy=frontline_employee,
+            )
             for i in range(n)
         )
         client.get(f"/queues/{queue.pk}/")
@@ -1075,7 +1367,8 @@ def test_a_shift_cannot_be_added_in_the_past(client, support_lead, queue):
 def test_a_single_shift_in_the_daylight_saving_gap_is_refused(client, support_lead, queue):
     client.force_login(support_lead)
     response = client.post(
-        f"/queues/{queue.pk}/shifts/new/", {**SHIFT_FORM, "day": "2027-03-14", "start_time": "02:30", "end_time": "06:00"}
+        f"/queues/{queue.pk}/shifts/new/",
+        {**SHIFT_FORM, "day": "2027-03-14", "start_time": "02:30", "end_time": "06:00"},
     )
     assert response.status_code == 400
     shows(response, "02:30 does not exist on 2027-03-14 in America/New_York")
@@ -1096,7 +1389,9 @@ def test_refusals_and_missing_pages_are_explained_in_the_apps_own_pages(client, 
     assert response.status_code == 403
     shows(response, "You cannot open this page")
     shows(response, "Your role in Frontline does not include it.")
-    assert 'aria-label="Main"' in response.content.decode()  # the usual header, to find the way back
+    assert (
+        'aria-label="Main"' in response.content.decode()
+    )  # the usual header, to find the way back
 
     response = client.get("/shifts/999999/")
     assert response.status_code == 404
@@ -1124,12 +1419,15 @@ def test_a_form_sent_without_its_security_token_says_nothing_was_saved(support_l
     assert 'aria-label="Main"' in no_cookie.content.decode()
 
     browser.get(f"/queues/{queue.pk}/")  # sets the CSRF cookie, as opening the page does
-    stale = browser.post(f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": "x" * 64})
+    stale = browser.post(
+        f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": "x" * 64}
+    )
     assert stale.status_code == 403
     shows(stale, "reload the page and send the form again")
     token = browser.cookies["csrftoken"].value
     elsewhere = browser.post(
-        f"/queues/{queue.pk}/pause/", {"action": "pause", "csrfmiddlewaretoken": token},
+        f"/queues/{queue.pk}/pause/",
+        {"action": "pause", "csrfmiddlewaretoken": token},
         headers={"Origin": "https://elsewhere.example"},
     )
     assert elsewhere.status_code == 403

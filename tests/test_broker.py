@@ -33,7 +33,9 @@ def test_celery_follows_a_setting_changed_while_running(settings):
     assert app.conf.task_default_priority == 3
     with override_settings(CELERY_TASK_DEFAULT_QUEUE="elsewhere"):
         assert app.conf.task_default_queue == "elsewhere"
-    assert app.conf.task_default_queue == "celery"  # a setting Django does not have: Celery's default
+    assert (
+        app.conf.task_default_queue == "celery"
+    )  # a setting Django does not have: Celery's default
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the local Redis (set REDIS_URL)")
@@ -65,12 +67,18 @@ def test_a_worker_reading_the_folder_never_sees_a_message_half_written(tmp_path)
     kombu's own filesystem transport fails this: it creates the file, then writes it,
     and a reader in between takes an empty or partial message.
     """
-    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+    options = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "store_processed": False,
+    }
     body = "x" * 2_000_000  # big enough that writing it takes a while
     count = 40
     failures: list[BaseException] = []
 
-    with Connection("filesystem://", transport=FilesystemTransport, transport_options=options) as connection:
+    with Connection(
+        "filesystem://", transport=FilesystemTransport, transport_options=options
+    ) as connection:
         writer, reader = connection.channel(), connection.channel()
 
         def write():

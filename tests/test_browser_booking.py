@@ -16,8 +16,13 @@ from .factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -46,14 +51,22 @@ def test_an_executive_books_moves_and_cancels_a_shift(page):
     from playwright.sync_api import expect
 
     executive = PersonFactory(
-        email="maya.exec@example.com", full_name="Maya Exec", roles=[Role.EXECUTIVE], time_zone="America/Toronto"
+        email="maya.exec@example.com",
+        full_name="Maya Exec",
+        roles=[Role.EXECUTIVE],
+        time_zone="America/Toronto",
     )
     buddy = PersonFactory(full_name="Ben Buddy", roles=[Role.FRONTLINE])
     queue = QueueFactory(name="Billing chat", time_zone="America/New_York")
     base = (timezone.now() + timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
-    first = ShiftFactory(queue=queue, buddy=buddy, starts_at=base, ends_at=base + timedelta(hours=3))
+    first = ShiftFactory(
+        queue=queue, buddy=buddy, starts_at=base, ends_at=base + timedelta(hours=3)
+    )
     second = ShiftFactory(
-        queue=queue, buddy=buddy, starts_at=base + timedelta(days=2), ends_at=base + timedelta(days=2, hours=3)
+        queue=queue,
+        buddy=buddy,
+        starts_at=base + timedelta(days=2),
+        ends_at=base + timedelta(days=2, hours=3),
     )
 
     page.goto("/accounts/login/")
@@ -88,5 +101,7 @@ def test_an_executive_books_moves_and_cancels_a_shift(page):
     expect(page.locator("#my-upcoming")).to_contain_text("Nothing booked.")
     booking.refresh_from_db()
     assert (booking.status, booking.sequence, booking.cancel_reason) == (
-        "cancelled", 2, "Quarterly review moved onto that day"
+        "cancelled",
+        2,
+        "Quarterly review moved onto that day",
     )

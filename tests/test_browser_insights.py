@@ -29,12 +29,20 @@ def sign_in(page, person):  # noqa: F811 - the fixture, passed in
 def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page):  # noqa: F811
     from playwright.sync_api import expect
 
-    executive = PersonFactory(email="maya.exec@example.com", full_name="Maya Exec", roles=[Role.EXECUTIVE])
-    lead = PersonFactory(email="leo.lead@example.com", full_name="Leo Lead", roles=[Role.SUPPORT_LEAD])
+    executive = PersonFactory(
+        email="maya.exec@example.com", full_name="Maya Exec", roles=[Role.EXECUTIVE]
+    )
+    lead = PersonFactory(
+        email="leo.lead@example.com", full_name="Leo Lead", roles=[Role.SUPPORT_LEAD]
+    )
     queue = QueueFactory(name="Billing chat", leads=[lead])
     shift = ShiftFactory(queue=queue)
     booking = Booking.objects.create(
-        shift=shift, person=executive, starts_at=shift.starts_at, ends_at=shift.ends_at, status=BookingStatus.ATTENDED
+        shift=shift,
+        person=executive,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        status=BookingStatus.ATTENDED,
     )
     sign_in(page, executive)
     expect(page.locator("#awaiting-insights")).to_contain_text("Billing chat")
@@ -48,7 +56,9 @@ def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page): 
     # which lives for a year, stays).
     page.context.clear_cookies(name="sessionid")
     page.get_by_role("button", name="Log this insight").click()
-    expect(page).to_have_url(re.compile(rf"/accounts/login/\?next=/shifts/bookings/{booking.pk}/insights/new/$"))
+    expect(page).to_have_url(
+        re.compile(rf"/accounts/login/\?next=/shifts/bookings/{booking.pk}/insights/new/$")
+    )
     assert not Insight.objects.exists()
     page.fill("input[name=login]", executive.email)
     page.fill("input[name=password]", PASSWORD)
@@ -57,12 +67,18 @@ def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page): 
     # Back on the form, as they left it.
     expect(page.locator("#draft-note")).to_be_visible()
     expect(page.locator("input[name=title]")).to_have_value("Refund status is invisible")
-    expect(page.locator("textarea[name=what_happened]")).to_have_value("Three chats asked where their refund was.")
+    expect(page.locator("textarea[name=what_happened]")).to_have_value(
+        "Three chats asked where their refund was."
+    )
     expect(page.locator("select[name=severity]")).to_have_value("high")
     page.get_by_role("button", name="Log this insight").click()
     expect(page.get_by_text("your insight is logged")).to_be_visible()
     insight = Insight.objects.get()
-    assert (insight.title, insight.severity, insight.author) == ("Refund status is invisible", "high", executive)
+    assert (insight.title, insight.severity, insight.author) == (
+        "Refund status is invisible",
+        "high",
+        executive,
+    )
     # Logged: the draft is gone, the form is empty for the next one.
     page.reload()
     expect(page.locator("input[name=title]")).to_have_value("")

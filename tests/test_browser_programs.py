@@ -36,19 +36,36 @@ def test_hr_plans_reviews_and_publishes_a_programs_seats(page):  # noqa: F811
 
     hr = PersonFactory(email="hana.hr@example.com", full_name="Hana HR", roles=[Role.HR_ADMIN])
     execs = [
-        PersonFactory(email=f"vp{i}@example.com", full_name=name, level="vp", roles=[Role.EXECUTIVE],
-                      time_zone="America/Toronto")
+        PersonFactory(
+            email=f"vp{i}@example.com",
+            full_name=name,
+            level="vp",
+            roles=[Role.EXECUTIVE],
+            time_zone="America/Toronto",
+        )
         for i, name in enumerate(["Ava Vp", "Ben Vp"])
     ]
-    queues = [QueueFactory(name=n, time_zone="America/Toronto", min_notice_hours=1, booking_window_days=90)
-              for n in ("Billing chat", "Phones")]
+    queues = [
+        QueueFactory(
+            name=n, time_zone="America/Toronto", min_notice_hours=1, booking_window_days=90
+        )
+        for n in ("Billing chat", "Phones")
+    ]
     for days in range(3, 10):
         for queue in queues:
-            ShiftFactory(queue=queue, starts_at=day_at(days, 10), ends_at=day_at(days, 13), capacity=1)
+            ShiftFactory(
+                queue=queue, starts_at=day_at(days, 10), ends_at=day_at(days, 13), capacity=1
+            )
     today = timezone.localdate()
     program = Program.objects.create(
-        name="VPs this quarter", starts_on=today - timedelta(days=10), ends_on=today + timedelta(days=40),
-        deadline=today + timedelta(days=20), levels=["vp"], required_amount=2, min_distinct=2, created_by=hr,
+        name="VPs this quarter",
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=40),
+        deadline=today + timedelta(days=20),
+        levels=["vp"],
+        required_amount=2,
+        min_distinct=2,
+        created_by=hr,
     )
     program.queues.set(queues)
 
@@ -58,13 +75,17 @@ def test_hr_plans_reviews_and_publishes_a_programs_seats(page):  # noqa: F811
     expect(page.locator("#count-not_started")).to_have_text("2")
     # The chart is drawn in the page from the same numbers.
     page.wait_for_function("document.getElementById('compliance-chart').chart !== undefined")
-    assert page.evaluate("document.getElementById('compliance-chart').chart.data.datasets[0].data") == [0, 0, 0, 2]
+    assert page.evaluate(
+        "document.getElementById('compliance-chart').chart.data.datasets[0].data"
+    ) == [0, 0, 0, 2]
 
     page.get_by_role("button", name="Make a plan").click()
     expect(page.locator("[aria-busy=true]")).to_contain_text("refreshes by itself")
     make_plan(SchedulePlan.objects.get(program=program))  # what the worker does meanwhile
     # The page refreshes by itself and shows the plan.
-    expect(page.get_by_role("button", name="Book 4 seats and send the invites")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="Book 4 seats and send the invites")).to_be_visible(
+        timeout=10_000
+    )
     lines = page.locator("#plan-lines tbody tr")
     expect(lines).to_have_count(4)
     lines.first.get_by_role("button", name="Remove").click()
@@ -87,18 +108,45 @@ def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page): 
 
     support = DepartmentFactory(name="Support")
     hr = PersonFactory(email="hana.hr@example.com", full_name="Hana HR", roles=[Role.HR_ADMIN])
-    vp = PersonFactory(email="vera.vp@example.com", full_name="Vera Vp", level="vp", roles=[Role.EXECUTIVE],
-                       time_zone="America/Toronto", location="Toronto")
-    mentor = PersonFactory(email="mo.agent@example.com", full_name="Mo Agent", level="ic", department=support,
-                           title="Support agent", time_zone="America/Toronto", location="Ottawa",
-                           roles=[Role.FRONTLINE])
+    vp = PersonFactory(
+        email="vera.vp@example.com",
+        full_name="Vera Vp",
+        level="vp",
+        roles=[Role.EXECUTIVE],
+        time_zone="America/Toronto",
+        location="Toronto",
+    )
+    mentor = PersonFactory(
+        email="mo.agent@example.com",
+        full_name="Mo Agent",
+        level="ic",
+        department=support,
+        title="Support agent",
+        time_zone="America/Toronto",
+        location="Ottawa",
+        roles=[Role.FRONTLINE],
+    )
     billing = MentoringTopic.objects.create(name="Billing")
     today = timezone.localdate()
     cycle = MentoringCycle.objects.create(
-        name="Spring mentoring", starts_on=today + timedelta(days=1), ends_on=today + timedelta(days=90),
-        session_weekday=1, session_time=time(10), mentee_levels=["vp"], mentor_levels=["ic"], created_by=hr,
+        name="Spring mentoring",
+        starts_on=today + timedelta(days=1),
+        ends_on=today + timedelta(days=90),
+        session_weekday=1,
+        session_time=time(10),
+        mentee_levels=["vp"],
+        mentor_levels=["ic"],
+        created_by=hr,
     )
-    profile_save(cycle=cycle, person=vp, role="mentee", topics=[billing], languages="English", about="", opted_in=True)
+    profile_save(
+        cycle=cycle,
+        person=vp,
+        role="mentee",
+        topics=[billing],
+        languages="English",
+        about="",
+        opted_in=True,
+    )
 
     sign_in(page, mentor)
     page.get_by_role("link", name="Mentoring", exact=True).click()

@@ -73,4 +73,6 @@ def test_a_wrong_password_is_refused_on_the_page(page, demo):  # noqa: F811
     page.fill("input[name=login]", "olivia.hart@example.com")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    expect(page.get_by_text("The email address and/or password you specified are not correct.")).to_be_visible()
+    expect(
+        page.get_by_text("The email address and/or password you specified are not correct.")
+    ).to_be_visible()

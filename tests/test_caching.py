@@ -50,7 +50,9 @@ def test_incr_is_one_round_trip_and_never_creates_a_missing_key():
     client = backend._cache.get_client()
     sent = []
     original = client.execute_command
-    client.execute_command = lambda *args, **kwargs: sent.append(args[0]) or original(*args, **kwargs)
+    client.execute_command = lambda *args, **kwargs: (
+        sent.append(args[0]) or original(*args, **kwargs)
+    )
     try:
         assert backend.incr("counter") == 42
         assert backend.incr("counter", 8) == 50

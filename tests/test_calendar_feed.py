@@ -110,7 +110,9 @@ def test_the_feed_runs_a_fixed_number_of_queries(client, executive):
             shift.starts_at += timedelta(days=start)
             shift.ends_at += timedelta(days=start)
             shift.save()
-            Booking.objects.create(shift=shift, person=executive, starts_at=shift.starts_at, ends_at=shift.ends_at)
+            Booking.objects.create(
+                shift=shift, person=executive, starts_at=shift.starts_at, ends_at=shift.ends_at
+            )
 
     token = feed_of(executive).token
 

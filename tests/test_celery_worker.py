@@ -31,8 +31,10 @@ def test_a_password_reset_is_delivered_once_by_the_worker(celery_worker, smtp_se
     form = client.get(link, follow=True)
     assert form.status_code == 200
     new_password = "a-brand-new-long-password-42"
-    done = client.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
-                       {"password1": new_password, "password2": new_password})
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link,
+        {"password1": new_password, "password2": new_password},
+    )
     assert done.status_code == 302
     person.refresh_from_db()
     assert person.check_password(new_password)
@@ -69,7 +71,9 @@ def test_the_session_sweep_runs_on_the_worker(celery_worker):
 
     now = timezone.now()
     Session.objects.create(session_key="old", session_data="x", expire_date=now - timedelta(days=1))
-    Session.objects.create(session_key="live", session_data="x", expire_date=now + timedelta(days=1))
+    Session.objects.create(
+        session_key="live", session_data="x", expire_date=now + timedelta(days=1)
+    )
 
     clear_expired_sessions.delay()
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def failed(executive, support_lead, frontline_employee):
     queue = QueueFactory(leads=[support_lead])
     booking = booking_create(
-        shift=ShiftFactory(queue=queue, buddy=frontline_employee), person=executive, by=actor(executive)
+        shift=ShiftFactory(queue=queue, buddy=frontline_employee),
+        person=executive,
+        by=actor(executive),
     )
     OutgoingEmail.objects.filter(to_email=executive.email).update(
         status=EmailStatus.FAILED, attempts=8, last_error="SMTPDataError: (451, b'Try again later')"
@@ -43,13 +45,17 @@ def test_hr_sees_what_failed_and_why(client, hr_admin, failed, frontline_employe
     ("role", "expected"),
     [("executive", 403), ("frontline", 403), ("hr_admin", 302), ("support_lead", 302)],
 )
-def test_retry_is_for_hr_and_the_queue_lead(client_as, failed, role, expected, django_capture_on_commit_callbacks):
+def test_retry_is_for_hr_and_the_queue_lead(
+    client_as, failed, role, expected, django_capture_on_commit_callbacks
+):
     _, email = failed
     from unittest import mock
 
     with mock.patch("rotations.services.outbox.kick") as kick:
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_as(role).post(f"/deliveries/{email.pk}/retry/", {"next": "https://evil.example/"})
+            response = client_as(role).post(
+                f"/deliveries/{email.pk}/retry/", {"next": "https://evil.example/"}
+            )
     assert response.status_code == expected
     email.refresh_from_db()
     if expected == 302:
@@ -85,7 +91,11 @@ def test_delivery_pages_run_a_fixed_number_of_queries(client, hr_admin, executiv
     def book(n):
         for _ in range(n):
             person = PersonFactory(roles=["Executive"])
-            booking_create(shift=ShiftFactory(queue=queue, buddy=PersonFactory()), person=person, by=actor(person))
+            booking_create(
+                shift=ShiftFactory(queue=queue, buddy=PersonFactory()),
+                person=person,
+                by=actor(person),
+            )
 
     def count(path):
         with CaptureQueriesContext(connection) as queries:

@@ -39,7 +39,10 @@ def test_its_reporting_line_is_one_tree(demo):
 def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
-    assert "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs; 0 programs." in capsys.readouterr().out
+    assert (
+        "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs; 0 programs."
+        in capsys.readouterr().out
+    )
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 
@@ -76,7 +79,10 @@ def test_it_has_last_quarters_insights_at_every_stage_and_mails_nobody_about_the
 def test_its_dashboard_and_inbox_open_for_the_demo_sign_ins(demo, client):
     from rotations.models import Person
 
-    for email, path in [("priya.raman@example.com", "/insights/impact/"), ("marcus.reid@example.com", "/insights/")]:
+    for email, path in [
+        ("priya.raman@example.com", "/insights/impact/"),
+        ("marcus.reid@example.com", "/insights/"),
+    ]:
         client.force_login(Person.objects.get(email=email))
         response = client.get(path)
         assert response.status_code == 200, path
@@ -119,9 +125,18 @@ def test_its_programs_show_each_executive_their_requirement_and_hr_the_complianc
     counts = summary(rows)
     assert sum(counts.values()) == 10 and counts["not_started"] < 10
     client.force_login(Person.objects.get(email="olivia.hart@example.com"))
-    card = client.get("/").content.decode().split(f'id="program-{quarter.pk}"')[1].split("</article>")[0]
+    card = (
+        client.get("/")
+        .content.decode()
+        .split(f'id="program-{quarter.pk}"')[1]
+        .split("</article>")[0]
+    )
     assert "2 shifts in at least 2 different queues" in card
     client.force_login(Person.objects.get(email="priya.raman@example.com"))
     assert client.get(f"/programs/{quarter.pk}/").status_code == 200
-    exported = list(csv.DictReader(io.StringIO(client.get(f"/programs/{quarter.pk}/compliance.csv").content.decode())))
+    exported = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/programs/{quarter.pk}/compliance.csv").content.decode())
+        )
+    )
     assert len(exported) == 10

@@ -25,7 +25,13 @@ GOOD = HEADER + (
 def snapshot():
     return sorted(
         Person.objects.values_list(
-            "email", "full_name", "department__name", "level", "manager__email", "location", "time_zone"
+            "email",
+            "full_name",
+            "department__name",
+            "level",
+            "manager__email",
+            "location",
+            "time_zone",
         )
     )
 
@@ -38,9 +44,33 @@ class TestImport:
         assert result.ok, result.errors
         assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
         assert snapshot() == [
-            ("agent@example.com", "Cy Tan", "Customer Support", "ic", "vp@example.com", "Manila", "Asia/Manila"),
-            ("ceo@example.com", "Ada Byrne", "Executive", "c_level", None, "Toronto", "America/Toronto"),
-            ("vp@example.com", "Ben Ode", "Customer Support", "vp", "ceo@example.com", "London", "Europe/London"),
+            (
+                "agent@example.com",
+                "Cy Tan",
+                "Customer Support",
+                "ic",
+                "vp@example.com",
+                "Manila",
+                "Asia/Manila",
+            ),
+            (
+                "ceo@example.com",
+                "Ada Byrne",
+                "Executive",
+                "c_level",
+                None,
+                "Toronto",
+                "America/Toronto",
+            ),
+            (
+                "vp@example.com",
+                "Ben Ode",
+                "Customer Support",
+                "vp",
+                "ceo@example.com",
+                "London",
+                "Europe/London",
+            ),
         ]
         assert Department.objects.count() == 2
         # Imported people can reset a password or use single sign-on straight away.
@@ -49,9 +79,9 @@ class TestImport:
 
     def test_it_updates_by_email_case_insensitively_and_counts_unchanged(self):
         directory_import(data=GOOD)
-        changed = GOOD.replace("Cy Tan,Customer Support,IC", "Cy Tan,Customer Support,Manager").replace(
-            "agent@example.com", "AGENT@Example.com"
-        )
+        changed = GOOD.replace(
+            "Cy Tan,Customer Support,IC", "Cy Tan,Customer Support,Manager"
+        ).replace("agent@example.com", "AGENT@Example.com")
 
         result = directory_import(data=changed)
 
@@ -101,13 +131,25 @@ BAD_ROWS = [
         "ceo@example.com,Again,Support,IC,,Toronto,America/Toronto,",
         "ceo@example.com appears twice (first on line 2)",
     ),
-    ("x@example.com,X,Support,Wizard,,Toronto,America/Toronto,", "level “Wizard” is not one of IC, Manager, Director, VP, C-level"),
-    ("not-an-email,X,Support,IC,,Toronto,America/Toronto,", "“not-an-email” is not a valid email address"),
+    (
+        "x@example.com,X,Support,Wizard,,Toronto,America/Toronto,",
+        "level “Wizard” is not one of IC, Manager, Director, VP, C-level",
+    ),
+    (
+        "not-an-email,X,Support,IC,,Toronto,America/Toronto,",
+        "“not-an-email” is not a valid email address",
+    ),
     (",X,Support,IC,,Toronto,America/Toronto,", "email is missing"),
     ("x@example.com,,Support,IC,,Toronto,America/Toronto,", "name is missing"),
     ("x@example.com,X,,IC,,Toronto,America/Toronto,", "department is missing"),
-    ("x@example.com,X,Support,IC,x@example.com,Toronto,America/Toronto,", "a person cannot be their own manager"),
-    ("x@example.com,X,Support,IC,,Toronto,America/Toronto,,extra", "9 values but the header has 8 columns"),
+    (
+        "x@example.com,X,Support,IC,x@example.com,Toronto,America/Toronto,",
+        "a person cannot be their own manager",
+    ),
+    (
+        "x@example.com,X,Support,IC,,Toronto,America/Toronto,,extra",
+        "9 values but the header has 8 columns",
+    ),
 ]
 
 
@@ -116,7 +158,12 @@ BAD_ROWS = [
 def test_a_bad_row_is_refused_with_its_line_and_reason(row, message):
     PersonFactory(email="keep@example.com", full_name="Keep Me")
     before = snapshot()
-    data = HEADER + "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO\n" + row + "\n"
+    data = (
+        HEADER
+        + "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO\n"
+        + row
+        + "\n"
+    )
 
     result = directory_import(data=data)
 
@@ -127,14 +174,22 @@ def test_a_bad_row_is_refused_with_its_line_and_reason(row, message):
 @pytest.mark.django_db
 def test_the_hire_date_is_read_when_given_and_kept_when_the_column_is_absent():
     header = "email,name,department,level,manager_email,location,time_zone,hired_on\n"
-    result = directory_import(data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,2021-03-15\n")
+    result = directory_import(
+        data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,2021-03-15\n"
+    )
     assert result.ok, result.errors
     assert Person.objects.get(email="a@example.com").hired_on.isoformat() == "2021-03-15"
     # A file without the column leaves it alone; a bad date is refused with its line.
-    assert directory_import(data=HEADER + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,Agent\n").ok
+    assert directory_import(
+        data=HEADER + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,Agent\n"
+    ).ok
     assert Person.objects.get(email="a@example.com").hired_on.isoformat() == "2021-03-15"
-    result = directory_import(data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,15/03/2021\n")
-    assert [(e.line, e.message) for e in result.errors] == [(2, "hired_on “15/03/2021” is not a date like 2021-03-15")]
+    result = directory_import(
+        data=header + "a@example.com,Ann,Support,IC,,Toronto,America/Toronto,15/03/2021\n"
+    )
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "hired_on “15/03/2021” is not a date like 2021-03-15")
+    ]
 
 
 @pytest.mark.django_db
@@ -167,7 +222,10 @@ def test_a_manager_cycle_in_the_file_is_refused_naming_every_line_in_it():
 def test_a_cycle_closed_through_people_already_in_the_directory_is_refused():
     directory_import(data=GOOD)
     # The CEO would now report to the agent, who reports (via the VP) to the CEO.
-    data = HEADER + "ceo@example.com,Ada Byrne,Executive,C-level,agent@example.com,Toronto,America/Toronto,CEO\n"
+    data = (
+        HEADER
+        + "ceo@example.com,Ada Byrne,Executive,C-level,agent@example.com,Toronto,America/Toronto,CEO\n"
+    )
     before = snapshot()
 
     result = directory_import(data=data)
@@ -183,7 +241,10 @@ def test_a_cycle_closed_through_people_already_in_the_directory_is_refused():
     ("data", "error"),
     [
         (b"", (0, "the file is empty")),
-        ("email,name\n".encode(), (1, "missing columns department, level, manager_email, location, time_zone")),
+        (
+            "email,name\n".encode(),
+            (1, "missing columns department, level, manager_email, location, time_zone"),
+        ),
         ("é".encode("latin-1"), (0, "the file is not UTF-8 text; export it as CSV (UTF-8)")),
     ],
 )
@@ -231,13 +292,20 @@ class TestImportPage:
         before = snapshot()
         data = GOOD + "bad@example.com,Bad,Support,IC,ghost@example.com,Toronto,Not/AZone,\n"
         response = client.post(
-            reverse("people:import"), {"file": SimpleUploadedFile("p.csv", data.encode(), "text/csv")}
+            reverse("people:import"),
+            {"file": SimpleUploadedFile("p.csv", data.encode(), "text/csv")},
         )
         assert response.status_code == 400
         body = response.content.decode()
         assert "Nothing was imported." in body
-        assert "<td>5</td><td>manager ghost@example.com is neither in this file nor in the directory</td>" in body
-        assert "<td>5</td><td>time zone “Not/AZone” is not a known IANA name (e.g. Europe/London)</td>" in body
+        assert (
+            "<td>5</td><td>manager ghost@example.com is neither in this file nor in the directory</td>"
+            in body
+        )
+        assert (
+            "<td>5</td><td>time zone “Not/AZone” is not a known IANA name (e.g. Europe/London)</td>"
+            in body
+        )
         assert snapshot() == before
 
     def test_a_missing_file_is_a_form_error_not_a_server_error(self, client, hr_admin):

@@ -251,7 +251,12 @@ def test_the_organizer_is_never_also_an_attendee(method, address):
         shift(end=datetime(2027, 3, 16, 23)),  # an aware start, a naive end: not a TypeError
     ],
     ids=[
-        "empty", "naive-times", "naive-stamp", "naive-exdate", "exdate-off-the-series", "naive-recurrence-id",
+        "empty",
+        "naive-times",
+        "naive-stamp",
+        "naive-exdate",
+        "exdate-off-the-series",
+        "naive-recurrence-id",
         "naive-end",
     ],
 )
@@ -339,8 +344,12 @@ def test_one_vtimezone_per_zone():
     events = [
         shift(uid="a@x", time_zone="America/New_York"),
         shift(uid="b@x", time_zone="Europe/London"),
-        shift(uid="c@x", time_zone="America/New_York", start=datetime(2027, 8, 2, 13, tzinfo=UTC),
-              end=datetime(2027, 8, 2, 14, tzinfo=UTC)),
+        shift(
+            uid="c@x",
+            time_zone="America/New_York",
+            start=datetime(2027, 8, 2, 13, tzinfo=UTC),
+            end=datetime(2027, 8, 2, 14, tzinfo=UTC),
+        ),
         shift(uid="d@x"),
     ]
     calendar = parse(build_calendar(Method.PUBLISH, events))
@@ -411,7 +420,10 @@ def test_an_exdate_on_a_day_the_clocks_skip_the_series_time_is_accepted(excluded
     before the change, 01:30 UTC (02:30 summer time): that occurrence can be excluded."""
     start = datetime(2027, 3, 27, 1, 30, tzinfo=LONDON)
     event = series(
-        start=start, end=start + timedelta(hours=1), time_zone="Europe/London", rrule="FREQ=DAILY;COUNT=3",
+        start=start,
+        end=start + timedelta(hours=1),
+        time_zone="Europe/London",
+        rrule="FREQ=DAILY;COUNT=3",
         exdates=(excluded,),
     )
     data = build_calendar(Method.REQUEST, [event])

@@ -25,7 +25,9 @@ FIELDS = {"what_happened": "x", "category": "product", "severity": "low"}
 
 def visit(person, queue, day: dt.datetime, status=BookingStatus.ATTENDED):
     shift = ShiftFactory(queue=queue, starts_at=day, ends_at=day + dt.timedelta(hours=4))
-    return Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status)
+    return Booking.objects.create(
+        shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status
+    )
 
 
 @pytest.fixture
@@ -40,11 +42,25 @@ def data(hr_admin):
         b1 = visit(bob, chat, dt.datetime(2027, 1, 5, 14, tzinfo=UTC))
         visit(bob, phone, dt.datetime(2027, 1, 6, 14, tzinfo=UTC), status=BookingStatus.NO_SHOW)
         visit(bob, phone, dt.datetime(2027, 1, 7, 14, tzinfo=UTC), status=BookingStatus.CANCELLED)
-        first = insight_log(booking=a1, author=ann, fields={**FIELDS, "title": "One"}, tags=["billing"])
-        insight_log(booking=a1, author=ann, fields={**FIELDS, "title": "Two", "category": "tooling"}, tags=["billing", "tools"])
+        first = insight_log(
+            booking=a1, author=ann, fields={**FIELDS, "title": "One"}, tags=["billing"]
+        )
+        insight_log(
+            booking=a1,
+            author=ann,
+            fields={**FIELDS, "title": "Two", "category": "tooling"},
+            tags=["billing", "tools"],
+        )
     with time_machine.travel(dt.datetime(2027, 2, 10, 9, tzinfo=UTC), tick=False):
-        insight_log(booking=b1, author=bob, fields={**FIELDS, "title": "Three", "category": "policy"}, tags=[])
-    with time_machine.travel(dt.datetime(2027, 1, 6, 8, tzinfo=UTC), tick=False):  # 12 h after logging
+        insight_log(
+            booking=b1,
+            author=bob,
+            fields={**FIELDS, "title": "Three", "category": "policy"},
+            tags=[],
+        )
+    with time_machine.travel(
+        dt.datetime(2027, 1, 6, 8, tzinfo=UTC), tick=False
+    ):  # 12 h after logging
         insight_transition(insight=first, actor=hr_admin, to_status="acknowledged")
         insight_transition(insight=first, actor=hr_admin, to_status="routed", owner_team="Payments")
     with time_machine.travel(dt.datetime(2027, 1, 15, 8, tzinfo=UTC), tick=False):  # 9.5 days after
@@ -73,13 +89,17 @@ def test_the_funnel_by_department_and_level(client, hr_admin, data):
         ("Sales", "VP"): [2, 1, 1, 2, 1, 1, 1],
     }
     assert [getattr(board.total, s) for s in board.total.STAGES] == [4, 2, 2, 3, 1, 1, 1]
-    assert csv_rows(get(client, "/insights/impact/funnel.csv?start=2027-01-01&end=2027-03-20"))[1:] == [
+    assert csv_rows(get(client, "/insights/impact/funnel.csv?start=2027-01-01&end=2027-03-20"))[
+        1:
+    ] == [
         ["Finance", "Director", "2", "1", "1", "1", "0", "0", "0"],
         ["Sales", "VP", "2", "1", "1", "2", "1", "1", "1"],
         ["All", "", "4", "2", "2", "3", "1", "1", "1"],
     ]
     # Filtered to one department or one level.
-    sales = get(client, f"/insights/impact/?start=2027-01-01&end=2027-03-20&department={data['sales'].pk}")
+    sales = get(
+        client, f"/insights/impact/?start=2027-01-01&end=2027-03-20&department={data['sales'].pk}"
+    )
     assert [r.department for r in sales.context["board"].funnel] == ["Sales"]
     directors = get(client, "/insights/impact/?start=2027-01-01&end=2027-03-20&level=director")
     assert directors.context["board"].total.insights == 1
@@ -90,14 +110,28 @@ def test_the_funnel_by_program(client, hr_admin, data):
 
     # VPs, chat only, January: Ann's attended chat visit and its two insights count; her
     # phone booking and everything of Bob's (a director) do not.
-    vps = Program.objects.create(name="VPs on chat", starts_on=dt.date(2027, 1, 1), ends_on=dt.date(2027, 1, 31),
-                                 deadline=dt.date(2027, 1, 20), levels=["vp"])
+    vps = Program.objects.create(
+        name="VPs on chat",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2027, 1, 31),
+        deadline=dt.date(2027, 1, 20),
+        levels=["vp"],
+    )
     vps.queues.set(Queue.objects.filter(name="Chat"))
-    everyone = Program.objects.create(name="Everyone, any queue", starts_on=dt.date(2027, 1, 1),
-                                      ends_on=dt.date(2027, 3, 31), deadline=dt.date(2027, 3, 1),
-                                      levels=["vp", "director"])
-    Program.objects.create(name="Long ago", starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 3, 1),
-                           deadline=dt.date(2025, 2, 1), levels=["vp"])
+    everyone = Program.objects.create(
+        name="Everyone, any queue",
+        starts_on=dt.date(2027, 1, 1),
+        ends_on=dt.date(2027, 3, 31),
+        deadline=dt.date(2027, 3, 1),
+        levels=["vp", "director"],
+    )
+    Program.objects.create(
+        name="Long ago",
+        starts_on=dt.date(2025, 1, 1),
+        ends_on=dt.date(2025, 3, 1),
+        deadline=dt.date(2025, 2, 1),
+        levels=["vp"],
+    )
     client.viewer = hr_admin
     board = get(client, "/insights/impact/?start=2027-01-01&end=2027-03-20").context["board"]
     rows = {r.department: [getattr(r, s) for s in r.STAGES] for r in board.programs}
@@ -105,12 +139,16 @@ def test_the_funnel_by_program(client, hr_admin, data):
         "VPs on chat": [1, 1, 1, 2, 1, 1, 1],
         "Everyone, any queue": [4, 2, 2, 3, 1, 1, 1],
     }
-    assert csv_rows(get(client, "/insights/impact/programs.csv?start=2027-01-01&end=2027-03-20"))[1:] == [
+    assert csv_rows(get(client, "/insights/impact/programs.csv?start=2027-01-01&end=2027-03-20"))[
+        1:
+    ] == [
         ["Everyone, any queue", "4", "2", "2", "3", "1", "1", "1"],
         ["VPs on chat", "1", "1", "1", "2", "1", "1", "1"],
     ]
     # Filtered to one program: every table counts only its visits and insights.
-    one = get(client, f"/insights/impact/?start=2027-01-01&end=2027-03-20&program={vps.pk}").context["board"]
+    one = get(
+        client, f"/insights/impact/?start=2027-01-01&end=2027-03-20&program={vps.pk}"
+    ).context["board"]
     assert [getattr(one.total, s) for s in one.total.STAGES] == [1, 1, 1, 2, 1, 1, 1]
     assert [r.department for r in one.programs] == ["VPs on chat"]
 
@@ -125,13 +163,17 @@ def test_themes_coverage_and_timing(client, hr_admin, data):
     assert board.tags == {"billing": [2, 0, 0], "tools": [1, 0, 0]}
     coverage = dict(board.coverage)
     week = board.weeks.index(dt.date(2027, 1, 4))
-    assert coverage["Chat"][week] == 2 and coverage["Phone"][week] == 1  # the cancelled visit does not count
+    assert (
+        coverage["Chat"][week] == 2 and coverage["Phone"][week] == 1
+    )  # the cancelled visit does not count
     assert coverage["Phone"][week + 1] == 1
     january = board.timing[0]
     assert (january["logged"], january["triaged"], january["shipped"]) == (2, 1, 1)
     assert january["triage"] == [1, 0, 0, 0]  # under a day
     assert january["ship"] == [0, 0, 0, 1]  # one to four weeks
-    assert csv_rows(get(client, "/insights/impact/coverage.csv?start=2027-01-01&end=2027-03-20"))[0][:2] == ["queue", "2026-12-28"]
+    assert csv_rows(get(client, "/insights/impact/coverage.csv?start=2027-01-01&end=2027-03-20"))[
+        0
+    ][:2] == ["queue", "2026-12-28"]
 
 
 def test_a_bad_period_is_explained_and_the_default_half_year_shown(client, hr_admin, data):
@@ -150,7 +192,9 @@ def test_the_numbers_are_reused_for_a_few_minutes(client, hr_admin, data, settin
         assert get(client, url).context["board"].total.insights == 3
     Insight.objects.filter(title="Three").delete()
     with CaptureQueriesContext(connection) as warm:
-        assert get(client, url).context["board"].total.insights == 3  # the same numbers, not counted again
+        assert (
+            get(client, url).context["board"].total.insights == 3
+        )  # the same numbers, not counted again
     assert any("rotations_insight" in q["sql"] for q in cold.captured_queries)
     assert not any("rotations_insight" in q["sql"] for q in warm.captured_queries)
     assert get(client, url, at=NOW + dt.timedelta(minutes=6)).context["board"].total.insights == 2

@@ -28,7 +28,10 @@ def attended(executive):
     buddy = PersonFactory(full_name="Bea Buddy", roles=["Front-line employee"])
     shift = ShiftFactory(buddy=buddy)
     return Booking.objects.create(
-        shift=shift, person=executive, starts_at=shift.starts_at, ends_at=shift.ends_at,
+        shift=shift,
+        person=executive,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
         status=BookingStatus.ATTENDED,
     )
 
@@ -49,7 +52,10 @@ def test_the_executive_logs_an_insight_with_tags_from_the_form(client, executive
     assert FORM["title"].encode() in response.content  # listed under "logged from this shift"
 
     # A second insight reuses the tags, whatever their case.
-    client.post(f"/shifts/bookings/{attended.pk}/insights/new/", {**FORM, "title": "Two tools", "tags": "REFUNDS"})
+    client.post(
+        f"/shifts/bookings/{attended.pk}/insights/new/",
+        {**FORM, "title": "Two tools", "tags": "REFUNDS"},
+    )
     assert Tag.objects.count() == 2
     assert Insight.objects.count() == 2
 
@@ -96,7 +102,9 @@ def test_the_prompt_email_links_straight_to_this_form(settings, attended):
 
     # Ended two hours ago: the sweep owes a prompt.
     now = timezone.now()
-    Booking.objects.filter(pk=attended.pk).update(starts_at=now - timedelta(hours=6), ends_at=now - timedelta(hours=2))
+    Booking.objects.filter(pk=attended.pk).update(
+        starts_at=now - timedelta(hours=6), ends_at=now - timedelta(hours=2)
+    )
     assert queue_due_emails() == 1
     prompt = OutgoingEmail.objects.get(kind="insight_prompt")
     render_missing([prompt.pk])

@@ -21,15 +21,21 @@ from .servers import CeleryWorker
 
 UTC = dt.UTC
 FIELDS = {
-    "title": "Refund status is invisible", "what_happened": "Customers asked where their refund was.",
-    "category": "product", "severity": "high",
+    "title": "Refund status is invisible",
+    "what_happened": "Customers asked where their refund was.",
+    "category": "product",
+    "severity": "high",
 }
 
 
 def attended_booking(person, queue, buddy):
     shift = ShiftFactory(queue=queue, buddy=buddy)
     return Booking.objects.create(
-        shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=BookingStatus.ATTENDED
+        shift=shift,
+        person=person,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        status=BookingStatus.ATTENDED,
     )
 
 
@@ -44,16 +50,31 @@ class TestAllowanceAndDigest:
     def world(self, settings, support_lead):
         settings.INSIGHT_EMAILS_PER_DAY = 2
         settings.SITE_URL = "https://frontline.example.com"
-        executive = PersonFactory(full_name="Eve Executive", time_zone="Asia/Tokyo", roles=["Executive"])
-        buddy = PersonFactory(full_name="Bea Buddy", time_zone="America/New_York", roles=["Front-line employee"])
+        executive = PersonFactory(
+            full_name="Eve Executive", time_zone="Asia/Tokyo", roles=["Executive"]
+        )
+        buddy = PersonFactory(
+            full_name="Bea Buddy", time_zone="America/New_York", roles=["Front-line employee"]
+        )
         queue = QueueFactory(leads=[support_lead])
-        insight = insight_log(booking=attended_booking(executive, queue, buddy), author=executive, fields=FIELDS, tags=[])
+        insight = insight_log(
+            booking=attended_booking(executive, queue, buddy),
+            author=executive,
+            fields=FIELDS,
+            tags=[],
+        )
         return executive, buddy, insight
 
     def emails_to(self, person):
-        return list(OutgoingEmail.objects.filter(recipient=person, kind=EmailKind.INSIGHT_UPDATE).order_by("pk"))
+        return list(
+            OutgoingEmail.objects.filter(recipient=person, kind=EmailKind.INSIGHT_UPDATE).order_by(
+                "pk"
+            )
+        )
 
-    def test_one_email_per_change_up_to_the_allowance_then_one_digest_the_next_local_day(self, world, support_lead):
+    def test_one_email_per_change_up_to_the_allowance_then_one_digest_the_next_local_day(
+        self, world, support_lead
+    ):
         executive, buddy, insight = world
         # 10:00 UTC is 19:00 in Tokyo and 05:00 in New York.
         with time_machine.travel(dt.datetime(2027, 3, 1, 10, tzinfo=UTC), tick=False):
@@ -101,7 +122,9 @@ class TestAllowanceAndDigest:
         executive, buddy, insight = world
         insight_transition(insight=insight, actor=support_lead, to_status="acknowledged")
         insight.followers.create(person=support_lead, reason="chose")
-        insight_transition(insight=insight, actor=support_lead, to_status="declined", reason="Not now")
+        insight_transition(
+            insight=insight, actor=support_lead, to_status="declined", reason="Not now"
+        )
         assert not InsightNotice.objects.filter(person=support_lead).exists()
 
 
@@ -118,13 +141,19 @@ WORKER_ENV = {
 def test_a_logged_insight_is_triaged_through_the_pages_and_both_followers_hear_each_step(
     smtp_server, broker_available, client, support_lead
 ):
-    executive = PersonFactory(full_name="Eve Executive", email="eve@example.com", roles=["Executive"])
-    buddy = PersonFactory(full_name="Bea Buddy", email="bea@example.com", roles=["Front-line employee"])
+    executive = PersonFactory(
+        full_name="Eve Executive", email="eve@example.com", roles=["Executive"]
+    )
+    buddy = PersonFactory(
+        full_name="Bea Buddy", email="bea@example.com", roles=["Front-line employee"]
+    )
     booking = attended_booking(executive, QueueFactory(leads=[support_lead]), buddy)
     worker = CeleryWorker(env={**WORKER_ENV, "EMAIL_URL": smtp_server.url}).start()
     try:
         client.force_login(executive)
-        response = client.post(f"/shifts/bookings/{booking.pk}/insights/new/", {**FIELDS, "tags": "refunds"})
+        response = client.post(
+            f"/shifts/bookings/{booking.pk}/insights/new/", {**FIELDS, "tags": "refunds"}
+        )
         assert response.status_code == 302
         insight = executive.insights.get()
         client.force_login(support_lead)
@@ -138,7 +167,12 @@ def test_a_logged_insight_is_triaged_through_the_pages_and_both_followers_hear_e
         for n, step in enumerate(steps, start=1):
             assert client.post(f"/insights/{insight.pk}/status/", step).status_code == 302
             if n == 2:
-                assert client.post(f"/insights/{insight.pk}/comment/", {"body": "On the Q2 roadmap"}).status_code == 302
+                assert (
+                    client.post(
+                        f"/insights/{insight.pk}/comment/", {"body": "On the Q2 roadmap"}
+                    ).status_code
+                    == 302
+                )
             received = smtp_server.wait_for(2 * n, timeout=60)
         time.sleep(3)  # anything extra would arrive now (a task starts 2 s after a change)
     finally:

@@ -53,23 +53,38 @@ def queue(support_lead):
 def attended_booking(person, queue, buddy=None):
     shift = ShiftFactory(queue=queue, buddy=buddy)
     return Booking.objects.create(
-        shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=BookingStatus.ATTENDED
+        shift=shift,
+        person=person,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        status=BookingStatus.ATTENDED,
     )
 
 
 @pytest.fixture
 def insight(executive, queue, buddy):
-    return insight_log(booking=attended_booking(executive, queue, buddy), author=executive, fields=FIELDS, tags=["Refunds"])
+    return insight_log(
+        booking=attended_booking(executive, queue, buddy),
+        author=executive,
+        fields=FIELDS,
+        tags=["Refunds"],
+    )
 
 
 def history(insight):
-    return [(e.kind, e.from_status, e.to_status, e.actor.full_name) for e in insight.events.select_related("actor")]
+    return [
+        (e.kind, e.from_status, e.to_status, e.actor.full_name)
+        for e in insight.events.select_related("actor")
+    ]
 
 
-def test_logging_makes_the_author_and_the_buddy_followers_and_copies_queue_and_buddy(insight, executive, buddy, queue):
+def test_logging_makes_the_author_and_the_buddy_followers_and_copies_queue_and_buddy(
+    insight, executive, buddy, queue
+):
     assert (insight.queue, insight.buddy) == (queue, buddy)
     assert sorted(insight.followers.values_list("person__full_name", "reason")) == [
-        ("Bea Buddy", "buddy"), ("Eve Executive", "author"),
+        ("Bea Buddy", "buddy"),
+        ("Eve Executive", "author"),
     ]
     assert history(insight) == [("logged", "", "new", "Eve Executive")]
     assert "Refunds" in insight.search_text and "CHAT-1201" in insight.search_text
@@ -77,9 +92,15 @@ def test_logging_makes_the_author_and_the_buddy_followers_and_copies_queue_and_b
 
 def test_the_whole_life_cycle_is_recorded_step_by_step(insight, support_lead, hr_admin):
     owner = PersonFactory(full_name="Olga Owner")
-    insight_transition(insight=insight, actor=support_lead, to_status="acknowledged", expected_status="new")
     insight_transition(
-        insight=insight, actor=support_lead, to_status="routed", owner=owner, owner_team="Payments",
+        insight=insight, actor=support_lead, to_status="acknowledged", expected_status="new"
+    )
+    insight_transition(
+        insight=insight,
+        actor=support_lead,
+        to_status="routed",
+        owner=owner,
+        owner_team="Payments",
         due_on=dt.date(2027, 1, 15),
     )
     insight_comment(insight=insight, actor=support_lead, body="Payments have it on their board.")
@@ -87,7 +108,11 @@ def test_the_whole_life_cycle_is_recorded_step_by_step(insight, support_lead, hr
     insight_transition(insight=insight, actor=hr_admin, to_status="shipped")
     insight.refresh_from_db()
     assert insight.status == "shipped"
-    assert (insight.owner, insight.owner_team, insight.due_on) == (owner, "Payments", dt.date(2027, 1, 15))
+    assert (insight.owner, insight.owner_team, insight.due_on) == (
+        owner,
+        "Payments",
+        dt.date(2027, 1, 15),
+    )
     assert insight.triaged_at <= insight.actioned_at <= insight.shipped_at
     assert history(insight) == [
         ("logged", "", "new", "Eve Executive"),
@@ -113,7 +138,9 @@ def test_the_whole_life_cycle_is_recorded_step_by_step(insight, support_lead, hr
         ("gossip", {}, "bad_status"),
     ],
 )
-def test_a_step_the_life_cycle_does_not_allow_is_refused_with_a_reason(insight, support_lead, to_status, kwargs, code):
+def test_a_step_the_life_cycle_does_not_allow_is_refused_with_a_reason(
+    insight, support_lead, to_status, kwargs, code
+):
     with pytest.raises(InsightRefused) as refused:
         insight_transition(insight=insight, actor=support_lead, to_status=to_status, **kwargs)
     assert refused.value.code == code
@@ -123,15 +150,21 @@ def test_a_step_the_life_cycle_does_not_allow_is_refused_with_a_reason(insight, 
 
 
 def test_a_step_based_on_a_stale_page_is_refused(insight, support_lead, hr_admin):
-    insight_transition(insight=insight, actor=hr_admin, to_status="declined", reason="Out of scope this year.")
+    insight_transition(
+        insight=insight, actor=hr_admin, to_status="declined", reason="Out of scope this year."
+    )
     with pytest.raises(InsightRefused) as refused:
-        insight_transition(insight=insight, actor=support_lead, to_status="acknowledged", expected_status="new")
+        insight_transition(
+            insight=insight, actor=support_lead, to_status="acknowledged", expected_status="new"
+        )
     assert refused.value.code == "changed"
     assert "it is now declined" in refused.value.message
 
 
 def test_declined_keeps_its_reason_and_reopening_clears_it(insight, support_lead):
-    insight_transition(insight=insight, actor=support_lead, to_status="declined", reason="Policy, not product.")
+    insight_transition(
+        insight=insight, actor=support_lead, to_status="declined", reason="Policy, not product."
+    )
     insight.refresh_from_db()
     assert insight.decline_reason == "Policy, not product."
     insight_transition(insight=insight, actor=support_lead, to_status="acknowledged")
@@ -140,14 +173,23 @@ def test_declined_keeps_its_reason_and_reopening_clears_it(insight, support_lead
     assert insight.events.last().describe() == "reopened it"
 
 
-def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, queue, buddy, support_lead):
-    original = insight_log(booking=attended_booking(executive, queue, buddy), author=executive, fields=FIELDS, tags=["Refunds"])
+def test_merging_a_duplicate_keeps_followers_votes_links_and_history(
+    executive, queue, buddy, support_lead
+):
+    original = insight_log(
+        booking=attended_booking(executive, queue, buddy),
+        author=executive,
+        fields=FIELDS,
+        tags=["Refunds"],
+    )
     other_exec = PersonFactory(full_name="Otto Other", roles=["Executive"])
     other_buddy = PersonFactory(full_name="Ben Buddy", roles=["Front-line employee"])
     dup_booking = attended_booking(other_exec, queue, other_buddy)
     duplicate = insight_log(
-        booking=dup_booking, author=other_exec,
-        fields={**FIELDS, "title": "Where is my refund?", "ticket_refs": "CHAT-9999"}, tags=["portal"],
+        booking=dup_booking,
+        author=other_exec,
+        fields={**FIELDS, "title": "Where is my refund?", "ticket_refs": "CHAT-9999"},
+        tags=["portal"],
     )
     voter = PersonFactory(full_name="Vera Voter", roles=["Executive"])
     insight_plus_one(insight=duplicate, person=voter, note="Heard it twice on Tuesday")
@@ -160,14 +202,23 @@ def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, 
     # Its own links stay: its booking, its tickets, its followers, its +1.
     assert duplicate.booking == dup_booking and duplicate.ticket_refs == "CHAT-9999"
     assert set(duplicate.followers.values_list("person__full_name", flat=True)) == {
-        "Otto Other", "Ben Buddy", "Vera Voter", "Eve Executive",
+        "Otto Other",
+        "Ben Buddy",
+        "Vera Voter",
+        "Eve Executive",
     }
     assert duplicate.votes.count() == 2
     # The original gains them all.
     assert set(original.followers.values_list("person__full_name", flat=True)) == {
-        "Eve Executive", "Bea Buddy", "Otto Other", "Ben Buddy", "Vera Voter",
+        "Eve Executive",
+        "Bea Buddy",
+        "Otto Other",
+        "Ben Buddy",
+        "Vera Voter",
     }
-    assert list(original.votes.values_list("person__full_name", "note")) == [("Vera Voter", "Heard it twice on Tuesday")]
+    assert list(original.votes.values_list("person__full_name", "note")) == [
+        ("Vera Voter", "Heard it twice on Tuesday")
+    ]
     assert sorted(t.name for t in original.tags.all()) == ["Refunds", "portal"]
     original.refresh_from_db()
     assert "CHAT-9999" in original.search_text
@@ -177,13 +228,22 @@ def test_merging_a_duplicate_keeps_followers_votes_links_and_history(executive, 
     ]
     # The duplicate's followers (not the lead who merged) hear of it.
     assert set(InsightNotice.objects.values_list("person__full_name", flat=True)) == {
-        "Otto Other", "Ben Buddy", "Vera Voter", "Eve Executive",
+        "Otto Other",
+        "Ben Buddy",
+        "Vera Voter",
+        "Eve Executive",
     }
 
 
-def test_merge_refuses_itself_a_duplicate_target_and_a_second_merge(insight, executive, queue, support_lead):
-    other = insight_log(booking=attended_booking(executive, queue), author=executive, fields=FIELDS, tags=[])
-    third = insight_log(booking=attended_booking(executive, queue), author=executive, fields=FIELDS, tags=[])
+def test_merge_refuses_itself_a_duplicate_target_and_a_second_merge(
+    insight, executive, queue, support_lead
+):
+    other = insight_log(
+        booking=attended_booking(executive, queue), author=executive, fields=FIELDS, tags=[]
+    )
+    third = insight_log(
+        booking=attended_booking(executive, queue), author=executive, fields=FIELDS, tags=[]
+    )
     with pytest.raises(InsightRefused, match="itself"):
         insight_merge(duplicate=insight, into=insight, actor=support_lead)
     insight_merge(duplicate=other, into=insight, actor=support_lead)
@@ -212,9 +272,14 @@ def test_follow_twice_is_one_follow(insight):
     assert InsightEvent.objects.filter(insight=insight, kind="followed").count() == 1
 
 
-def test_a_status_change_owes_every_follower_but_the_actor_a_notice(insight, support_lead, executive, buddy):
+def test_a_status_change_owes_every_follower_but_the_actor_a_notice(
+    insight, support_lead, executive, buddy
+):
     insight_transition(insight=insight, actor=support_lead, to_status="acknowledged")
-    assert sorted(InsightNotice.objects.values_list("person__full_name", flat=True)) == ["Bea Buddy", "Eve Executive"]
+    assert sorted(InsightNotice.objects.values_list("person__full_name", flat=True)) == [
+        "Bea Buddy",
+        "Eve Executive",
+    ]
     # Comments and follows are history, not news.
     insight_comment(insight=insight, actor=support_lead, body="Looking into it")
     insight_follow(insight=insight, person=PersonFactory())

@@ -42,17 +42,26 @@ def smtp_settings(settings, smtp_server):
 
 @pytest.fixture
 def trio(executive):
-    buddy = PersonFactory(full_name="Bea Buddy", email="bea.buddy@example.com", roles=["Front-line employee"])
-    other_buddy = PersonFactory(full_name="Olly Other", email="olly@example.com", roles=["Front-line employee"])
+    buddy = PersonFactory(
+        full_name="Bea Buddy", email="bea.buddy@example.com", roles=["Front-line employee"]
+    )
+    other_buddy = PersonFactory(
+        full_name="Olly Other", email="olly@example.com", roles=["Front-line employee"]
+    )
     queue = QueueFactory(name="Billing chat", brief="Answer billing chats next to your buddy.")
     first = ShiftFactory(queue=queue, buddy=buddy, location="Toronto office, 4th floor")
     same_buddy_later = ShiftFactory(
-        queue=queue, buddy=buddy, starts_at=first.starts_at + timedelta(days=1),
+        queue=queue,
+        buddy=buddy,
+        starts_at=first.starts_at + timedelta(days=1),
         ends_at=first.ends_at + timedelta(days=1),
     )
     other_buddy_shift = ShiftFactory(
-        queue=queue, buddy=other_buddy, starts_at=first.starts_at + timedelta(days=2),
-        ends_at=first.ends_at + timedelta(days=2), meeting_url="https://meet.example.com/abc",
+        queue=queue,
+        buddy=other_buddy,
+        starts_at=first.starts_at + timedelta(days=2),
+        ends_at=first.ends_at + timedelta(days=2),
+        meeting_url="https://meet.example.com/abc",
     )
     return executive, buddy, other_buddy, first, same_buddy_later, other_buddy_shift
 
@@ -85,7 +94,9 @@ def test_each_change_writes_one_invite_per_attendee_in_its_transaction(trio):
     # A new buddy is invited; the old one is told the event is off for them.
     booking = booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
     assert rows(booking, 2) == {
-        (executive.email, "REQUEST"), (other_buddy.email, "REQUEST"), (buddy.email, "CANCEL"),
+        (executive.email, "REQUEST"),
+        (other_buddy.email, "REQUEST"),
+        (buddy.email, "CANCEL"),
     }
 
     booking = booking_cancel(booking=booking, by=actor(executive), reason="Board meeting moved")
@@ -138,9 +149,13 @@ def test_book_move_cancel_reach_the_mail_server_once_each_with_method_uid_and_se
         got.append((to, method, int(event.sequence.value)))
     assert sorted(got) == sorted(
         [
-            (executive.email, "REQUEST", 0), (buddy.email, "REQUEST", 0),
-            (executive.email, "REQUEST", 1), (other_buddy.email, "REQUEST", 1), (buddy.email, "CANCEL", 1),
-            (executive.email, "CANCEL", 2), (other_buddy.email, "CANCEL", 2),
+            (executive.email, "REQUEST", 0),
+            (buddy.email, "REQUEST", 0),
+            (executive.email, "REQUEST", 1),
+            (other_buddy.email, "REQUEST", 1),
+            (buddy.email, "CANCEL", 1),
+            (executive.email, "CANCEL", 2),
+            (other_buddy.email, "CANCEL", 2),
         ]
     )
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 7
@@ -158,7 +173,9 @@ def test_the_invite_is_a_meeting_request_every_client_understands(trio, smtp_set
     alternative, attachment = message.get_payload()
     assert alternative.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in alternative.get_payload()] == [
-        "text/plain", "text/html", "text/calendar",
+        "text/plain",
+        "text/html",
+        "text/calendar",
     ]
     calendar_part = alternative.get_payload()[2]
     assert calendar_part.get_param("method") == "REQUEST"
@@ -212,12 +229,19 @@ def test_the_email_text_tells_each_reader_the_time_on_their_own_clock(trio, smtp
     def clock(moment, zone):
         return moment.astimezone(ZoneInfo(zone))
 
-    toronto, chicago, tokyo = (clock(booking.starts_at, z) for z in ("America/Toronto", "America/Chicago", "Asia/Tokyo"))
-    assert {toronto.hour, chicago.hour, tokyo.hour, booking.starts_at.hour} != {booking.starts_at.hour}
+    toronto, chicago, tokyo = (
+        clock(booking.starts_at, z) for z in ("America/Toronto", "America/Chicago", "Asia/Tokyo")
+    )
+    assert {toronto.hour, chicago.hour, tokyo.hour, booking.starts_at.hour} != {
+        booking.starts_at.hour
+    }
     [to_exec] = [r for r in received if r.rcpt_tos == [executive.email]]
     text = to_exec.message.get_body(preferencelist=("plain",)).get_content()
     assert f"{toronto:%A} {toronto.day} {toronto:%B %Y, %H:%M}" in text
-    assert f"{chicago:%H:%M}–{clock(booking.ends_at, 'America/Chicago'):%H:%M} in the queue's time zone (America/Chicago)" in text
+    assert (
+        f"{chicago:%H:%M}–{clock(booking.ends_at, 'America/Chicago'):%H:%M} in the queue's time zone (America/Chicago)"
+        in text
+    )
     assert to_exec.message["Subject"].endswith(f"{toronto:%a} {toronto.day} {toronto:%b %Y %H:%M}")
     [to_buddy] = [r for r in received if r.rcpt_tos == [buddy.email]]
     assert f"{tokyo:%H:%M}" in to_buddy.message.get_body(preferencelist=("plain",)).get_content()
@@ -251,9 +275,11 @@ def test_a_cancellation_is_a_cancel_not_a_cancelled_request(trio, smtp_settings)
         assert [a.get_filename() for a in item.message.iter_attachments()] == ["cancel.ics"]
         # The calendar entry itself says why, for whoever reads it there and not the email.
         assert cal.vevent.description.value.startswith("Cancelled: Customer visit")
-    text = [r for r in received if r.rcpt_tos == [executive.email]][0].message.get_body(
-        preferencelist=("plain",)
-    ).get_content()
+    text = (
+        [r for r in received if r.rcpt_tos == [executive.email]][0]
+        .message.get_body(preferencelist=("plain",))
+        .get_content()
+    )
     assert "Customer visit" in text
 
 
@@ -323,7 +349,9 @@ def test_permanent_and_transient_faults_are_told_apart(trio, smtp_settings, sett
 
     import smtplib
 
-    assert outbox.is_permanent(smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"no such user")}))
+    assert outbox.is_permanent(
+        smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"no such user")})
+    )
     assert not outbox.is_permanent(smtplib.SMTPRecipientsRefused({"x@example.com": (450, b"busy")}))
     assert outbox.is_permanent(smtplib.SMTPDataError(554, b"rejected"))
     assert not outbox.is_permanent(smtplib.SMTPDataError(451, b"later"))
@@ -335,12 +363,16 @@ def test_backoff_doubles_and_is_capped(settings):
     assert outbox.retry_delay(20) == 3600
 
 
-def test_the_sweep_re_enqueues_only_what_is_stuck(trio, settings, django_capture_on_commit_callbacks):
+def test_the_sweep_re_enqueues_only_what_is_stuck(
+    trio, settings, django_capture_on_commit_callbacks
+):
     executive, *_, first, _, _ = trio
     settings.OUTBOX_STUCK_AFTER_SECONDS = 60
     booking_create(shift=first, person=executive, by=actor(executive))
     stuck, fresh = OutgoingEmail.objects.order_by("pk")
-    OutgoingEmail.objects.filter(pk=stuck.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+    OutgoingEmail.objects.filter(pk=stuck.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
 
     from unittest import mock
 
@@ -407,20 +439,25 @@ def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
         starts = []
         for index, item in enumerate(received):
             part, _ = calendar_of(item.message)
-            stored = server.put("invites", f"invite-{index}.ics", without_method(part.get_payload(decode=True)))
+            stored = server.put(
+                "invites", f"invite-{index}.ics", without_method(part.get_payload(decode=True))
+            )
             assert stored.status in (201, 204), stored.body
             back = vobject.readOne(server.get("invites", f"invite-{index}.ics").body.decode())
             starts.append(back.vevent.dtstart.value.astimezone(new_york))
     finally:
         server.stop()
     assert sorted((s.date().isoformat(), s.strftime("%H:%M")) for s in starts) == [
-        ("2027-03-09", "09:00"), ("2027-03-16", "09:00"),
+        ("2027-03-09", "09:00"),
+        ("2027-03-16", "09:00"),
     ]
     # The same instant is 14:00 UTC before the change and 13:00 UTC after it.
     assert sorted(s.astimezone(dt.UTC).hour for s in starts) == [13, 14]
 
 
-def test_rendering_a_move_that_drops_a_buddy_looks_up_the_old_shift_once(trio, django_assert_num_queries):
+def test_rendering_a_move_that_drops_a_buddy_looks_up_the_old_shift_once(
+    trio, django_assert_num_queries
+):
     executive, buddy, other_buddy, first, _, other_buddy_shift = trio
     booking = booking_create(shift=first, person=executive, by=actor(executive))
     booking_reschedule(booking=booking, to_shift=other_buddy_shift, by=actor(executive))
@@ -449,7 +486,11 @@ def test_changes_within_the_window_publish_one_task_that_sends_them_all(
     from rotations.tasks import send_due_emails
 
     with mock.patch.object(send_due_emails, "apply_async") as publish:
-        for shift, person in ((first, executive), (later, PersonFactory(roles=["Executive"])), (other, buddy)):
+        for shift, person in (
+            (first, executive),
+            (later, PersonFactory(roles=["Executive"])),
+            (other, buddy),
+        ):
             with django_capture_on_commit_callbacks(execute=True):
                 if person is buddy:  # a third change of another kind: HR's retry
                     row = OutgoingEmail.objects.order_by("pk").first()
@@ -464,7 +505,9 @@ def test_changes_within_the_window_publish_one_task_that_sends_them_all(
     assert len(smtp_settings.wait_for(4)) == 4
 
 
-def test_after_the_window_the_next_change_publishes_again(trio, settings, django_capture_on_commit_callbacks):
+def test_after_the_window_the_next_change_publishes_again(
+    trio, settings, django_capture_on_commit_callbacks
+):
     executive, _, _, first, later, _ = trio
     settings.OUTBOX_BATCH_SECONDS = 1
     from unittest import mock
@@ -478,11 +521,15 @@ def test_after_the_window_the_next_change_publishes_again(trio, settings, django
             booking_create(shift=first, person=executive, by=actor(executive))
         cache.delete(outbox.KICK_KEY)  # as it expires after the window
         with django_capture_on_commit_callbacks(execute=True):
-            booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+            booking_create(
+                shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive)
+            )
     assert publish.call_count == 2
 
 
-def test_without_a_window_every_change_publishes(trio, settings, django_capture_on_commit_callbacks):
+def test_without_a_window_every_change_publishes(
+    trio, settings, django_capture_on_commit_callbacks
+):
     executive, _, _, first, later, _ = trio
     settings.OUTBOX_BATCH_SECONDS = 0
     from unittest import mock
@@ -492,7 +539,9 @@ def test_without_a_window_every_change_publishes(trio, settings, django_capture_
     with mock.patch.object(send_due_emails, "delay") as publish:
         for shift in (first, later):
             with django_capture_on_commit_callbacks(execute=True):
-                booking_create(shift=shift, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+                booking_create(
+                    shift=shift, person=PersonFactory(roles=["Executive"]), by=actor(executive)
+                )
     assert publish.call_count == 2
 
 
@@ -506,39 +555,62 @@ def test_a_broker_that_is_down_does_not_fail_the_committed_change(
     from rotations.tasks import send_due_emails
 
     # (Django's own commit runs a robust hook the same way, and logs to its backend logger.)
-    with mock.patch.object(send_due_emails, "apply_async", side_effect=ConnectionError("broker down")), \
-            mock.patch("django.test.testcases.logger") as logger:
+    with (
+        mock.patch.object(
+            send_due_emails, "apply_async", side_effect=ConnectionError("broker down")
+        ),
+        mock.patch("django.test.testcases.logger") as logger,
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             booking = booking_create(shift=first, person=executive, by=actor(executive))
-    assert booking.pk and OutgoingEmail.objects.filter(booking=booking, status=EmailStatus.PENDING).count() == 2
-    assert "broker down" in str(logger.error.call_args)  # the rows wait for the next task or the sweep
+    assert (
+        booking.pk
+        and OutgoingEmail.objects.filter(booking=booking, status=EmailStatus.PENDING).count() == 2
+    )
+    assert "broker down" in str(
+        logger.error.call_args
+    )  # the rows wait for the next task or the sweep
 
     # The failed publish does not hold the window: the next change publishes at once.
     with mock.patch.object(send_due_emails, "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=True):
-            booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+            booking_create(
+                shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive)
+            )
     publish.assert_called_once_with(countdown=2)
 
 
-def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_send(trio, smtp_settings, settings):
+def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_send(
+    trio, smtp_settings, settings
+):
     executive, _, _, first, later, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
     booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
     waiting, unrenderable, *due = OutgoingEmail.objects.order_by("pk")
     # A retry whose pause is not over yet waits; new rows go whatever their time says.
-    OutgoingEmail.objects.filter(pk=waiting.pk).update(attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))
-    OutgoingEmail.objects.filter(pk=due[0].pk).update(next_attempt_at=timezone.now() + timedelta(days=300))
+    OutgoingEmail.objects.filter(pk=waiting.pk).update(
+        attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    OutgoingEmail.objects.filter(pk=due[0].pk).update(
+        next_attempt_at=timezone.now() + timedelta(days=300)
+    )
     from unittest import mock
 
     settings.OUTBOX_MAX_ATTEMPTS = 3
-    with mock.patch.object(outbox, "DUE_BATCH", 1), mock.patch(
-        "rotations.services.rendering.render_all", side_effect=lambda rows, siblings: {
-            r.pk: ("Invite", b"Subject: x\r\n\r\nbody") for r in rows if r.pk != unrenderable.pk
-        }
+    with (
+        mock.patch.object(outbox, "DUE_BATCH", 1),
+        mock.patch(
+            "rotations.services.rendering.render_all",
+            side_effect=lambda rows, siblings: {
+                r.pk: ("Invite", b"Subject: x\r\n\r\nbody") for r in rows if r.pk != unrenderable.pk
+            },
+        ),
     ):
         tried, failures = outbox.send_due()
     assert (tried, failures) == (3, [])  # one batch at a time; the unrenderable row tried once
-    assert {r.pk for r in OutgoingEmail.objects.filter(status=EmailStatus.SENT)} == {r.pk for r in due}
+    assert {r.pk for r in OutgoingEmail.objects.filter(status=EmailStatus.SENT)} == {
+        r.pk for r in due
+    }
     assert OutgoingEmail.objects.get(pk=waiting.pk).status == EmailStatus.PENDING
     assert OutgoingEmail.objects.get(pk=unrenderable.pk).status == EmailStatus.PENDING
 
@@ -563,10 +635,14 @@ def test_a_row_that_cannot_be_rendered_does_not_hold_up_the_rest(trio, smtp_sett
         tried, failures = outbox.send_due()
     assert (tried, failures) == (4, [])
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 3
-    assert OutgoingEmail.objects.get(pk=broken.pk).status == EmailStatus.PENDING  # and a log says why
+    assert (
+        OutgoingEmail.objects.get(pk=broken.pk).status == EmailStatus.PENDING
+    )  # and a log says why
 
 
-def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(trio, smtp_settings, settings):
+def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(
+    trio, smtp_settings, settings
+):
     executive, _, _, first, _, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
     row = OutgoingEmail.objects.order_by("pk").first()
@@ -592,6 +668,8 @@ def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(tr
 def test_a_task_woken_a_moment_before_a_retry_is_due_still_sends_it(trio, smtp_settings):
     executive, _, _, first, _, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
-    OutgoingEmail.objects.update(attempts=1, next_attempt_at=timezone.now() + timedelta(milliseconds=300))
+    OutgoingEmail.objects.update(
+        attempts=1, next_attempt_at=timezone.now() + timedelta(milliseconds=300)
+    )
     assert outbox.send_due() == (2, [])  # not "not due yet", with no task left to come back
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 2

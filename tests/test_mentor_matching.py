@@ -31,8 +31,9 @@ from rotations.solvers.mentor_matching import (
 )
 
 # The conftest's autouse fixtures are function-scoped; they don't matter to pure code.
-FAST = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                   HealthCheck.too_slow])
+FAST = dict(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 TOPICS = [f"topic-{i}" for i in range(6)]
 LANGUAGES = ["en", "fr", "es"]
@@ -88,10 +89,14 @@ def brute_force(mentees, mentors, manager_of, rules, fixed=()):
         load[mentor_id] += 1
     by_id = {p.id: p for p in [*mentees, *mentors]}
     mentor_by_id = {r.id: r for r in mentors}
-    fixed_score = sum(ref_micro(by_id_ee, mentor_by_id[fixed[by_id_ee.id]], rules.weights)
-                      for by_id_ee in mentees if by_id_ee.id in fixed)
-    fixed_cross = sum(ee.location != mentor_by_id[fixed[ee.id]].location
-                      for ee in mentees if ee.id in fixed)
+    fixed_score = sum(
+        ref_micro(by_id_ee, mentor_by_id[fixed[by_id_ee.id]], rules.weights)
+        for by_id_ee in mentees
+        if by_id_ee.id in fixed
+    )
+    fixed_cross = sum(
+        ee.location != mentor_by_id[fixed[ee.id]].location for ee in mentees if ee.id in fixed
+    )
     free = [ee for ee in mentees if ee.id not in fixed]
     options = [
         [None] + [r for r in mentors if ref_allowed(ee, r, rules, manager_of)] for ee in free
@@ -112,8 +117,10 @@ def brute_force(mentees, mentors, manager_of, rules, fixed=()):
         cross = fixed_cross + sum(ee.location != r.location for ee, r in pairs)
         if not share_ok(cross, len(pairs) + len(fixed), rules.min_cross_location_share):
             continue
-        key = (fixed_score + sum(ref_micro(ee, r, rules.weights) for ee, r in pairs),
-               len(pairs) + len(fixed))
+        key = (
+            fixed_score + sum(ref_micro(ee, r, rules.weights) for ee, r in pairs),
+            len(pairs) + len(fixed),
+        )
         if best is None or key > best:
             best = key
     del by_id
@@ -123,8 +130,10 @@ def brute_force(mentees, mentors, manager_of, rules, fixed=()):
 def result_key(res: MatchResult, mentees, mentors, weights):
     ee = {p.id: p for p in mentees}
     er = {p.id: p for p in mentors}
-    return (sum(ref_micro(ee[p.mentee_id], er[p.mentor_id], weights) for p in res.pairs),
-            len(res.pairs))
+    return (
+        sum(ref_micro(ee[p.mentee_id], er[p.mentor_id], weights) for p in res.pairs),
+        len(res.pairs),
+    )
 
 
 def assert_valid(res: MatchResult, mentees, mentors, manager_of, rules, fixed=()):
@@ -177,8 +186,15 @@ def random_org(rng: random.Random, people: list, extra: int) -> dict:
     return manager_of
 
 
-def random_instance(seed: int, n: int, m: int, *, max_capacity: int = 2, shared_ids: bool = True,
-                    integer_weights: bool = False):
+def random_instance(
+    seed: int,
+    n: int,
+    m: int,
+    *,
+    max_capacity: int = 2,
+    shared_ids: bool = True,
+    integer_weights: bool = False,
+):
     rng = random.Random(seed)
     depts = ["ops", "sales", "eng"][: rng.randint(1, 3)]
     locs = ["paris", "lima", "pune"][: rng.randint(1, 3)]
@@ -205,9 +221,7 @@ def random_instance(seed: int, n: int, m: int, *, max_capacity: int = 2, shared_
         capacity = 0 if rng.random() < 0.1 else rng.randint(1, max_capacity)
         mentors.append(Mentor(**attrs, capacity=capacity))
     manager_of = random_org(rng, [p.id for p in [*mentees, *mentors]], extra=rng.randint(0, 3))
-    previous = frozenset(
-        (ee.id, r.id) for ee in mentees for r in mentors if rng.random() < 0.1
-    )
+    previous = frozenset((ee.id, r.id) for ee in mentees for r in mentors if rng.random() < 0.1)
     if integer_weights:
         weights = Weights(*(rng.choice([0.0, 0.5, 1.0, 2.0]) for _ in range(4)))
     else:
@@ -238,8 +252,12 @@ def random_fixed(rng: random.Random, mentees, mentors) -> list:
 
 
 @settings(max_examples=800, **FAST)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 6), m=st.integers(0, 4),
-       with_fixed=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 6),
+    m=st.integers(0, 4),
+    with_fixed=st.booleans(),
+)
 def test_optimal_against_brute_force(seed, n, m, with_fixed):
     mentees, mentors, manager_of, rules, rng = random_instance(seed, n, m)
     fixed = random_fixed(rng, mentees, mentors) if with_fixed else []
@@ -247,13 +265,18 @@ def test_optimal_against_brute_force(seed, n, m, with_fixed):
     assert_valid(res, mentees, mentors, manager_of, rules, fixed)
     assert res.status == "optimal" and res.optimal
     assert result_key(res, mentees, mentors, rules.weights) == brute_force(
-        mentees, mentors, manager_of, rules, fixed)
+        mentees, mentors, manager_of, rules, fixed
+    )
 
 
 @settings(max_examples=1000, **FAST)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 6), m=st.integers(0, 4),
-       share=st.sampled_from([0.0, 0.2, 1 / 3, 0.4, 0.5, 0.6, 2 / 3, 0.75, 0.999, 1.0]),
-       with_fixed=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 6),
+    m=st.integers(0, 4),
+    share=st.sampled_from([0.0, 0.2, 1 / 3, 0.4, 0.5, 0.6, 2 / 3, 0.75, 0.999, 1.0]),
+    with_fixed=st.booleans(),
+)
 def test_optimal_with_cross_location_target_against_brute_force(seed, n, m, share, with_fixed):
     mentees, mentors, manager_of, rules, rng = random_instance(seed, n, m)
     rules = replace(rules, min_cross_location_share=share)
@@ -263,7 +286,8 @@ def test_optimal_with_cross_location_target_against_brute_force(seed, n, m, shar
     if expected is None:
         assert res.status == "infeasible"
         assert [(p.mentee_id, p.mentor_id) for p in res.pairs] == sorted(
-            fixed, key=lambda f: [e.id for e in mentees].index(f[0]))
+            fixed, key=lambda f: [e.id for e in mentees].index(f[0])
+        )
         assert all(u.reasons for u in res.unmatched)
         return
     assert res.status == "optimal" and res.optimal, res.stats
@@ -291,8 +315,12 @@ def cp_sat_reference(mentees, mentors, manager_of, rules):
     """The lexicographic objective as two CP-SAT solves over every allowed pair."""
     from ortools.sat.python import cp_model
 
-    allowed = [(i, j) for i, ee in enumerate(mentees) for j, r in enumerate(mentors)
-               if r.capacity > 0 and ref_allowed(ee, r, rules, manager_of)]
+    allowed = [
+        (i, j)
+        for i, ee in enumerate(mentees)
+        for j, r in enumerate(mentors)
+        if r.capacity > 0 and ref_allowed(ee, r, rules, manager_of)
+    ]
     a = round(rules.min_cross_location_share * 1000)
 
     def solve(min_score=None):
@@ -329,8 +357,11 @@ def cp_sat_reference(mentees, mentors, manager_of, rules):
 
 
 @settings(max_examples=200, **FAST)
-@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(50, 300),
-       share=st.sampled_from([None, None, 0.5, 0.8]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    depth=st.integers(50, 300),
+    share=st.sampled_from([None, None, 0.5, 0.8]),
+)
 def test_never_breaks_a_hard_rule_with_deep_reporting_chains(seed, depth, share):
     rng = random.Random(seed)
     mentees, mentors, _, rules, _ = random_instance(seed, 30, 20, max_capacity=3)
@@ -354,8 +385,9 @@ def test_never_breaks_a_hard_rule_with_deep_reporting_chains(seed, depth, share)
         if person not in placed:
             manager_of[person] = rng.choice(chain_a)
             placed.add(person)
-    rules = replace(rules, max_tz_difference_minutes=rng.choice([60, 180, 600]),
-                    min_cross_location_share=share)
+    rules = replace(
+        rules, max_tz_difference_minutes=rng.choice([60, 180, 600]), min_cross_location_share=share
+    )
     res = match(mentees, mentors, manager_of, rules, time_limit_seconds=10)
     assert res.status in ("optimal", "feasible", "infeasible")
     assert_valid(res, mentees, mentors, manager_of, rules)
@@ -373,17 +405,21 @@ def test_a_deep_chain_forbids_every_mentor_in_it_above_or_below():
     topics = frozenset({"x", "y"})
     mentees = [Mentee("p40", "ops", "paris", 0, topics), Mentee("p200", "ops", "paris", 0, topics)]
     # Every chain mentor is a perfect topic match; the outsider shares nothing.
-    mentors = [Mentor(pid, "eng", "lima", 0, topics, capacity=2)
-               for pid in ("p0", "p39", "p41", "p120", "p199", "p201", "p299")]
+    mentors = [
+        Mentor(pid, "eng", "lima", 0, topics, capacity=2)
+        for pid in ("p0", "p39", "p41", "p120", "p199", "p201", "p299")
+    ]
     mentors.append(Mentor("side", "ops", "paris", 0, capacity=2))
     rules = Rules()
     res = match(mentees, mentors, manager_of, rules)
     assert [(p.mentee_id, p.mentor_id) for p in res.pairs] == [("p40", "side"), ("p200", "side")]
     assert_valid(res, mentees, mentors, manager_of, rules)
     assert hard_rule_violations(mentees[0], mentors[0], rules, manager_of) == [
-        "mentor is one of the mentee's managers"]
+        "mentor is one of the mentee's managers"
+    ]
     assert hard_rule_violations(mentees[0], mentors[-2], rules, manager_of) == [
-        "mentor reports to the mentee"]
+        "mentor reports to the mentee"
+    ]
     # Without the outsider's seats, each is unmatched because of the reporting line.
     res = match(mentees, mentors[:-1], manager_of, rules)
     assert res.pairs == []
@@ -400,7 +436,7 @@ def scipy_best_total(mentees, mentors, manager_of, rules) -> int:
     n = len(mentees)
     big = -1e15
     score = np.full((n, len(cols) + n), big)
-    score[:, len(cols):] = np.where(np.eye(n, dtype=bool), 0.0, big)
+    score[:, len(cols) :] = np.where(np.eye(n, dtype=bool), 0.0, big)
     for i, ee in enumerate(mentees):
         for c, j in enumerate(cols):
             if ref_allowed(ee, mentors[j], rules, manager_of):
@@ -418,18 +454,21 @@ def test_total_equals_scipy_on_medium_instances(seed):
     res = match(mentees, mentors, manager_of, rules)
     assert_valid(res, mentees, mentors, manager_of, rules)
     assert result_key(res, mentees, mentors, rules.weights)[0] == scipy_best_total(
-        mentees, mentors, manager_of, rules)
+        mentees, mentors, manager_of, rules
+    )
 
 
 def test_column_generation_on_a_wide_instance_equals_scipy():
     """Many more mentors than the first candidate set: pairs must be added by pricing."""
-    mentees, mentors, manager_of, rules, _ = random_instance(7, 80, 200, max_capacity=1,
-                                                             integer_weights=True)
+    mentees, mentors, manager_of, rules, _ = random_instance(
+        7, 80, 200, max_capacity=1, integer_weights=True
+    )
     rules = replace(rules, max_tz_difference_minutes=720, forbid_same_department=False)
     res = match(mentees, mentors, manager_of, rules)
     assert_valid(res, mentees, mentors, manager_of, rules)
     assert result_key(res, mentees, mentors, rules.weights)[0] == scipy_best_total(
-        mentees, mentors, manager_of, rules)
+        mentees, mentors, manager_of, rules
+    )
 
 
 def test_column_generation_when_everyone_wants_the_same_mentors():
@@ -437,31 +476,44 @@ def test_column_generation_when_everyone_wants_the_same_mentors():
     else, so most of the optimum has to come from pairs added by pricing."""
     rng = random.Random(3)
     topics = frozenset(TOPICS[:4])
-    mentees = [Mentee(f"e{i}", "ops", rng.choice(["paris", "lima"]), 0, topics,
-                      frozenset({"en"})) for i in range(120)]
-    mentors = [Mentor(f"star{j}", "eng", "pune", 0, topics, frozenset({"en"}))
-               for j in range(40)]
-    mentors += [Mentor(f"r{j}", rng.choice(["ops", "eng"]), rng.choice(["paris", "lima"]), 0,
-                       frozenset(rng.sample(TOPICS, rng.randint(0, 4))),
-                       frozenset(rng.sample(LANGUAGES, 1)), capacity=rng.randint(1, 2))
-                for j in range(300)]
+    mentees = [
+        Mentee(f"e{i}", "ops", rng.choice(["paris", "lima"]), 0, topics, frozenset({"en"}))
+        for i in range(120)
+    ]
+    mentors = [Mentor(f"star{j}", "eng", "pune", 0, topics, frozenset({"en"})) for j in range(40)]
+    mentors += [
+        Mentor(
+            f"r{j}",
+            rng.choice(["ops", "eng"]),
+            rng.choice(["paris", "lima"]),
+            0,
+            frozenset(rng.sample(TOPICS, rng.randint(0, 4))),
+            frozenset(rng.sample(LANGUAGES, 1)),
+            capacity=rng.randint(1, 2),
+        )
+        for j in range(300)
+    ]
     rules = Rules()
     res = match(mentees, mentors, {}, rules)
     assert_valid(res, mentees, mentors, {}, rules)
     assert res.stats["rounds"] > 1
     assert len(res.pairs) == 120
     assert result_key(res, mentees, mentors, rules.weights)[0] == scipy_best_total(
-        mentees, mentors, {}, rules)
+        mentees, mentors, {}, rules
+    )
 
 
 # --- the smaller promises -----------------------------------------------------------------
 
 
 def people(n, m, capacity=1):
-    mentees = [Mentee(f"e{i}", "ops", "paris", 0, frozenset({"x"}), frozenset({"en"}))
-               for i in range(n)]
-    mentors = [Mentor(f"r{j}", "eng", "lima", 0, frozenset({"x"}), frozenset({"en"}), capacity)
-               for j in range(m)]
+    mentees = [
+        Mentee(f"e{i}", "ops", "paris", 0, frozenset({"x"}), frozenset({"en"})) for i in range(n)
+    ]
+    mentors = [
+        Mentor(f"r{j}", "eng", "lima", 0, frozenset({"x"}), frozenset({"en"}), capacity)
+        for j in range(m)
+    ]
     return mentees, mentors
 
 
@@ -481,8 +533,10 @@ def test_degenerate_inputs(share):
     assert res.pairs == [] and len(res.unmatched) == 3 and res.status == "optimal"
     assert all(u.reasons for u in res.unmatched)
     mentees, mentors = people(3, 2)
-    forbid_all = Rules(previous_pairs=frozenset((e.id, r.id) for e in mentees for r in mentors),
-                       min_cross_location_share=share)
+    forbid_all = Rules(
+        previous_pairs=frozenset((e.id, r.id) for e in mentees for r in mentors),
+        min_cross_location_share=share,
+    )
     res = match(mentees, mentors, {}, forbid_all)
     assert res.pairs == [] and len(res.unmatched) == 3 and res.status == "optimal"
     assert all("earlier cycle" in u.reasons[0] for u in res.unmatched)
@@ -508,8 +562,9 @@ def test_fixed_pairs_are_kept_and_use_capacity():
     # The fixed pair breaks today's rules (same time zone limit is now 0 and far apart):
     # it is kept anyway, and its mentor's single seat is taken.
     mentees[0] = Mentee("e0", "ops", "paris", 600)
-    res = match(mentees, mentors, {}, Rules(max_tz_difference_minutes=0),
-                fixed_pairs=[("e0", "r0")])
+    res = match(
+        mentees, mentors, {}, Rules(max_tz_difference_minutes=0), fixed_pairs=[("e0", "r0")]
+    )
     by = {p.mentee_id: p for p in res.pairs}
     assert by["e0"].mentor_id == "r0" and by["e0"].fixed
     assert [p.mentee_id for p in res.pairs if p.mentor_id == "r0"] == ["e0"]
@@ -532,7 +587,11 @@ def test_score_breakdown_sums_to_pair_score(seed):
         for r in mentors:
             reasons = score_breakdown(ee, r, weights)
             assert [x.criterion for x in reasons] == [
-                "topic_overlap", "language", "different_department", "different_location"]
+                "topic_overlap",
+                "language",
+                "different_department",
+                "different_location",
+            ]
             assert abs(sum(x.contribution for x in reasons) - pair_score(ee, r, weights)) <= 1e-6
             assert pair_score(ee, r, weights) == ref_micro(ee, r, weights) / 1_000_000
             assert all(0.0 <= x.value <= 1.0 for x in reasons)
@@ -548,12 +607,15 @@ def test_a_cycle_in_the_reporting_lines_raises():
         hard_rule_violations(mentees[0], mentors[0], Rules(), {"e0": "r5", "r5": "e0"})
 
 
-@pytest.mark.parametrize("weights", [
-    Weights(topic_overlap=-1.0),
-    Weights(language=float("nan")),
-    Weights(different_location=float("inf")),
-    Weights(different_department=-0.0001),
-])
+@pytest.mark.parametrize(
+    "weights",
+    [
+        Weights(topic_overlap=-1.0),
+        Weights(language=float("nan")),
+        Weights(different_location=float("inf")),
+        Weights(different_department=-0.0001),
+    ],
+)
 def test_bad_weights_raise(weights):
     mentees, mentors = people(2, 2)
     with pytest.raises(ValueError):

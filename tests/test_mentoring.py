@@ -70,44 +70,136 @@ def org(db, clock):
     sales, product, support = (DepartmentFactory(name=n) for n in ("Sales", "Product", "Support"))
     hr = PersonFactory(full_name="Hana HR", roles=["HR admin"])
     ceo = PersonFactory(full_name="Cleo CEO", level="c_level", department=sales)
-    exec_a = PersonFactory(full_name="Ada VP", level="vp", manager=ceo, department=sales,
-                           location="New York", time_zone="America/New_York", roles=["Executive"])
-    exec_b = PersonFactory(full_name="Ben VP", level="vp", manager=ceo, department=product,
-                           location="London", time_zone="Europe/London", roles=["Executive"])
+    exec_a = PersonFactory(
+        full_name="Ada VP",
+        level="vp",
+        manager=ceo,
+        department=sales,
+        location="New York",
+        time_zone="America/New_York",
+        roles=["Executive"],
+    )
+    exec_b = PersonFactory(
+        full_name="Ben VP",
+        level="vp",
+        manager=ceo,
+        department=product,
+        location="London",
+        time_zone="Europe/London",
+        roles=["Executive"],
+    )
     # Three levels under Ada: never her mentor, however well they would score.
-    lead = PersonFactory(full_name="Lou Lead", level="manager", manager=exec_a, department=support,
-                         location="New York", time_zone="America/New_York")
-    senior = PersonFactory(full_name="Sam Senior", level="ic", manager=lead, department=support,
-                           location="New York", time_zone="America/New_York")
-    in_line = PersonFactory(full_name="Ivy Inline", level="ic", manager=senior, department=support,
-                            location="New York", time_zone="America/New_York", title="Support agent",
-                            hired_on=date(2020, 1, 1))
-    director = PersonFactory(full_name="Dee Director", level="director", manager=ceo, department=support)
-    agent_ny = PersonFactory(full_name="Nia Agent", level="ic", manager=director, department=support,
-                             location="Toronto", time_zone="America/Toronto", title="Support agent",
-                             hired_on=date(2021, 6, 1), roles=["Front-line employee"])
-    agent_london = PersonFactory(full_name="Leo Agent", level="ic", manager=director, department=support,
-                                 location="Manchester", time_zone="Europe/London", title="Support agent",
-                                 hired_on=date(2022, 3, 1), roles=["Front-line employee"])
-    silent = PersonFactory(full_name="Quinn Quiet", level="ic", manager=director, department=support,
-                           title="Support agent", hired_on=date(2019, 1, 1))
-    newcomer = PersonFactory(full_name="Nora New", level="ic", manager=director, department=support,
-                             title="Support agent", hired_on=date(2026, 12, 1))
-    topics = {n: MentoringTopic.objects.create(name=n) for n in ("Billing", "Refunds", "Onboarding", "Churn")}
+    lead = PersonFactory(
+        full_name="Lou Lead",
+        level="manager",
+        manager=exec_a,
+        department=support,
+        location="New York",
+        time_zone="America/New_York",
+    )
+    senior = PersonFactory(
+        full_name="Sam Senior",
+        level="ic",
+        manager=lead,
+        department=support,
+        location="New York",
+        time_zone="America/New_York",
+    )
+    in_line = PersonFactory(
+        full_name="Ivy Inline",
+        level="ic",
+        manager=senior,
+        department=support,
+        location="New York",
+        time_zone="America/New_York",
+        title="Support agent",
+        hired_on=date(2020, 1, 1),
+    )
+    director = PersonFactory(
+        full_name="Dee Director", level="director", manager=ceo, department=support
+    )
+    agent_ny = PersonFactory(
+        full_name="Nia Agent",
+        level="ic",
+        manager=director,
+        department=support,
+        location="Toronto",
+        time_zone="America/Toronto",
+        title="Support agent",
+        hired_on=date(2021, 6, 1),
+        roles=["Front-line employee"],
+    )
+    agent_london = PersonFactory(
+        full_name="Leo Agent",
+        level="ic",
+        manager=director,
+        department=support,
+        location="Manchester",
+        time_zone="Europe/London",
+        title="Support agent",
+        hired_on=date(2022, 3, 1),
+        roles=["Front-line employee"],
+    )
+    silent = PersonFactory(
+        full_name="Quinn Quiet",
+        level="ic",
+        manager=director,
+        department=support,
+        title="Support agent",
+        hired_on=date(2019, 1, 1),
+    )
+    newcomer = PersonFactory(
+        full_name="Nora New",
+        level="ic",
+        manager=director,
+        department=support,
+        title="Support agent",
+        hired_on=date(2026, 12, 1),
+    )
+    topics = {
+        n: MentoringTopic.objects.create(name=n)
+        for n in ("Billing", "Refunds", "Onboarding", "Churn")
+    }
     cycle = MentoringCycle.objects.create(
-        name="Spring 2027", starts_on=date(2027, 2, 1), ends_on=date(2027, 4, 30), cadence_weeks=2,
-        session_minutes=45, session_weekday=1, session_time=time(10, 0), mentee_levels=["vp"],
-        mentor_levels=["ic"], mentor_min_tenure_months=6, mentor_title_contains="agent", mentor_capacity=1,
-        max_tz_difference_hours=3, created_by=hr,
+        name="Spring 2027",
+        starts_on=date(2027, 2, 1),
+        ends_on=date(2027, 4, 30),
+        cadence_weeks=2,
+        session_minutes=45,
+        session_weekday=1,
+        session_time=time(10, 0),
+        mentee_levels=["vp"],
+        mentor_levels=["ic"],
+        mentor_min_tenure_months=6,
+        mentor_title_contains="agent",
+        mentor_capacity=1,
+        max_tz_difference_hours=3,
+        created_by=hr,
     )
     for person, chosen in ((exec_a, ["Billing", "Refunds"]), (exec_b, ["Churn"])):
-        profile_save(cycle=cycle, person=person, role="mentee", topics=[topics[t] for t in chosen],
-                     languages="English", about="", opted_in=True)
-    for person, chosen, langs in ((in_line, ["Billing", "Refunds"], "English"),
-                                  (agent_ny, ["Billing"], "English, French"),
-                                  (agent_london, ["Churn", "Onboarding"], "English")):
-        profile_save(cycle=cycle, person=person, role="mentor", topics=[topics[t] for t in chosen],
-                     languages=langs, about="", opted_in=True)
+        profile_save(
+            cycle=cycle,
+            person=person,
+            role="mentee",
+            topics=[topics[t] for t in chosen],
+            languages="English",
+            about="",
+            opted_in=True,
+        )
+    for person, chosen, langs in (
+        (in_line, ["Billing", "Refunds"], "English"),
+        (agent_ny, ["Billing"], "English, French"),
+        (agent_london, ["Churn", "Onboarding"], "English"),
+    ):
+        profile_save(
+            cycle=cycle,
+            person=person,
+            role="mentor",
+            topics=[topics[t] for t in chosen],
+            languages=langs,
+            about="",
+            opted_in=True,
+        )
     return locals()
 
 
@@ -158,7 +250,11 @@ def test_mentors_are_chosen_by_level_tenure_and_title_and_hr_sees_who_has_not_an
     assert eligible == {"Ivy Inline", "Nia Agent", "Leo Agent", "Quinn Quiet"}
     answers = responses(cycle)
     assert [p.full_name for p in answers.not_answered] == ["Quinn Quiet"]
-    assert {p.person.full_name for p in answers.opted_in} == {"Ivy Inline", "Nia Agent", "Leo Agent"}
+    assert {p.person.full_name for p in answers.opted_in} == {
+        "Ivy Inline",
+        "Nia Agent",
+        "Leo Agent",
+    }
     assert (answers.mentees_with_profile, answers.mentees) == (2, 2)
 
 
@@ -182,7 +278,15 @@ def test_the_matcher_keeps_every_hard_rule_and_says_why(org):
 
 def test_unmatched_executives_are_listed_with_the_reason(org):
     cycle, hr = org["cycle"], org["hr"]
-    profile_save(cycle=cycle, person=org["agent_ny"], role="mentor", topics=[], languages="", about="", opted_in=False)
+    profile_save(
+        cycle=cycle,
+        person=org["agent_ny"],
+        role="mentor",
+        topics=[],
+        languages="",
+        about="",
+        opted_in=False,
+    )
     run = run_matching(cycle=cycle, by=hr)
     assert pairs(cycle) == {("Ben VP", "Leo Agent")}
     [ada] = run.unmatched
@@ -192,9 +296,16 @@ def test_unmatched_executives_are_listed_with_the_reason(org):
 
 def test_a_pair_from_an_earlier_cycle_is_never_repeated(org):
     cycle, hr = org["cycle"], org["hr"]
-    earlier = MentoringCycle.objects.create(name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30))
-    Pairing.objects.create(cycle=earlier, mentee=org["exec_a"], mentor=org["agent_ny"], status=PairingStatus.ENDED,
-                           ended_at=NOW - timedelta(days=60))
+    earlier = MentoringCycle.objects.create(
+        name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30)
+    )
+    Pairing.objects.create(
+        cycle=earlier,
+        mentee=org["exec_a"],
+        mentor=org["agent_ny"],
+        status=PairingStatus.ENDED,
+        ended_at=NOW - timedelta(days=60),
+    )
     run = run_matching(cycle=cycle, by=hr)
     assert pairs(cycle) == {("Ben VP", "Leo Agent")}
     assert "earlier cycle" in " ".join(run.unmatched[0]["reasons"])
@@ -228,11 +339,15 @@ def test_removing_a_proposal_leaves_the_executive_for_the_next_run(org):
 
 # Tuesdays every other week at 10:00 New York time from 2 February to the end of April;
 # the US clocks change on 14 March 2027.
-ADA_SESSIONS = [datetime(2027, m, d, 10, tzinfo=NEW_YORK) for m, d in
-                ((2, 2), (2, 16), (3, 2), (3, 16), (3, 30), (4, 13), (4, 27))]
+ADA_SESSIONS = [
+    datetime(2027, m, d, 10, tzinfo=NEW_YORK)
+    for m, d in ((2, 2), (2, 16), (3, 2), (3, 16), (3, 30), (4, 13), (4, 27))
+]
 
 
-def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_sessions(org, smtp_settings):
+def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_sessions(
+    org, smtp_settings
+):
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
     assert cycle_publish(cycle=cycle, by=hr) == 2
@@ -240,12 +355,22 @@ def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_s
     assert ada.status == PairingStatus.ACTIVE and ada.sequence == 0
     assert [s.starts_at.astimezone(NEW_YORK) for s in ada.sessions.all()] == ADA_SESSIONS
     # The same wall-clock hour is 15:00 UTC before the change and 14:00 after it.
-    assert [s.starts_at.astimezone(UTC).hour for s in ada.sessions.all()] == [15, 15, 15, 14, 14, 14, 14]
+    assert [s.starts_at.astimezone(UTC).hour for s in ada.sessions.all()] == [
+        15,
+        15,
+        15,
+        14,
+        14,
+        14,
+        14,
+    ]
 
     deliver_all()
     received = smtp_settings.wait_for(4)
     by_recipient = {tuple(item.rcpt_tos): item for item in received}
-    assert set(by_recipient) == {(p.email,) for p in (org["exec_a"], org["agent_ny"], org["exec_b"], org["agent_london"])}
+    assert set(by_recipient) == {
+        (p.email,) for p in (org["exec_a"], org["agent_ny"], org["exec_b"], org["agent_london"])
+    }
     ics = calendar_part(by_recipient[(org["agent_ny"].email,)].raw)
     assert b"METHOD:REQUEST" in ics and b"RRULE:FREQ=WEEKLY;UNTIL=" in ics and b"INTERVAL=2" in ics
     assert [d.astimezone(NEW_YORK) for d in expand(ics)] == ADA_SESSIONS
@@ -258,7 +383,9 @@ def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_s
         server.make_calendar("mentoring")
         assert server.put("mentoring", "series.ics", without_method(ics)).status in (201, 204)
         for start in ADA_SESSIONS:
-            assert server.events_between("mentoring", start, start + timedelta(minutes=45)) == ["series.ics"]
+            assert server.events_between("mentoring", start, start + timedelta(minutes=45)) == [
+                "series.ics"
+            ]
             # Nothing an hour early: the server puts each occurrence at 10:00 New York.
             assert server.events_between("mentoring", start - timedelta(hours=1), start) == []
 
@@ -276,7 +403,10 @@ def test_moving_one_session_updates_that_occurrence_only(org, smtp_settings):
 
     deliver_all()
     updates = [r for r in smtp_settings.wait_for(6) if b"SEQUENCE:1" in calendar_part(r.raw)]
-    assert {tuple(r.rcpt_tos) for r in updates} == {(org["exec_a"].email,), (org["agent_ny"].email,)}
+    assert {tuple(r.rcpt_tos) for r in updates} == {
+        (org["exec_a"].email,),
+        (org["agent_ny"].email,),
+    }
     ics = calendar_part(updates[0].raw)
     assert b"RECURRENCE-ID;TZID=America/New_York:20270302T100000" in ics
     expected = sorted([d for d in ADA_SESSIONS if d != ADA_SESSIONS[2]] + [moved_to])
@@ -287,8 +417,15 @@ def test_moving_one_session_updates_that_occurrence_only(org, smtp_settings):
     with RadicaleServer() as server:
         server.make_calendar("mentoring")
         assert server.put("mentoring", "series.ics", without_method(ics)).status in (201, 204)
-        assert server.events_between("mentoring", moved_to, moved_to + timedelta(minutes=45)) == ["series.ics"]
-        assert server.events_between("mentoring", ADA_SESSIONS[2], ADA_SESSIONS[2] + timedelta(minutes=45)) == []
+        assert server.events_between("mentoring", moved_to, moved_to + timedelta(minutes=45)) == [
+            "series.ics"
+        ]
+        assert (
+            server.events_between(
+                "mentoring", ADA_SESSIONS[2], ADA_SESSIONS[2] + timedelta(minutes=45)
+            )
+            == []
+        )
 
 
 @pytest.mark.parametrize(
@@ -314,12 +451,18 @@ def test_only_the_pair_or_hr_moves_or_ends_it(org):
     cycle_publish(cycle=cycle, by=hr)
     ada = Pairing.objects.get(mentee=org["exec_a"])
     with pytest.raises(MentoringRefused, match="Only the two people"):
-        session_reschedule(session=ada.sessions.all()[1], starts_at=ADA_SESSIONS[1] + timedelta(days=1), by=org["agent_london"])
+        session_reschedule(
+            session=ada.sessions.all()[1],
+            starts_at=ADA_SESSIONS[1] + timedelta(days=1),
+            by=org["agent_london"],
+        )
     with pytest.raises(MentoringRefused, match="Only the two people"):
         pairing_end(pairing=ada, by=org["exec_b"], reason="Not mine")
 
 
-def test_ending_a_pairing_stops_the_series_keeps_held_sessions_tells_hr_and_leaves_the_rest_alone(org, smtp_settings):
+def test_ending_a_pairing_stops_the_series_keeps_held_sessions_tells_hr_and_leaves_the_rest_alone(
+    org, smtp_settings
+):
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
     cycle_publish(cycle=cycle, by=hr)
@@ -334,7 +477,9 @@ def test_ending_a_pairing_stops_the_series_keeps_held_sessions_tells_hr_and_leav
     ada.refresh_from_db()
     assert ada.status == PairingStatus.ENDED and ada.sequence == 1
     states = [s.status for s in ada.sessions.all()]
-    assert states[:2] == [SessionStatus.SCHEDULED] * 2 and set(states[2:]) == {SessionStatus.CANCELLED}
+    assert states[:2] == [SessionStatus.SCHEDULED] * 2 and set(states[2:]) == {
+        SessionStatus.CANCELLED
+    }
 
     deliver_all()
     received = smtp_settings.wait_for(7)[4:]
@@ -349,16 +494,35 @@ def test_ending_a_pairing_stops_the_series_keeps_held_sessions_tells_hr_and_leav
     assert "I am moving to the product team." in text_of(to_hr)
 
     # A new mentor for Ada: re-running pairs only the people left over.
-    newcomer = PersonFactory(full_name="Max Mentor", level="ic", manager=org["director"], title="Support agent",
-                             location="Boston", time_zone="America/New_York", hired_on=date(2018, 1, 1))
-    profile_save(cycle=cycle, person=newcomer, role="mentor", topics=[], languages="English", about="", opted_in=True)
+    newcomer = PersonFactory(
+        full_name="Max Mentor",
+        level="ic",
+        manager=org["director"],
+        title="Support agent",
+        location="Boston",
+        time_zone="America/New_York",
+        hired_on=date(2018, 1, 1),
+    )
+    profile_save(
+        cycle=cycle,
+        person=newcomer,
+        role="mentor",
+        topics=[],
+        languages="English",
+        about="",
+        opted_in=True,
+    )
     before = OutgoingEmail.objects.filter(pairing=ben).count()
     run = run_matching(cycle=cycle, by=hr)
     assert run.kept == 1 and run.proposed == 1
     # Nia and Ada were paired this cycle; that pairing ended, so Ada gets Max.
     assert pairs(cycle) == {("Ada VP", "Max Mentor")}
     ben.refresh_from_db()
-    assert (ben.status, ben.sequence, ben.mentor_id) == (PairingStatus.ACTIVE, 0, org["agent_london"].pk)
+    assert (ben.status, ben.sequence, ben.mentor_id) == (
+        PairingStatus.ACTIVE,
+        0,
+        org["agent_london"].pk,
+    )
     cycle_publish(cycle=cycle, by=hr)
     assert OutgoingEmail.objects.filter(pairing=ben).count() == before
     new = Pairing.objects.get(mentee=org["exec_a"], status=PairingStatus.ACTIVE)
@@ -370,10 +534,20 @@ def test_a_mentor_who_opts_out_leaves_their_pairing_and_hr_is_told(org):
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
     cycle_publish(cycle=cycle, by=hr)
-    profile_save(cycle=cycle, person=org["agent_london"], role="mentor", topics=[], languages="", about="", opted_in=False)
+    profile_save(
+        cycle=cycle,
+        person=org["agent_london"],
+        role="mentor",
+        topics=[],
+        languages="",
+        about="",
+        opted_in=False,
+    )
     ben = Pairing.objects.get(mentee=org["exec_b"])
     assert ben.status == PairingStatus.ENDED and "opted out" in ben.end_reason
-    assert OutgoingEmail.objects.filter(pairing=ben, kind=EmailKind.PAIRING_ENDED, to_email=hr.email).exists()
+    assert OutgoingEmail.objects.filter(
+        pairing=ben, kind=EmailKind.PAIRING_ENDED, to_email=hr.email
+    ).exists()
 
 
 # --- the session log ---------------------------------------------------------------------------
@@ -393,12 +567,17 @@ def test_sessions_are_marked_after_they_start_and_insights_follow_a_held_one(org
         insight_log_for_session(session=first, author=org["exec_a"], fields=INSIGHT_FIELDS, tags=[])
     first = session_mark(session=first, status="held", by=org["agent_ny"])
     with pytest.raises(InsightRefused, match="Only the executive"):
-        insight_log_for_session(session=first, author=org["agent_ny"], fields=INSIGHT_FIELDS, tags=[])
-    insight = insight_log_for_session(session=first, author=org["exec_a"], fields=INSIGHT_FIELDS, tags=["crm"])
+        insight_log_for_session(
+            session=first, author=org["agent_ny"], fields=INSIGHT_FIELDS, tags=[]
+        )
+    insight = insight_log_for_session(
+        session=first, author=org["exec_a"], fields=INSIGHT_FIELDS, tags=["crm"]
+    )
 
     assert insight.session == first and insight.buddy == org["agent_ny"] and insight.queue is None
     assert set(insight.followers.values_list("person__full_name", "reason")) == {
-        ("Ada VP", "author"), ("Nia Agent", "mentor"),
+        ("Ada VP", "author"),
+        ("Nia Agent", "mentor"),
     }
     # The mentor sees it; another front-line employee does not.
     assert visible_insights(org["agent_ny"]).filter(pk=insight.pk).exists()
@@ -429,7 +608,15 @@ def test_an_ended_cycle_stops_asking_and_takes_no_answers(org):
     org["clock"].move_to(datetime(2027, 5, 2, 12, tzinfo=UTC))
     assert cycles_asking(org["silent"]) == []
     with pytest.raises(MentoringRefused, match="has ended"):
-        profile_save(cycle=cycle, person=org["silent"], role="mentor", topics=[], languages="", about="", opted_in=True)
+        profile_save(
+            cycle=cycle,
+            person=org["silent"],
+            role="mentor",
+            topics=[],
+            languages="",
+            about="",
+            opted_in=True,
+        )
     with pytest.raises(MentoringRefused, match="has ended"):
         run_matching(cycle=cycle, by=org["hr"])
 
@@ -447,14 +634,23 @@ def test_hr_closes_a_cycle_early_and_both_calendars_of_every_pair_hear_of_it(org
     with pytest.raises(MentoringRefused, match="Say why"):
         cycle_close(cycle=cycle, by=hr, reason=" ")
 
-    assert cycle_close(cycle=cycle, by=hr, reason="The program is paused for the reorganisation.") == 2
+    assert (
+        cycle_close(cycle=cycle, by=hr, reason="The program is paused for the reorganisation.") == 2
+    )
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.CLOSED
     for pairing in (ada, ben):
         pairing.refresh_from_db()
         assert pairing.status == PairingStatus.ENDED and pairing.sequence == 1
-        assert pairing.end_reason == "The cycle was closed: The program is paused for the reorganisation."
-        later = set(pairing.sessions.filter(starts_at__gt=ADA_SESSIONS[1] + timedelta(hours=2)).values_list("status", flat=True))
+        assert (
+            pairing.end_reason
+            == "The cycle was closed: The program is paused for the reorganisation."
+        )
+        later = set(
+            pairing.sessions.filter(starts_at__gt=ADA_SESSIONS[1] + timedelta(hours=2)).values_list(
+                "status", flat=True
+            )
+        )
         assert later == {SessionStatus.CANCELLED}
 
     deliver_all()
@@ -469,7 +665,15 @@ def test_hr_closes_a_cycle_early_and_both_calendars_of_every_pair_hear_of_it(org
     # Closed: no more answers, matching, publishing or closing again.
     assert cycles_asking(org["silent"]) == []
     with pytest.raises(MentoringRefused, match="closed"):
-        profile_save(cycle=cycle, person=org["silent"], role="mentor", topics=[], languages="", about="", opted_in=True)
+        profile_save(
+            cycle=cycle,
+            person=org["silent"],
+            role="mentor",
+            topics=[],
+            languages="",
+            about="",
+            opted_in=True,
+        )
     with pytest.raises(MentoringRefused, match="closed"):
         run_matching(cycle=cycle, by=hr)
     with pytest.raises(MentoringRefused, match="closed already"):
@@ -514,9 +718,16 @@ def test_publishing_drops_proposals_that_no_longer_keep_the_rules(org):
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
     # Since the proposal, Ben and Leo turn out to have been paired in an earlier cycle.
-    earlier = MentoringCycle.objects.create(name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30))
-    Pairing.objects.create(cycle=earlier, mentee=org["exec_b"], mentor=org["agent_london"], status=PairingStatus.ENDED,
-                           ended_at=NOW - timedelta(days=60))
+    earlier = MentoringCycle.objects.create(
+        name="Autumn 2026", starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30)
+    )
+    Pairing.objects.create(
+        cycle=earlier,
+        mentee=org["exec_b"],
+        mentor=org["agent_london"],
+        status=PairingStatus.ENDED,
+        ended_at=NOW - timedelta(days=60),
+    )
     assert cycle_publish(cycle=cycle, by=hr) == 1
     assert pairs(cycle, PairingStatus.ACTIVE) == {("Ada VP", "Nia Agent")}
     assert not cycle.pairings.filter(mentee=org["exec_b"]).exists()

@@ -28,11 +28,24 @@ from .factories import PersonFactory
 from .test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
 
 CYCLE_FORM = {
-    "name": "Summer 2027", "starts_on": "2027-06-01", "ends_on": "2027-08-31", "cadence_weeks": 2,
-    "session_minutes": 45, "session_weekday": 1, "session_time": "10:00", "mentee_levels": ["vp"],
-    "mentor_levels": ["ic"], "mentor_min_tenure_months": 0, "mentor_title_contains": "", "mentor_capacity": 1,
-    "max_tz_difference_hours": 3, "weight_topic_overlap": 1, "weight_language": 0.5,
-    "weight_different_department": 0.5, "weight_different_location": 0.5, "min_cross_location_percent": "",
+    "name": "Summer 2027",
+    "starts_on": "2027-06-01",
+    "ends_on": "2027-08-31",
+    "cadence_weeks": 2,
+    "session_minutes": 45,
+    "session_weekday": 1,
+    "session_time": "10:00",
+    "mentee_levels": ["vp"],
+    "mentor_levels": ["ic"],
+    "mentor_min_tenure_months": 0,
+    "mentor_title_contains": "",
+    "mentor_capacity": 1,
+    "max_tz_difference_hours": 3,
+    "weight_topic_overlap": 1,
+    "weight_language": 0.5,
+    "weight_different_department": 0.5,
+    "weight_different_location": 0.5,
+    "min_cross_location_percent": "",
 }
 
 
@@ -43,13 +56,23 @@ def messages_of(response) -> list[str]:
 @pytest.mark.django_db
 def test_hr_creates_a_cycle_and_bad_settings_get_clear_messages(client, org):
     client.force_login(org["hr"])
-    bad = {**CYCLE_FORM, "ends_on": "2027-05-01", "mentor_levels": ["vp"], "weight_topic_overlap": 0,
-           "weight_language": 0, "weight_different_department": 0, "weight_different_location": 0}
+    bad = {
+        **CYCLE_FORM,
+        "ends_on": "2027-05-01",
+        "mentor_levels": ["vp"],
+        "weight_topic_overlap": 0,
+        "weight_language": 0,
+        "weight_different_department": 0,
+        "weight_different_location": 0,
+    }
     response = client.post("/mentoring/cycles/new/", bad)
     assert response.status_code == 400
     page = response.content.decode()
-    for text in ("The cycle must end after it starts.", "A level cannot be both mentees and mentors.",
-                 "Give at least one soft criterion a weight above zero."):
+    for text in (
+        "The cycle must end after it starts.",
+        "A level cannot be both mentees and mentors.",
+        "Give at least one soft criterion a weight above zero.",
+    ):
         assert text in page
     garbage = {**CYCLE_FORM, "starts_on": "soon", "cadence_weeks": "-1", "mentor_capacity": "9"}
     assert client.post("/mentoring/cycles/new/", garbage).status_code == 400
@@ -68,19 +91,29 @@ def test_a_mentor_answers_the_invitation_on_their_page(client, org):
     home = client.get("/mentoring/").content.decode()
     assert "Spring 2027" in home and "Answer the invitation" in home
 
-    response = client.post(f"/mentoring/cycles/{cycle.pk}/profile/", {"opted_in": "yes", "languages": "English"})
+    response = client.post(
+        f"/mentoring/cycles/{cycle.pk}/profile/", {"opted_in": "yes", "languages": "English"}
+    )
     assert response.status_code == 400
     assert "Choose at least one topic you could teach." in response.content.decode()
 
     billing = org["topics"]["Billing"]
-    response = client.post(f"/mentoring/cycles/{cycle.pk}/profile/",
-                           {"opted_in": "yes", "topics": [billing.pk], "languages": "English, spanish"}, follow=True)
+    response = client.post(
+        f"/mentoring/cycles/{cycle.pk}/profile/",
+        {"opted_in": "yes", "topics": [billing.pk], "languages": "English, spanish"},
+        follow=True,
+    )
     assert "your answer is saved" in " ".join(messages_of(response))
     profile = quinn.mentoring_profiles.get(cycle=cycle)
     assert profile.opted_in is True and profile.language_set == {"english", "spanish"}
     # HR no longer sees Quinn among those who have not answered.
     client.force_login(org["hr"])
-    assert "Quinn Quiet" not in client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode().split('id="not-answered"')[-1]
+    assert (
+        "Quinn Quiet"
+        not in client.get(f"/mentoring/cycles/{cycle.pk}/")
+        .content.decode()
+        .split('id="not-answered"')[-1]
+    )
     # Someone the cycle's rules leave out has no profile to fill.
     client.force_login(org["lead"])
     assert client.get(f"/mentoring/cycles/{cycle.pk}/profile/").status_code == 403
@@ -102,9 +135,13 @@ def test_hr_runs_the_matcher_reviews_swaps_removes_and_publishes(client, org):
 
     ada = cycle.pairings.get(mentee=org["exec_a"])
     ben = cycle.pairings.get(mentee=org["exec_b"])
-    response = client.post(f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": ben.pk}, follow=True)
+    response = client.post(
+        f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": ben.pk}, follow=True
+    )
     assert "time zones too far apart" in " ".join(messages_of(response))
-    response = client.post(f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": "nope"}, follow=True)
+    response = client.post(
+        f"/mentoring/cycles/{cycle.pk}/swap/", {"first": ada.pk, "second": "nope"}, follow=True
+    )
     assert "Choose two proposed pairs" in " ".join(messages_of(response))
 
     client.post(f"/mentoring/pairings/{ben.pk}/remove/")
@@ -113,8 +150,13 @@ def test_hr_runs_the_matcher_reviews_swaps_removes_and_publishes(client, org):
     assert "1 pairs published" in " ".join(messages_of(response))
     ada.refresh_from_db()
     assert ada.status == PairingStatus.ACTIVE
-    assert set(OutgoingEmail.objects.filter(pairing=ada, kind=EmailKind.MENTORING_INVITE).values_list("to_email", "method")) == {
-        (org["exec_a"].email, "REQUEST"), (org["agent_ny"].email, "REQUEST"),
+    assert set(
+        OutgoingEmail.objects.filter(pairing=ada, kind=EmailKind.MENTORING_INVITE).values_list(
+            "to_email", "method"
+        )
+    ) == {
+        (org["exec_a"].email, "REQUEST"),
+        (org["agent_ny"].email, "REQUEST"),
     }
     # Publishing twice sends nothing twice.
     response = client.post(f"/mentoring/cycles/{cycle.pk}/publish/", follow=True)
@@ -135,8 +177,11 @@ def test_the_pair_moves_a_session_and_bad_times_get_a_message(client, org, publi
     client.force_login(org["exec_a"])
     url = f"/mentoring/sessions/{session.pk}/reschedule/"
     assert client.get(url).status_code == 200
-    for value, message in (("next tuesday", "Enter a valid date/time."), ("2027-01-01T10:00", "Choose a time in the future."),
-                           ("2027-09-01T10:00", "Choose a time before the cycle ends.")):
+    for value, message in (
+        ("next tuesday", "Enter a valid date/time."),
+        ("2027-01-01T10:00", "Choose a time in the future."),
+        ("2027-09-01T10:00", "Choose a time before the cycle ends."),
+    ):
         response = client.post(url, {"starts_at": value})
         assert response.status_code == 400 and message in response.content.decode(), value
     session.refresh_from_db()
@@ -152,7 +197,9 @@ def test_the_pair_moves_a_session_and_bad_times_get_a_message(client, org, publi
 
 
 @pytest.mark.django_db
-def test_ending_needs_a_reason_and_marking_a_held_session_leads_to_the_insight_form(client, org, published):
+def test_ending_needs_a_reason_and_marking_a_held_session_leads_to_the_insight_form(
+    client, org, published
+):
     client.force_login(org["agent_ny"])
     response = client.post(f"/mentoring/pairings/{published.pk}/end/", {"reason": ""}, follow=True)
     assert "Say why the pairing ends" in " ".join(messages_of(response))
@@ -163,15 +210,30 @@ def test_ending_needs_a_reason_and_marking_a_held_session_leads_to_the_insight_f
     first = published.sessions.first()
     client.force_login(org["exec_a"])
     response = client.post(f"/mentoring/sessions/{first.pk}/mark/", {"status": "held"})
-    assert response.status_code == 302 and response["Location"] == f"/mentoring/sessions/{first.pk}/insights/new/"
-    response = client.post(response["Location"], {"title": "Refund policy confuses agents", "what_happened": "x",
-                                                   "category": "policy", "severity": "high", "tags": "refunds"})
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/mentoring/sessions/{first.pk}/insights/new/"
+    )
+    response = client.post(
+        response["Location"],
+        {
+            "title": "Refund policy confuses agents",
+            "what_happened": "x",
+            "category": "policy",
+            "severity": "high",
+            "tags": "refunds",
+        },
+    )
     assert response.status_code == 302
     assert first.insights.get().buddy == org["agent_ny"]
-    response = client.post(f"/mentoring/sessions/{first.pk}/mark/", {"status": "bogus"}, follow=True)
+    response = client.post(
+        f"/mentoring/sessions/{first.pk}/mark/", {"status": "bogus"}, follow=True
+    )
     assert "Mark a session as held or missed." in " ".join(messages_of(response))
     later = published.sessions.all()[3]
-    response = client.post(f"/mentoring/sessions/{later.pk}/mark/", {"status": "missed"}, follow=True)
+    response = client.post(
+        f"/mentoring/sessions/{later.pk}/mark/", {"status": "missed"}, follow=True
+    )
     assert "once it has started" in " ".join(messages_of(response))
     later.refresh_from_db()
     assert later.status == SessionStatus.SCHEDULED
@@ -183,15 +245,30 @@ def test_writes_are_refused_to_everyone_the_rule_leaves_out(client, org, publish
     ben = Pairing.objects.get(mentee=org["exec_b"])
     for person in (org["exec_a"], org["agent_ny"], org["lead"]):
         client.force_login(person)
-        for path in (f"/mentoring/cycles/{cycle.pk}/match/", f"/mentoring/cycles/{cycle.pk}/publish/",
-                     f"/mentoring/cycles/{cycle.pk}/swap/", f"/mentoring/pairings/{published.pk}/remove/"):
+        for path in (
+            f"/mentoring/cycles/{cycle.pk}/match/",
+            f"/mentoring/cycles/{cycle.pk}/publish/",
+            f"/mentoring/cycles/{cycle.pk}/swap/",
+            f"/mentoring/pairings/{published.pk}/remove/",
+        ):
             assert client.post(path).status_code == 403, (person, path)
     # Another pair's executive, mentor, or a manager: the pairing does not exist for them.
     for person in (org["exec_b"], org["agent_london"], org["lead"]):
         client.force_login(person)
-        assert client.post(f"/mentoring/pairings/{published.pk}/end/", {"reason": "x"}).status_code == 404
-        assert client.post(f"/mentoring/sessions/{session.pk}/mark/", {"status": "held"}).status_code == 404
-        assert client.post(f"/mentoring/sessions/{session.pk}/reschedule/", {"starts_at": "2027-03-04T10:00"}).status_code == 404
+        assert (
+            client.post(f"/mentoring/pairings/{published.pk}/end/", {"reason": "x"}).status_code
+            == 404
+        )
+        assert (
+            client.post(f"/mentoring/sessions/{session.pk}/mark/", {"status": "held"}).status_code
+            == 404
+        )
+        assert (
+            client.post(
+                f"/mentoring/sessions/{session.pk}/reschedule/", {"starts_at": "2027-03-04T10:00"}
+            ).status_code
+            == 404
+        )
     published.refresh_from_db()
     assert published.status == PairingStatus.ACTIVE and ben.status == PairingStatus.ACTIVE
 
@@ -221,19 +298,28 @@ def test_hr_closes_a_cycle_from_its_page_and_no_one_else_can(client, org, publis
 def _grow(cycle, extra: int) -> None:
     """``extra`` more published pairs with sessions, some held, in the cycle."""
     mentors = Person.objects.bulk_create(
-        Person(email=f"m{cycle.pk}-{i}@example.com", full_name=f"Mentor {i}", level="ic") for i in range(extra)
+        Person(email=f"m{cycle.pk}-{i}@example.com", full_name=f"Mentor {i}", level="ic")
+        for i in range(extra)
     )
     mentees = Person.objects.bulk_create(
-        Person(email=f"e{cycle.pk}-{i}@example.com", full_name=f"Exec {i}", level="vp") for i in range(extra)
+        Person(email=f"e{cycle.pk}-{i}@example.com", full_name=f"Exec {i}", level="vp")
+        for i in range(extra)
     )
     pairings = Pairing.objects.bulk_create(
-        Pairing(cycle=cycle, mentee=e, mentor=m, status="active", time_zone="UTC") for e, m in zip(mentees, mentors, strict=True)
+        Pairing(cycle=cycle, mentee=e, mentor=m, status="active", time_zone="UTC")
+        for e, m in zip(mentees, mentors, strict=True)
     )
     start = ADA_SESSIONS[0]
     MentoringSession.objects.bulk_create(
-        MentoringSession(pairing=p, occurrence_at=start + timedelta(weeks=2 * k), starts_at=start + timedelta(weeks=2 * k),
-                         ends_at=start + timedelta(weeks=2 * k, minutes=45), status="held" if k == 0 else "scheduled")
-        for p in pairings for k in range(4)
+        MentoringSession(
+            pairing=p,
+            occurrence_at=start + timedelta(weeks=2 * k),
+            starts_at=start + timedelta(weeks=2 * k),
+            ends_at=start + timedelta(weeks=2 * k, minutes=45),
+            status="held" if k == 0 else "scheduled",
+        )
+        for p in pairings
+        for k in range(4)
     )
 
 
@@ -249,14 +335,30 @@ def test_the_cycle_page_and_mentoring_home_run_a_fixed_number_of_queries(client,
             assert client.get(path).status_code == 200
         return len(queries)
 
-    small = (count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]), count("/mentoring/", org["agent_ny"]))
+    small = (
+        count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]),
+        count("/mentoring/", org["agent_ny"]),
+    )
     _grow(cycle, 40)
-    more_sessions_for_nia = Pairing.objects.create(cycle=MentoringCycle.objects.create(
-        name="Older", starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 1), status="closed"), mentee=PersonFactory(level="vp"),
-        mentor=org["agent_ny"], status="ended", ended_at=ADA_SESSIONS[0])
-    MentoringSession.objects.create(pairing=more_sessions_for_nia, occurrence_at=ADA_SESSIONS[0],
-                                    starts_at=ADA_SESSIONS[0], ends_at=ADA_SESSIONS[0] + timedelta(minutes=45))
-    large = (count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]), count("/mentoring/", org["agent_ny"]))
+    more_sessions_for_nia = Pairing.objects.create(
+        cycle=MentoringCycle.objects.create(
+            name="Older", starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 1), status="closed"
+        ),
+        mentee=PersonFactory(level="vp"),
+        mentor=org["agent_ny"],
+        status="ended",
+        ended_at=ADA_SESSIONS[0],
+    )
+    MentoringSession.objects.create(
+        pairing=more_sessions_for_nia,
+        occurrence_at=ADA_SESSIONS[0],
+        starts_at=ADA_SESSIONS[0],
+        ends_at=ADA_SESSIONS[0] + timedelta(minutes=45),
+    )
+    large = (
+        count(f"/mentoring/cycles/{cycle.pk}/", org["hr"]),
+        count("/mentoring/", org["agent_ny"]),
+    )
     assert large == small
     page = client.get("/mentoring/").content.decode()
     assert "You mentor Ada VP" in page
@@ -276,12 +378,19 @@ def test_the_home_page_costs_the_same_however_many_cycles_and_programs_run(clien
     def add_cycle_and_program(n: int) -> None:
         cycle = org["cycle"]
         MentoringCycle.objects.create(
-            name=f"Extra {n}", starts_on=cycle.starts_on, ends_on=cycle.ends_on,
-            mentee_levels=cycle.mentee_levels, mentor_levels=cycle.mentor_levels,
+            name=f"Extra {n}",
+            starts_on=cycle.starts_on,
+            ends_on=cycle.ends_on,
+            mentee_levels=cycle.mentee_levels,
+            mentor_levels=cycle.mentor_levels,
         )
         Program.objects.create(
-            name=f"Program {n}", starts_on=cycle.starts_on, ends_on=cycle.ends_on, deadline=cycle.ends_on,
-            levels=["vp"], required_amount=1,
+            name=f"Program {n}",
+            starts_on=cycle.starts_on,
+            ends_on=cycle.ends_on,
+            deadline=cycle.ends_on,
+            levels=["vp"],
+            required_amount=1,
         )
 
     add_cycle_and_program(0)
@@ -300,7 +409,7 @@ def test_home_asks_for_the_answer_and_shows_the_next_sessions(client, org, publi
     assert "Spring 2027</a>: would you mentor an executive?" in card
     client.force_login(org["exec_a"])
     card = client.get("/").content.decode().split('id="mentoring"')[1]
-    assert "with Nia Agent" in card and f'/mentoring/pairings/{published.pk}/' in card
+    assert "with Nia Agent" in card and f"/mentoring/pairings/{published.pk}/" in card
     # Someone with no cycle and no pairing gets no card.
     client.force_login(org["lead"])
     assert 'id="mentoring"' not in client.get("/").content.decode()
@@ -317,7 +426,9 @@ def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
     # clock, which is months ahead of the worker's.
     settings.OUTBOX_BATCH_SECONDS = 0
 
-    worker = CeleryWorker(env={"EMAIL_URL": smtp_server.url, "SITE_URL": "https://frontline.example.com"}).start()
+    worker = CeleryWorker(
+        env={"EMAIL_URL": smtp_server.url, "SITE_URL": "https://frontline.example.com"}
+    ).start()
     try:
         client.force_login(org["hr"])
         client.post(f"/mentoring/cycles/{org['cycle'].pk}/match/")
@@ -331,7 +442,12 @@ def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
         published = smtp_server.wait_for(4, timeout=60)
         ada = Pairing.objects.get(mentee=org["exec_a"])
         client.force_login(org["exec_a"])
-        assert client.post(f"/mentoring/pairings/{ada.pk}/end/", {"reason": "Moving to Singapore"}).status_code == 302
+        assert (
+            client.post(
+                f"/mentoring/pairings/{ada.pk}/end/", {"reason": "Moving to Singapore"}
+            ).status_code
+            == 302
+        )
         received = smtp_server.wait_for(7, timeout=60)
         time.sleep(3)  # anything extra would arrive now (a task starts 2 s after a change)
     finally:
@@ -369,4 +485,7 @@ def test_a_lost_or_failed_matcher_run_does_not_block_the_next(client, org):
     fresh.refresh_from_db()
     assert fresh.status == "failed" and "No one in the directory" in fresh.error
     client.force_login(hr)
-    assert "failed: No one in the directory" in client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode()
+    assert (
+        "failed: No one in the directory"
+        in client.get(f"/mentoring/cycles/{cycle.pk}/").content.decode()
+    )

@@ -60,7 +60,9 @@ def seat(person, shift, status=BookingStatus.CONFIRMED) -> Booking:
     """Seated directly: history, not the booking rules, is what these tests are about."""
     shift.seats_taken += 1
     shift.save(update_fields=["seats_taken"])
-    return Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status)
+    return Booking.objects.create(
+        shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, status=status
+    )
 
 
 def day_at(days: int, hour: int, zone="America/Toronto") -> datetime:
@@ -82,15 +84,35 @@ def company(db):
     halfway = PersonFactory(full_name="Bo Behind", department=support, **vp)
     finished = PersonFactory(full_name="Dana Done", department=support, **vp)
     left_out = PersonFactory(full_name="Xavier Excluded", department=sales, **vp)
-    invited = PersonFactory(full_name="Ian Included", level="ic", department=support, roles=["Executive"])
+    invited = PersonFactory(
+        full_name="Ian Included", level="ic", department=support, roles=["Executive"]
+    )
     PersonFactory(full_name="Manny Manager", level="manager", department=sales, roles=["Executive"])
-    billing = QueueFactory(name="Billing chat", channel="chat", time_zone="America/Toronto", booking_window_days=120, min_notice_hours=1)
-    phones = QueueFactory(name="Phones", channel="phone", time_zone="America/Toronto", booking_window_days=120, min_notice_hours=1)
+    billing = QueueFactory(
+        name="Billing chat",
+        channel="chat",
+        time_zone="America/Toronto",
+        booking_window_days=120,
+        min_notice_hours=1,
+    )
+    phones = QueueFactory(
+        name="Phones",
+        channel="phone",
+        time_zone="America/Toronto",
+        booking_window_days=120,
+        min_notice_hours=1,
+    )
     elsewhere = QueueFactory(name="Not in the program", channel="email")
     today = timezone.localdate()
     program = Program.objects.create(
-        name="Q1 immersion", starts_on=today - timedelta(days=40), ends_on=today + timedelta(days=50),
-        deadline=today + timedelta(days=7), levels=["vp"], required_amount=2, min_distinct=2, nudge_days=[14, 7, 2],
+        name="Q1 immersion",
+        starts_on=today - timedelta(days=40),
+        ends_on=today + timedelta(days=50),
+        deadline=today + timedelta(days=7),
+        levels=["vp"],
+        required_amount=2,
+        min_distinct=2,
+        nudge_days=[14, 7, 2],
         created_by=hr,
     )
     program.queues.set([billing, phones])
@@ -98,7 +120,12 @@ def company(db):
     program.excluded.set([left_out])
 
     def shift(queue, days, hour=10, capacity=2):
-        return ShiftFactory(queue=queue, starts_at=day_at(days, hour), ends_at=day_at(days, hour) + timedelta(hours=3), capacity=capacity)
+        return ShiftFactory(
+            queue=queue,
+            starts_at=day_at(days, hour),
+            ends_at=day_at(days, hour) + timedelta(hours=3),
+            capacity=capacity,
+        )
 
     seat(planned, shift(billing, 10))
     seat(planned, shift(phones, 12))
@@ -122,51 +149,105 @@ def test_a_programs_days_are_each_participants_own_calendar_days(company):
     from rotations.selectors.impact import _program_visits
 
     program, billing = company["program"], company["billing"]
-    program.starts_on, program.ends_on, program.deadline = dt_date(2027, 3, 1), dt_date(2027, 3, 31), dt_date(2027, 3, 31)
+    program.starts_on, program.ends_on, program.deadline = (
+        dt_date(2027, 3, 1),
+        dt_date(2027, 3, 31),
+        dt_date(2027, 3, 31),
+    )
     program.required_amount, program.min_distinct = 1, 1
     program.save()
-    new_yorker = PersonFactory(full_name="Nia NewYork", level="vp", roles=["Executive"], time_zone="America/New_York")
-    tokyoite = PersonFactory(full_name="Taro Tokyo", level="vp", roles=["Executive"], time_zone="Asia/Tokyo")
+    new_yorker = PersonFactory(
+        full_name="Nia NewYork", level="vp", roles=["Executive"], time_zone="America/New_York"
+    )
+    tokyoite = PersonFactory(
+        full_name="Taro Tokyo", level="vp", roles=["Executive"], time_zone="Asia/Tokyo"
+    )
     late = datetime(2027, 3, 31, 21, tzinfo=ZoneInfo("America/New_York"))  # 1 April, 01:00 UTC
     early = datetime(2027, 3, 1, 7, tzinfo=ZoneInfo("Asia/Tokyo"))  # 28 February, 22:00 UTC
     for person, start in ((new_yorker, late), (tokyoite, early)):
-        seat(person, ShiftFactory(queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2))
+        seat(
+            person,
+            ShiftFactory(
+                queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2
+            ),
+        )
     # Outside by a day in the person's own zone, though inside the program's UTC days.
     for person, start in (
-        (new_yorker, datetime(2027, 2, 28, 20, tzinfo=ZoneInfo("America/New_York"))),  # 1 March 01:00 UTC
+        (
+            new_yorker,
+            datetime(2027, 2, 28, 20, tzinfo=ZoneInfo("America/New_York")),
+        ),  # 1 March 01:00 UTC
         (tokyoite, datetime(2027, 4, 1, 8, tzinfo=ZoneInfo("Asia/Tokyo"))),  # 31 March 23:00 UTC
     ):
-        seat(person, ShiftFactory(queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2))
+        seat(
+            person,
+            ShiftFactory(
+                queue=billing, starts_at=start, ends_at=start + timedelta(hours=2), capacity=2
+            ),
+        )
 
     rows = {row.person.full_name: row for row in standings(program)}
     assert (rows["Nia NewYork"].booked_shifts, rows["Taro Tokyo"].booked_shifts) == (1, 1)
-    counting = counting_bookings(program, [new_yorker, tokyoite]).values_list("person__full_name", "starts_at")
+    counting = counting_bookings(program, [new_yorker, tokyoite]).values_list(
+        "person__full_name", "starts_at"
+    )
     assert set(counting) == {("Nia NewYork", late), ("Taro Tokyo", early)}
-    counted = set(_program_visits(Booking.objects.all(), program).values_list("person__full_name", "starts_at"))
+    counted = set(
+        _program_visits(Booking.objects.all(), program).values_list(
+            "person__full_name", "starts_at"
+        )
+    )
     assert {(name, at) for name, at in counted if name in ("Nia NewYork", "Taro Tokyo")} == {
-        ("Nia NewYork", late), ("Taro Tokyo", early),
+        ("Nia NewYork", late),
+        ("Taro Tokyo", early),
     }
 
 
-def test_a_persons_standings_in_many_programs_come_from_one_query(company, django_assert_num_queries):
+def test_a_persons_standings_in_many_programs_come_from_one_query(
+    company, django_assert_num_queries
+):
     from rotations.selectors.programs import standings_of
 
     first = company["program"]
     second = Program.objects.create(
-        name="Listening hours", starts_on=first.starts_on, ends_on=first.ends_on, deadline=first.deadline,
-        levels=["vp"], unit="hours", required_amount=5, min_distinct=2, distinct_by="channel", created_by=company["hr"],
+        name="Listening hours",
+        starts_on=first.starts_on,
+        ends_on=first.ends_on,
+        deadline=first.deadline,
+        levels=["vp"],
+        unit="hours",
+        required_amount=5,
+        min_distinct=2,
+        distinct_by="channel",
+        created_by=company["hr"],
     )
     second.queues.set([company["billing"], company["phones"], company["elsewhere"]])
     third = Program.objects.create(  # nothing counts: its queue has no bookings
-        name="Email only", starts_on=first.starts_on, ends_on=first.ends_on, deadline=first.deadline, levels=["vp"],
-        required_amount=1, created_by=company["hr"],
+        name="Email only",
+        starts_on=first.starts_on,
+        ends_on=first.ends_on,
+        deadline=first.deadline,
+        levels=["vp"],
+        required_amount=1,
+        created_by=company["hr"],
     )
     third.queues.set([QueueFactory(name="Email desk")])
-    programs = list(Program.objects.prefetch_related("departments", "included", "excluded", "queues").order_by("pk"))
+    programs = list(
+        Program.objects.prefetch_related("departments", "included", "excluded", "queues").order_by(
+            "pk"
+        )
+    )
 
     def shape(row):
-        return (row.attended, row.booked, row.attended_shifts, row.booked_shifts, row.distinct_attended,
-                row.distinct_all, row.state)
+        return (
+            row.attended,
+            row.booked,
+            row.attended_shifts,
+            row.booked_shifts,
+            row.distinct_attended,
+            row.distinct_all,
+            row.state,
+        )
 
     for name in ("planned", "halfway", "finished", "fresh"):
         person = company[name]
@@ -174,7 +255,12 @@ def test_a_persons_standings_in_many_programs_come_from_one_query(company, djang
         with django_assert_num_queries(1):
             got = [shape(row) for row in standings_of(person, programs)]
         assert got == expected, name
-    assert shape(standings_of(company["fresh"], programs)[1])[:4] == (0, 180, 0, 1)  # the "elsewhere" queue counts here
+    assert shape(standings_of(company["fresh"], programs)[1])[:4] == (
+        0,
+        180,
+        0,
+        1,
+    )  # the "elsewhere" queue counts here
 
 
 # --- who takes part and where they stand ---------------------------------------------------
@@ -183,10 +269,18 @@ def test_a_persons_standings_in_many_programs_come_from_one_query(company, djang
 def test_participants_come_from_the_directory_by_rule_with_inclusions_and_exclusions(company):
     program = company["program"]
     assert set(participants(program).values_list("full_name", flat=True)) == {
-        "Nat Notyet", "Olga Ontrack", "Bo Behind", "Dana Done", "Ian Included",
+        "Nat Notyet",
+        "Olga Ontrack",
+        "Bo Behind",
+        "Dana Done",
+        "Ian Included",
     }
     program.departments.set([company["support"]])
-    assert set(participants(program).values_list("full_name", flat=True)) == {"Bo Behind", "Dana Done", "Ian Included"}
+    assert set(participants(program).values_list("full_name", flat=True)) == {
+        "Bo Behind",
+        "Dana Done",
+        "Ian Included",
+    }
     # A promotion joins by itself.
     company["fresh"].level = "manager"
     company["fresh"].save()
@@ -197,7 +291,10 @@ def test_participants_come_from_the_directory_by_rule_with_inclusions_and_exclus
 def test_each_participant_is_done_on_track_behind_or_not_started(company):
     program = company["program"]
     assert states(program) == {
-        "Nat Notyet": "not_started", "Olga Ontrack": "on_track", "Bo Behind": "behind", "Dana Done": "done",
+        "Nat Notyet": "not_started",
+        "Olga Ontrack": "on_track",
+        "Bo Behind": "behind",
+        "Dana Done": "done",
         "Ian Included": "not_started",
     }
     # Two shifts in one queue are not enough when two different queues are asked for.
@@ -218,9 +315,18 @@ def test_the_compliance_page_filters_charts_and_exports(client, company):
     client.force_login(company["hr"])
     page = client.get(f"/programs/{program.pk}/")
     assert page.status_code == 200
-    chart = json.loads(page.content.decode().split('id="compliance-data" type="application/json">')[1].split("</script>")[0])
-    assert chart == {"labels": ["Done", "On track", "Behind", "Not started"], "values": [1, 1, 1, 2]}
-    filtered = client.get(f"/programs/{program.pk}/?department={company['support'].pk}&state=not_started").content.decode()
+    chart = json.loads(
+        page.content.decode()
+        .split('id="compliance-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert chart == {
+        "labels": ["Done", "On track", "Behind", "Not started"],
+        "values": [1, 1, 1, 2],
+    }
+    filtered = client.get(
+        f"/programs/{program.pk}/?department={company['support'].pk}&state=not_started"
+    ).content.decode()
     table = filtered.split('id="compliance"')[1]
     assert "Ian Included" in table and "Nat Notyet" not in table and "Dana Done" not in table
     bad = client.get(f"/programs/{program.pk}/?department=abc&level=wizard")
@@ -229,8 +335,10 @@ def test_the_compliance_page_filters_charts_and_exports(client, company):
     response = client.get(f"/programs/{program.pk}/compliance.csv?level=vp")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert {(r["name"], r["state"], r["attended_shifts"], r["booked_shifts"]) for r in rows} == {
-        ("Nat Notyet", "not_started", "0", "0"), ("Olga Ontrack", "on_track", "0", "2"),
-        ("Bo Behind", "behind", "1", "0"), ("Dana Done", "done", "2", "0"),
+        ("Nat Notyet", "not_started", "0", "0"),
+        ("Olga Ontrack", "on_track", "0", "2"),
+        ("Bo Behind", "behind", "1", "0"),
+        ("Dana Done", "done", "2", "0"),
     }
 
 
@@ -251,22 +359,33 @@ def test_compliance_reads_a_fixed_number_of_queries_however_many_take_part(clien
     assert count() == small
 
 
-def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitable_shifts(client, company):
+def test_a_participant_sees_the_program_on_their_home_page_with_a_path_to_suitable_shifts(
+    client, company
+):
     program = company["program"]
     program.blackout_dates = [day_at(3, 10).date().isoformat()]
     program.save()
     on_blackout = company["shift"](company["phones"], 3)
     good = company["shift"](company["phones"], 4)
-    other_queue = ShiftFactory(queue=company["elsewhere"], starts_at=day_at(4, 14), ends_at=day_at(4, 16))
+    other_queue = ShiftFactory(
+        queue=company["elsewhere"], starts_at=day_at(4, 14), ends_at=day_at(4, 16)
+    )
     client.force_login(company["halfway"])
-    card = client.get("/").content.decode().split(f'id="program-{program.pk}"')[1].split("</article>")[0]
+    card = (
+        client.get("/")
+        .content.decode()
+        .split(f'id="program-{program.pk}"')[1]
+        .split("</article>")[0]
+    )
     assert "2 shifts in at least 2 different queues" in card and "Attended: 1 shift" in card
     assert "Left: 1 shift, in at least 1 queue new to you" in card
     link = card.split('href="')[1].split('"')[0].replace("&amp;", "&")
     assert link.startswith(f"/shifts/?program={program.pk}&fits=on")
     listing = client.get(link).content.decode()
     assert f"/shifts/{good.pk}/" in listing
-    assert f"/shifts/{on_blackout.pk}/" not in listing and f"/shifts/{other_queue.pk}/" not in listing
+    assert (
+        f"/shifts/{on_blackout.pk}/" not in listing and f"/shifts/{other_queue.pk}/" not in listing
+    )
     # Someone the program does not take in gets no card.
     client.force_login(company["left_out"])
     assert f'id="program-{program.pk}"' not in client.get("/").content.decode()
@@ -282,13 +401,21 @@ def test_invitations_once_then_nudges_to_people_behind_once_per_point_and_a_dige
     assert send_due_nudges(now=now) == 5 + 3 + 1
     assert send_due_nudges(now=now) == 0
     rows = OutgoingEmail.objects.filter(program=program)
-    assert Counter((r.kind, r.recipient.full_name) for r in rows.exclude(kind=EmailKind.PROGRAM_INVITATION)) == Counter({
-        (EmailKind.PROGRAM_NUDGE, "Nat Notyet"): 1, (EmailKind.PROGRAM_NUDGE, "Bo Behind"): 1,
-        (EmailKind.PROGRAM_NUDGE, "Ian Included"): 1, (EmailKind.PROGRAM_DIGEST, "Hana HR"): 1,
-    })
+    assert Counter(
+        (r.kind, r.recipient.full_name) for r in rows.exclude(kind=EmailKind.PROGRAM_INVITATION)
+    ) == Counter(
+        {
+            (EmailKind.PROGRAM_NUDGE, "Nat Notyet"): 1,
+            (EmailKind.PROGRAM_NUDGE, "Bo Behind"): 1,
+            (EmailKind.PROGRAM_NUDGE, "Ian Included"): 1,
+            (EmailKind.PROGRAM_DIGEST, "Hana HR"): 1,
+        }
+    )
     assert rows.filter(kind=EmailKind.PROGRAM_INVITATION).count() == 5
     # The 14-day point had passed unseen a week ago: retired, never sent late.
-    assert set(NudgePoint.objects.filter(program=program).values_list("days_before", flat=True)) == {7, 14}
+    assert set(
+        NudgePoint.objects.filter(program=program).values_list("days_before", flat=True)
+    ) == {7, 14}
     assert not rows.filter(sequence=14).exists()
     # Someone new to the rule is invited on the next beat, and only them.
     newcomer = PersonFactory(full_name="Nina Newvp", level="vp", roles=["Executive"])
@@ -308,7 +435,9 @@ def test_a_reminder_says_how_many_days_are_really_left(company, settings):
     program.nudge_days = [8]  # fell yesterday: still sent, a day late
     program.save()
     send_due_nudges()
-    nudge = OutgoingEmail.objects.get(program=program, kind=EmailKind.PROGRAM_NUDGE, recipient=company["halfway"])
+    nudge = OutgoingEmail.objects.get(
+        program=program, kind=EmailKind.PROGRAM_NUDGE, recipient=company["halfway"]
+    )
     render_missing([nudge.pk])
     nudge.refresh_from_db()
     assert nudge.subject == "Q1 immersion: 7 days left to book your front-line time"
@@ -319,7 +448,12 @@ def test_people_the_rule_takes_in_who_cannot_book_are_left_out_and_shown_to_hr(c
     PersonFactory(full_name="Rita Noroleson", level="vp")  # no Executive role
     assert "Rita Noroleson" not in {r.person.full_name for r in standings(program)}
     client.force_login(company["hr"])
-    note = client.get(f"/programs/{program.pk}/").content.decode().split('id="cannot-book"')[1].split("</p>")[0]
+    note = (
+        client.get(f"/programs/{program.pk}/")
+        .content.decode()
+        .split('id="cannot-book"')[1]
+        .split("</p>")[0]
+    )
     assert "1 person matches the rule but cannot book shifts" in note and "Rita Noroleson" in note
 
 
@@ -333,11 +467,15 @@ def open_shifts(company):
     for days in range(8, 22):
         for queue in (company["billing"], company["phones"]):
             made.append(company["shift"](queue, days, hour=10, capacity=1))
-    early = company["shift"](company["phones"], 9, hour=6, capacity=5)  # 06:00: outside working hours
+    early = company["shift"](
+        company["phones"], 9, hour=6, capacity=5
+    )  # 06:00: outside working hours
     return made, early
 
 
-def test_the_plan_seats_everyone_short_within_every_rule_and_publishing_books_it(company, open_shifts):
+def test_the_plan_seats_everyone_short_within_every_rule_and_publishing_books_it(
+    company, open_shifts
+):
     program, hr = company["program"], company["hr"]
     _, early = open_shifts
     plan = make_plan(SchedulePlan.objects.create(program=program, requested_by=hr))
@@ -348,7 +486,8 @@ def test_the_plan_seats_everyone_short_within_every_rule_and_publishing_books_it
     assert by_person == Counter({"Nat Notyet": 2, "Ian Included": 2, "Bo Behind": 1})
     for name in ("Nat Notyet", "Ian Included"):
         assert {line.shift.queue_id for line in lines if line.person.full_name == name} == {
-            company["billing"].pk, company["phones"].pk,
+            company["billing"].pk,
+            company["phones"].pk,
         }
     [bo] = [line for line in lines if line.person.full_name == "Bo Behind"]
     assert bo.shift.queue_id == company["phones"].pk
@@ -362,7 +501,9 @@ def test_the_plan_seats_everyone_short_within_every_rule_and_publishing_books_it
     booked, refused = plan_publish(plan=plan, by=hr)
     assert (booked, refused) == (4, 0)
     # Booked through the booking service: a calendar change and invites for each.
-    bookings = Booking.objects.filter(pk__in=[line.booking_id for line in plan.lines.exclude(booking=None)])
+    bookings = Booking.objects.filter(
+        pk__in=[line.booking_id for line in plan.lines.exclude(booking=None)]
+    )
     assert bookings.count() == 4 and all(b.booked_by == hr for b in bookings)
     assert OutgoingEmail.objects.filter(booking__in=bookings, kind=EmailKind.INVITE).count() >= 4
     assert not Booking.objects.filter(person=company["invited"], shift=ian_line.shift).exists()
@@ -383,7 +524,9 @@ def test_a_line_the_rules_now_refuse_is_reported_and_the_rest_are_booked(company
     assert line.refused == "This shift is full." and line.booking is None
 
 
-def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_published(company, open_shifts):
+def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_published(
+    company, open_shifts
+):
     program, hr = company["program"], company["hr"]
     # The program starts in ten days: earlier shifts would not count.
     program.starts_on = timezone.localdate() + timedelta(days=10)
@@ -414,7 +557,9 @@ def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_publis
     assert (booked, refused) == (4, len(nat_lines) + 2)
 
 
-def test_a_plan_stuck_planning_can_be_discarded_and_a_new_one_made(company, django_capture_on_commit_callbacks):
+def test_a_plan_stuck_planning_can_be_discarded_and_a_new_one_made(
+    company, django_capture_on_commit_callbacks
+):
     from rotations.services.programs import plan_discard, plan_request
 
     program, hr = company["program"], company["hr"]
@@ -443,7 +588,9 @@ def test_people_who_cannot_be_placed_are_listed_with_the_reason(company):
     assert "working hours" in reasons["Nat Notyet"]
 
 
-def test_the_deadline_starts_a_plan_for_programs_that_ask_for_it_once(company, django_capture_on_commit_callbacks):
+def test_the_deadline_starts_a_plan_for_programs_that_ask_for_it_once(
+    company, django_capture_on_commit_callbacks
+):
     program = company["program"]
     later = timezone.now() + timedelta(days=8)
     assert plan_due_programs(now=later) == 0  # not asked for
@@ -456,7 +603,9 @@ def test_the_deadline_starts_a_plan_for_programs_that_ask_for_it_once(company, d
     assert program.plans.get().status == PlanStatus.PLANNING
 
 
-def test_hr_asks_previews_removes_and_publishes_through_the_pages(client, company, open_shifts, settings):
+def test_hr_asks_previews_removes_and_publishes_through_the_pages(
+    client, company, open_shifts, settings
+):
     program, hr = company["program"], company["hr"]
     client.force_login(hr)
     response = client.post(f"/programs/{program.pk}/plans/")
@@ -480,31 +629,56 @@ def test_hr_asks_previews_removes_and_publishes_through_the_pages(client, compan
 def test_program_settings_are_checked_with_clear_messages(client, company):
     client.force_login(company["hr"])
     form = {
-        "name": "Bad", "starts_on": "2027-01-10", "ends_on": "2027-01-01", "deadline": "2027-02-01",
-        "required_amount": 1, "unit": "shifts", "min_distinct": 3, "distinct_by": "queue",
-        "include_emails": "nobody@example.com", "blackout_text": "next monday", "nudge_text": "7, soon",
+        "name": "Bad",
+        "starts_on": "2027-01-10",
+        "ends_on": "2027-01-01",
+        "deadline": "2027-02-01",
+        "required_amount": 1,
+        "unit": "shifts",
+        "min_distinct": 3,
+        "distinct_by": "queue",
+        "include_emails": "nobody@example.com",
+        "blackout_text": "next monday",
+        "nudge_text": "7, soon",
     }
     response = client.post("/programs/new/", form)
     assert response.status_code == 400
     page = response.content.decode()
-    for message in ("The program must end after it starts.", "Not in the directory: nobody@example.com.",
-                    "“next monday” is not a date like 2027-03-29.", "“soon” is not a number of days",
-                    "Cannot ask for more different queues than shifts."):
+    for message in (
+        "The program must end after it starts.",
+        "Not in the directory: nobody@example.com.",
+        "“next monday” is not a date like 2027-03-29.",
+        "“soon” is not a number of days",
+        "Cannot ask for more different queues than shifts.",
+    ):
         assert message in page, message
-    good = {**form, "ends_on": "2027-03-31", "deadline": "2027-03-15", "min_distinct": 1, "levels": ["vp"],
-            "include_emails": company["invited"].email, "blackout_text": "2027-02-15", "nudge_text": "7, 14"}
+    good = {
+        **form,
+        "ends_on": "2027-03-31",
+        "deadline": "2027-03-15",
+        "min_distinct": 1,
+        "levels": ["vp"],
+        "include_emails": company["invited"].email,
+        "blackout_text": "2027-02-15",
+        "nudge_text": "7, 14",
+    }
     response = client.post("/programs/new/", good)
     program = Program.objects.get(name="Bad")
     assert response["Location"] == f"/programs/{program.pk}/"
     assert program.nudge_days == [14, 7] and program.blackout_dates == ["2027-02-15"]
-    assert list(program.included.all()) == [company["invited"]] and program.created_by == company["hr"]
+    assert (
+        list(program.included.all()) == [company["invited"]] and program.created_by == company["hr"]
+    )
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_beat_and_worker_send_each_nudge_once(company, smtp_server, broker_available, tmp_path):
+def test_a_real_beat_and_worker_send_each_nudge_once(
+    company, smtp_server, broker_available, tmp_path
+):
     worker = CeleryWorker(
-        env={"EMAIL_URL": smtp_server.url, "FRONTLINE_SWEEP_SECONDS": "1"}, beat_schedule=str(tmp_path / "beat")
+        env={"EMAIL_URL": smtp_server.url, "FRONTLINE_SWEEP_SECONDS": "1"},
+        beat_schedule=str(tmp_path / "beat"),
     ).start()
     try:
         received = smtp_server.wait_for(9, timeout=60)
@@ -513,29 +687,55 @@ def test_a_real_beat_and_worker_send_each_nudge_once(company, smtp_server, broke
         worker.stop()
     # Five invitations (booking is open), three reminders (the 7-day point), one digest.
     assert len(smtp_server.received) == 9
-    people = {company[k].email: k for k in ("fresh", "halfway", "invited", "hr", "planned", "finished")}
+    people = {
+        company[k].email: k for k in ("fresh", "halfway", "invited", "hr", "planned", "finished")
+    }
     assert Counter(people[r.rcpt_tos[0]] for r in received) == Counter(
         {"fresh": 2, "halfway": 2, "invited": 2, "hr": 1, "planned": 1, "finished": 1}
     )
-    nudge = next(r for r in received if r.rcpt_tos == [company["halfway"].email] and "days left" in r.message["Subject"])
+    nudge = next(
+        r
+        for r in received
+        if r.rcpt_tos == [company["halfway"].email] and "days left" in r.message["Subject"]
+    )
     text = nudge.message.get_body(preferencelist=("plain",)).get_content()
     assert "Q1 immersion asks for 2 shifts in at least 2 different queues" in text
     assert f"/shifts/?program={company['program'].pk}&fits=on" in text
-    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count() == 9
+    assert (
+        OutgoingEmail.objects.filter(status=EmailStatus.SENT, program=company["program"]).count()
+        == 9
+    )
     assert summary(standings(company["program"]))["behind"] == 1
-
 
 
 def test_an_impossible_distinct_minimum_is_refused(client, company):
     client.force_login(company["hr"])
-    form = {"name": "Narrow", "starts_on": "2027-01-01", "ends_on": "2027-03-31", "deadline": "2027-03-15",
-            "levels": ["vp"], "required_amount": 3, "unit": "shifts", "min_distinct": 2, "distinct_by": "queue",
-            "queues": [company["billing"].pk], "nudge_text": "7"}
+    form = {
+        "name": "Narrow",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-03-31",
+        "deadline": "2027-03-15",
+        "levels": ["vp"],
+        "required_amount": 3,
+        "unit": "shifts",
+        "min_distinct": 2,
+        "distinct_by": "queue",
+        "queues": [company["billing"].pk],
+        "nudge_text": "7",
+    }
     response = client.post("/programs/new/", form)
-    assert response.status_code == 400 and "Only 1 queues count for this program." in response.content.decode()
-    response = client.post("/programs/new/", {**form, "queues": [], "distinct_by": "channel", "min_distinct": 5,
-                                              "required_amount": 6})
-    assert response.status_code == 400 and "channels are open to this program." in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Only 1 queues count for this program." in response.content.decode()
+    )
+    response = client.post(
+        "/programs/new/",
+        {**form, "queues": [], "distinct_by": "channel", "min_distinct": 5, "required_amount": 6},
+    )
+    assert (
+        response.status_code == 400
+        and "channels are open to this program." in response.content.decode()
+    )
 
 
 def test_the_program_filter_is_shown_only_to_its_participants_and_hr(client, company):
@@ -550,8 +750,15 @@ def test_the_program_filter_is_shown_only_to_its_participants_and_hr(client, com
 def test_what_is_left_reads_as_words():
     from rotations.selectors.programs import Standing
 
-    left = Standing(person=None, required=3, unit="shifts", min_distinct=3, distinct_by="channel",
-                    attended=3, distinct_all={"chat"})
+    left = Standing(
+        person=None,
+        required=3,
+        unit="shifts",
+        min_distinct=3,
+        distinct_by="channel",
+        attended=3,
+        distinct_all={"chat"},
+    )
     assert left.still_to_book == "shifts in 2 channels new to you"
     left.distinct_all = {"chat", "phone"}
     assert left.still_to_book == "a shift in 1 channel new to you"
@@ -562,7 +769,11 @@ def test_what_is_left_reads_as_words():
 
     # Hours to a tenth; what is owed rounds up, so two minutes short is not "0 h" left.
     hours = Standing(person=None, required=300, unit="hours", min_distinct=0, attended=298)
-    assert (hours.attended_shown, hours.left_shown, hours.still_to_book) == ("5 h", "0.1 h", "0.1 h")
+    assert (hours.attended_shown, hours.left_shown, hours.still_to_book) == (
+        "5 h",
+        "0.1 h",
+        "0.1 h",
+    )
     hours.attended = 181
     assert (hours.attended_shown, hours.left_shown) == ("3 h", "2 h")
 
@@ -574,19 +785,35 @@ def test_an_hours_program_shows_hours_on_its_page_and_in_its_nudges(client, comp
     program.unit, program.required_amount, program.min_distinct = "hours", 5, 1
     program.save()
     # Bo attended 3 h; booking 90 minutes more leaves half an hour.
-    short = ShiftFactory(queue=company["phones"], starts_at=day_at(6, 10), ends_at=day_at(6, 10) + timedelta(minutes=90))
+    short = ShiftFactory(
+        queue=company["phones"],
+        starts_at=day_at(6, 10),
+        ends_at=day_at(6, 10) + timedelta(minutes=90),
+    )
     seat(company["halfway"], short)
     [row] = standings(program, [company["halfway"]])
-    assert (row.attended_shown, row.booked_shown, row.left_shown, row.still_to_book) == ("3 h", "1.5 h", "0.5 h", "0.5 h")
+    assert (row.attended_shown, row.booked_shown, row.left_shown, row.still_to_book) == (
+        "3 h",
+        "1.5 h",
+        "0.5 h",
+        "0.5 h",
+    )
 
     client.force_login(company["hr"])
     page = client.get(f"/programs/{program.pk}/").content.decode()
     assert "<td>3 h</td><td>1.5 h</td><td>0.5 h</td>" in page
     assert "minutes" not in page
 
-    nudge = render_to_string("emails/program_nudge.txt", {
-        "recipient": company["halfway"], "program": program, "days_before": 7, "standing": row, "shifts_link": "/",
-    })
+    nudge = render_to_string(
+        "emails/program_nudge.txt",
+        {
+            "recipient": company["halfway"],
+            "program": program,
+            "days_before": 7,
+            "standing": row,
+            "shifts_link": "/",
+        },
+    )
     assert "still to book: 0.5 h" in nudge
 
 

@@ -55,7 +55,9 @@ def test_exactly_capacity_wins_the_last_seats(postgres):
     # Two seats are already taken: 22 executives race for the last 3.
     early = PersonFactory.create_batch(2, roles=[Role.EXECUTIVE])
     for person in early:
-        Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at)
+        Booking.objects.create(
+            shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at
+        )
     Shift.objects.filter(pk=shift.pk).update(seats_taken=2)
     racers = PersonFactory.create_batch(PROCESSES - 2, roles=[Role.EXECUTIVE])
 
@@ -75,10 +77,17 @@ def test_exactly_capacity_wins_the_last_seats(postgres):
 def test_a_person_racing_themselves_for_overlapping_shifts_gets_one(postgres):
     person = PersonFactory(roles=[Role.EXECUTIVE])
     start = (timezone.now() + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
-    a = ShiftFactory(queue=QueueFactory(visitor_capacity=5), capacity=5, starts_at=start, ends_at=start + timedelta(hours=4))
+    a = ShiftFactory(
+        queue=QueueFactory(visitor_capacity=5),
+        capacity=5,
+        starts_at=start,
+        ends_at=start + timedelta(hours=4),
+    )
     b = ShiftFactory(
-        queue=QueueFactory(visitor_capacity=5), capacity=5,
-        starts_at=start + timedelta(hours=1), ends_at=start + timedelta(hours=5),
+        queue=QueueFactory(visitor_capacity=5),
+        capacity=5,
+        starts_at=start + timedelta(hours=1),
+        ends_at=start + timedelta(hours=5),
     )
 
     outcomes = race([(person.pk, a.pk if i % 2 else b.pk) for i in range(20)])
@@ -102,7 +111,9 @@ def test_a_lead_taking_a_shift_off_while_executives_book_and_cancel_it(postgres)
     shift = ShiftFactory(queue=QueueFactory(visitor_capacity=20), capacity=20)
     holders = PersonFactory.create_batch(16, roles=[Role.EXECUTIVE])
     for person in holders:
-        Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at)
+        Booking.objects.create(
+            shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at
+        )
     Shift.objects.filter(pk=shift.pk).update(seats_taken=len(holders))
     bookers = PersonFactory.create_batch(PROCESSES - len(holders) - 1, roles=[Role.EXECUTIVE])
     pairs = [(-p.pk, shift.pk) for p in holders] + [(p.pk, shift.pk) for p in bookers]
@@ -120,7 +131,9 @@ def test_a_lead_taking_a_shift_off_while_executives_book_and_cancel_it(postgres)
     assert (shift.is_cancelled, shift.seats_taken) == (True, 0)
     assert not Booking.objects.filter(shift=shift, status=BookingStatus.CONFIRMED).exists()
     # Each booking was cancelled exactly once, by its holder or by the lead, never by both.
-    assert set(Booking.objects.filter(shift=shift).values_list("status", "sequence")) == {("cancelled", 1)}
+    assert set(Booking.objects.filter(shift=shift).values_list("status", "sequence")) == {
+        ("cancelled", 1)
+    }
 
 
 @pytest.mark.parametrize("change", ["times", "buddy"])
@@ -142,7 +155,11 @@ def test_a_shift_a_lead_changes_while_it_is_being_booked_is_not_booked_as_it_was
     queue = QueueFactory(time_zone="Europe/London", booking_window_days=60, min_notice_hours=1)
     first = (timezone.now() + timedelta(days=7)).date()
     pattern, _ = shift_pattern_create(
-        queue=queue, rrule="FREQ=DAILY;COUNT=1", starts_on=first, start_time=queue.opens_at, end_time=queue.closes_at,
+        queue=queue,
+        rrule="FREQ=DAILY;COUNT=1",
+        starts_on=first,
+        start_time=queue.opens_at,
+        end_time=queue.closes_at,
         capacity=2,
     )
     shift = Shift.objects.get(pattern=pattern)
@@ -155,7 +172,9 @@ def test_a_shift_a_lead_changes_while_it_is_being_booked_is_not_booked_as_it_was
 
     def lead_edits_meanwhile():
         try:
-            assert shift_pattern_update(pattern=ShiftPattern.objects.get(pk=pattern.pk), **edit).applied
+            assert shift_pattern_update(
+                pattern=ShiftPattern.objects.get(pk=pattern.pk), **edit
+            ).applied
         finally:
             connections.close_all()
 
@@ -193,7 +212,9 @@ def test_a_booking_waits_for_the_persons_lock(postgres):
     executive = PersonFactory(roles=[Role.EXECUTIVE])
     with psycopg.connect(database_url()) as other:
         # (NO KEY: the booking's foreign key checks would wait on a plain FOR UPDATE too.)
-        other.execute("SELECT 1 FROM rotations_person WHERE id = %s FOR NO KEY UPDATE", [executive.pk])
+        other.execute(
+            "SELECT 1 FROM rotations_person WHERE id = %s FOR NO KEY UPDATE", [executive.pk]
+        )
         with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '300ms'")

@@ -61,6 +61,7 @@ def api(pages: dict[str, str]) -> dict[str, str]:
     """The same answers through the API, where an anonymous caller gets 401, not a redirect."""
     return {**pages, "anonymous": "401"}
 
+
 # route (as Django spells it) → [(a concrete path, the answer per role), ...]
 MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "": [("/", signed_in("200"))],
@@ -78,7 +79,9 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     ],
     # Accounts (django-allauth)
     "accounts/login/": [("/accounts/login/", signed_out("200"))],
-    "accounts/logout/": [("/accounts/logout/", answers("→/accounts/login/", "200", "200", "200", "200"))],
+    "accounts/logout/": [
+        ("/accounts/logout/", answers("→/accounts/login/", "200", "200", "200", "200"))
+    ],
     "accounts/inactive/": [("/accounts/inactive/", everyone("200"))],
     "accounts/signup/": [("/accounts/signup/", signed_out("200"))],
     "accounts/reauthenticate/": [("/accounts/reauthenticate/", signed_in("200"))],
@@ -128,7 +131,9 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "accounts/2fa/recovery-codes/download/": [
         ("/accounts/2fa/recovery-codes/download/", signed_in("404"))
     ],
-    "accounts/3rdparty/login/cancelled/": [("/accounts/3rdparty/login/cancelled/", everyone("200"))],
+    "accounts/3rdparty/login/cancelled/": [
+        ("/accounts/3rdparty/login/cancelled/", everyone("200"))
+    ],
     # allauth answers a failed single sign-on with 401 and its error page.
     "accounts/3rdparty/login/error/": [("/accounts/3rdparty/login/error/", everyone("401"))],
     "accounts/3rdparty/signup/": [("/accounts/3rdparty/signup/", everyone("→/accounts/login/"))],
@@ -229,14 +234,23 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     # Only the executive who sat the shift logs its insights.
     "shifts/bookings/<int:booking_id>/insights/new/": [
         ("/shifts/bookings/{booking}/insights/new/", answers("login", "200", "403", "403", "403")),
-        ("/shifts/bookings/{other_booking}/insights/new/", answers("login", "404", "403", "403", "404")),
+        (
+            "/shifts/bookings/{other_booking}/insights/new/",
+            answers("login", "404", "403", "403", "404"),
+        ),
     ],
     # Insights: HR sees all; a lead those of their queues; the author, the buddy of the
     # shift and the owner theirs; everyone those shared with everyone.
     "insights/": [
         ("/insights/", signed_in("200")),
-        ("/insights/?q=refund&status=open&category=product&severity=high&tag=billing&following=on", signed_in("200")),
-        ("/insights/?status=bogus&queue=abc&executive=x&logged_from=nope&page=-3", signed_in("400")),
+        (
+            "/insights/?q=refund&status=open&category=product&severity=high&tag=billing&following=on",
+            signed_in("200"),
+        ),
+        (
+            "/insights/?status=bogus&queue=abc&executive=x&logged_from=nope&page=-3",
+            signed_in("400"),
+        ),
         # Only those who triage filter by executive; others never see the field.
         ("/insights/?executive=" + "x" * 300, answers("login", "200", "400", "400", "200")),
     ],
@@ -255,10 +269,16 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "insights/impact/": [
         ("/insights/impact/", DASHBOARD_READERS),
         ("/insights/impact/?start=2026-01-01&end=2026-06-30&level=vp", DASHBOARD_READERS),
-        ("/insights/impact/?start=later&end=2020-01-01&department=x", answers("login", "400", "400", "400", "403")),
+        (
+            "/insights/impact/?start=later&end=2020-01-01&department=x",
+            answers("login", "400", "400", "400", "403"),
+        ),
     ],
     "insights/impact/<str:table>.csv": [
-        *[(f"/insights/impact/{t}.csv", DASHBOARD_READERS) for t in ("funnel", "programs", "themes", "tags", "coverage", "timing")],
+        *[
+            (f"/insights/impact/{t}.csv", DASHBOARD_READERS)
+            for t in ("funnel", "programs", "themes", "tags", "coverage", "timing")
+        ],
         ("/insights/impact/nope.csv", answers("login", "404", "404", "404", "404")),
     ],
     # Reverse mentoring: HR runs cycles; a pairing and its sessions belong to its two
@@ -272,10 +292,18 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/mentoring/cycles/999999/", answers("login", "403", "404", "403", "403")),
     ],
     "mentoring/cycles/<int:cycle_id>/edit/": [("/mentoring/cycles/{cycle}/edit/", HR_ONLY)],
-    "mentoring/cycles/<int:cycle_id>/match/": [("/mentoring/cycles/{cycle}/match/", signed_in("405"))],
-    "mentoring/cycles/<int:cycle_id>/publish/": [("/mentoring/cycles/{cycle}/publish/", signed_in("405"))],
-    "mentoring/cycles/<int:cycle_id>/close/": [("/mentoring/cycles/{cycle}/close/", signed_in("405"))],
-    "mentoring/cycles/<int:cycle_id>/swap/": [("/mentoring/cycles/{cycle}/swap/", signed_in("405"))],
+    "mentoring/cycles/<int:cycle_id>/match/": [
+        ("/mentoring/cycles/{cycle}/match/", signed_in("405"))
+    ],
+    "mentoring/cycles/<int:cycle_id>/publish/": [
+        ("/mentoring/cycles/{cycle}/publish/", signed_in("405"))
+    ],
+    "mentoring/cycles/<int:cycle_id>/close/": [
+        ("/mentoring/cycles/{cycle}/close/", signed_in("405"))
+    ],
+    "mentoring/cycles/<int:cycle_id>/swap/": [
+        ("/mentoring/cycles/{cycle}/swap/", signed_in("405"))
+    ],
     # Executives (VP) are mentees; front-line employees and HR (individual contributors in
     # the fixtures) may mentor; a manager is neither.
     "mentoring/cycles/<int:cycle_id>/profile/": [
@@ -287,33 +315,54 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/mentoring/pairings/{other_pairing}/", OTHERS_PAIR),
         ("/mentoring/pairings/999999/", signed_in("404")),
     ],
-    "mentoring/pairings/<int:pairing_id>/remove/": [("/mentoring/pairings/{pairing}/remove/", signed_in("405"))],
-    "mentoring/pairings/<int:pairing_id>/end/": [("/mentoring/pairings/{pairing}/end/", signed_in("405"))],
+    "mentoring/pairings/<int:pairing_id>/remove/": [
+        ("/mentoring/pairings/{pairing}/remove/", signed_in("405"))
+    ],
+    "mentoring/pairings/<int:pairing_id>/end/": [
+        ("/mentoring/pairings/{pairing}/end/", signed_in("405"))
+    ],
     "mentoring/sessions/<int:session_id>/reschedule/": [
         ("/mentoring/sessions/{session}/reschedule/", PAIR_AND_HR),
         ("/mentoring/sessions/{other_session}/reschedule/", OTHERS_PAIR),
     ],
-    "mentoring/sessions/<int:session_id>/mark/": [("/mentoring/sessions/{session}/mark/", signed_in("405"))],
+    "mentoring/sessions/<int:session_id>/mark/": [
+        ("/mentoring/sessions/{session}/mark/", signed_in("405"))
+    ],
     # Only the executive who was mentored logs a session's insights.
     "mentoring/sessions/<int:session_id>/insights/new/": [
-        ("/mentoring/sessions/{session}/insights/new/", answers("login", "200", "403", "404", "403")),
-        ("/mentoring/sessions/{other_session}/insights/new/", answers("login", "404", "403", "404", "404")),
+        (
+            "/mentoring/sessions/{session}/insights/new/",
+            answers("login", "200", "403", "404", "403"),
+        ),
+        (
+            "/mentoring/sessions/{other_session}/insights/new/",
+            answers("login", "404", "403", "404", "404"),
+        ),
     ],
     # Rotation programs: HR's alone (participants see theirs on the home page).
     "programs/": [("/programs/", HR_ONLY)],
     "programs/new/": [("/programs/new/", HR_ONLY)],
     "programs/<int:program_id>/": [
         ("/programs/{program}/", HR_ONLY),
-        ("/programs/{program}/?department=x&level=y&state=z", answers("login", "403", "400", "403", "403")),
+        (
+            "/programs/{program}/?department=x&level=y&state=z",
+            answers("login", "403", "400", "403", "403"),
+        ),
         ("/programs/999999/", answers("login", "403", "404", "403", "403")),
     ],
     "programs/<int:program_id>/edit/": [("/programs/{program}/edit/", HR_ONLY)],
     "programs/<int:program_id>/compliance.csv": [("/programs/{program}/compliance.csv", HR_ONLY)],
     "programs/<int:program_id>/plans/": [("/programs/{program}/plans/", signed_in("405"))],
     "programs/plans/<int:plan_id>/": [("/programs/plans/{plan}/", HR_ONLY)],
-    "programs/plans/<int:plan_id>/publish/": [("/programs/plans/{plan}/publish/", signed_in("405"))],
-    "programs/plans/<int:plan_id>/discard/": [("/programs/plans/{plan}/discard/", signed_in("405"))],
-    "programs/plans/lines/<int:line_id>/": [("/programs/plans/lines/{plan_line}/", signed_in("405"))],
+    "programs/plans/<int:plan_id>/publish/": [
+        ("/programs/plans/{plan}/publish/", signed_in("405"))
+    ],
+    "programs/plans/<int:plan_id>/discard/": [
+        ("/programs/plans/{plan}/discard/", signed_in("405"))
+    ],
+    "programs/plans/lines/<int:line_id>/": [
+        ("/programs/plans/lines/{plan_line}/", signed_in("405"))
+    ],
     # API (token or session). Anonymous callers get 401: the API never redirects.
     "api/schema/": [("/api/schema/", answers("401", "200", "200", "200", "200"))],
     "api/queues/": [("/api/queues/", api(QUEUE_OR_BOOKERS))],
@@ -347,10 +396,18 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/api/bookings/{booking}/", api(everyone("200"))),
         ("/api/bookings/{other_booking}/", api(OTHERS_BOOKING)),
     ],
-    "api/bookings/<int:booking_id>/reschedule/": [("/api/bookings/{booking}/reschedule/", api(everyone("405")))],
-    "api/bookings/<int:booking_id>/cancel/": [("/api/bookings/{booking}/cancel/", api(everyone("405")))],
-    "api/bookings/<int:booking_id>/attendance/": [("/api/bookings/{booking}/attendance/", api(everyone("405")))],
-    "api/bookings/<int:booking_id>/insights/": [("/api/bookings/{booking}/insights/", api(everyone("405")))],
+    "api/bookings/<int:booking_id>/reschedule/": [
+        ("/api/bookings/{booking}/reschedule/", api(everyone("405")))
+    ],
+    "api/bookings/<int:booking_id>/cancel/": [
+        ("/api/bookings/{booking}/cancel/", api(everyone("405")))
+    ],
+    "api/bookings/<int:booking_id>/attendance/": [
+        ("/api/bookings/{booking}/attendance/", api(everyone("405")))
+    ],
+    "api/bookings/<int:booking_id>/insights/": [
+        ("/api/bookings/{booking}/insights/", api(everyone("405")))
+    ],
     "api/insights/": [
         ("/api/insights/", api(everyone("200"))),
         ("/api/insights/?status=bogus", api(everyone("400"))),
@@ -360,15 +417,16 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/api/insights/{other_insight}/", answers("401", "404", "200", "404", "404")),
         ("/api/insights/{shared_insight}/", api(everyone("200"))),
     ],
-    "api/insights/<int:insight_id>/status/": [("/api/insights/{insight}/status/", api(everyone("405")))],
+    "api/insights/<int:insight_id>/status/": [
+        ("/api/insights/{insight}/status/", api(everyone("405")))
+    ],
 }
 
 # The Django admin site is for staff (superusers) only: no role is staff, so every role
 # gets the admin's own sign-in page. Every admin URL is checked through these samples,
 # one per registered model.
 ADMIN_SAMPLES = ["/admin/", "/admin/rotations/person/1/change/"] + [
-    f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-    for model in admin.site._registry
+    f"/admin/{model._meta.app_label}/{model._meta.model_name}/" for model in admin.site._registry
 ]
 
 
@@ -427,8 +485,11 @@ def world(executive, support_lead, frontline_employee):
     shift = ShiftFactory(queue=queue, buddy=frontline_employee)
     other_shift = ShiftFactory(queue=other_queue)
     pattern, _ = shift_pattern_create(
-        queue=queue, rrule="FREQ=WEEKLY;COUNT=2", starts_on=dt.date.today() + dt.timedelta(days=10),
-        start_time=dt.time(9), end_time=dt.time(12),
+        queue=queue,
+        rrule="FREQ=WEEKLY;COUNT=2",
+        starts_on=dt.date.today() + dt.timedelta(days=10),
+        start_time=dt.time(9),
+        end_time=dt.time(12),
     )
     other_exec = PersonFactory(roles=["Executive"])
     booking = booking_create(shift=shift, person=executive, by=actor(executive))
@@ -459,8 +520,11 @@ def _program_world(executive, shift) -> dict:
 
     today = dt.date.today()
     program = Program.objects.create(
-        name="Matrix program", starts_on=today, ends_on=today + dt.timedelta(days=60),
-        deadline=today + dt.timedelta(days=30), levels=["vp"],
+        name="Matrix program",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=60),
+        deadline=today + dt.timedelta(days=30),
+        levels=["vp"],
     )
     plan = SchedulePlan.objects.create(program=program, status="ready")
     line = PlanLine.objects.create(plan=plan, person=executive, shift=shift)
@@ -478,19 +542,34 @@ def _mentoring_world(executive, frontline_employee, other_exec) -> dict:
 
     today = dt.date.today()
     cycle = MentoringCycle.objects.create(
-        name="Matrix cycle", starts_on=today, ends_on=today + dt.timedelta(days=90), mentee_levels=["vp"],
+        name="Matrix cycle",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=90),
+        mentee_levels=["vp"],
         mentor_levels=["ic"],
     )
-    pairing = Pairing.objects.create(cycle=cycle, mentee=executive, mentor=frontline_employee, status="active")
-    other_pairing = Pairing.objects.create(cycle=cycle, mentee=other_exec, mentor=PersonFactory(), status="active")
+    pairing = Pairing.objects.create(
+        cycle=cycle, mentee=executive, mentor=frontline_employee, status="active"
+    )
+    other_pairing = Pairing.objects.create(
+        cycle=cycle, mentee=other_exec, mentor=PersonFactory(), status="active"
+    )
     start = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
     sessions = [
-        MentoringSession.objects.create(pairing=p, occurrence_at=start, starts_at=start, ends_at=start + dt.timedelta(minutes=45))
+        MentoringSession.objects.create(
+            pairing=p,
+            occurrence_at=start,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=45),
+        )
         for p in (pairing, other_pairing)
     ]
     return {
-        "cycle": cycle.pk, "pairing": pairing.pk, "other_pairing": other_pairing.pk,
-        "session": sessions[0].pk, "other_session": sessions[1].pk,
+        "cycle": cycle.pk,
+        "pairing": pairing.pk,
+        "other_pairing": other_pairing.pk,
+        "session": sessions[0].pk,
+        "other_session": sessions[1].pk,
     }
 
 
@@ -513,7 +592,9 @@ def test_the_admin_is_closed_to_every_role(client_as, path, role):
 
 @pytest.mark.django_db
 def test_the_admin_opens_for_a_superuser(client, django_user_model):
-    root = django_user_model.objects.create_superuser("root@example.com", "pw-1234-long", full_name="Root")
+    root = django_user_model.objects.create_superuser(
+        "root@example.com", "pw-1234-long", full_name="Root"
+    )
     client.force_login(root)
     for path in ADMIN_SAMPLES[:1] + ADMIN_SAMPLES[2:]:
         assert client.get(path).status_code == 200, path
@@ -530,10 +611,31 @@ def test_post_only_pages_refuse_other_roles(client_as, role):
 EVERYONE_SIGNED_IN = ["Home", "My schedule", "Insights", "Mentoring"]
 HEADER = {
     "executive": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact"],
-    "hr_admin": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact", "Queues", "Programs",
-                 "Cycles", "Directory", "Import", "Deliveries"],
-    "support_lead": ["Home", "Find a shift", "My schedule", "Insights", "Mentoring", "Impact", "Queues",
-                     "Directory", "Deliveries"],
+    "hr_admin": [
+        "Home",
+        "Find a shift",
+        "My schedule",
+        "Insights",
+        "Mentoring",
+        "Impact",
+        "Queues",
+        "Programs",
+        "Cycles",
+        "Directory",
+        "Import",
+        "Deliveries",
+    ],
+    "support_lead": [
+        "Home",
+        "Find a shift",
+        "My schedule",
+        "Insights",
+        "Mentoring",
+        "Impact",
+        "Queues",
+        "Directory",
+        "Deliveries",
+    ],
     "frontline": EVERYONE_SIGNED_IN,
 }
 
@@ -556,9 +658,11 @@ def test_the_header_shows_a_superuser_everything_and_a_visitor_nothing(client, d
 
     from rotations.context_processors import NAVIGATION
 
-    client.force_login(django_user_model.objects.create_superuser(email="root@example.com", password="x" * 12))
+    client.force_login(
+        django_user_model.objects.create_superuser(email="root@example.com", password="x" * 12)
+    )
     nav = client.get("/").content.decode().split('aria-label="Main"')[1].split("<details")[0]
-    assert re.findall(r'>([^<]+)</a></li>', nav) == [label for label, _, _ in NAVIGATION]
+    assert re.findall(r">([^<]+)</a></li>", nav) == [label for label, _, _ in NAVIGATION]
     client.logout()
     login = client.get("/accounts/login/").content.decode()
     assert "Find a shift" not in login
@@ -577,7 +681,10 @@ def test_the_api_schema_lists_every_refusal_the_matrix_shows():
             listed = set(operation["responses"])
             assert "401" in listed, (method, path)
             if method == "get":
-                shown = {answer for _, expected in cases for answer in expected.values()} - {"200", "405"}
+                shown = {answer for _, expected in cases for answer in expected.values()} - {
+                    "200",
+                    "405",
+                }
                 assert shown <= listed, (path, shown - listed)
             else:  # every write is limited to some roles
                 assert "403" in listed, (method, path)

@@ -10,7 +10,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from rotations.models import Booking, CalendarChange, CalendarChangeKind, OutgoingEmail, Queue, Shift
+from rotations.models import (
+    Booking,
+    CalendarChange,
+    CalendarChangeKind,
+    OutgoingEmail,
+    Queue,
+    Shift,
+)
 from rotations.rows import Columns, insert, param
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
@@ -22,7 +29,9 @@ def _fields(obj) -> dict:
 
 
 def test_a_built_instance_equals_the_orm_one_field_for_field():
-    queue = QueueFactory(time_zone="Europe/Berlin", opens_at=time(8, 30), is_paused=True, pause_reason="Outage")
+    queue = QueueFactory(
+        time_zone="Europe/Berlin", opens_at=time(8, 30), is_paused=True, pause_reason="Outage"
+    )
     shift = ShiftFactory(queue=queue, buddy=PersonFactory(), location="Floor 2")
     columns_shift, columns_queue = Columns(Shift, "s"), Columns(Queue, "q")
     with connection.cursor() as cursor:
@@ -45,12 +54,16 @@ def test_a_built_instance_equals_the_orm_one_field_for_field():
 
 def test_a_subset_of_columns_gives_converted_values():
     booking = Booking.objects.create(
-        shift=ShiftFactory(), person=PersonFactory(), starts_at=datetime(2031, 3, 4, 9, tzinfo=UTC),
+        shift=ShiftFactory(),
+        person=PersonFactory(),
+        starts_at=datetime(2031, 3, 4, 9, tzinfo=UTC),
         ends_at=datetime(2031, 3, 4, 13, tzinfo=UTC),
     )
     columns = Columns(Booking, "b", ["uid", "starts_at", "shift"])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns.sql} FROM rotations_booking b WHERE b.id = %s", [booking.pk])
+        cursor.execute(
+            f"SELECT {columns.sql} FROM rotations_booking b WHERE b.id = %s", [booking.pk]
+        )
         values = columns.values(cursor.fetchone())
     assert values == [booking.uid, datetime(2031, 3, 4, 9, tzinfo=UTC), booking.shift_id]
     assert isinstance(values[0], uuid.UUID)
@@ -58,7 +71,9 @@ def test_a_subset_of_columns_gives_converted_values():
 
 def test_params_compare_with_stored_values_as_the_orm_does():
     booking = Booking.objects.create(
-        shift=ShiftFactory(), person=PersonFactory(), starts_at=datetime(2031, 3, 4, 9, tzinfo=UTC),
+        shift=ShiftFactory(),
+        person=PersonFactory(),
+        starts_at=datetime(2031, 3, 4, 9, tzinfo=UTC),
         ends_at=datetime(2031, 3, 4, 13, tzinfo=UTC),
     )
     # The same instant given in another zone must still match (SQLite stores text).
@@ -78,7 +93,13 @@ def test_params_compare_with_stored_values_as_the_orm_does():
 
 def test_insert_writes_what_create_would_and_sets_the_ids():
     shift, person = ShiftFactory(), PersonFactory()
-    booking = Booking(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at, booked_by=person)
+    booking = Booking(
+        shift=shift,
+        person=person,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        booked_by=person,
+    )
     before = timezone.now()
     insert([booking])
 
@@ -91,23 +112,37 @@ def test_insert_writes_what_create_would_and_sets_the_ids():
 
 def test_insert_of_several_rows_gives_each_its_own_id_in_order():
     shift, person = ShiftFactory(), PersonFactory()
-    booking = Booking.objects.create(shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at)
+    booking = Booking.objects.create(
+        shift=shift, person=person, starts_at=shift.starts_at, ends_at=shift.ends_at
+    )
     change = CalendarChange(
-        booking=booking, shift=shift, kind=CalendarChangeKind.BOOKED, sequence=0,
-        starts_at=shift.starts_at, ends_at=shift.ends_at,
+        booking=booking,
+        shift=shift,
+        kind=CalendarChangeKind.BOOKED,
+        sequence=0,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
     )
     insert([change])
     now = timezone.now()
     rows = [
         OutgoingEmail(
-            key=f"k-{n}", kind="invite", booking=booking, calendar_change=change, recipient=person,
-            to_email=f"person{n}@example.com", method="REQUEST", next_attempt_at=now,
+            key=f"k-{n}",
+            kind="invite",
+            booking=booking,
+            calendar_change=change,
+            recipient=person,
+            to_email=f"person{n}@example.com",
+            method="REQUEST",
+            next_attempt_at=now,
         )
         for n in range(3)
     ]
     insert(rows)
 
-    assert [OutgoingEmail.objects.get(pk=row.pk).to_email for row in rows] == [row.to_email for row in rows]
+    assert [OutgoingEmail.objects.get(pk=row.pk).to_email for row in rows] == [
+        row.to_email for row in rows
+    ]
     assert OutgoingEmail.objects.get(pk=rows[0].pk).message == b""
     insert([])  # nothing to write is not an error
 
@@ -124,11 +159,15 @@ def test_insert_without_returning_sets_the_ids_one_row_at_a_time(monkeypatch):
     shift, person = ShiftFactory(), PersonFactory()
     monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
     bookings = [
-        Booking(shift=ShiftFactory(), person=person, starts_at=shift.starts_at, ends_at=shift.ends_at)
+        Booking(
+            shift=ShiftFactory(), person=person, starts_at=shift.starts_at, ends_at=shift.ends_at
+        )
         for _ in range(2)
     ]
     insert(bookings)
-    assert [Booking.objects.get(pk=b.pk).shift_id for b in bookings] == [b.shift_id for b in bookings]
+    assert [Booking.objects.get(pk=b.pk).shift_id for b in bookings] == [
+        b.shift_id for b in bookings
+    ]
 
 
 def test_the_session_backend_reads_the_person_as_the_orm_does():
@@ -167,7 +206,9 @@ def test_the_person_read_for_a_request_holds_the_permissions_modelbackend_comput
     assert bool(expected) == bool(roles or direct)
 
     from_session = CachedPermissionsBackend().get_user(person.pk)
-    from_token, _ = TokenAuthentication().authenticate_credentials(Token.objects.create(user=person).key)
+    from_token, _ = TokenAuthentication().authenticate_credentials(
+        Token.objects.create(user=person).key
+    )
     for read in (from_session, from_token):
         assert read._perm_cache == expected
         assert read.get_all_permissions() == expected

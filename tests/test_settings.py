@@ -41,7 +41,12 @@ def run(args, env, tmp_path):
         "HOME": str(tmp_path),
     }
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -98,9 +103,9 @@ def test_urls_point_the_app_at_postgresql_redis_and_smtp(tmp_path):
     assert s["CACHE"] == "frontline.cache.RedisCache"
     assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (s["EMAIL_HOST"], s["EMAIL_PORT"], s["EMAIL_USE_TLS"]) == ("smtp.example.com", 587, True)
-    assert [(a["provider_id"], a["client_id"], a["settings"]["server_url"]) for a in s["OIDC_APPS"]] == [
-        ("company", "frontline", "https://idp.example.com")
-    ]
+    assert [
+        (a["provider_id"], a["client_id"], a["settings"]["server_url"]) for a in s["OIDC_APPS"]
+    ] == [("company", "frontline", "https://idp.example.com")]
 
 
 @pytest.mark.parametrize(
@@ -125,8 +130,10 @@ def test_eml_backend_writes_one_openable_file_per_message(tmp_path, settings):
 
     backend = EmlFileBackend(file_path=str(tmp_path / "mail"))
     sent = backend.send_messages(
-        [EmailMessage("Hello", "Body one", "a@example.com", ["b@example.com"]),
-         EmailMessage("Again", "Body two", "a@example.com", ["c@example.com"])]
+        [
+            EmailMessage("Hello", "Body one", "a@example.com", ["b@example.com"]),
+            EmailMessage("Again", "Body two", "a@example.com", ["c@example.com"]),
+        ]
     )
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert sent == 2

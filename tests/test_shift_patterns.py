@@ -33,7 +33,10 @@ UTC = dt.timezone.utc
 
 
 def utc_starts(pattern):
-    return [s.starts_at.astimezone(UTC) for s in Shift.objects.filter(pattern=pattern).order_by("starts_at")]
+    return [
+        s.starts_at.astimezone(UTC)
+        for s in Shift.objects.filter(pattern=pattern).order_by("starts_at")
+    ]
 
 
 @time_machine.travel(dt.datetime(2027, 2, 20, 12, tzinfo=UTC))
@@ -41,8 +44,11 @@ def test_a_us_queue_keeps_9am_local_across_the_march_change():
     # US daylight saving starts Sunday 14 March 2027: 09:00 EST = 14:00 UTC, EDT = 13:00 UTC.
     queue = QueueFactory(time_zone="America/New_York")
     pattern, count = shift_pattern_create(
-        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959", starts_on=dt.date(2027, 3, 2),
-        start_time=dt.time(9), end_time=dt.time(13),
+        queue=queue,
+        rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270318T235959",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
     )
     assert count == 6
     assert utc_starts(pattern) == [
@@ -54,8 +60,10 @@ def test_a_us_queue_keeps_9am_local_across_the_march_change():
         dt.datetime(2027, 3, 18, 13, tzinfo=UTC),
     ]
     local = zoneinfo.ZoneInfo("America/New_York")
-    assert {(s.starts_at.astimezone(local).time(), s.ends_at.astimezone(local).time())
-            for s in Shift.objects.filter(pattern=pattern)} == {(dt.time(9), dt.time(13))}
+    assert {
+        (s.starts_at.astimezone(local).time(), s.ends_at.astimezone(local).time())
+        for s in Shift.objects.filter(pattern=pattern)
+    } == {(dt.time(9), dt.time(13))}
 
 
 @time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
@@ -63,8 +71,12 @@ def test_a_european_queue_keeps_9am_local_across_the_march_change_with_exception
     # EU summer time starts Sunday 28 March 2027: 09:00 CET = 08:00 UTC, CEST = 07:00 UTC.
     queue = QueueFactory(time_zone="Europe/Berlin")
     pattern, count = shift_pattern_create(
-        queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH", starts_on=dt.date(2027, 3, 23),
-        start_time=dt.time(9), end_time=dt.time(13), exdates=["2027-03-30"],
+        queue=queue,
+        rrule="FREQ=WEEKLY;BYDAY=TU,TH",
+        starts_on=dt.date(2027, 3, 23),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+        exdates=["2027-03-30"],
     )
     first_four = utc_starts(pattern)[:4]
     assert first_four == [
@@ -82,8 +94,11 @@ def test_a_european_queue_keeps_9am_local_across_the_march_change_with_exception
 def test_the_autumn_change_too():
     queue = QueueFactory(time_zone="Europe/London")
     pattern, _ = shift_pattern_create(
-        queue=queue, rrule="FREQ=DAILY;COUNT=3", starts_on=dt.date(2027, 10, 30),
-        start_time=dt.time(9), end_time=dt.time(12),
+        queue=queue,
+        rrule="FREQ=DAILY;COUNT=3",
+        starts_on=dt.date(2027, 10, 30),
+        start_time=dt.time(9),
+        end_time=dt.time(12),
     )
     assert utc_starts(pattern) == [
         dt.datetime(2027, 10, 30, 8, tzinfo=UTC),
@@ -98,25 +113,46 @@ def test_the_autumn_change_too():
         ("FREQ=HOURLY", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("BYDAY=TU", "The rule needs FREQ=DAILY, WEEKLY or MONTHLY."),
         ("FREQ=WEEKLY;BYDAY=XX", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU)"),
-        ("FREQ=WEEKLY;DTSTART=20270101", "Give the first date separately, not as DTSTART in the rule."),
+        (
+            "FREQ=WEEKLY;DTSTART=20270101",
+            "Give the first date separately, not as DTSTART in the rule.",
+        ),
         ("nonsense", "“nonsense” is not NAME=VALUE (e.g. FREQ=WEEKLY;BYDAY=TU,TH)."),
         # Only what a pattern needs, each part within its range (dateutil takes more, and
         # some of it loops to the year 9999 or fails half-way through an expansion).
         ("FREQ=WEEKLY;BYDAY=MO EXDATE:20270315", "Write only the rule's parts, on one line"),
         ("DTSTART:20270101\nRRULE:FREQ=DAILY", "Write only the rule's parts, on one line"),
-        ("FREQ=DAILY;INTERVAL=0", "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52."),
-        ("FREQ=WEEKLY;INTERVAL=-1", "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52."),
+        (
+            "FREQ=DAILY;INTERVAL=0",
+            "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52.",
+        ),
+        (
+            "FREQ=WEEKLY;INTERVAL=-1",
+            "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52.",
+        ),
         ("FREQ=DAILY;COUNT=0", "COUNT is how many shifts the pattern makes: 1 to 1000."),
         ("FREQ=DAILY;COUNT=100000", "COUNT is how many shifts the pattern makes: 1 to 1000."),
-        ("FREQ=MONTHLY;BYDAY=+99FR", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one"),
-        ("FREQ=WEEKLY;BYDAY=1MO", "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one"),
+        (
+            "FREQ=MONTHLY;BYDAY=+99FR",
+            "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=1MO",
+            "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one",
+        ),
         ("FREQ=MONTHLY;BYMONTH=13", "BYMONTH lists months, 1 to 12."),
         ("FREQ=DAILY;UNTIL=2027", "Write UNTIL as a date, 20270630 (that day included)"),
-        ("FREQ=DAILY;UNTIL=20270101T100000Z", "Write UNTIL as a date, 20270630 (that day included)"),
+        (
+            "FREQ=DAILY;UNTIL=20270101T100000Z",
+            "Write UNTIL as a date, 20270630 (that day included)",
+        ),
         ("FREQ=DAILY;UNTIL=20270230", "Write UNTIL as a date, 20270630 (that day included)"),
         ("FREQ=DAILY;COUNT=3;UNTIL=20270630", "Give UNTIL or COUNT, not both."),
         ("FREQ=WEEKLY;FREQ=DAILY", "FREQ appears twice in the rule."),
-        ("FREQ=DAILY;BYYEARDAY=1", "The rule may use FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS and WKST; not BYYEARDAY."),
+        (
+            "FREQ=DAILY;BYYEARDAY=1",
+            "The rule may use FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS and WKST; not BYYEARDAY.",
+        ),
         ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY does not go with FREQ=WEEKLY: use FREQ=MONTHLY."),
         ("FREQ=DAILY;BYSETPOS=2", "BYSETPOS goes with FREQ=MONTHLY only."),
     ],
@@ -130,18 +166,30 @@ def test_a_bad_rule_is_refused_with_a_reason(rule, message):
 def test_capacity_above_the_queue_is_refused():
     queue = QueueFactory(name="Tiny", visitor_capacity=1)
     with pytest.raises(ValidationError, match="Tiny takes at most 1 visiting executive at once."):
-        shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=2", starts_on=dt.date(2030, 1, 1),
-                             start_time=dt.time(9), end_time=dt.time(10), capacity=2)
+        shift_pattern_create(
+            queue=queue,
+            rrule="FREQ=DAILY;COUNT=2",
+            starts_on=dt.date(2030, 1, 1),
+            start_time=dt.time(9),
+            end_time=dt.time(10),
+            capacity=2,
+        )
 
 
 @pytest.fixture
 def weekly():
     """A Tue/Thu pattern in New York through March 2027, seen from 20 Feb 2027."""
     with time_machine.travel(dt.datetime(2027, 2, 20, 12, tzinfo=UTC)):
-        queue = QueueFactory(time_zone="America/New_York", booking_window_days=120, min_notice_hours=1)
+        queue = QueueFactory(
+            time_zone="America/New_York", booking_window_days=120, min_notice_hours=1
+        )
         pattern, _ = shift_pattern_create(
-            queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(13), capacity=2,
+            queue=queue,
+            rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
+            capacity=2,
         )
         yield pattern
 
@@ -150,7 +198,9 @@ def test_editing_updates_unbooked_future_shifts_at_once(weekly):
     result = shift_pattern_update(pattern=weekly, start_time=dt.time(10), end_time=dt.time(14))
     assert (result.applied, result.updated, result.created, result.removed) == (True, 9, 0, 0)
     local = zoneinfo.ZoneInfo("America/New_York")
-    assert {s.starts_at.astimezone(local).time() for s in Shift.objects.filter(pattern=weekly)} == {dt.time(10)}
+    assert {s.starts_at.astimezone(local).time() for s in Shift.objects.filter(pattern=weekly)} == {
+        dt.time(10)
+    }
 
 
 def test_editing_asks_before_touching_booked_shifts_then_moves_their_bookings(weekly, executive):
@@ -164,7 +214,9 @@ def test_editing_asks_before_touching_booked_shifts_then_moves_their_bookings(we
     assert shift.starts_at == booking.starts_at  # nothing changed yet
 
     weekly.refresh_from_db()
-    done = shift_pattern_update(pattern=weekly, touch_booked=True, start_time=dt.time(10), end_time=dt.time(14))
+    done = shift_pattern_update(
+        pattern=weekly, touch_booked=True, start_time=dt.time(10), end_time=dt.time(14)
+    )
     assert done.applied
     booking.refresh_from_db()
     shift.refresh_from_db()
@@ -178,9 +230,13 @@ def test_dropping_a_booked_day_cancels_its_bookings_once_confirmed(weekly, execu
     booking = booking_create(shift=thursday, person=executive, by=actor(executive))
 
     weekly.refresh_from_db()
-    assert shift_pattern_update(pattern=weekly, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959").needs_confirmation
+    assert shift_pattern_update(
+        pattern=weekly, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959"
+    ).needs_confirmation
     weekly.refresh_from_db()
-    result = shift_pattern_update(pattern=weekly, touch_booked=True, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959")
+    result = shift_pattern_update(
+        pattern=weekly, touch_booked=True, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270331T235959"
+    )
     assert result.removed == 4  # the Thursdays 4, 11, 18 and 25 March
     booking.refresh_from_db()
     thursday.refresh_from_db()
@@ -201,59 +257,115 @@ def test_past_shifts_are_never_touched(weekly):
 @time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
 def test_a_time_the_clocks_skip_is_refused_not_moved():
     # New York skips 02:00–03:00 on Sunday 14 March 2027; this queue is open round the clock.
-    queue = QueueFactory(time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59))
+    queue = QueueFactory(
+        time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59)
+    )
     with pytest.raises(ValidationError) as exc:
-        shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
-                             start_time=dt.time(2, 30), end_time=dt.time(5))
+        shift_pattern_create(
+            queue=queue,
+            rrule="FREQ=DAILY;COUNT=20",
+            starts_on=dt.date(2027, 3, 10),
+            start_time=dt.time(2, 30),
+            end_time=dt.time(5),
+        )
     assert exc.value.messages == [
         "02:30 does not exist on 2027-03-14 in America/New_York: the clocks skip it for daylight saving. "
         "Pick another time or skip that date."
     ]
     assert not Shift.objects.exists()
     # Skipping that date makes the pattern valid.
-    _, count = shift_pattern_create(queue=queue, rrule="FREQ=DAILY;COUNT=20", starts_on=dt.date(2027, 3, 10),
-                                    start_time=dt.time(2, 30), end_time=dt.time(5), exdates=["2027-03-14"])
+    _, count = shift_pattern_create(
+        queue=queue,
+        rrule="FREQ=DAILY;COUNT=20",
+        starts_on=dt.date(2027, 3, 10),
+        start_time=dt.time(2, 30),
+        end_time=dt.time(5),
+        exdates=["2027-03-14"],
+    )
     assert count == 19
 
 
 @time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC))
 def test_shifts_fit_inside_the_queues_operating_hours():
-    queue = QueueFactory(name="Billing chat", time_zone="Europe/London", opens_at=dt.time(8), closes_at=dt.time(18))
-    message = ["Billing chat is open 08:00–18:00 (Europe/London); a shift must fit inside those hours."]
-    for start, end in ((dt.time(7), dt.time(11)), (dt.time(15), dt.time(19)), (dt.time(19), dt.time(21))):
+    queue = QueueFactory(
+        name="Billing chat", time_zone="Europe/London", opens_at=dt.time(8), closes_at=dt.time(18)
+    )
+    message = [
+        "Billing chat is open 08:00–18:00 (Europe/London); a shift must fit inside those hours."
+    ]
+    for start, end in (
+        (dt.time(7), dt.time(11)),
+        (dt.time(15), dt.time(19)),
+        (dt.time(19), dt.time(21)),
+    ):
         with pytest.raises(ValidationError) as exc:
-            shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;COUNT=3", starts_on=dt.date(2027, 3, 2),
-                                 start_time=start, end_time=end)
+            shift_pattern_create(
+                queue=queue,
+                rrule="FREQ=WEEKLY;COUNT=3",
+                starts_on=dt.date(2027, 3, 2),
+                start_time=start,
+                end_time=end,
+            )
         assert exc.value.messages == message
-    with pytest.raises(ValidationError) as exc:  # London is on UTC in March: 07:00 is before it opens
-        shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 7, tzinfo=UTC),
-                     ends_at=dt.datetime(2027, 3, 2, 11, tzinfo=UTC), capacity=1)
+    with pytest.raises(
+        ValidationError
+    ) as exc:  # London is on UTC in March: 07:00 is before it opens
+        shift_create(
+            queue=queue,
+            starts_at=dt.datetime(2027, 3, 2, 7, tzinfo=UTC),
+            ends_at=dt.datetime(2027, 3, 2, 11, tzinfo=UTC),
+            capacity=1,
+        )
     assert exc.value.messages == message
     with pytest.raises(ValidationError) as exc:
-        shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 17, tzinfo=UTC),
-                     ends_at=dt.datetime(2027, 3, 3, 1, tzinfo=UTC), capacity=1)
-    assert exc.value.messages == ["A shift starts and ends on the same day, in the queue's time zone."]
+        shift_create(
+            queue=queue,
+            starts_at=dt.datetime(2027, 3, 2, 17, tzinfo=UTC),
+            ends_at=dt.datetime(2027, 3, 3, 1, tzinfo=UTC),
+            capacity=1,
+        )
+    assert exc.value.messages == [
+        "A shift starts and ends on the same day, in the queue's time zone."
+    ]
     assert not Shift.objects.exists()
 
     # The edges are inside: open at 08:00, closed at 18:00 local.
-    shift_create(queue=queue, starts_at=dt.datetime(2027, 3, 2, 8, tzinfo=UTC),
-                 ends_at=dt.datetime(2027, 3, 2, 18, tzinfo=UTC), capacity=1)
-    pattern, count = shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;COUNT=3", starts_on=dt.date(2027, 3, 2),
-                                          start_time=dt.time(8), end_time=dt.time(18))
+    shift_create(
+        queue=queue,
+        starts_at=dt.datetime(2027, 3, 2, 8, tzinfo=UTC),
+        ends_at=dt.datetime(2027, 3, 2, 18, tzinfo=UTC),
+        capacity=1,
+    )
+    pattern, count = shift_pattern_create(
+        queue=queue,
+        rrule="FREQ=WEEKLY;COUNT=3",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(8),
+        end_time=dt.time(18),
+    )
     assert count == 2  # 2 March is the one-off above, already on the schedule
     with pytest.raises(ValidationError) as exc:
         shift_pattern_update(pattern=pattern, start_time=dt.time(17), end_time=dt.time(19))
     assert exc.value.messages == message
     # After the April change London is UTC+1: 08:00 local is 07:00 UTC, and still fits.
     with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=UTC)):
-        shift_create(queue=queue, starts_at=dt.datetime(2027, 4, 6, 7, tzinfo=UTC),
-                     ends_at=dt.datetime(2027, 4, 6, 17, tzinfo=UTC), capacity=1)
+        shift_create(
+            queue=queue,
+            starts_at=dt.datetime(2027, 4, 6, 7, tzinfo=UTC),
+            ends_at=dt.datetime(2027, 4, 6, 17, tzinfo=UTC),
+            capacity=1,
+        )
     # The lead narrows the hours: the pattern keeps working for changes that leave its times.
     queue.opens_at = dt.time(9)
     queue.save()
     pattern.refresh_from_db()
-    change = shift_pattern_update(pattern=pattern, start_time=dt.time(8), end_time=dt.time(18), capacity=1,
-                                  exdates=["2027-03-09"])
+    change = shift_pattern_update(
+        pattern=pattern,
+        start_time=dt.time(8),
+        end_time=dt.time(18),
+        capacity=1,
+        exdates=["2027-03-09"],
+    )
     assert change.applied and change.removed == 1
 
 
@@ -283,9 +395,14 @@ def test_a_pattern_reads_in_words(rule, words):
 def test_the_queue_page_describes_its_patterns(client):
     lead = PersonFactory(roles=["Support lead"])
     queue = QueueFactory(leads=[lead])
-    shift_pattern_create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959",
-                         starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13),
-                         exdates=["2027-03-16", "2027-03-09"])
+    shift_pattern_create(
+        queue=queue,
+        rrule="FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270331T235959",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+        exdates=["2027-03-16", "2027-03-09"],
+    )
     client.force_login(lead)
     page = client.get(f"/queues/{queue.pk}/").content.decode()
     assert "Every Tue and Thu from 2 Mar 2027 until 31 Mar 2027" in page
@@ -299,8 +416,11 @@ def test_an_open_ended_pattern_keeps_a_year_of_shifts_ahead_as_time_passes():
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         queue = QueueFactory(time_zone="Europe/Berlin")
         pattern, count = shift_pattern_create(
-            queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=queue,
+            rrule="FREQ=WEEKLY;BYDAY=TU",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
         assert count == 53  # 2 Mar 2027 … 29 Feb 2028
         assert extend_pattern_schedules() == 0  # nothing new the same day
@@ -318,11 +438,17 @@ def test_extending_leaves_days_taken_off_and_ends_where_the_rule_does(executive)
         queue = QueueFactory(time_zone="America/New_York", booking_window_days=700)
         # Ends in January 2030: more than two years ahead, so the schedule stops short of it.
         pattern, count = shift_pattern_create(
-            queue=queue, rrule="FREQ=MONTHLY;BYMONTHDAY=2;UNTIL=20300102", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=queue,
+            rrule="FREQ=MONTHLY;BYMONTHDAY=2;UNTIL=20300102",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
         assert count == 24  # 2 Mar 2027 … 2 Feb 2029
-        shift_cancel(shift=Shift.objects.filter(pattern=pattern).order_by("starts_at")[5], reason="Audit week")
+        shift_cancel(
+            shift=Shift.objects.filter(pattern=pattern).order_by("starts_at")[5],
+            reason="Audit week",
+        )
     with time_machine.travel(dt.datetime(2027, 8, 1, 12, tzinfo=UTC)):
         assert extend_pattern_schedules() == 5  # March to July 2029: two years from today
     with time_machine.travel(dt.datetime(2028, 12, 1, 12, tzinfo=UTC)):
@@ -344,8 +470,11 @@ def test_the_beat_runs_the_extension():
     assert entry["schedule"] <= 24 * 60 * 60
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         pattern, _ = shift_pattern_create(
-            queue=QueueFactory(time_zone="America/New_York"), rrule="FREQ=DAILY", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(10),
+            queue=QueueFactory(time_zone="America/New_York"),
+            rrule="FREQ=DAILY",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(10),
         )
     with time_machine.travel(dt.datetime(2027, 3, 11, 12, tzinfo=UTC)):
         # A year ahead is now 10 March 2028 at 12:00 UTC, 07:00 in New York: 2 … 9 March.
@@ -356,21 +485,39 @@ def test_extending_leaves_out_a_day_whose_time_the_clocks_skip_and_carries_on():
     # New York skips 02:00–03:00 on the second Sunday of March. At creation the lead is
     # asked (and skips 12 March 2028); a year on, the beat has nobody to ask.
     with time_machine.travel(dt.datetime(2027, 3, 20, 12, tzinfo=UTC)):
-        night = QueueFactory(time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59))
+        night = QueueFactory(
+            time_zone="America/New_York", opens_at=dt.time(0), closes_at=dt.time(23, 59)
+        )
         sundays, _ = shift_pattern_create(
-            queue=night, rrule="FREQ=WEEKLY;BYDAY=SU", starts_on=dt.date(2027, 3, 21),
-            start_time=dt.time(2, 30), end_time=dt.time(5), exdates=["2028-03-12"],
+            queue=night,
+            rrule="FREQ=WEEKLY;BYDAY=SU",
+            starts_on=dt.date(2027, 3, 21),
+            start_time=dt.time(2, 30),
+            end_time=dt.time(5),
+            exdates=["2028-03-12"],
         )
         mondays, _ = shift_pattern_create(
-            queue=QueueFactory(time_zone="Europe/London"), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2027, 3, 22),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(time_zone="Europe/London"),
+            rrule="FREQ=WEEKLY;BYDAY=MO",
+            starts_on=dt.date(2027, 3, 22),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
     local = zoneinfo.ZoneInfo("America/New_York")
-    last = Shift.objects.filter(pattern=sundays).order_by("starts_at").last().starts_at.astimezone(local).date()
+    last = (
+        Shift.objects.filter(pattern=sundays)
+        .order_by("starts_at")
+        .last()
+        .starts_at.astimezone(local)
+        .date()
+    )
     assert last == dt.date(2028, 3, 19)
     with time_machine.travel(dt.datetime(2028, 3, 15, 12, tzinfo=UTC)):
         added = extend_pattern_schedules()
-    days = [s.starts_at.astimezone(local).date() for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")]
+    days = [
+        s.starts_at.astimezone(local).date()
+        for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")
+    ]
     assert dt.date(2029, 3, 11) not in days  # the clocks skip 02:30 that day
     assert days[-1] == dt.date(2029, 3, 4)
     new_sundays = (dt.date(2029, 3, 4) - dt.date(2028, 3, 19)).days // 7
@@ -379,47 +526,79 @@ def test_extending_leaves_out_a_day_whose_time_the_clocks_skip_and_carries_on():
     # And the Sunday after the skipped one comes in its turn.
     with time_machine.travel(dt.datetime(2028, 3, 20, 12, tzinfo=UTC)):
         extend_pattern_schedules()
-    days = [s.starts_at.astimezone(local).date() for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")]
+    days = [
+        s.starts_at.astimezone(local).date()
+        for s in Shift.objects.filter(pattern=sundays).order_by("starts_at")
+    ]
     assert days[-2:] == [dt.date(2029, 3, 4), dt.date(2029, 3, 18)]
 
 
 def test_a_pattern_starting_beyond_a_year_still_gets_its_first_year():
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         _, count = shift_pattern_create(
-            queue=QueueFactory(time_zone="Europe/London"), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2028, 9, 4),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(time_zone="Europe/London"),
+            rrule="FREQ=WEEKLY;BYDAY=MO",
+            starts_on=dt.date(2028, 9, 4),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
     assert count == 26  # 4 Sep 2028 up to two years from today (1 Mar 2029), not none
 
 
 def test_until_a_date_includes_that_day():
-    assert validate_rrule("FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630") == "FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630T235959"
+    assert (
+        validate_rrule("FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630")
+        == "FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630T235959"
+    )
     with time_machine.travel(dt.datetime(2027, 6, 1, 12, tzinfo=UTC)):
         pattern, count = shift_pattern_create(
-            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630", starts_on=dt.date(2027, 6, 2),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(),
+            rrule="FREQ=WEEKLY;BYDAY=WE;UNTIL=20270630",
+            starts_on=dt.date(2027, 6, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
     assert count == 5  # 2, 9, 16, 23 and 30 June
 
 
-@pytest.mark.parametrize("rule", ["FREQ=DAILY;BYHOUR=9,10", "FREQ=WEEKLY;BYDAY=MO;BYMINUTE=30", "FREQ=DAILY;BYSECOND=1"])
+@pytest.mark.parametrize(
+    "rule", ["FREQ=DAILY;BYHOUR=9,10", "FREQ=WEEKLY;BYDAY=MO;BYMINUTE=30", "FREQ=DAILY;BYSECOND=1"]
+)
 def test_a_rule_that_sets_times_is_refused(rule):
-    with pytest.raises(ValidationError, match="The rule picks days only: the shifts' times are the start and end time."):
+    with pytest.raises(
+        ValidationError,
+        match="The rule picks days only: the shifts' times are the start and end time.",
+    ):
         validate_rrule(rule)
 
 
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31", "No month in this rule has those days (BYMONTHDAY)."),
-        ("FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31", "No month in this rule has those days (BYMONTHDAY)."),
-        ("FREQ=MONTHLY;BYMONTHDAY=-32", "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last)."),
+        (
+            "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31",
+            "No month in this rule has those days (BYMONTHDAY).",
+        ),
+        (
+            "FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31",
+            "No month in this rule has those days (BYMONTHDAY).",
+        ),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=-32",
+            "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last).",
+        ),
         ("FREQ=MONTHLY;BYMONTHDAY=1,15;BYSETPOS=3", "this rule gives at most 2 days in a month."),
         ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-6", "this rule gives at most 5 days in a month."),
         ("FREQ=MONTHLY;BYDAY=1MO,-1FR;BYSETPOS=3", "this rule gives at most 2 days in a month."),
-        ("FREQ=MONTHLY;BYSETPOS=2", "this rule gives at most 1 day in a month."),  # the first day's date
+        (
+            "FREQ=MONTHLY;BYSETPOS=2",
+            "this rule gives at most 1 day in a month.",
+        ),  # the first day's date
         # 29 February at most: the 30th and 31st are never there.
-        ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=28,29,30,31;BYSETPOS=3", "this rule gives at most 2 days in a month."),
+        (
+            "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=28,29,30,31;BYSETPOS=3",
+            "this rule gives at most 2 days in a month.",
+        ),
         # -31 is the 1st or nothing.
         ("FREQ=MONTHLY;BYMONTHDAY=1,-31;BYSETPOS=2", "this rule gives at most 1 day in a month."),
     ],
@@ -444,8 +623,13 @@ def test_a_rule_with_no_days_at_all_is_refused_before_it_is_expanded(rule, messa
 def test_a_rule_whose_days_some_month_has_is_kept(rule):
     assert validate_rrule(rule) == rule
     occurrences = pattern_occurrences(
-        rule=rule, starts_on=dt.date(2027, 1, 1), start_time=dt.time(9), end_time=dt.time(13), exdates=[],
-        zone=zoneinfo.ZoneInfo("Europe/London"), until=dt.datetime(2029, 1, 1, tzinfo=UTC),
+        rule=rule,
+        starts_on=dt.date(2027, 1, 1),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+        exdates=[],
+        zone=zoneinfo.ZoneInfo("Europe/London"),
+        until=dt.datetime(2029, 1, 1, tzinfo=UTC),
     )
     assert occurrences
 
@@ -457,12 +641,18 @@ def test_a_trailing_semicolon_and_lower_case_are_fine():
 def test_one_broken_pattern_does_not_stop_the_beat_for_the_others():
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         broken, _ = shift_pattern_create(
-            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=MO", starts_on=dt.date(2027, 3, 1),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(),
+            rrule="FREQ=WEEKLY;BYDAY=MO",
+            starts_on=dt.date(2027, 3, 1),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
         fine, _ = shift_pattern_create(
-            queue=QueueFactory(), rrule="FREQ=WEEKLY;BYDAY=TU", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(),
+            rrule="FREQ=WEEKLY;BYDAY=TU",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
     # A rule stored before today's checks, that dateutil reads as a set of rules.
     ShiftPattern.objects.filter(pk=broken.pk).update(rrule="FREQ=WEEKLY;BYDAY=MO RDATE:20270310")
@@ -474,16 +664,24 @@ def test_one_broken_pattern_does_not_stop_the_beat_for_the_others():
 def test_two_edits_of_different_fields_both_hold():
     with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=UTC)):
         pattern, _ = shift_pattern_create(
-            queue=QueueFactory(visitor_capacity=3), rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3", starts_on=dt.date(2027, 3, 2),
-            start_time=dt.time(9), end_time=dt.time(13),
+            queue=QueueFactory(visitor_capacity=3),
+            rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+            starts_on=dt.date(2027, 3, 2),
+            start_time=dt.time(9),
+            end_time=dt.time(13),
         )
-        first, second = ShiftPattern.objects.get(pk=pattern.pk), ShiftPattern.objects.get(pk=pattern.pk)
+        first, second = (
+            ShiftPattern.objects.get(pk=pattern.pk),
+            ShiftPattern.objects.get(pk=pattern.pk),
+        )
         assert shift_pattern_update(pattern=first, capacity=3).applied
         change = shift_pattern_update(pattern=second, location="Desk 4")
     assert change.applied and (change.pattern.capacity, change.pattern.location) == (3, "Desk 4")
     stored = ShiftPattern.objects.get(pk=pattern.pk)
     assert (stored.capacity, stored.location) == (3, "Desk 4")
-    assert set(Shift.objects.filter(pattern=pattern).values_list("capacity", "location")) == {(3, "Desk 4")}
+    assert set(Shift.objects.filter(pattern=pattern).values_list("capacity", "location")) == {
+        (3, "Desk 4")
+    }
 
 
 def test_the_migration_includes_the_last_day_of_rules_saved_with_a_date_only_until():
@@ -493,13 +691,25 @@ def test_the_migration_includes_the_last_day_of_rules_saved_with_a_date_only_unt
 
     migration = importlib.import_module("rotations.migrations.0013_inclusive_until")
     queue = QueueFactory()
-    kept = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959",
-                                       starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
-    old = ShiftPattern.objects.create(queue=queue, rrule="FREQ=WEEKLY;UNTIL=20270630;BYDAY=TU",
-                                      starts_on=dt.date(2027, 3, 2), start_time=dt.time(9), end_time=dt.time(13))
+    kept = ShiftPattern.objects.create(
+        queue=queue,
+        rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+    )
+    old = ShiftPattern.objects.create(
+        queue=queue,
+        rrule="FREQ=WEEKLY;UNTIL=20270630;BYDAY=TU",
+        starts_on=dt.date(2027, 3, 2),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+    )
     migration.include_the_last_day(apps, None)
     assert ShiftPattern.objects.get(pk=old.pk).rrule == "FREQ=WEEKLY;UNTIL=20270630T235959;BYDAY=TU"
-    assert ShiftPattern.objects.get(pk=kept.pk).rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959"
+    assert (
+        ShiftPattern.objects.get(pk=kept.pk).rrule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T235959"
+    )
 
 
 # --- any rule a lead can type: a message or a schedule, never a crash ----------------------
@@ -519,19 +729,25 @@ PART_VALUES = {
 }
 
 
-@hypothesis.settings(max_examples=300, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+@hypothesis.settings(
+    max_examples=300, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
 @hypothesis.given(
     parts=st.lists(
-        st.sampled_from(sorted(PART_VALUES)).flatmap(lambda name: st.sampled_from(PART_VALUES[name]).map(
-            lambda value: f"{name}={value}")),
-        min_size=1, max_size=5,
+        st.sampled_from(sorted(PART_VALUES)).flatmap(
+            lambda name: st.sampled_from(PART_VALUES[name]).map(lambda value: f"{name}={value}")
+        ),
+        min_size=1,
+        max_size=5,
     ),
     starts_on=st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2028, 12, 31)),
 )
 def test_any_rule_is_either_refused_with_a_message_or_expanded_quickly(parts, starts_on):
     import time
 
-    rule = ";".join(["FREQ=WEEKLY", *parts] if not any(p.startswith("FREQ=") for p in parts) else parts)
+    rule = ";".join(
+        ["FREQ=WEEKLY", *parts] if not any(p.startswith("FREQ=") for p in parts) else parts
+    )
     try:
         normalised = validate_rrule(rule)
     except ValidationError as refused:
@@ -544,8 +760,13 @@ def test_any_rule_is_either_refused_with_a_message_or_expanded_quickly(parts, st
     started = time.process_time()
     try:
         pattern_occurrences(
-            rule=normalised, starts_on=starts_on, start_time=dt.time(9), end_time=dt.time(13), exdates=[],
-            zone=zoneinfo.ZoneInfo("Europe/London"), until=dt.datetime(2029, 1, 1, tzinfo=UTC),
+            rule=normalised,
+            starts_on=starts_on,
+            start_time=dt.time(9),
+            end_time=dt.time(13),
+            exdates=[],
+            zone=zoneinfo.ZoneInfo("Europe/London"),
+            until=dt.datetime(2029, 1, 1, tzinfo=UTC),
         )
     except ValidationError:
         pass
@@ -567,12 +788,20 @@ def _month_days(year: int, month: int, parts: dict[str, str]) -> set[int]:
         return set()
     days = set(range(1, length + 1))
     if "BYMONTHDAY" in parts:
-        days &= {d if d > 0 else length + 1 + d for d in map(int, parts["BYMONTHDAY"].split(",")) if abs(d) <= length}
+        days &= {
+            d if d > 0 else length + 1 + d
+            for d in map(int, parts["BYMONTHDAY"].split(","))
+            if abs(d) <= length
+        }
     if "BYDAY" in parts:
         chosen = set()
         for item in parts["BYDAY"].split(","):
             ordinal, weekday = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", item).groups()
-            same = [d for d in range(1, length + 1) if calendar.weekday(year, month, d) == WEEKDAYS.index(weekday)]
+            same = [
+                d
+                for d in range(1, length + 1)
+                if calendar.weekday(year, month, d) == WEEKDAYS.index(weekday)
+            ]
             if ordinal is None:
                 chosen |= set(same)
             elif abs(int(ordinal)) <= len(same):
@@ -585,14 +814,21 @@ def _month_days(year: int, month: int, parts: dict[str, str]) -> set[int]:
 
 @hypothesis.settings(max_examples=400, deadline=None)
 @hypothesis.given(
-    byday=st.none() | st.lists(
-        st.tuples(st.sampled_from(["", "1", "2", "-1", "-2", "5", "-5"]), st.sampled_from(WEEKDAYS)).map("".join),
-        min_size=1, max_size=4, unique=True,
+    byday=st.none()
+    | st.lists(
+        st.tuples(
+            st.sampled_from(["", "1", "2", "-1", "-2", "5", "-5"]), st.sampled_from(WEEKDAYS)
+        ).map("".join),
+        min_size=1,
+        max_size=4,
+        unique=True,
     ).map(",".join),
-    bymonthday=st.none() | st.lists(
-        st.integers(-31, 31).filter(bool), min_size=1, max_size=5, unique=True
-    ).map(lambda days: ",".join(map(str, days))),
-    bymonth=st.none() | st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True).map(
+    bymonthday=st.none()
+    | st.lists(st.integers(-31, 31).filter(bool), min_size=1, max_size=5, unique=True).map(
+        lambda days: ",".join(map(str, days))
+    ),
+    bymonth=st.none()
+    | st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True).map(
         lambda months: ",".join(map(str, months))
     ),
 )
@@ -605,7 +841,9 @@ def test_the_bysetpos_bound_is_never_below_the_days_a_month_really_has(byday, by
     for name, value in (("BYDAY", byday), ("BYMONTHDAY", bymonthday), ("BYMONTH", bymonth)):
         if value is not None:
             parts[name] = value
-    most = max(len(_month_days(year, month, parts)) for year in range(2000, 2028) for month in range(1, 13))
+    most = max(
+        len(_month_days(year, month, parts)) for year in range(2000, 2028) for month in range(1, 13)
+    )
     assert most <= _most_days_in_a_month(parts)
 
 
@@ -614,8 +852,14 @@ def test_a_rule_stored_before_validation_still_ends_at_its_until(until):
     """Before ``validate_rrule`` existed, rules were only parsed by dateutil, which took
     UNTIL in more spellings: the expansion still stops there, not at the horizon."""
     occurrences = pattern_occurrences(
-        rule=f"FREQ=WEEKLY;UNTIL={until}", starts_on=dt.date(2027, 1, 1), start_time=dt.time(9),
-        end_time=dt.time(13), exdates=[], zone=zoneinfo.ZoneInfo("Europe/London"),
+        rule=f"FREQ=WEEKLY;UNTIL={until}",
+        starts_on=dt.date(2027, 1, 1),
+        start_time=dt.time(9),
+        end_time=dt.time(13),
+        exdates=[],
+        zone=zoneinfo.ZoneInfo("Europe/London"),
         until=dt.datetime(2027, 6, 1, tzinfo=UTC),
     )
-    assert [start.date() for start, _ in occurrences] == [dt.date(2027, 1, day) for day in (1, 8, 15, 22, 29)]
+    assert [start.date() for start, _ in occurrences] == [
+        dt.date(2027, 1, day) for day in (1, 8, 15, 22, 29)
+    ]

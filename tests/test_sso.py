@@ -28,7 +28,12 @@ class IdentityProvider:
     def __init__(self) -> None:
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
-        self.user = {"sub": "u-1", "email": "ada@example.com", "email_verified": True, "name": "Ada Byrne"}
+        self.user = {
+            "sub": "u-1",
+            "email": "ada@example.com",
+            "email_verified": True,
+            "name": "Ada Byrne",
+        }
         self.codes: dict[str, dict] = {}
         provider = self
 
@@ -47,19 +52,25 @@ class IdentityProvider:
             def do_GET(self):
                 url = urllib.parse.urlsplit(self.path)
                 if url.path == "/.well-known/openid-configuration":
-                    return self._json({
-                        "issuer": provider.issuer,
-                        "authorization_endpoint": provider.issuer + "/authorize",
-                        "token_endpoint": provider.issuer + "/token",
-                        "userinfo_endpoint": provider.issuer + "/userinfo",
-                        "jwks_uri": provider.issuer + "/jwks",
-                        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-                    })
+                    return self._json(
+                        {
+                            "issuer": provider.issuer,
+                            "authorization_endpoint": provider.issuer + "/authorize",
+                            "token_endpoint": provider.issuer + "/token",
+                            "userinfo_endpoint": provider.issuer + "/userinfo",
+                            "jwks_uri": provider.issuer + "/jwks",
+                            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                        }
+                    )
                 if url.path == "/authorize":
                     q = dict(urllib.parse.parse_qsl(url.query))
                     code = f"code-{len(provider.codes)}"
                     provider.codes[code] = {"nonce": q.get("nonce")}
-                    target = q["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": q["state"]})
+                    target = (
+                        q["redirect_uri"]
+                        + "?"
+                        + urllib.parse.urlencode({"code": code, "state": q["state"]})
+                    )
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.end_headers()
@@ -76,16 +87,28 @@ class IdentityProvider:
                 if self.path != "/token" or form.get("code") not in provider.codes:
                     return self._json({"error": "invalid_grant"}, 400)
                 now = int(time.time())
-                claims = {**provider.user, "iss": provider.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300}
+                claims = {
+                    **provider.user,
+                    "iss": provider.issuer,
+                    "aud": CLIENT_ID,
+                    "iat": now,
+                    "exp": now + 300,
+                }
                 nonce = provider.codes[form["code"]].get("nonce")
                 if nonce:
                     claims["nonce"] = nonce
-                return self._json({
-                    "access_token": "access-" + form["code"],
-                    "token_type": "Bearer",
-                    "expires_in": 300,
-                    "id_token": jwt.encode(claims, "the-signature-is-not-checked-over-a-direct-tls-exchange", algorithm="HS256"),
-                })
+                return self._json(
+                    {
+                        "access_token": "access-" + form["code"],
+                        "token_type": "Bearer",
+                        "expires_in": 300,
+                        "id_token": jwt.encode(
+                            claims,
+                            "the-signature-is-not-checked-over-a-direct-tls-exchange",
+                            algorithm="HS256",
+                        ),
+                    }
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
 
@@ -103,13 +126,18 @@ def idp(settings):
         settings.SOCIALACCOUNT_PROVIDERS = {
             "openid_connect": {
                 "OAUTH_PKCE_ENABLED": True,
-                "APPS": [{
-                    "provider_id": "company",
-                    "name": "Company single sign-on",
-                    "client_id": CLIENT_ID,
-                    "secret": "s3cret",
-                    "settings": {"server_url": provider.issuer, "token_auth_method": "client_secret_basic"},
-                }],
+                "APPS": [
+                    {
+                        "provider_id": "company",
+                        "name": "Company single sign-on",
+                        "client_id": CLIENT_ID,
+                        "secret": "s3cret",
+                        "settings": {
+                            "server_url": provider.issuer,
+                            "token_auth_method": "client_secret_basic",
+                        },
+                    }
+                ],
             }
         }
         yield provider

@@ -25,15 +25,20 @@ from .serializers import (
 )
 from .views import PAGE_PARAMETERS, Pages
 
-REFUSED = OpenApiResponse(RefusalSerializer, description="A rule of the insight's life cycle refused the request.")
+REFUSED = OpenApiResponse(
+    RefusalSerializer, description="A rule of the insight's life cycle refused the request."
+)
 
 
 def _refused(refusal: InsightRefused) -> Response:
-    return Response({"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT)
+    return Response(
+        {"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT
+    )
 
 
 @extend_schema(
-    operation_id="insights_list", parameters=[InsightQuerySerializer, *PAGE_PARAMETERS],
+    operation_id="insights_list",
+    parameters=[InsightQuerySerializer, *PAGE_PARAMETERS],
     responses={200: InsightPageSerializer, 400: BAD_QUERY, 404: NO_SUCH_PAGE},
     description="The insights you may see, newest first, with the inbox's filters.",
 )
@@ -43,9 +48,15 @@ def insight_list(request: Request) -> Response:
     query.is_valid(raise_exception=True)
     q = query.validated_data
     wanted = InboxFilter(
-        status=q.get("status", ""), queue_id=q.get("queue"), category=q.get("category", ""),
-        severity=q.get("severity", ""), tag=q.get("tag", ""), author_id=q.get("executive"),
-        logged_from=q.get("logged_from"), logged_to=q.get("logged_to"), text=q.get("q", ""),
+        status=q.get("status", ""),
+        queue_id=q.get("queue"),
+        category=q.get("category", ""),
+        severity=q.get("severity", ""),
+        tag=q.get("tag", ""),
+        author_id=q.get("executive"),
+        logged_from=q.get("logged_from"),
+        logged_to=q.get("logged_to"),
+        text=q.get("q", ""),
         following=q["following"],
     )
     paginator = Pages()
@@ -77,7 +88,9 @@ def insight_log_endpoint(request: Request, booking_id: int) -> Response:
     return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=InsightTransitionSerializer, responses={200: InsightSerializer, 409: REFUSED})
+@extend_schema(
+    request=InsightTransitionSerializer, responses={200: InsightSerializer, 409: REFUSED}
+)
 @api_view(["POST"])
 def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     """Move an insight along its life cycle (support leads for their queues, HR for all)."""
@@ -85,12 +98,19 @@ def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     body = InsightTransitionSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
-    owner = get_object_or_404(Person, pk=data["owner"], is_active=True) if data.get("owner") else None
+    owner = (
+        get_object_or_404(Person, pk=data["owner"], is_active=True) if data.get("owner") else None
+    )
     try:
         insight = insight_transition(
-            insight=insight, actor=request.user, to_status=data["to_status"],
-            expected_status=data.get("expected_status"), owner=owner, owner_team=data["owner_team"],
-            due_on=data.get("due_on"), reason=data["reason"],
+            insight=insight,
+            actor=request.user,
+            to_status=data["to_status"],
+            expected_status=data.get("expected_status"),
+            owner=owner,
+            owner_team=data["owner_team"],
+            due_on=data.get("due_on"),
+            reason=data["reason"],
         )
     except InsightRefused as refusal:
         return _refused(refusal)

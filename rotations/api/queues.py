@@ -42,21 +42,27 @@ from .serializers import (
 from .schema import FORBIDDEN
 from .views import require_browse
 
-INVALID = OpenApiResponse(description="The input, or a rule of the schedule, refused it; the body says why.")
+INVALID = OpenApiResponse(
+    description="The input, or a rule of the schedule, refused it; the body says why."
+)
 
 
 def _invalid(exc: ValidationError) -> serializers.ValidationError:
     """A service's refusal, in the shape DRF gives its own input errors."""
     if not hasattr(exc, "error_dict"):
         return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-    return serializers.ValidationError({
-        api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
-        for name, messages in exc.message_dict.items()
-    })
+    return serializers.ValidationError(
+        {
+            api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
+            for name, messages in exc.message_dict.items()
+        }
+    )
 
 
 @extend_schema(methods=["GET"], responses={200: QueueSerializer(many=True), 403: FORBIDDEN})
-@extend_schema(methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID})
+@extend_schema(
+    methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID}
+)
 @api_view(["GET", "POST"])
 def queue_list(request: Request) -> Response:
     """Every queue; support leads create new ones (and lead them)."""
@@ -75,7 +81,11 @@ def queue_list(request: Request) -> Response:
 
 
 @extend_schema(methods=["GET"], responses={200: QueueSerializer, 403: FORBIDDEN})
-@extend_schema(methods=["PATCH"], request=QueueWriteSerializer, responses={200: QueueChangedSerializer, 400: INVALID})
+@extend_schema(
+    methods=["PATCH"],
+    request=QueueWriteSerializer,
+    responses={200: QueueChangedSerializer, 400: INVALID},
+)
 @api_view(["GET", "PATCH"])
 def queue_detail(request: Request, queue_id: int) -> Response:
     if request.method == "GET":
@@ -100,7 +110,9 @@ def queue_pause_endpoint(request: Request, queue_id: int) -> Response:
     queue = get_queue_for_manage(request.user, queue_id)
     body = PauseSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    return Response(QueueSerializer(queue_pause(queue=queue, reason=body.validated_data["reason"])).data)
+    return Response(
+        QueueSerializer(queue_pause(queue=queue, reason=body.validated_data["reason"])).data
+    )
 
 
 @extend_schema(request=None, responses=QueueSerializer)
@@ -124,7 +136,9 @@ def queue_shift_create(request: Request, queue_id: int) -> Response:
     return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=ShiftTakeOffSerializer, responses={200: ShiftTakenOffSerializer, 400: INVALID})
+@extend_schema(
+    request=ShiftTakeOffSerializer, responses={200: ShiftTakenOffSerializer, 400: INVALID}
+)
 @api_view(["POST"])
 def shift_take_off(request: Request, shift_id: int) -> Response:
     """Take an upcoming shift off the schedule: its bookings are cancelled, and each
@@ -141,13 +155,19 @@ def shift_take_off(request: Request, shift_id: int) -> Response:
 
 
 @extend_schema(methods=["GET"], responses={200: ShiftPatternSerializer(many=True), 403: FORBIDDEN})
-@extend_schema(methods=["POST"], request=ShiftPatternWriteSerializer, responses={201: PatternCreatedSerializer, 400: INVALID})
+@extend_schema(
+    methods=["POST"],
+    request=ShiftPatternWriteSerializer,
+    responses={201: PatternCreatedSerializer, 400: INVALID},
+)
 @api_view(["GET", "POST"])
 def queue_patterns(request: Request, queue_id: int) -> Response:
     """The queue's recurring patterns; a new one adds its shifts at once."""
     if request.method == "GET":
         queue = get_queue_for_view(request.user, queue_id)
-        return Response(ShiftPatternSerializer(queue.patterns.order_by("starts_on", "pk"), many=True).data)
+        return Response(
+            ShiftPatternSerializer(queue.patterns.order_by("starts_on", "pk"), many=True).data
+        )
     queue = get_queue_for_manage(request.user, queue_id)
     body = ShiftPatternWriteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
@@ -157,16 +177,22 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
     except ValidationError as exc:
         raise _invalid(exc) from None
     return Response(
-        {"pattern": ShiftPatternSerializer(pattern).data, "shifts_added": added}, status=status.HTTP_201_CREATED
+        {"pattern": ShiftPatternSerializer(pattern).data, "shifts_added": added},
+        status=status.HTTP_201_CREATED,
     )
 
 
 @extend_schema(methods=["GET"], responses={200: ShiftPatternSerializer, 403: FORBIDDEN})
 @extend_schema(
-    methods=["PATCH"], request=ShiftPatternWriteSerializer,
+    methods=["PATCH"],
+    request=ShiftPatternWriteSerializer,
     responses={
-        200: PatternChangedSerializer, 400: INVALID,
-        409: OpenApiResponse(BookedShiftsSerializer, description="Booked shifts would change: resend with confirm_booked."),
+        200: PatternChangedSerializer,
+        400: INVALID,
+        409: OpenApiResponse(
+            BookedShiftsSerializer,
+            description="Booked shifts would change: resend with confirm_booked.",
+        ),
     },
 )
 @api_view(["GET", "PATCH"])
@@ -182,30 +208,43 @@ def pattern_detail(request: Request, pattern_id: int) -> Response:
     seen = [day.isoformat() for day in body.validated_data.get("exdates_seen", [])]
     try:
         change = shift_pattern_update(
-            pattern=pattern, touch_booked=confirm, exdates_seen=seen, **_pattern_fields(body.validated_data)
+            pattern=pattern,
+            touch_booked=confirm,
+            exdates_seen=seen,
+            **_pattern_fields(body.validated_data),
         )
     except ValidationError as exc:
         raise _invalid(exc) from None
     if change.needs_confirmation:
-        booked = Shift.objects.select_related("queue", "buddy").filter(pk__in=[s.pk for s in change.booked])
+        booked = Shift.objects.select_related("queue", "buddy").filter(
+            pk__in=[s.pk for s in change.booked]
+        )
         count = len(change.booked)
         return Response(
             {
                 "code": "confirm_booked",
                 "detail": f"{count} booked shift{'s' if count != 1 else ''} would change. Send confirm_booked: true "
-                          "to move them (or cancel them, where the pattern no longer has the day).",
+                "to move them (or cancel them, where the pattern no longer has the day).",
                 "booked": ShiftSerializer(booked.order_by("starts_at"), many=True).data,
             },
             status=status.HTTP_409_CONFLICT,
         )
-    return Response({
-        "pattern": ShiftPatternSerializer(change.pattern).data, "shifts_added": change.created,
-        "shifts_changed": change.updated, "shifts_removed": change.removed,
-    })
+    return Response(
+        {
+            "pattern": ShiftPatternSerializer(change.pattern).data,
+            "shifts_added": change.created,
+            "shifts_changed": change.updated,
+            "shifts_removed": change.removed,
+        }
+    )
 
 
 def _pattern_fields(data: dict) -> dict:
-    fields = {name: value for name, value in data.items() if name not in ("confirm_booked", "exdates_seen")}
+    fields = {
+        name: value
+        for name, value in data.items()
+        if name not in ("confirm_booked", "exdates_seen")
+    }
     if "exdates" in fields:
         fields["exdates"] = [day.isoformat() for day in fields["exdates"]]
     return fields

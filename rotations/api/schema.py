@@ -19,10 +19,16 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Signed in, but your role may not do this.")
+FORBIDDEN = OpenApiResponse(
+    ErrorSerializer, description="Signed in, but your role may not do this."
+)
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object, or none you may see.")
-BAD_INPUT = OpenApiResponse(description="The input was refused; the body names each field's problem.")
-BAD_QUERY = OpenApiResponse(description="A query parameter was refused; the body names each one's problem.")
+BAD_INPUT = OpenApiResponse(
+    description="The input was refused; the body names each field's problem."
+)
+BAD_QUERY = OpenApiResponse(
+    description="A query parameter was refused; the body names each one's problem."
+)
 NO_SUCH_PAGE = OpenApiResponse(ErrorSerializer, description="A page past the last one.")
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token or session.")
 

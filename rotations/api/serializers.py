@@ -4,7 +4,17 @@ from datetime import UTC, timedelta
 from django.db import models
 from rest_framework import serializers
 
-from ..models import Booking, Insight, InsightCategory, InsightStatus, Person, Queue, Severity, Shift, ShiftPattern
+from ..models import (
+    Booking,
+    Insight,
+    InsightCategory,
+    InsightStatus,
+    Person,
+    Queue,
+    Severity,
+    Shift,
+    ShiftPattern,
+)
 from ..roles import Role
 from ..selectors.people import people_with_role
 
@@ -41,7 +51,11 @@ def _fresh_copy(field: serializers.Field) -> serializers.Field:
     sets the copy's own name, parent and source, and nothing changes a field after
     that, so a shallow copy does; fields that hold children bound to themselves (nested
     serializers, many-related fields, list and dict fields) are still copied deeply."""
-    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+    if (
+        isinstance(field, serializers.BaseSerializer)
+        or hasattr(field, "child")
+        or hasattr(field, "child_relation")
+    ):
         return copy.deepcopy(field)
     # copy.copy's own way (through __reduce_ex__), without its detours: a third of the time.
     fresh = object.__new__(type(field))
@@ -55,9 +69,20 @@ class QueueSerializer(ModelSerializer):
     class Meta:
         model = Queue
         fields = [
-            "id", "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
-            "visitor_capacity", "brief", "is_paused", "pause_reason",
-            "booking_window_days", "min_notice_hours",
+            "id",
+            "name",
+            "channel",
+            "team",
+            "time_zone",
+            "opens_at",
+            "closes_at",
+            "leads",
+            "visitor_capacity",
+            "brief",
+            "is_paused",
+            "pause_reason",
+            "booking_window_days",
+            "min_notice_hours",
         ]
 
 
@@ -73,8 +98,19 @@ class ShiftSerializer(ModelSerializer):
     class Meta:
         model = Shift
         fields = [
-            "id", "queue", "queue_name", "channel", "queue_time_zone", "starts_at", "ends_at",
-            "capacity", "seats_left", "cancelled", "buddy_name", "location", "meeting_url",
+            "id",
+            "queue",
+            "queue_name",
+            "channel",
+            "queue_time_zone",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "seats_left",
+            "cancelled",
+            "buddy_name",
+            "location",
+            "meeting_url",
         ]
 
 
@@ -86,14 +122,26 @@ class BookingSerializer(ModelSerializer):
     class Meta:
         model = Booking
         fields = [
-            "id", "shift", "person", "person_name", "status", "starts_at", "ends_at",
-            "uid", "sequence", "cancel_reason", "created_at", "updated_at",
+            "id",
+            "shift",
+            "person",
+            "person_name",
+            "status",
+            "starts_at",
+            "ends_at",
+            "uid",
+            "sequence",
+            "cancel_reason",
+            "created_at",
+            "updated_at",
         ]
 
 
 class BookingCreateSerializer(serializers.Serializer):
     shift = serializers.IntegerField(min_value=1)
-    person = serializers.IntegerField(min_value=1, required=False, help_text="Book for someone else (leads, HR).")
+    person = serializers.IntegerField(
+        min_value=1, required=False, help_text="Book for someone else (leads, HR)."
+    )
     override_notice = serializers.BooleanField(default=False)
 
 
@@ -159,10 +207,33 @@ class InsightSerializer(serializers.ModelSerializer):
     class Meta:
         model = Insight
         fields = [
-            "id", "title", "what_happened", "customer_quote", "ticket_refs", "category", "severity",
-            "suggested_fix", "tags", "is_shared", "status", "author", "author_name", "booking", "queue",
-            "queue_name", "owner", "owner_name", "owner_team", "due_on", "decline_reason", "duplicate_of",
-            "plus_ones", "created_at", "triaged_at", "actioned_at", "shipped_at",
+            "id",
+            "title",
+            "what_happened",
+            "customer_quote",
+            "ticket_refs",
+            "category",
+            "severity",
+            "suggested_fix",
+            "tags",
+            "is_shared",
+            "status",
+            "author",
+            "author_name",
+            "booking",
+            "queue",
+            "queue_name",
+            "owner",
+            "owner_name",
+            "owner_team",
+            "due_on",
+            "decline_reason",
+            "duplicate_of",
+            "plus_ones",
+            "created_at",
+            "triaged_at",
+            "actioned_at",
+            "shipped_at",
         ]
         read_only_fields = fields
 
@@ -188,16 +259,22 @@ class InsightLogSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     what_happened = serializers.CharField()
     customer_quote = serializers.CharField(required=False, allow_blank=True, default="")
-    ticket_refs = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    ticket_refs = serializers.CharField(
+        required=False, allow_blank=True, max_length=300, default=""
+    )
     category = serializers.ChoiceField(choices=InsightCategory.values)
     severity = serializers.ChoiceField(choices=Severity.values)
     suggested_fix = serializers.CharField(required=False, allow_blank=True, default="")
     is_shared = serializers.BooleanField(required=False, default=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list, max_length=20)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=20
+    )
 
 
 class InsightTransitionSerializer(serializers.Serializer):
-    to_status = serializers.ChoiceField(choices=[s for s in InsightStatus.values if s != "duplicate"])
+    to_status = serializers.ChoiceField(
+        choices=[s for s in InsightStatus.values if s != "duplicate"]
+    )
     expected_status = serializers.ChoiceField(choices=InsightStatus.values, required=False)
     owner = serializers.IntegerField(required=False, min_value=1, allow_null=True)
     owner_team = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
@@ -209,8 +286,13 @@ class InsightTransitionSerializer(serializers.Serializer):
 
 
 class PauseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
-                                   help_text="Shown to executives while the queue is paused.")
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Shown to executives while the queue is paused.",
+    )
 
 
 class ShiftCreateSerializer(serializers.Serializer):
@@ -218,7 +300,10 @@ class ShiftCreateSerializer(serializers.Serializer):
     ends_at = UTCDateTimeField()
     capacity = serializers.IntegerField(min_value=1, max_value=50)
     buddy = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), required=False, allow_null=True, default=None,
+        queryset=Person.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="A front-line employee's id.",
     )
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -227,7 +312,10 @@ class ShiftCreateSerializer(serializers.Serializer):
 
 class ShiftTakeOffSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, default="",
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Required when anyone is booked: they and the buddy read it in their cancellation.",
     )
 
@@ -244,35 +332,55 @@ class ShiftPatternSerializer(ModelSerializer):
     class Meta:
         model = ShiftPattern
         fields = [
-            "id", "queue", "rrule", "starts_on", "start_time", "end_time", "exdates", "capacity", "buddy",
-            "location", "meeting_url",
+            "id",
+            "queue",
+            "rrule",
+            "starts_on",
+            "start_time",
+            "end_time",
+            "exdates",
+            "capacity",
+            "buddy",
+            "location",
+            "meeting_url",
         ]
 
 
 class ShiftPatternWriteSerializer(serializers.Serializer):
     """A pattern's fields; on PATCH only those sent change (skip days: see ``exdates_seen``)."""
 
-    rrule = serializers.CharField(max_length=500, help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630")
+    rrule = serializers.CharField(
+        max_length=500, help_text="RFC 5545, e.g. FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270630"
+    )
     starts_on = serializers.DateField(help_text="The first day, in the queue's time zone.")
     start_time = serializers.TimeField(help_text="The queue's local time.")
     end_time = serializers.TimeField(help_text="The queue's local time.")
     exdates = serializers.ListField(
-        child=serializers.DateField(), required=False, max_length=400,
+        child=serializers.DateField(),
+        required=False,
+        max_length=400,
         help_text="Days with no shift. On PATCH, skip days already stored stay unless listed in exdates_seen.",
     )
     exdates_seen = serializers.ListField(
-        child=serializers.DateField(), required=False, max_length=400, write_only=True,
+        child=serializers.DateField(),
+        required=False,
+        max_length=400,
+        write_only=True,
         help_text="On PATCH: the skip days you read; those you leave out of exdates are removed (a day taken off "
-                  "the schedule since you read stays off).",
+        "the schedule since you read stays off).",
     )
     capacity = serializers.IntegerField(min_value=1, max_value=50, required=False)
-    buddy = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), required=False, allow_null=True)
+    buddy = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True
+    )
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     meeting_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
     confirm_booked = serializers.BooleanField(
-        required=False, default=False, write_only=True,
+        required=False,
+        default=False,
+        write_only=True,
         help_text="On PATCH: move (or cancel) booked shifts too. Without it, a change that touches a booked "
-                  "shift is answered 409 with the shifts it would touch, and nothing changes.",
+        "shift is answered 409 with the shifts it would touch, and nothing changes.",
     )
 
 
@@ -295,8 +403,11 @@ class BookedShiftsSerializer(serializers.Serializer):
 
 
 class QueueChangedSerializer(QueueSerializer):
-    warnings = serializers.ListField(child=serializers.CharField(), help_text="What the lead should know, e.g. "
-                                     "upcoming shifts now outside narrowed hours (they stay as they are).")
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the lead should know, e.g. "
+        "upcoming shifts now outside narrowed hours (they stay as they are).",
+    )
 
     class Meta(QueueSerializer.Meta):
         fields = [*QueueSerializer.Meta.fields, "warnings"]
@@ -309,19 +420,38 @@ class QueueWriteSerializer(ModelSerializer):
     leads = serializers.ManyRelatedField(
         child_relation=serializers.PrimaryKeyRelatedField(
             queryset=people_with_role(Role.SUPPORT_LEAD),
-            error_messages={"does_not_exist": "{pk_value} is not the id of an active support lead."},
+            error_messages={
+                "does_not_exist": "{pk_value} is not the id of an active support lead."
+            },
         ),
-        required=False, help_text="Support leads' ids; whoever creates a queue leads it too.",
+        required=False,
+        help_text="Support leads' ids; whoever creates a queue leads it too.",
     )
 
     class Meta:
         model = Queue
         fields = [
-            "name", "channel", "team", "time_zone", "opens_at", "closes_at", "leads",
-            "visitor_capacity", "brief", "booking_window_days", "min_notice_hours",
+            "name",
+            "channel",
+            "team",
+            "time_zone",
+            "opens_at",
+            "closes_at",
+            "leads",
+            "visitor_capacity",
+            "brief",
+            "booking_window_days",
+            "min_notice_hours",
         ]
         extra_kwargs = {
-            "channel": {"error_messages": {"invalid_choice": '"{input}" is not a channel: phone, chat, email or social.'}},
+            "channel": {
+                "error_messages": {
+                    "invalid_choice": '"{input}" is not a channel: phone, chat, email or social.'
+                }
+            },
             # The check constraint's rule and message, so the schema shows the minimum too.
-            "visitor_capacity": {"min_value": 1, "error_messages": {"min_value": "A queue takes at least one visitor."}},
+            "visitor_capacity": {
+                "min_value": 1,
+                "error_messages": {"min_value": "A queue takes at least one visitor."},
+            },
         }

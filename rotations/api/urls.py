@@ -15,11 +15,31 @@ urlpatterns = [
     path("shifts/<int:shift_id>/cancel/", queues.shift_take_off, name="api-shift-cancel"),
     path("bookings/", views.booking_list, name="api-bookings"),
     path("bookings/<int:booking_id>/", views.booking_detail, name="api-booking"),
-    path("bookings/<int:booking_id>/reschedule/", views.booking_reschedule_endpoint, name="api-booking-reschedule"),
-    path("bookings/<int:booking_id>/cancel/", views.booking_cancel_endpoint, name="api-booking-cancel"),
-    path("bookings/<int:booking_id>/attendance/", views.booking_attendance_endpoint, name="api-booking-attendance"),
-    path("bookings/<int:booking_id>/insights/", insights.insight_log_endpoint, name="api-booking-insights"),
+    path(
+        "bookings/<int:booking_id>/reschedule/",
+        views.booking_reschedule_endpoint,
+        name="api-booking-reschedule",
+    ),
+    path(
+        "bookings/<int:booking_id>/cancel/",
+        views.booking_cancel_endpoint,
+        name="api-booking-cancel",
+    ),
+    path(
+        "bookings/<int:booking_id>/attendance/",
+        views.booking_attendance_endpoint,
+        name="api-booking-attendance",
+    ),
+    path(
+        "bookings/<int:booking_id>/insights/",
+        insights.insight_log_endpoint,
+        name="api-booking-insights",
+    ),
     path("insights/", insights.insight_list, name="api-insights"),
     path("insights/<int:insight_id>/", insights.insight_detail, name="api-insight"),
-    path("insights/<int:insight_id>/status/", insights.insight_status_endpoint, name="api-insight-status"),
+    path(
+        "insights/<int:insight_id>/status/",
+        insights.insight_status_endpoint,
+        name="api-insight-status",
+    ),
 ]

@@ -51,7 +51,9 @@ REFUSED = OpenApiResponse(RefusalSerializer, description="A booking rule refused
 # Function views do not tell drf-spectacular about their paginator: say it here.
 PAGE_PARAMETERS = [
     OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (default 50, at most 200)."),
+    OpenApiParameter(
+        "page_size", OpenApiTypes.INT, description="Results per page (default 50, at most 200)."
+    ),
 ]
 
 
@@ -62,7 +64,9 @@ class Pages(PageNumberPagination):
 
 
 def _refused(refusal: BookingRefused) -> Response:
-    return Response({"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT)
+    return Response(
+        {"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT
+    )
 
 
 def require_browse(request: Request) -> None:
@@ -71,7 +75,8 @@ def require_browse(request: Request) -> None:
 
 
 @extend_schema(
-    operation_id="shifts_list", parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS],
+    operation_id="shifts_list",
+    parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS],
     responses={200: ShiftPageSerializer, 400: BAD_QUERY, 403: FORBIDDEN, 404: NO_SUCH_PAGE},
 )
 @api_view(["GET"])
@@ -84,8 +89,11 @@ def shift_list(request: Request) -> Response:
     shifts = open_shifts(
         viewer=request.user,
         filters=ShiftFilters(
-            queue_id=q.get("queue"), channel=q.get("channel", ""), date_from=q.get("date_from"),
-            date_to=q.get("date_to"), fits_my_calendar=q.get("fits_my_calendar", False),
+            queue_id=q.get("queue"),
+            channel=q.get("channel", ""),
+            date_from=q.get("date_from"),
+            date_to=q.get("date_to"),
+            fits_my_calendar=q.get("fits_my_calendar", False),
         ),
     )
     paginator = Pages()
@@ -107,7 +115,8 @@ def shift_detail(request: Request, shift_id: int) -> Response:
     description="Your own bookings, upcoming and past (cancelled ones left out).",
 )
 @extend_schema(
-    methods=["POST"], request=BookingCreateSerializer,
+    methods=["POST"],
+    request=BookingCreateSerializer,
     responses={201: BookingSerializer, 409: REFUSED},
 )
 @api_view(["GET", "POST"])
@@ -131,7 +140,9 @@ def booking_list(request: Request) -> Response:
         raise ApiPermissionDenied("Only executives book shifts for themselves.")
     try:
         booking = booking_create(
-            shift=shift, person=person, by=actor(request.user),
+            shift=shift,
+            person=person,
+            by=actor(request.user),
             override_notice=body.validated_data["override_notice"],
         )
     except BookingRefused as refusal:
@@ -156,7 +167,9 @@ def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
     to_shift = get_shift_for_view(request.user, body.validated_data["shift"])
     try:
         booking = booking_reschedule(
-            booking=booking, to_shift=to_shift, by=actor(request.user),
+            booking=booking,
+            to_shift=to_shift,
+            by=actor(request.user),
             override_notice=body.validated_data["override_notice"],
         )
     except BookingRefused as refusal:
@@ -172,7 +185,9 @@ def booking_cancel_endpoint(request: Request, booking_id: int) -> Response:
     body.is_valid(raise_exception=True)
     try:
         booking = booking_cancel(
-            booking=booking, by=actor(request.user), reason=body.validated_data["reason"],
+            booking=booking,
+            by=actor(request.user),
+            reason=body.validated_data["reason"],
             override_notice=body.validated_data["override_notice"],
         )
     except BookingRefused as refusal:
@@ -193,4 +208,3 @@ def booking_attendance_endpoint(request: Request, booking_id: int) -> Response:
     except BookingRefused as refusal:
         return _refused(refusal)
     return Response(BookingSerializer(booking).data)
-

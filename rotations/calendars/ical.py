@@ -102,10 +102,16 @@ def _check(method: Method, event: CalendarEvent) -> None:
         raise InvalidCalendar("times must be aware (stored in UTC)")
     if event.end <= event.start:
         raise InvalidCalendar(f"event {event.uid} ends before it starts")
-    if event.rrule and event.exdates and not all(_at_series_time(exdate, event) for exdate in event.exdates):
+    if (
+        event.rrule
+        and event.exdates
+        and not all(_at_series_time(exdate, event) for exdate in event.exdates)
+    ):
         # Calendars ignore an EXDATE that is not an occurrence's start: the occurrence
         # it meant to take out would stay in everyone's calendar.
-        raise InvalidCalendar(f"event {event.uid}: an EXDATE must be at the start time of an occurrence")
+        raise InvalidCalendar(
+            f"event {event.uid}: an EXDATE must be at the start time of an occurrence"
+        )
     if method in (Method.REQUEST, Method.CANCEL):
         if not event.attendees:
             raise InvalidCalendar(f"a {method} needs at least one ATTENDEE")

@@ -52,12 +52,22 @@ class Insight(models.Model):
     the inbox filters on them without joins.
     """
 
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="insights")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="insights"
+    )
     booking = models.ForeignKey(
-        "rotations.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
+        "rotations.Booking",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="insights",
     )
     session = models.ForeignKey(
-        "rotations.MentoringSession", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
+        "rotations.MentoringSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="insights",
     )
     queue = models.ForeignKey(
         "rotations.Queue", null=True, blank=True, on_delete=models.PROTECT, related_name="insights"
@@ -67,7 +77,9 @@ class Insight(models.Model):
     )
     title = models.CharField(max_length=200)
     what_happened = models.TextField()
-    customer_quote = models.TextField(blank=True, help_text="The customer's own words, if you have them.")
+    customer_quote = models.TextField(
+        blank=True, help_text="The customer's own words, if you have them."
+    )
     ticket_refs = models.CharField(
         max_length=300, blank=True, help_text="Ticket numbers or links, separated by commas."
     )
@@ -76,13 +88,20 @@ class Insight(models.Model):
     suggested_fix = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="insights")
     is_shared = models.BooleanField(
-        "share with everyone", default=False,
+        "share with everyone",
+        default=False,
         help_text="Everyone in Frontline may read it; otherwise only you, the buddy, the queue's leads and HR.",
     )
-    status = models.CharField(max_length=12, choices=InsightStatus.choices, default=InsightStatus.NEW)
+    status = models.CharField(
+        max_length=12, choices=InsightStatus.choices, default=InsightStatus.NEW
+    )
     # Routing: to a person, a team, or both, by a date.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_insights"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_insights",
     )
     owner_team = models.CharField(max_length=120, blank=True)
     due_on = models.DateField(null=True, blank=True)
@@ -111,7 +130,8 @@ class Insight(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(booking__isnull=True) | Q(session__isnull=True), name="insight_from_one_visit"
+                condition=Q(booking__isnull=True) | Q(session__isnull=True),
+                name="insight_from_one_visit",
             ),
             models.CheckConstraint(
                 condition=~Q(duplicate_of=F("pk")), name="insight_not_duplicate_of_itself"
@@ -204,7 +224,11 @@ class InsightEvent(models.Model):
         if self.kind == InsightEventKind.PLUS_ONE:
             return "gave it a +1"
         if self.kind in (InsightEventKind.FOLLOWED, InsightEventKind.UNFOLLOWED):
-            return "started following it" if self.kind == InsightEventKind.FOLLOWED else "stopped following it"
+            return (
+                "started following it"
+                if self.kind == InsightEventKind.FOLLOWED
+                else "stopped following it"
+            )
         status = InsightStatus(self.to_status)
         if status == InsightStatus.ROUTED:
             to = " and ".join(x for x in (self.data.get("owner_name"), self.data.get("team")) if x)
@@ -212,7 +236,10 @@ class InsightEvent(models.Model):
             return f"routed it to {to}{due}"
         if status == InsightStatus.DUPLICATE:
             return f"merged it into #{self.data.get('into')} “{self.data.get('into_title', '')}”"
-        if status == InsightStatus.ACKNOWLEDGED and self.from_status in (InsightStatus.SHIPPED, InsightStatus.DECLINED):
+        if status == InsightStatus.ACKNOWLEDGED and self.from_status in (
+            InsightStatus.SHIPPED,
+            InsightStatus.DECLINED,
+        ):
             return "reopened it"
         return f"marked it {status.label.lower()}"
 
@@ -229,7 +256,9 @@ class FollowReason(models.TextChoices):
 
 class InsightFollower(models.Model):
     insight = models.ForeignKey(Insight, on_delete=models.CASCADE, related_name="followers")
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_insights")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_insights"
+    )
     reason = models.CharField(max_length=10, choices=FollowReason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -271,17 +300,25 @@ class InsightNotice(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(InsightEvent, on_delete=models.CASCADE, related_name="notices")
     email = models.ForeignKey(
-        "rotations.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="insight_notices"
+        "rotations.OutgoingEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="insight_notices",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "person"], name="one_notice_per_event_and_person"),
+            models.UniqueConstraint(
+                fields=["event", "person"], name="one_notice_per_event_and_person"
+            ),
         ]
         indexes = [
-            models.Index(fields=["person"], condition=Q(email__isnull=True), name="insight_notice_unsent"),
+            models.Index(
+                fields=["person"], condition=Q(email__isnull=True), name="insight_notice_unsent"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,9 @@ class MentoringTopic(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="mentoring_topic_name_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="mentoring_topic_name_ci_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -59,7 +61,9 @@ class MentoringCycle(models.Model):
     session_minutes = models.PositiveSmallIntegerField(
         default=45, validators=[MinValueValidator(15), MaxValueValidator(240)]
     )
-    session_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.TUESDAY)
+    session_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.TUESDAY
+    )
     session_time = models.TimeField(default=time(10, 0), help_text="In the executive's time zone.")
     # Who takes part, evaluated against the directory.
     mentee_levels = models.JSONField(default=list, help_text="Levels whose people are mentees.")
@@ -71,18 +75,24 @@ class MentoringCycle(models.Model):
         max_length=80, blank=True, help_text="Only people whose title contains this (e.g. “Agent”)."
     )
     mentor_capacity = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(2)],
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(2)],
         help_text="The most mentees one mentor takes.",
     )
     max_tz_difference_hours = models.PositiveSmallIntegerField(
-        default=3, validators=[MaxValueValidator(24)],
+        default=3,
+        validators=[MaxValueValidator(24)],
         help_text="The largest time-zone difference between mentor and executive.",
     )
     forbid_same_department = models.BooleanField(
         default=False, help_text="Never pair people from the same department."
     )
-    weight_topic_overlap = models.FloatField(default=1.0, validators=[MinValueValidator(0), MaxValueValidator(10)])
-    weight_language = models.FloatField(default=0.5, validators=[MinValueValidator(0), MaxValueValidator(10)])
+    weight_topic_overlap = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    weight_language = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
     weight_different_department = models.FloatField(
         default=0.5, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
@@ -90,7 +100,9 @@ class MentoringCycle(models.Model):
         default=0.5, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
     min_cross_location_percent = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(100)],
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
         help_text="At least this share of pairs across locations (empty: no target).",
     )
     status = models.CharField(max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN)
@@ -102,7 +114,9 @@ class MentoringCycle(models.Model):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="cycle_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")), name="cycle_ends_after_start"
+            ),
         ]
         permissions = [("manage_mentoring", "Can run reverse-mentoring cycles")]
 
@@ -123,10 +137,14 @@ class MentoringProfile(models.Model):
     """
 
     cycle = models.ForeignKey(MentoringCycle, on_delete=models.CASCADE, related_name="profiles")
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentoring_profiles")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentoring_profiles"
+    )
     role = models.CharField(max_length=6, choices=MentoringRole.choices)
     topics = models.ManyToManyField(MentoringTopic, blank=True, related_name="+")
-    languages = models.CharField(max_length=200, blank=True, help_text="Separated by commas, e.g. English, Spanish.")
+    languages = models.CharField(
+        max_length=200, blank=True, help_text="Separated by commas, e.g. English, Spanish."
+    )
     about = models.TextField(blank=True, max_length=2000)
     opted_in = models.BooleanField(null=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -134,7 +152,9 @@ class MentoringProfile(models.Model):
     class Meta:
         ordering = ["cycle", "role", "person__full_name"]
         constraints = [
-            models.UniqueConstraint(fields=["cycle", "person", "role"], name="one_profile_per_role_per_cycle"),
+            models.UniqueConstraint(
+                fields=["cycle", "person", "role"], name="one_profile_per_role_per_cycle"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,9 +179,15 @@ class Pairing(models.Model):
     """
 
     cycle = models.ForeignKey(MentoringCycle, on_delete=models.CASCADE, related_name="pairings")
-    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_by")
-    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentoring")
-    status = models.CharField(max_length=8, choices=PairingStatus.choices, default=PairingStatus.PROPOSED)
+    mentee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_by"
+    )
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentoring"
+    )
+    status = models.CharField(
+        max_length=8, choices=PairingStatus.choices, default=PairingStatus.PROPOSED
+    )
     score = models.FloatField(default=0)
     # [{"criterion", "value", "weight", "contribution", "detail"}, ...] from the matcher.
     reasons = models.JSONField(default=list, blank=True)
@@ -184,11 +210,16 @@ class Pairing(models.Model):
         constraints = [
             # An executive has one live pairing per cycle, however many HR clicks race.
             models.UniqueConstraint(
-                fields=["cycle", "mentee"], condition=~Q(status="ended"), name="one_live_pairing_per_mentee"
+                fields=["cycle", "mentee"],
+                condition=~Q(status="ended"),
+                name="one_live_pairing_per_mentee",
             ),
-            models.CheckConstraint(condition=~Q(mentee=F("mentor")), name="pairing_not_with_oneself"),
             models.CheckConstraint(
-                condition=~Q(status="ended") | Q(ended_at__isnull=False), name="ended_pairing_has_end"
+                condition=~Q(mentee=F("mentor")), name="pairing_not_with_oneself"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended") | Q(ended_at__isnull=False),
+                name="ended_pairing_has_end",
             ),
         ]
 
@@ -218,7 +249,9 @@ class MentoringSession(models.Model):
     occurrence_at = models.DateTimeField()
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=9, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    status = models.CharField(
+        max_length=9, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -227,8 +260,12 @@ class MentoringSession(models.Model):
     class Meta:
         ordering = ["pairing", "occurrence_at"]
         constraints = [
-            models.UniqueConstraint(fields=["pairing", "occurrence_at"], name="one_session_per_occurrence"),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["pairing", "occurrence_at"], name="one_session_per_occurrence"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["starts_at"])]
 
@@ -244,7 +281,9 @@ class MatchRun(models.Model):
     """One run of the matcher for a cycle: its verdict, and who it could not place and why."""
 
     cycle = models.ForeignKey(MentoringCycle, on_delete=models.CASCADE, related_name="match_runs")
-    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # "running" while a worker solves it, then the solver's verdict (optimal / feasible /
     # infeasible), or "failed" with ``error``.
     status = models.CharField(max_length=12, default="running")
@@ -252,7 +291,9 @@ class MatchRun(models.Model):
     total_score = models.FloatField(default=0)
     seconds = models.FloatField(default=0)
     proposed = models.PositiveIntegerField(default=0)
-    kept = models.PositiveIntegerField(default=0, help_text="Published pairs the run left as they were.")
+    kept = models.PositiveIntegerField(
+        default=0, help_text="Published pairs the run left as they were."
+    )
     # [{"person_id", "name", "reasons": [...]}, ...]
     unmatched = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -261,7 +302,9 @@ class MatchRun(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             # One run at a time per cycle, however often HR clicks.
-            models.UniqueConstraint(fields=["cycle"], condition=Q(status="running"), name="one_running_match_per_cycle"),
+            models.UniqueConstraint(
+                fields=["cycle"], condition=Q(status="running"), name="one_running_match_per_cycle"
+            ),
         ]
 
     @property

@@ -42,7 +42,11 @@ class OutgoingEmail(models.Model):
         "rotations.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
     calendar_change = models.ForeignKey(
-        "rotations.CalendarChange", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+        "rotations.CalendarChange",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
     )
     pairing = models.ForeignKey(
         "rotations.Pairing", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
@@ -60,7 +64,9 @@ class OutgoingEmail(models.Model):
     method = models.CharField(max_length=8, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     message = models.BinaryField(blank=True, default=b"", editable=False)
-    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    status = models.CharField(
+        max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     # When a worker is next expected to try; the sweep re-enqueues rows left well past it.

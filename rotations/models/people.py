@@ -82,9 +82,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
     # When they joined the company (mentoring cycles may ask for a minimum tenure).
     hired_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="Can sign in to the Django admin site."
-    )
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the Django admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = PersonManager()

@@ -42,7 +42,9 @@ class Program(models.Model):
     ends_on = models.DateField()
     deadline = models.DateField(help_text="Everyone should have booked by this day.")
     booking_opens_on = models.DateField(
-        null=True, blank=True, help_text="From this day participants are asked to book (empty: the start)."
+        null=True,
+        blank=True,
+        help_text="From this day participants are asked to book (empty: the start).",
     )
     levels = models.JSONField(default=list, blank=True)
     departments = models.ManyToManyField("rotations.Department", blank=True, related_name="+")
@@ -51,27 +53,42 @@ class Program(models.Model):
     required_amount = models.PositiveSmallIntegerField(
         default=2, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
-    unit = models.CharField(max_length=6, choices=RequirementUnit.choices, default=RequirementUnit.SHIFTS)
+    unit = models.CharField(
+        max_length=6, choices=RequirementUnit.choices, default=RequirementUnit.SHIFTS
+    )
     min_distinct = models.PositiveSmallIntegerField(
-        "distinct at least", default=1, validators=[MaxValueValidator(20)],
+        "distinct at least",
+        default=1,
+        validators=[MaxValueValidator(20)],
         help_text="How many different queues (or channels) the shifts must cover.",
     )
-    distinct_by = models.CharField(max_length=7, choices=DistinctBy.choices, default=DistinctBy.QUEUE)
+    distinct_by = models.CharField(
+        max_length=7, choices=DistinctBy.choices, default=DistinctBy.QUEUE
+    )
     queues = models.ManyToManyField("rotations.Queue", blank=True, related_name="programs")
-    blackout_dates = models.JSONField(default=list, blank=True, help_text="ISO dates with no program shifts.")
+    blackout_dates = models.JSONField(
+        default=list, blank=True, help_text="ISO dates with no program shifts."
+    )
     auto_schedule = models.BooleanField(
-        default=False, help_text="At the deadline, plan shifts for everyone still short (HR reviews before it books)."
+        default=False,
+        help_text="At the deadline, plan shifts for everyone still short (HR reviews before it books).",
     )
     nudge_days = models.JSONField(
-        default=list, blank=True, help_text="Days before the deadline to remind people who are behind."
+        default=list,
+        blank=True,
+        help_text="Days before the deadline to remind people who are behind.",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-deadline", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="program_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="program_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(deadline__gte=F("starts_on")) & Q(deadline__lte=F("ends_on")),
                 name="program_deadline_in_period",
@@ -100,7 +117,9 @@ class NudgePoint(models.Model):
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["program", "days_before"], name="one_nudge_per_point")]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "days_before"], name="one_nudge_per_point")
+        ]
 
 
 class PlanStatus(models.TextChoices):
@@ -115,7 +134,9 @@ class SchedulePlan(models.Model):
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="plans")
     status = models.CharField(max_length=9, choices=PlanStatus.choices, default=PlanStatus.PLANNING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # {"placed", "seconds", "gap_to_bound", "optimal", ...} from the solver.
     stats = models.JSONField(default=dict, blank=True)
     # [{"person_id", "name", "missing", "reasons": [...]}, ...]
@@ -132,7 +153,9 @@ class SchedulePlan(models.Model):
         constraints = [
             # One plan at a time in the works per program.
             models.UniqueConstraint(
-                fields=["program"], condition=Q(status__in=["planning", "ready"]), name="one_open_plan_per_program"
+                fields=["program"],
+                condition=Q(status__in=["planning", "ready"]),
+                name="one_open_plan_per_program",
             ),
         ]
 
@@ -147,10 +170,14 @@ class PlanLine(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     shift = models.ForeignKey("rotations.Shift", on_delete=models.CASCADE, related_name="+")
     removed = models.BooleanField(default=False)
-    booking = models.ForeignKey("rotations.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    booking = models.ForeignKey(
+        "rotations.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Why publishing could not book it (the booking rule's own message), if it could not.
     refused = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["plan", "person__full_name", "shift__starts_at"]
-        constraints = [models.UniqueConstraint(fields=["plan", "person", "shift"], name="one_line_per_seat")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "person", "shift"], name="one_line_per_seat")
+        ]

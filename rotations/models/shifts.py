@@ -41,11 +41,10 @@ class Queue(models.Model):
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     opens_at = models.TimeField(default=time(9, 0), help_text="Local time in the queue's zone.")
     closes_at = models.TimeField(default=time(17, 0))
-    leads = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="led_queues", blank=True
-    )
+    leads = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="led_queues", blank=True)
     visitor_capacity = models.PositiveSmallIntegerField(
-        default=2, help_text="How many visiting executives the queue takes at once.",
+        default=2,
+        help_text="How many visiting executives the queue takes at once.",
         validators=[MaxValueValidator(50)],
     )
     brief = models.TextField(
@@ -58,11 +57,13 @@ class Queue(models.Model):
     # Booking rules, checked on every booking, reschedule and cancellation.
     # Bounds a person would recognise, that keep date arithmetic in range.
     booking_window_days = models.PositiveSmallIntegerField(
-        default=90, help_text="How many days ahead shifts can be booked.",
+        default=90,
+        help_text="How many days ahead shifts can be booked.",
         validators=[MinValueValidator(1), MaxValueValidator(SCHEDULE_HORIZON_DAYS)],
     )
     min_notice_hours = models.PositiveSmallIntegerField(
-        default=24, help_text="Hours before a shift after which it cannot be booked, moved or cancelled.",
+        default=24,
+        help_text="Hours before a shift after which it cannot be booked, moved or cancelled.",
         validators=[MaxValueValidator(24 * 90)],
     )
 
@@ -70,16 +71,19 @@ class Queue(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=F("opens_at")), name="queue_opens_before_it_closes",
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="queue_opens_before_it_closes",
                 violation_error_message="The queue must close after it opens.",
             ),
             models.CheckConstraint(
-                condition=Q(visitor_capacity__gte=1), name="queue_takes_a_visitor",
+                condition=Q(visitor_capacity__gte=1),
+                name="queue_takes_a_visitor",
                 violation_error_message="A queue takes at least one visitor.",
             ),
             # "Billing chat" and "billing chat" would be two queues nobody can tell apart.
             models.UniqueConstraint(
-                Lower("name"), name="queue_name_unique_ignoring_case",
+                Lower("name"),
+                name="queue_name_unique_ignoring_case",
                 violation_error_message="A queue with this name already exists.",
             ),
         ]
@@ -130,11 +134,13 @@ class ShiftPattern(models.Model):
         ordering = ["queue", "starts_on", "start_time"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_time__gt=F("start_time")), name="pattern_ends_after_start",
+                condition=Q(end_time__gt=F("start_time")),
+                name="pattern_ends_after_start",
                 violation_error_message=ENDS_SAME_DAY_MESSAGE,
             ),
             models.CheckConstraint(
-                condition=Q(capacity__gte=1), name="pattern_has_a_seat",
+                condition=Q(capacity__gte=1),
+                name="pattern_has_a_seat",
                 violation_error_message="A pattern has at least one seat.",
             ),
         ]
@@ -171,11 +177,13 @@ class Shift(models.Model):
         ordering = ["starts_at", "queue_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start",
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="shift_ends_after_start",
                 violation_error_message="A shift must end after it starts.",
             ),
             models.CheckConstraint(
-                condition=Q(capacity__gte=1), name="shift_has_a_seat",
+                condition=Q(capacity__gte=1),
+                name="shift_has_a_seat",
                 violation_error_message="A shift has at least one seat.",
             ),
             models.CheckConstraint(

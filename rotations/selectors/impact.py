@@ -17,7 +17,17 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from ..models import Booking, BookingStatus, Insight, InsightCategory, Level, Person, Program, Queue, Tag
+from ..models import (
+    Booking,
+    BookingStatus,
+    Insight,
+    InsightCategory,
+    Level,
+    Person,
+    Program,
+    Queue,
+    Tag,
+)
 from .programs import in_period, participants, period_bounds
 
 TIMING_BUCKETS = [
@@ -79,7 +89,9 @@ class Dashboard:
     coverage_max: int
     timing: list[dict] = field(default_factory=list)  # per month: triage / ship figures
     timing_buckets: dict[str, list[int]] = field(default_factory=dict)
-    programs: list[FunnelRow] = field(default_factory=list)  # one row per program (department = its name)
+    programs: list[FunnelRow] = field(
+        default_factory=list
+    )  # one row per program (department = its name)
 
 
 def _people_filter(period: Period, prefix: str) -> Q:
@@ -116,7 +128,12 @@ def _program_visits(visits: QuerySet[Booking], program: Program) -> QuerySet[Boo
     """The visits that count toward a program: its participants, its queues, its days (in
     each participant's time zone)."""
     start, end = period_bounds(program)
-    zones = Person.objects.filter(is_active=True).values_list("time_zone", flat=True).distinct().order_by()
+    zones = (
+        Person.objects.filter(is_active=True)
+        .values_list("time_zone", flat=True)
+        .distinct()
+        .order_by()
+    )
     visits = visits.filter(
         person__in=participants(program).values("pk"), starts_at__gte=start, starts_at__lt=end
     ).filter(in_period(program, zones))
@@ -126,12 +143,16 @@ def _program_visits(visits: QuerySet[Booking], program: Program) -> QuerySet[Boo
 
 def _insights(period: Period, program: Program | None = None) -> QuerySet[Insight]:
     insights = Insight.objects.filter(
-        _people_filter(period, "author"), created_at__gte=period.starts_at, created_at__lt=period.ends_at
+        _people_filter(period, "author"),
+        created_at__gte=period.starts_at,
+        created_at__lt=period.ends_at,
     )
     program = program or _program(period)
     if program is not None:
         # A program's insights are those logged from its visits.
-        insights = insights.filter(booking__in=_program_visits(Booking.objects.all(), program).values("pk"))
+        insights = insights.filter(
+            booking__in=_program_visits(Booking.objects.all(), program).values("pk")
+        )
     return insights
 
 
@@ -140,11 +161,15 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
 
     def row(dept: str | None, level: str) -> FunnelRow:
         key = (dept or "No department", level)
-        return rows.setdefault(key, FunnelRow(department=key[0], level=Level(level).label if level else ""))
+        return rows.setdefault(
+            key, FunnelRow(department=key[0], level=Level(level).label if level else "")
+        )
 
     with_insight = Exists(Insight.objects.filter(booking_id=OuterRef("pk")))
     for r in (
-        _visits(period).values("person__department__name", "person__level").order_by()
+        _visits(period)
+        .values("person__department__name", "person__level")
+        .order_by()
         .annotate(
             booked=Count("pk"),
             attended=Count("pk", filter=Q(status=BookingStatus.ATTENDED)),
@@ -152,9 +177,15 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
         )
     ):
         target = row(r["person__department__name"], r["person__level"])
-        target.booked, target.attended, target.with_insight = r["booked"], r["attended"], r["with_insight"]
+        target.booked, target.attended, target.with_insight = (
+            r["booked"],
+            r["attended"],
+            r["with_insight"],
+        )
     for r in (
-        _insights(period).values("author__department__name", "author__level").order_by()
+        _insights(period)
+        .values("author__department__name", "author__level")
+        .order_by()
         .annotate(
             insights=Count("pk"),
             triaged=Count("pk", filter=Q(triaged_at__isnull=False)),
@@ -174,9 +205,11 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
 
 def program_funnel(period: Period) -> list[FunnelRow]:
     """The funnel of each program running in the period: two grouped queries per program."""
-    programs = Program.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start).prefetch_related(
-        "departments", "included", "excluded", "queues"
-    ).order_by("starts_on", "name")
+    programs = (
+        Program.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start)
+        .prefetch_related("departments", "included", "excluded", "queues")
+        .order_by("starts_on", "name")
+    )
     if period.program_id:
         programs = programs.filter(pk=period.program_id)
     with_insight = Exists(Insight.objects.filter(booking_id=OuterRef("pk")))
@@ -222,17 +255,21 @@ def themes(period: Period, months: list[date]) -> tuple[dict[str, list[int]], di
     categories = {label: [0] * len(months) for _, label in InsightCategory.choices}
     labels = dict(InsightCategory.choices)
     for r in (
-        _insights(period).annotate(month=TruncMonth("created_at", tzinfo=period.zone))
-        .values("month", "category").order_by().annotate(n=Count("pk"))
+        _insights(period)
+        .annotate(month=TruncMonth("created_at", tzinfo=period.zone))
+        .values("month", "category")
+        .order_by()
+        .annotate(n=Count("pk"))
     ):
         n = index.get(_as_date(r["month"]))
         if n is not None and r["category"] in labels:
             categories[labels[r["category"]]][n] = r["n"]
-    through = Insight.tags.through.objects.filter(
-        insight__in=_insights(period).values("pk")
-    )
+    through = Insight.tags.through.objects.filter(insight__in=_insights(period).values("pk"))
     top = list(
-        through.values("tag_id").order_by().annotate(n=Count("pk")).order_by("-n", "tag_id")[:TOP_TAGS]
+        through.values("tag_id")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .order_by("-n", "tag_id")[:TOP_TAGS]
         .values_list("tag_id", flat=True)
     )
     names = dict(Tag.objects.filter(pk__in=top).values_list("pk", "name"))
@@ -240,7 +277,9 @@ def themes(period: Period, months: list[date]) -> tuple[dict[str, list[int]], di
     for r in (
         through.filter(tag_id__in=top)
         .annotate(month=TruncMonth("insight__created_at", tzinfo=period.zone))
-        .values("month", "tag_id").order_by().annotate(n=Count("pk"))
+        .values("month", "tag_id")
+        .order_by()
+        .annotate(n=Count("pk"))
     ):
         n = index.get(_as_date(r["month"]))
         if n is not None and r["tag_id"] in names:
@@ -251,10 +290,16 @@ def themes(period: Period, months: list[date]) -> tuple[dict[str, list[int]], di
 def coverage(period: Period, weeks: list[date]) -> list[tuple[str, list[int]]]:
     """Visits per queue per week (the heatmap); every queue has a row, visited or not."""
     index = {w: n for n, w in enumerate(weeks)}
-    grid = {name: [0] * len(weeks) for name in Queue.objects.order_by("name").values_list("name", flat=True)}
+    grid = {
+        name: [0] * len(weeks)
+        for name in Queue.objects.order_by("name").values_list("name", flat=True)
+    }
     for r in (
-        _visits(period).annotate(week=TruncWeek("starts_at", tzinfo=period.zone))
-        .values("week", "shift__queue__name").order_by().annotate(n=Count("pk"))
+        _visits(period)
+        .annotate(week=TruncWeek("starts_at", tzinfo=period.zone))
+        .values("week", "shift__queue__name")
+        .order_by()
+        .annotate(n=Count("pk"))
     ):
         n = index.get(_as_date(r["week"]))
         if n is not None and r["shift__queue__name"] in grid:
@@ -269,16 +314,27 @@ def timing(period: Period, months: list[date]) -> tuple[list[dict], dict[str, li
     for kind, stamp in (("triage", "triaged_at"), ("ship", "shipped_at")):
         done = Q(**{f"{stamp}__isnull": False})
         for i, (_, limit) in enumerate(TIMING_BUCKETS):
-            bucket_counts[f"{kind}_{i}"] = Count("pk", filter=done & Q(**{f"{stamp}__lt": F("created_at") + limit}))
+            bucket_counts[f"{kind}_{i}"] = Count(
+                "pk", filter=done & Q(**{f"{stamp}__lt": F("created_at") + limit})
+            )
         bucket_counts[f"{kind}_done"] = Count("pk", filter=done)
     per_month = [
-        {"month": m, "logged": 0, "triage": [0] * len(TIMING_BUCKETS), "ship": [0] * len(TIMING_BUCKETS),
-         "triaged": 0, "shipped": 0}
+        {
+            "month": m,
+            "logged": 0,
+            "triage": [0] * len(TIMING_BUCKETS),
+            "ship": [0] * len(TIMING_BUCKETS),
+            "triaged": 0,
+            "shipped": 0,
+        }
         for m in months
     ]
     for r in (
-        _insights(period).annotate(month=TruncMonth("created_at", tzinfo=period.zone))
-        .values("month").order_by().annotate(logged=Count("pk"), **bucket_counts)
+        _insights(period)
+        .annotate(month=TruncMonth("created_at", tzinfo=period.zone))
+        .values("month")
+        .order_by()
+        .annotate(logged=Count("pk"), **bucket_counts)
     ):
         n = index.get(_as_date(r["month"]))
         if n is None:
@@ -290,7 +346,9 @@ def timing(period: Period, months: list[date]) -> tuple[list[dict], dict[str, li
             cumulative = [r[f"{kind}_{i}"] for i in range(len(TIMING_BUCKETS))]
             # Buckets are cumulative in the query ("under N"); the table shows each band.
             cell[kind] = [c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative)]
-            cell[f"{kind}_later"] = cell["triaged" if kind == "triage" else "shipped"] - (cumulative[-1] if cumulative else 0)
+            cell[f"{kind}_later"] = cell["triaged" if kind == "triage" else "shipped"] - (
+                cumulative[-1] if cumulative else 0
+            )
     totals = {
         kind: [sum(m[kind][i] for m in per_month) for i in range(len(TIMING_BUCKETS))]
         + [sum(m.get(f"{kind}_later", 0) for m in per_month)]
@@ -326,7 +384,16 @@ def dashboard(period: Period) -> Dashboard:
     grid = coverage(period, weeks)
     per_month, buckets = timing(period, months)
     return Dashboard(
-        period=period, funnel=rows, total=total, months=months, categories=categories, tags=tags,
-        weeks=weeks, coverage=grid, coverage_max=max((max(c) for _, c in grid if c), default=0),
-        timing=per_month, timing_buckets=buckets, programs=program_funnel(period),
+        period=period,
+        funnel=rows,
+        total=total,
+        months=months,
+        categories=categories,
+        tags=tags,
+        weeks=weeks,
+        coverage=grid,
+        coverage_max=max((max(c) for _, c in grid if c), default=0),
+        timing=per_month,
+        timing_buckets=buckets,
+        programs=program_funnel(period),
     )

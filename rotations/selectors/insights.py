@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -39,7 +48,10 @@ def can_triage(person: Person, insight: Insight) -> bool:
         return False
     if sees_every_insight(person):
         return True
-    return insight.queue_id is not None and led_queue_ids(person).filter(queue_id=insight.queue_id).exists()
+    return (
+        insight.queue_id is not None
+        and led_queue_ids(person).filter(queue_id=insight.queue_id).exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -77,20 +89,28 @@ def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[Insight]:
         insights = insights.filter(author_id=wanted.author_id)
     if wanted.author_name:
         insights = insights.filter(
-            Q(author__full_name__icontains=wanted.author_name) | Q(author__email__iexact=wanted.author_name)
+            Q(author__full_name__icontains=wanted.author_name)
+            | Q(author__email__iexact=wanted.author_name)
         )
     if wanted.logged_from:
-        insights = insights.filter(created_at__gte=datetime.combine(wanted.logged_from, time(0), tzinfo=zone))
+        insights = insights.filter(
+            created_at__gte=datetime.combine(wanted.logged_from, time(0), tzinfo=zone)
+        )
     if wanted.logged_to:
         insights = insights.filter(
-            created_at__lt=datetime.combine(wanted.logged_to, time(0), tzinfo=zone) + timedelta(days=1)
+            created_at__lt=datetime.combine(wanted.logged_to, time(0), tzinfo=zone)
+            + timedelta(days=1)
         )
     if wanted.following:
-        insights = insights.filter(pk__in=InsightFollower.objects.filter(person=person).values("insight_id"))
+        insights = insights.filter(
+            pk__in=InsightFollower.objects.filter(person=person).values("insight_id")
+        )
     if wanted.text:
         insights = insights.filter(matches(wanted.text))
-    return insights.select_related("author", "queue", "owner").prefetch_related("tags").annotate(
-        plus_ones=_count(InsightVote), follower_count=_count(InsightFollower)
+    return (
+        insights.select_related("author", "queue", "owner")
+        .prefetch_related("tags")
+        .annotate(plus_ones=_count(InsightVote), follower_count=_count(InsightFollower))
     )
 
 
@@ -123,7 +143,9 @@ def _count(model) -> Coalesce:
 
 def insight_detail(pk: int) -> Insight:
     return (
-        Insight.objects.select_related("author", "queue", "owner", "buddy", "booking__shift", "session", "duplicate_of")
+        Insight.objects.select_related(
+            "author", "queue", "owner", "buddy", "booking__shift", "session", "duplicate_of"
+        )
         .prefetch_related("tags")
         .get(pk=pk)
     )

@@ -52,7 +52,7 @@ def eligible_mentors(cycle: MentoringCycle, *, today: date | None = None) -> Que
 
 
 def role_in_cycle(cycle: MentoringCycle, person: Person) -> str | None:
-    """"mentee", "mentor" or None: which profile this person fills for this cycle."""
+    """ "mentee", "mentor" or None: which profile this person fills for this cycle."""
     return roles_in_cycles([cycle], person).get(cycle.pk)
 
 
@@ -100,7 +100,9 @@ def responses(cycle: MentoringCycle) -> Responses:
         else:
             opted_out.append(profile)
     mentee_ids = set(eligible_mentees(cycle).values_list("pk", flat=True))
-    answered = sum(1 for (pk, role) in profiles if role == MentoringRole.MENTEE and pk in mentee_ids)
+    answered = sum(
+        1 for (pk, role) in profiles if role == MentoringRole.MENTEE and pk in mentee_ids
+    )
     return Responses(opted_in, opted_out, silent, answered, len(mentee_ids))
 
 
@@ -114,7 +116,9 @@ def cycle_pairings(cycle: MentoringCycle) -> QuerySet[Pairing]:
             sessions_missed=Count("sessions", filter=Q(sessions__status=SessionStatus.MISSED)),
             sessions_due=Count(
                 "sessions",
-                filter=Q(sessions__status=SessionStatus.SCHEDULED, sessions__ends_at__lte=timezone.now()),
+                filter=Q(
+                    sessions__status=SessionStatus.SCHEDULED, sessions__ends_at__lte=timezone.now()
+                ),
             ),
         )
         .order_by("status", "mentee__full_name")
@@ -161,7 +165,9 @@ def next_sessions(person: Person) -> QuerySet[MentoringSession]:
     return (
         MentoringSession.objects.filter(
             Q(pairing__mentee=person) | Q(pairing__mentor=person),
-            pairing__status=PairingStatus.ACTIVE, status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now(),
+            pairing__status=PairingStatus.ACTIVE,
+            status=SessionStatus.SCHEDULED,
+            starts_at__gt=timezone.now(),
         )
         .select_related("pairing__mentee", "pairing__mentor")
         .order_by("starts_at")
@@ -172,12 +178,15 @@ def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringPr
     """Cycles still running that this person is part of, with their answer (a mentor who
     answers late can still be paired with the people left over)."""
     open_cycles = list(
-        MentoringCycle.objects.exclude(status=CycleStatus.CLOSED).filter(ends_on__gte=timezone.localdate())
+        MentoringCycle.objects.exclude(status=CycleStatus.CLOSED).filter(
+            ends_on__gte=timezone.localdate()
+        )
     )
     if not open_cycles:
         return []
     profiles = {
-        (p.cycle_id, p.role): p for p in MentoringProfile.objects.filter(person=person, cycle__in=open_cycles)
+        (p.cycle_id, p.role): p
+        for p in MentoringProfile.objects.filter(person=person, cycle__in=open_cycles)
     }
     roles = roles_in_cycles(open_cycles, person)
     result = []
@@ -189,4 +198,6 @@ def cycles_asking(person: Person) -> list[tuple[MentoringCycle, str, MentoringPr
 
 
 def can_see_pairing(person: Person, pairing: Pairing) -> bool:
-    return person.pk in (pairing.mentee_id, pairing.mentor_id) or person.has_perm("rotations.manage_mentoring")
+    return person.pk in (pairing.mentee_id, pairing.mentor_id) or person.has_perm(
+        "rotations.manage_mentoring"
+    )

@@ -17,7 +17,10 @@ def people_with_role(role: Role) -> QuerySet[Person]:
 
 def holders_of(codename: str, *, superusers: bool = False) -> QuerySet[Person]:
     """Active people granted a Frontline permission, through a role or directly."""
-    held = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="rotations") | Q(
+    held = Q(
+        groups__permissions__codename=codename,
+        groups__permissions__content_type__app_label="rotations",
+    ) | Q(
         user_permissions__codename=codename, user_permissions__content_type__app_label="rotations"
     )
     if superusers:
@@ -42,7 +45,7 @@ def find_manager_cycles(manager_of: Mapping[str, str | None]) -> list[list[str]]
             path.append(node)
             node = manager_of.get(node)
         if node is not None and state.get(node) == 1:
-            cycles.append(path[path.index(node):])
+            cycles.append(path[path.index(node) :])
         for member in path:
             state[member] = 2
     return cycles

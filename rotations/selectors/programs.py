@@ -30,7 +30,9 @@ from .people import holders_of
 
 def participants(program: Program) -> QuerySet[Person]:
     """Everyone the program's rule takes in today who can book shifts (the Executive role)."""
-    return matched_by_rule(program).filter(pk__in=holders_of("book_shift", superusers=True).values("pk"))
+    return matched_by_rule(program).filter(
+        pk__in=holders_of("book_shift", superusers=True).values("pk")
+    )
 
 
 def matched_by_rule(program: Program) -> QuerySet[Person]:
@@ -79,8 +81,12 @@ def in_period(program: Program, zones: Iterable[str], *, person: str = "person")
         condition |= Q(
             **{
                 f"{person}__time_zone": name,
-                "starts_at__gte": datetime.combine(program.starts_on, datetime.min.time(), tzinfo=zone),
-                "starts_at__lt": datetime.combine(program.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone),
+                "starts_at__gte": datetime.combine(
+                    program.starts_on, datetime.min.time(), tzinfo=zone
+                ),
+                "starts_at__lt": datetime.combine(
+                    program.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone
+                ),
             }
         )
     return condition
@@ -122,7 +128,10 @@ class Standing:
     def state(self) -> str:
         if self.attended >= self.required and len(self.distinct_attended) >= self.min_distinct:
             return ComplianceState.DONE
-        if self.attended + self.booked >= self.required and len(self.distinct_all) >= self.min_distinct:
+        if (
+            self.attended + self.booked >= self.required
+            and len(self.distinct_all) >= self.min_distinct
+        ):
             return ComplianceState.ON_TRACK
         if self.attended + self.booked == 0:
             return ComplianceState.NOT_STARTED
@@ -151,7 +160,9 @@ class Standing:
     # The amounts as a table cell shows them: hours for an hours requirement.
     @property
     def attended_shown(self) -> str:
-        return self.show(self.attended) if self.unit == RequirementUnit.HOURS else str(self.attended)
+        return (
+            self.show(self.attended) if self.unit == RequirementUnit.HOURS else str(self.attended)
+        )
 
     @property
     def booked_shown(self) -> str:
@@ -159,7 +170,9 @@ class Standing:
 
     @property
     def left_shown(self) -> str:
-        return self.show(self.left, up=True) if self.unit == RequirementUnit.HOURS else str(self.left)
+        return (
+            self.show(self.left, up=True) if self.unit == RequirementUnit.HOURS else str(self.left)
+        )
 
     @property
     def still_to_book(self) -> str:
@@ -177,14 +190,24 @@ class Standing:
 
 
 # What each counting booking contributes: who, how it stands, how long, where.
-TALLY_FIELDS = ("person_id", "status", "starts_at", "ends_at", "shift__queue_id", "shift__queue__channel")
+TALLY_FIELDS = (
+    "person_id",
+    "status",
+    "starts_at",
+    "ends_at",
+    "shift__queue_id",
+    "shift__queue__channel",
+)
 
 
 def _standing(program: Program, person: Person) -> Standing:
     hours = program.unit == RequirementUnit.HOURS
     required = program.required_amount * 60 if hours else program.required_amount
     return Standing(
-        person=person, required=required, unit=program.unit, min_distinct=program.min_distinct,
+        person=person,
+        required=required,
+        unit=program.unit,
+        min_distinct=program.min_distinct,
         distinct_by=program.distinct_by,
     )
 
@@ -249,14 +272,18 @@ def programs_of(person: Person, *, today: date | None = None) -> list[Program]:
     """The programs running now (not yet ended) that take this person in."""
     today = today or timezone.localdate()
     running = list(
-        Program.objects.filter(ends_on__gte=today).prefetch_related("departments", "included", "excluded", "queues")
+        Program.objects.filter(ends_on__gte=today).prefetch_related(
+            "departments", "included", "excluded", "queues"
+        )
     )
     if not running:
         return []
     # One query however many programs run: a yes/no column per program.
     flags = (
         Person.objects.filter(pk=person.pk)
-        .annotate(**{f"in_{p.pk}": Exists(participants(p).filter(pk=OuterRef("pk"))) for p in running})
+        .annotate(
+            **{f"in_{p.pk}": Exists(participants(p).filter(pk=OuterRef("pk"))) for p in running}
+        )
         .values(*(f"in_{p.pk}" for p in running))
         .first()
     ) or {}

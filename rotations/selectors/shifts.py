@@ -59,7 +59,9 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
     if not filters.within_notice:
         # Too soon to book: listing them would only lead to a refusal.
         for notice in {notice for _, notice in rules if notice}:
-            shifts = shifts.exclude(queue__min_notice_hours=notice, starts_at__lt=now + timedelta(hours=notice))
+            shifts = shifts.exclude(
+                queue__min_notice_hours=notice, starts_at__lt=now + timedelta(hours=notice)
+            )
     if filters.queue_id:
         shifts = shifts.filter(queue_id=filters.queue_id)
     if filters.channel:
@@ -67,13 +69,18 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
     if filters.queue_ids:
         shifts = shifts.filter(queue_id__in=filters.queue_ids)
     for day in filters.skip_days:
-        shifts = shifts.exclude(starts_at__gte=_local_midnight(day, zone), starts_at__lt=_local_midnight(day + timedelta(days=1), zone))
+        shifts = shifts.exclude(
+            starts_at__gte=_local_midnight(day, zone),
+            starts_at__lt=_local_midnight(day + timedelta(days=1), zone),
+        )
     shifts = starting_between(shifts, filters.date_from, filters.date_to, zone)
     if filters.fits_my_calendar:
         mine = Booking.objects.filter(person=viewer, status__in=SEAT_HOLDING)
         busy_days = {
             timezone.localtime(start, zone).date()
-            for start in mine.filter(starts_at__gt=now - timedelta(days=1)).values_list("starts_at", flat=True)
+            for start in mine.filter(starts_at__gt=now - timedelta(days=1)).values_list(
+                "starts_at", flat=True
+            )
         }
         shifts = (
             shifts.annotate(
@@ -92,7 +99,9 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
             .exclude(local_day__in=busy_days)
             .exclude(
                 Exists(
-                    mine.filter(starts_at__lt=OuterRef("ends_at"), ends_at__gt=OuterRef("starts_at"))
+                    mine.filter(
+                        starts_at__lt=OuterRef("ends_at"), ends_at__gt=OuterRef("starts_at")
+                    )
                 )
             )
         )
@@ -102,16 +111,22 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
 def shifts_outside_hours(queue: Queue) -> list[Shift]:
     """Upcoming shifts that no longer fit the queue's hours (after its hours or time zone
     changed): they stay as they are, but the lead should know."""
-    upcoming = queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by("starts_at")
+    upcoming = queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).order_by(
+        "starts_at"
+    )
     return [shift for shift in upcoming if not queue.is_open_for(shift.starts_at, shift.ends_at)]
 
 
-def starting_between(shifts: QuerySet[Shift], first: date | None, last: date | None, zone) -> QuerySet[Shift]:
+def starting_between(
+    shifts: QuerySet[Shift], first: date | None, last: date | None, zone
+) -> QuerySet[Shift]:
     """Shifts starting on ``first`` … ``last`` (either may be open), as days on ``zone``'s calendar."""
     if first:
         shifts = shifts.filter(starts_at__gte=_local_midnight(first, zone))
     if last:
-        shifts = shifts.filter(starts_at__lt=_local_midnight(min(last, LATEST_DAY) + timedelta(days=1), zone))
+        shifts = shifts.filter(
+            starts_at__lt=_local_midnight(min(last, LATEST_DAY) + timedelta(days=1), zone)
+        )
     return shifts
 
 
@@ -142,7 +157,9 @@ def awaiting_insights(person: Person) -> QuerySet[Booking]:
     """Shifts the person attended in the last weeks and has logged nothing from yet."""
     since = timezone.now() - AWAITING_INSIGHTS_FOR
     return (
-        Booking.objects.filter(person=person, status=BookingStatus.ATTENDED, ends_at__gte=since, insights__isnull=True)
+        Booking.objects.filter(
+            person=person, status=BookingStatus.ATTENDED, ends_at__gte=since, insights__isnull=True
+        )
         .select_related("shift__queue")
         .order_by("-starts_at")
     )

@@ -68,7 +68,9 @@ def booking_create(
 ) -> Booking:
     """Seat ``person`` on ``shift``."""
     if not person.is_active or not person.has_perm("rotations.book_shift"):
-        raise BookingRefused("not_executive", f"{person} is not an executive taking part in Frontline.")
+        raise BookingRefused(
+            "not_executive", f"{person} is not an executive taking part in Frontline."
+        )
     with transaction.atomic():
         shift = _fresh_shift(shift, locking=person)
         now = timezone.now()
@@ -125,7 +127,10 @@ def booking_cancel(
         lock_person(booking.person)
         booking = _fresh_booking(booking)
         _check_changeable(
-            booking, now=timezone.now(), override_notice=_override(by, override_notice), verb="cancelled"
+            booking,
+            now=timezone.now(),
+            override_notice=_override(by, override_notice),
+            verb="cancelled",
         )
         _release_seat(booking.shift_id)
         booking.status = BookingStatus.CANCELLED
@@ -195,7 +200,8 @@ def _cancelled() -> BookingRefused:
 def _check_changeable(booking: Booking, *, now: datetime, override_notice: bool, verb: str) -> None:
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingRefused(
-            "not_confirmed", f"Only a confirmed booking can be {verb}; this one is {booking.get_status_display().lower()}."
+            "not_confirmed",
+            f"Only a confirmed booking can be {verb}; this one is {booking.get_status_display().lower()}.",
         )
     if booking.starts_at <= now:
         raise BookingRefused("shift_started", f"The shift has started; it can no longer be {verb}.")
@@ -258,7 +264,12 @@ def lock_people(person_ids) -> None:
     locking overlapping groups take them in the same order and never deadlock."""
     if not connection.in_atomic_block:
         raise TransactionManagementError("lock_people holds locks only inside a transaction.")
-    list(Person.objects.filter(pk__in=person_ids).order_by("pk").select_for_update().values_list("pk"))
+    list(
+        Person.objects.filter(pk__in=person_ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk")
+    )
 
 
 def _fresh_shift(shift: Shift, *, locking: Person | None = None) -> Shift:
@@ -272,8 +283,14 @@ def _fresh_shift(shift: Shift, *, locking: Person | None = None) -> Shift:
         tables, where, params, lock = "", "s.id = %s", [shift.pk], ""
     else:
         if not connection.in_atomic_block:
-            raise TransactionManagementError("_fresh_shift locks a person only inside a transaction.")
-        tables, where, params = f"{Person._meta.db_table} me, ", "me.id = %s AND s.id = %s", [locking.pk, shift.pk]
+            raise TransactionManagementError(
+                "_fresh_shift locks a person only inside a transaction."
+            )
+        tables, where, params = (
+            f"{Person._meta.db_table} me, ",
+            "me.id = %s AND s.id = %s",
+            [locking.pk, shift.pk],
+        )
         lock = " FOR UPDATE OF me" if connection.features.has_select_for_update_of else ""
     if not storable_id(Shift, shift.pk):
         if locking is not None:
@@ -313,8 +330,10 @@ def _calendar_of(
     )
     order = " ORDER BY b.starts_at"
     params = [
-        person.pk, *(str(status) for status in SEAT_HOLDING),
-        param(Booking, "starts_at", window_end), param(Booking, "ends_at", window_start),
+        person.pk,
+        *(str(status) for status in SEAT_HOLDING),
+        param(Booking, "starts_at", window_end),
+        param(Booking, "ends_at", window_start),
     ]
     if ignore is not None:
         sql += " AND b.id <> %s"
@@ -365,9 +384,13 @@ def _take_seat(shift: Shift) -> None:
         now = Shift.objects.filter(pk=shift.pk, is_cancelled=False).first()
         if now is None:
             raise _cancelled()
-        if any(getattr(now, f.attname) != getattr(shift, f.attname) for f in map(Shift._meta.get_field, AS_READ)):
+        if any(
+            getattr(now, f.attname) != getattr(shift, f.attname)
+            for f in map(Shift._meta.get_field, AS_READ)
+        ):
             raise BookingRefused(
-                "shift_changed", "This shift was changed a moment ago: look at its new details and book again."
+                "shift_changed",
+                "This shift was changed a moment ago: look at its new details and book again.",
             )
         raise BookingRefused("shift_full", "This shift is full.")
     shift.seats_taken += 1

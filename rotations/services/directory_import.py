@@ -22,7 +22,15 @@ from ..roles import Role, role_groups, set_roles
 from ..selectors.people import find_manager_cycles
 from ..validators import known_time_zones
 
-REQUIRED_COLUMNS = ("email", "name", "department", "level", "manager_email", "location", "time_zone")
+REQUIRED_COLUMNS = (
+    "email",
+    "name",
+    "department",
+    "level",
+    "manager_email",
+    "location",
+    "time_zone",
+)
 OPTIONAL_COLUMNS = ("title", "roles", "hired_on")
 MAX_ROWS = 50_000
 
@@ -189,9 +197,7 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
             problems.append("department is missing")
         level = LEVEL_SPELLINGS.get("".join(ch for ch in raw["level"].lower() if ch.isalnum()))
         if level is None:
-            problems.append(
-                f"level “{raw['level']}” is not one of " + ", ".join(Level.labels)
-            )
+            problems.append(f"level “{raw['level']}” is not one of " + ", ".join(Level.labels))
         if raw["time_zone"] not in zones:
             problems.append(
                 f"time zone “{raw['time_zone']}” is not a known IANA name (e.g. Europe/London)"
@@ -258,7 +264,11 @@ def _manager_errors(rows: list[_Row]) -> list[RowError]:
         )
     )
     for row in rows:
-        if row.manager_email and row.manager_email not in in_file and row.manager_email not in existing:
+        if (
+            row.manager_email
+            and row.manager_email not in in_file
+            and row.manager_email not in existing
+        ):
             errors.append(
                 RowError(
                     row.line,
@@ -272,7 +282,10 @@ def _manager_errors(rows: list[_Row]) -> list[RowError]:
     )
     # A self-reference is already reported as such; it is not also a loop.
     manager_of.update(
-        {row.email: (row.manager_email if row.manager_email != row.email else None) or None for row in rows}
+        {
+            row.email: (row.manager_email if row.manager_email != row.email else None) or None
+            for row in rows
+        }
     )
     for cycle in find_manager_cycles(manager_of):
         loop = " → ".join([*cycle, cycle[0]])
@@ -370,7 +383,10 @@ def _apply(rows: list[_Row]) -> tuple[int, int, int]:
         current = set()
         if row.email in existing:
             current = {g.name for g in person.groups.all()}
-        if current & {r.value for r in Role} != {r.value for r in row.roles} or row.email not in existing:
+        if (
+            current & {r.value for r in Role} != {r.value for r in row.roles}
+            or row.email not in existing
+        ):
             set_roles(person, row.roles, groups)
             if row.email in existing:
                 person._import_changed = True

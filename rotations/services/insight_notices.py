@@ -65,7 +65,9 @@ def _flush_one(person: Person, now: datetime) -> OutgoingEmail | None:
         # Locks this person's waiting notices: a concurrent flush waits, then finds them
         # taken (PostgreSQL re-checks "email IS NULL" on the rows it waited for).
         notices = list(
-            InsightNotice.objects.select_for_update().filter(person=person, email__isnull=True).order_by("pk")
+            InsightNotice.objects.select_for_update()
+            .filter(person=person, email__isnull=True)
+            .order_by("pk")
         )
         if not notices:
             return None
@@ -84,7 +86,9 @@ def _flush_one(person: Person, now: datetime) -> OutgoingEmail | None:
 
 
 def _sent_today(person: Person, now: datetime) -> int:
-    local_midnight = datetime.combine(timezone.localtime(now, person.zone).date(), time(0), tzinfo=person.zone)
+    local_midnight = datetime.combine(
+        timezone.localtime(now, person.zone).date(), time(0), tzinfo=person.zone
+    )
     return OutgoingEmail.objects.filter(
         recipient=person, kind=EmailKind.INSIGHT_UPDATE, created_at__gte=local_midnight
     ).count()

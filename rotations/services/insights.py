@@ -43,7 +43,7 @@ class InsightRefused(Exception):
 
 
 def split_tags(text: str) -> list[str]:
-    """"Billing, refunds;  Refunds" → ["Billing", "refunds"]: one per name, whatever the case."""
+    """ "Billing, refunds;  Refunds" → ["Billing", "refunds"]: one per name, whatever the case."""
     seen: dict[str, str] = {}
     for name in re.split(r"[,;]", text or ""):
         name = " ".join(name.split())[:40]
@@ -58,23 +58,32 @@ def insight_log(*, booking: Booking, author: Person, fields: dict, tags: list[st
     The executive and the shift's buddy follow it from the start.
     """
     if booking.person_id != author.pk:
-        raise InsightRefused("not_yours", "Only the executive who sat the shift can log its insights.")
+        raise InsightRefused(
+            "not_yours", "Only the executive who sat the shift can log its insights."
+        )
     if booking.status != BookingStatus.ATTENDED:
         raise InsightRefused(
-            "not_attended", "Insights are logged after a shift the lead or buddy marked as attended."
+            "not_attended",
+            "Insights are logged after a shift the lead or buddy marked as attended.",
         )
     shift = booking.shift
-    return _log(author, fields, tags, booking=booking, queue_id=shift.queue_id, buddy_id=shift.buddy_id)
+    return _log(
+        author, fields, tags, booking=booking, queue_id=shift.queue_id, buddy_id=shift.buddy_id
+    )
 
 
-def insight_log_for_session(*, session: MentoringSession, author: Person, fields: dict, tags: list[str]) -> Insight:
+def insight_log_for_session(
+    *, session: MentoringSession, author: Person, fields: dict, tags: list[str]
+) -> Insight:
     """Record what the executive learned in a mentoring session; only once it was held.
 
     The mentor plays the buddy's part: they see the insight and follow it from the start.
     """
     pairing = session.pairing
     if pairing.mentee_id != author.pk:
-        raise InsightRefused("not_yours", "Only the executive who was mentored can log the session's insights.")
+        raise InsightRefused(
+            "not_yours", "Only the executive who was mentored can log the session's insights."
+        )
     if session.status != SessionStatus.HELD:
         raise InsightRefused("not_held", "Insights are logged after a session marked as held.")
     return _log(author, fields, tags, session=session, queue_id=None, buddy_id=pairing.mentor_id)
@@ -84,16 +93,25 @@ def _log(author, fields, tags, *, queue_id, buddy_id, booking=None, session=None
     buddy_reason = FollowReason.MENTOR if session is not None else FollowReason.BUDDY
     with transaction.atomic():
         insight = Insight(
-            author=author, booking=booking, session=session, queue_id=queue_id, buddy_id=buddy_id, **fields
+            author=author,
+            booking=booking,
+            session=session,
+            queue_id=queue_id,
+            buddy_id=buddy_id,
+            **fields,
         )
         insight.search_text = _search_text(insight, tags)
         insight.save()
         if tags:
             insight.tags.set(_tags_named(tags))
-        InsightEvent.objects.create(insight=insight, actor=author, kind=InsightEventKind.LOGGED, to_status=insight.status)
+        InsightEvent.objects.create(
+            insight=insight, actor=author, kind=InsightEventKind.LOGGED, to_status=insight.status
+        )
         followers = [InsightFollower(insight=insight, person=author, reason=FollowReason.AUTHOR)]
         if buddy_id and buddy_id != author.pk:
-            followers.append(InsightFollower(insight=insight, person_id=buddy_id, reason=buddy_reason))
+            followers.append(
+                InsightFollower(insight=insight, person_id=buddy_id, reason=buddy_reason)
+            )
         InsightFollower.objects.bulk_create(followers)
     return insight
 
@@ -115,7 +133,9 @@ def insight_transition(
     meanwhile, the request is refused rather than silently undoing their step.
     """
     if to_status == InsightStatus.DUPLICATE:
-        raise InsightRefused("use_merge", "Mark a duplicate by merging it into the insight it repeats.")
+        raise InsightRefused(
+            "use_merge", "Mark a duplicate by merging it into the insight it repeats."
+        )
     if to_status not in InsightStatus.values:
         raise InsightRefused("bad_status", "Choose one of the statuses listed.")
     reason = reason.strip()
@@ -123,7 +143,9 @@ def insight_transition(
     if to_status == InsightStatus.ROUTED and owner is None and not owner_team:
         raise InsightRefused("no_owner", "Route it to a person, a team, or both.")
     if to_status == InsightStatus.DECLINED and not reason:
-        raise InsightRefused("no_reason", "Say why it is declined: the people following it will read it.")
+        raise InsightRefused(
+            "no_reason", "Say why it is declined: the people following it will read it."
+        )
     with transaction.atomic():
         current = _locked(insight.pk)
         if expected_status and current.status != expected_status:
@@ -166,8 +188,13 @@ def insight_transition(
             current.shipped_at = None  # reopened: it has not shipped after all
         current.save()
         event = InsightEvent.objects.create(
-            insight=current, actor=actor, kind=InsightEventKind.STATUS,
-            from_status=from_status, to_status=to_status, body=reason, data=data,
+            insight=current,
+            actor=actor,
+            kind=InsightEventKind.STATUS,
+            from_status=from_status,
+            to_status=to_status,
+            body=reason,
+            data=data,
         )
         insight_notices.notify_followers(event)
     return current
@@ -178,7 +205,12 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
     tags and tickets become findable there; it keeps its own links and history."""
     with transaction.atomic():
         # Both rows locked in one order, so two merges of the same pair cannot deadlock.
-        locked = {i.pk: i for i in Insight.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk]).order_by("pk")}
+        locked = {
+            i.pk: i
+            for i in Insight.objects.select_for_update()
+            .filter(pk__in=[duplicate.pk, into.pk])
+            .order_by("pk")
+        }
         dup, target = locked.get(duplicate.pk), locked.get(into.pk)
         if dup is None or target is None:
             raise InsightRefused("gone", "One of the two insights no longer exists.")
@@ -186,25 +218,31 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
             raise InsightRefused("same", "An insight cannot be a duplicate of itself.")
         if target.status == InsightStatus.DUPLICATE:
             raise InsightRefused(
-                "target_duplicate", f"#{target.pk} is itself a duplicate: merge into #{target.duplicate_of_id} instead."
+                "target_duplicate",
+                f"#{target.pk} is itself a duplicate: merge into #{target.duplicate_of_id} instead.",
             )
         if InsightStatus.DUPLICATE not in TRANSITIONS[dup.status]:
             raise InsightRefused(
-                "bad_transition", f"A {dup.get_status_display().lower()} insight cannot be merged into another."
+                "bad_transition",
+                f"A {dup.get_status_display().lower()} insight cannot be merged into another.",
             )
         from_status = dup.status
         dup.status, dup.duplicate_of = InsightStatus.DUPLICATE, target
         dup.triaged_at = dup.triaged_at or timezone.now()
         dup.save(update_fields=["status", "duplicate_of", "triaged_at", "updated_at"])
         InsightFollower.objects.bulk_create(
-            [InsightFollower(insight=target, person_id=p, reason=FollowReason.MERGED)
-             for p in dup.followers.values_list("person_id", flat=True)],
+            [
+                InsightFollower(insight=target, person_id=p, reason=FollowReason.MERGED)
+                for p in dup.followers.values_list("person_id", flat=True)
+            ],
             ignore_conflicts=True,
         )
         # The original's author does not +1 their own insight, even by a merge.
         InsightVote.objects.bulk_create(
-            [InsightVote(insight=target, person_id=v.person_id, note=v.note)
-             for v in dup.votes.exclude(person_id=target.author_id)],
+            [
+                InsightVote(insight=target, person_id=v.person_id, note=v.note)
+                for v in dup.votes.exclude(person_id=target.author_id)
+            ],
             ignore_conflicts=True,
         )
         dup_tags = list(dup.tags.all())
@@ -212,11 +250,17 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
         target.search_text = " ".join([target.search_text, dup.search_text])
         target.save(update_fields=["search_text", "updated_at"])
         event = InsightEvent.objects.create(
-            insight=dup, actor=actor, kind=InsightEventKind.STATUS, from_status=from_status,
-            to_status=InsightStatus.DUPLICATE, data={"into": target.pk, "into_title": target.title},
+            insight=dup,
+            actor=actor,
+            kind=InsightEventKind.STATUS,
+            from_status=from_status,
+            to_status=InsightStatus.DUPLICATE,
+            data={"into": target.pk, "into_title": target.title},
         )
         InsightEvent.objects.create(
-            insight=target, actor=actor, kind=InsightEventKind.MERGED,
+            insight=target,
+            actor=actor,
+            kind=InsightEventKind.MERGED,
             data={"from": dup.pk, "from_title": dup.title},
         )
         insight_notices.notify_followers(event)
@@ -227,7 +271,9 @@ def insight_comment(*, insight: Insight, actor: Person, body: str) -> InsightEve
     body = body.strip()
     if not body:
         raise InsightRefused("empty", "Write something to comment.")
-    return InsightEvent.objects.create(insight=insight, actor=actor, kind=InsightEventKind.COMMENT, body=body[:5000])
+    return InsightEvent.objects.create(
+        insight=insight, actor=actor, kind=InsightEventKind.COMMENT, body=body[:5000]
+    )
 
 
 def insight_follow(*, insight: Insight, person: Person) -> bool:
@@ -237,7 +283,9 @@ def insight_follow(*, insight: Insight, person: Person) -> bool:
             insight=insight, person=person, defaults={"reason": FollowReason.CHOSE}
         )
         if created:
-            InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.FOLLOWED)
+            InsightEvent.objects.create(
+                insight=insight, actor=person, kind=InsightEventKind.FOLLOWED
+            )
     return created
 
 
@@ -245,25 +293,34 @@ def insight_unfollow(*, insight: Insight, person: Person) -> bool:
     with transaction.atomic():
         deleted, _ = InsightFollower.objects.filter(insight=insight, person=person).delete()
         if deleted:
-            InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.UNFOLLOWED)
+            InsightEvent.objects.create(
+                insight=insight, actor=person, kind=InsightEventKind.UNFOLLOWED
+            )
     return bool(deleted)
 
 
 def insight_plus_one(*, insight: Insight, person: Person, note: str = "") -> InsightVote:
-    """"I saw this too": one per person; the voter follows it from then on."""
+    """ "I saw this too": one per person; the voter follows it from then on."""
     if insight.author_id == person.pk:
         raise InsightRefused("own", "You logged it: a +1 is for others who saw it too.")
     if insight.status == InsightStatus.DUPLICATE:
-        raise InsightRefused("duplicate", f"This one was merged: give #{insight.duplicate_of_id} your +1.")
+        raise InsightRefused(
+            "duplicate", f"This one was merged: give #{insight.duplicate_of_id} your +1."
+        )
     note = note.strip()[:500]
     with transaction.atomic():
-        vote, created = InsightVote.objects.get_or_create(insight=insight, person=person, defaults={"note": note})
+        vote, created = InsightVote.objects.get_or_create(
+            insight=insight, person=person, defaults={"note": note}
+        )
         if not created:
             raise InsightRefused("voted", "You already gave it a +1.")
         InsightFollower.objects.bulk_create(
-            [InsightFollower(insight=insight, person=person, reason=FollowReason.PLUS_ONE)], ignore_conflicts=True
+            [InsightFollower(insight=insight, person=person, reason=FollowReason.PLUS_ONE)],
+            ignore_conflicts=True,
         )
-        InsightEvent.objects.create(insight=insight, actor=person, kind=InsightEventKind.PLUS_ONE, body=note)
+        InsightEvent.objects.create(
+            insight=insight, actor=person, kind=InsightEventKind.PLUS_ONE, body=note
+        )
     return vote
 
 
@@ -278,8 +335,12 @@ def _search_text(insight: Insight, tags: list[str]) -> str:
     return " ".join(
         part
         for part in (
-            insight.title, insight.what_happened, insight.customer_quote, insight.ticket_refs,
-            insight.suggested_fix, *tags,
+            insight.title,
+            insight.what_happened,
+            insight.customer_quote,
+            insight.ticket_refs,
+            insight.suggested_fix,
+            *tags,
         )
         if part
     )
@@ -291,5 +352,7 @@ def _tags_named(names: list[str]) -> list[Tag]:
         query |= Q(name__iexact=name)
     existing = {t.name.lower() for t in Tag.objects.filter(query)}
     # A tag another person creates meanwhile loses on the unique name, silently.
-    Tag.objects.bulk_create([Tag(name=n) for n in names if n.lower() not in existing], ignore_conflicts=True)
+    Tag.objects.bulk_create(
+        [Tag(name=n) for n in names if n.lower() not in existing], ignore_conflicts=True
+    )
     return list(Tag.objects.filter(query))

@@ -134,7 +134,9 @@ def render_invites(
         key = (row.calendar_change_id, row.method)
         described = _described(row)
         if key not in calendars:
-            calendars[key] = build_calendar(Method(row.method), [_event(row, attendees[key], described)])
+            calendars[key] = build_calendar(
+                Method(row.method), [_event(row, attendees[key], described)]
+            )
         rendered[row.pk] = _invite_message(row, calendars[key], described)
     return rendered
 
@@ -179,7 +181,9 @@ def _described(row: OutgoingEmail) -> CalendarChange:
     change = row.calendar_change
     if row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.RESCHEDULED:
         before = (
-            CalendarChange.objects.filter(booking_id=change.booking_id, sequence__lt=change.sequence)
+            CalendarChange.objects.filter(
+                booking_id=change.booking_id, sequence__lt=change.sequence
+            )
             .select_related("shift__queue", "shift__buddy")
             .order_by("-sequence")
             .first()
@@ -188,7 +192,9 @@ def _described(row: OutgoingEmail) -> CalendarChange:
     return change
 
 
-def _invite_message(row: OutgoingEmail, calendar: bytes, described: CalendarChange) -> tuple[str, bytes]:
+def _invite_message(
+    row: OutgoingEmail, calendar: bytes, described: CalendarChange
+) -> tuple[str, bytes]:
     change, booking = row.calendar_change, row.booking
     shift = described.shift
     queue = shift.queue
@@ -224,7 +230,10 @@ def _invite_message(row: OutgoingEmail, calendar: bytes, described: CalendarChan
         to_name=recipient.full_name if recipient else "",
         date=change.created_at,
         message_id=message_id(
-            event_uid(booking), str(change.sequence), row.method, row.to_email.lower(),
+            event_uid(booking),
+            str(change.sequence),
+            row.method,
+            row.to_email.lower(),
             domain=organizer().email.rpartition("@")[2] or "frontline",
         ),
     )

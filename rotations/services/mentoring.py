@@ -64,7 +64,14 @@ def cycle_create(*, data: dict, by: Person) -> MentoringCycle:
 
 
 # What published series were built from: changing them would leave calendars wrong.
-SCHEDULE_FIELDS = ("starts_on", "ends_on", "cadence_weeks", "session_minutes", "session_weekday", "session_time")
+SCHEDULE_FIELDS = (
+    "starts_on",
+    "ends_on",
+    "cadence_weeks",
+    "session_minutes",
+    "session_weekday",
+    "session_time",
+)
 
 
 def has_published(cycle: MentoringCycle) -> bool:
@@ -75,10 +82,13 @@ def cycle_update(*, cycle: MentoringCycle, data: dict) -> MentoringCycle:
     if cycle.status == CycleStatus.CLOSED:
         raise MentoringRefused("closed", "This cycle is closed.")
     if has_published(cycle):
-        changed = [name for name in SCHEDULE_FIELDS if name in data and data[name] != getattr(cycle, name)]
+        changed = [
+            name for name in SCHEDULE_FIELDS if name in data and data[name] != getattr(cycle, name)
+        ]
         if changed:
             raise MentoringRefused(
-                "published", "Pairs are published: the dates, cadence and session times can no longer change."
+                "published",
+                "Pairs are published: the dates, cadence and session times can no longer change.",
             )
     for name, value in data.items():
         setattr(cycle, name, value)
@@ -99,21 +109,31 @@ def profile_save(
     """A mentee's or mentor's answer. A mentor who opts out leaves their live pairings."""
     _check_running(cycle)
     if role == MentoringRole.MENTEE:
-        opted_in = True  # executives take part by the cycle's rule; they only tell us what they want
+        opted_in = (
+            True  # executives take part by the cycle's rule; they only tell us what they want
+        )
     with transaction.atomic():
-        profile, _ = MentoringProfile.objects.select_for_update().get_or_create(cycle=cycle, person=person, role=role)
-        profile.languages = ", ".join(sorted({part.strip() for part in languages.split(",") if part.strip()}))
+        profile, _ = MentoringProfile.objects.select_for_update().get_or_create(
+            cycle=cycle, person=person, role=role
+        )
+        profile.languages = ", ".join(
+            sorted({part.strip() for part in languages.split(",") if part.strip()})
+        )
         profile.about = about
         profile.opted_in = opted_in
         profile.answered_at = timezone.now()
         profile.save()
         profile.topics.set(topics)
         if role == MentoringRole.MENTOR and not opted_in:
-            for pairing in Pairing.objects.filter(cycle=cycle, mentor=person).exclude(status=PairingStatus.ENDED):
+            for pairing in Pairing.objects.filter(cycle=cycle, mentor=person).exclude(
+                status=PairingStatus.ENDED
+            ):
                 if pairing.status == PairingStatus.PROPOSED:
                     pairing.delete()
                 else:
-                    pairing_end(pairing=pairing, by=person, reason="The mentor opted out of the cycle.")
+                    pairing_end(
+                        pairing=pairing, by=person, reason="The mentor opted out of the cycle."
+                    )
     return profile
 
 
@@ -185,16 +205,16 @@ def matching_inputs(cycle: MentoringCycle) -> Inputs:
     """The solver's view of the cycle: mentees, mentors who opted in, the org chart, and
     the published pairs to keep as they are."""
     on = max(cycle.starts_on, timezone.localdate())
-    profiles = {
-        (p.person_id, p.role): p
-        for p in cycle.profiles.prefetch_related("topics")
-    }
-    live = list(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
+    profiles = {(p.person_id, p.role): p for p in cycle.profiles.prefetch_related("topics")}
+    live = list(
+        cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id")
+    )
     mentee_people = list(eligible_mentees(cycle).select_related("department"))
     mentor_people = [
         person
         for person in eligible_mentors(cycle).select_related("department")
-        if (profile := profiles.get((person.pk, MentoringRole.MENTOR))) is not None and profile.opted_in
+        if (profile := profiles.get((person.pk, MentoringRole.MENTOR))) is not None
+        and profile.opted_in
     ]
     # A kept pair whose mentor no longer qualifies stays, with no room for anyone else.
     known = {p.pk for p in mentor_people}
@@ -206,11 +226,19 @@ def matching_inputs(cycle: MentoringCycle) -> Inputs:
     load: dict[int, int] = {}
     for _, mentor_id in live:
         load[mentor_id] = load.get(mentor_id, 0) + 1
-    mentees = [_as_solver_person(solver.Mentee, p, profiles.get((p.pk, MentoringRole.MENTEE)), on) for p in mentee_people]
+    mentees = [
+        _as_solver_person(solver.Mentee, p, profiles.get((p.pk, MentoringRole.MENTEE)), on)
+        for p in mentee_people
+    ]
     mentors = [
         _as_solver_person(
-            solver.Mentor, p, profiles.get((p.pk, MentoringRole.MENTOR)), on,
-            capacity=load.get(p.pk, 0) if p.pk in kept_only else max(cycle.mentor_capacity, load.get(p.pk, 0)),
+            solver.Mentor,
+            p,
+            profiles.get((p.pk, MentoringRole.MENTOR)),
+            on,
+            capacity=load.get(p.pk, 0)
+            if p.pk in kept_only
+            else max(cycle.mentor_capacity, load.get(p.pk, 0)),
         )
         for p in mentor_people
     ]
@@ -221,7 +249,13 @@ def matching_inputs(cycle: MentoringCycle) -> Inputs:
 
 def _reasons_json(reasons) -> list[dict]:
     return [
-        {"criterion": r.criterion, "value": r.value, "weight": r.weight, "contribution": r.contribution, "detail": r.detail}
+        {
+            "criterion": r.criterion,
+            "value": r.value,
+            "weight": r.weight,
+            "contribution": r.contribution,
+            "detail": r.detail,
+        }
         for r in reasons
     ]
 
@@ -235,9 +269,9 @@ def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     from ..tasks import run_cycle_matching
 
     _check_running(cycle)
-    MatchRun.objects.filter(cycle=cycle, status="running", created_at__lt=timezone.now() - STALE_RUN).update(
-        status="failed", error="No answer from the worker."
-    )
+    MatchRun.objects.filter(
+        cycle=cycle, status="running", created_at__lt=timezone.now() - STALE_RUN
+    ).update(status="failed", error="No answer from the worker.")
     try:
         with transaction.atomic():
             run = MatchRun.objects.create(cycle=cycle, run_by=by)
@@ -247,7 +281,9 @@ def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     return run
 
 
-def run_matching(*, cycle: MentoringCycle, by: Person | None, run: MatchRun | None = None) -> MatchRun:
+def run_matching(
+    *, cycle: MentoringCycle, by: Person | None, run: MatchRun | None = None
+) -> MatchRun:
     """Propose the best pairing under the cycle's rules, replacing earlier proposals.
 
     Published pairs are kept exactly as they are: re-running after a mentor leaves pairs
@@ -258,9 +294,15 @@ def run_matching(*, cycle: MentoringCycle, by: Person | None, run: MatchRun | No
     _check_running(cycle)
     inputs = matching_inputs(cycle)
     if not inputs.mentees:
-        raise MentoringRefused("no_mentees", "No one in the directory is at a mentee level of this cycle.")
+        raise MentoringRefused(
+            "no_mentees", "No one in the directory is at a mentee level of this cycle."
+        )
     result = solver.match(
-        inputs.mentees, inputs.mentors, inputs.manager_of, inputs.rules, fixed_pairs=inputs.fixed,
+        inputs.mentees,
+        inputs.mentors,
+        inputs.manager_of,
+        inputs.rules,
+        fixed_pairs=inputs.fixed,
         time_limit_seconds=MATCH_SECONDS,
     )
     with transaction.atomic():
@@ -270,24 +312,37 @@ def run_matching(*, cycle: MentoringCycle, by: Person | None, run: MatchRun | No
             if not run.is_running:
                 return run  # answered already (a redelivered task), given up on, or closed
         _check_running(cycle)  # closed while the solver thought
-        live = sorted(cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id"))
+        live = sorted(
+            cycle.pairings.filter(status=PairingStatus.ACTIVE).values_list("mentee_id", "mentor_id")
+        )
         if live != sorted(inputs.fixed):
             raise MentoringRefused("changed", "Pairs changed while the matcher ran: run it again.")
         cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
         new = [
             Pairing(
-                cycle=cycle, mentee_id=pair.mentee_id, mentor_id=pair.mentor_id,
-                score=pair.score, reasons=_reasons_json(pair.reasons),
+                cycle=cycle,
+                mentee_id=pair.mentee_id,
+                mentor_id=pair.mentor_id,
+                score=pair.score,
+                reasons=_reasons_json(pair.reasons),
             )
             for pair in result.pairs
             if not pair.fixed
         ]
         Pairing.objects.bulk_create(new)
         run = run or MatchRun(cycle=cycle, run_by=by)
-        run.status, run.total_score, run.seconds = result.status, result.total_score, round(result.seconds, 3)
+        run.status, run.total_score, run.seconds = (
+            result.status,
+            result.total_score,
+            round(result.seconds, 3),
+        )
         run.proposed, run.kept = len(new), len(inputs.fixed)
         run.unmatched = [
-            {"person_id": u.mentee_id, "name": str(inputs.people[u.mentee_id]), "reasons": list(u.reasons)}
+            {
+                "person_id": u.mentee_id,
+                "name": str(inputs.people[u.mentee_id]),
+                "reasons": list(u.reasons),
+            }
             for u in result.unmatched
         ]
         run.save()
@@ -306,14 +361,27 @@ def _check_pair(mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:
     if mentee.pk not in by_id:
         raise MentoringRefused("not_mentee", f"{mentee} is not a mentee of this cycle.")
     if mentor.pk not in mentors:
-        raise MentoringRefused("not_mentor", f"{mentor} has not opted in as a mentor of this cycle.")
-    broken = solver.hard_rule_violations(by_id[mentee.pk], mentors[mentor.pk], inputs.rules, inputs.manager_of)
+        raise MentoringRefused(
+            "not_mentor", f"{mentor} has not opted in as a mentor of this cycle."
+        )
+    broken = solver.hard_rule_violations(
+        by_id[mentee.pk], mentors[mentor.pk], inputs.rules, inputs.manager_of
+    )
     if broken:
-        raise MentoringRefused("hard_rule", f"{mentor} cannot mentor {mentee}: {'; '.join(broken)}.")
+        raise MentoringRefused(
+            "hard_rule", f"{mentor} cannot mentor {mentee}: {'; '.join(broken)}."
+        )
     weights = inputs.rules.weights
     ee, er = by_id[mentee.pk], mentors[mentor.pk]
-    return solver.Pair(ee.id, er.id, solver.pair_score(ee, er, weights), solver.score_breakdown(ee, er, weights),
-                       ee.topics & er.topics, ee.languages & er.languages, ee.location != er.location)
+    return solver.Pair(
+        ee.id,
+        er.id,
+        solver.pair_score(ee, er, weights),
+        solver.score_breakdown(ee, er, weights),
+        ee.topics & er.topics,
+        ee.languages & er.languages,
+        ee.location != er.location,
+    )
 
 
 def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
@@ -322,16 +390,25 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
         raise MentoringRefused("bad_swap", "Choose two different proposed pairs of this cycle.")
     with transaction.atomic():
         # The cycle first, as publishing does: a swap never interleaves with a publish.
-        MentoringCycle.objects.select_for_update().filter(pk=first.cycle_id).values_list("pk", flat=True).get()
+        MentoringCycle.objects.select_for_update().filter(pk=first.cycle_id).values_list(
+            "pk", flat=True
+        ).get()
         locked = {
             p.pk: p
-            for p in Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").filter(
-                pk__in=[first.pk, second.pk]
-            )
+            for p in Pairing.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor", "cycle")
+            .filter(pk__in=[first.pk, second.pk])
         }
         a, b = locked.get(first.pk), locked.get(second.pk)
-        if a is None or b is None or a.status != PairingStatus.PROPOSED or b.status != PairingStatus.PROPOSED:
-            raise MentoringRefused("not_proposed", "Only proposed pairs can be swapped; these have changed.")
+        if (
+            a is None
+            or b is None
+            or a.status != PairingStatus.PROPOSED
+            or b.status != PairingStatus.PROPOSED
+        ):
+            raise MentoringRefused(
+                "not_proposed", "Only proposed pairs can be swapped; these have changed."
+            )
         inputs = matching_inputs(a.cycle)
         new_a = _check_pair(a.mentee, b.mentor, inputs)
         new_b = _check_pair(b.mentee, a.mentor, inputs)
@@ -346,16 +423,22 @@ def pairing_swap(*, first: Pairing, second: Pairing) -> tuple[Pairing, Pairing]:
 def pairing_remove(*, pairing: Pairing) -> None:
     """HR drops a proposed pair; the executive is left unmatched until the next run."""
     with transaction.atomic():
-        MentoringCycle.objects.select_for_update().filter(pk=pairing.cycle_id).values_list("pk", flat=True).get()
+        MentoringCycle.objects.select_for_update().filter(pk=pairing.cycle_id).values_list(
+            "pk", flat=True
+        ).get()
         deleted, _ = Pairing.objects.filter(pk=pairing.pk, status=PairingStatus.PROPOSED).delete()
     if not deleted:
-        raise MentoringRefused("not_proposed", "Only proposed pairs can be removed; end a published one instead.")
+        raise MentoringRefused(
+            "not_proposed", "Only proposed pairs can be removed; end a published one instead."
+        )
 
 
 # --- publishing: the series ----------------------------------------------------------------
 
 
-def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -> tuple[datetime, str, list[datetime]]:
+def series_for(
+    cycle: MentoringCycle, zone_name: str, *, not_before: datetime
+) -> tuple[datetime, str, list[datetime]]:
     """First session (UTC), RRULE and every occurrence (UTC) of a pair's series.
 
     Expanded in the executive's zone, so 10:00 stays 10:00 across a daylight-saving change.
@@ -363,13 +446,17 @@ def series_for(cycle: MentoringCycle, zone_name: str, *, not_before: datetime) -
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(zone_name)
-    first_day = max(cycle.starts_on, timezone.localtime(not_before, zone).date() + timedelta(days=1))
+    first_day = max(
+        cycle.starts_on, timezone.localtime(not_before, zone).date() + timedelta(days=1)
+    )
     first_day += timedelta(days=(cycle.session_weekday - first_day.weekday()) % 7)
     local_start = datetime.combine(first_day, cycle.session_time)
     last_local = datetime.combine(cycle.ends_on, datetime.max.time().replace(microsecond=0))
     local = list(rrule(WEEKLY, interval=cycle.cadence_weeks, dtstart=local_start, until=last_local))
     if not local:
-        raise MentoringRefused("no_sessions", "No session date falls between now and the cycle's end.")
+        raise MentoringRefused(
+            "no_sessions", "No session date falls between now and the cycle's end."
+        )
     until = last_local.replace(tzinfo=zone).astimezone(UTC)
     rule = (
         f"FREQ=WEEKLY;INTERVAL={cycle.cadence_weeks};BYDAY={RRULE_DAYS[cycle.session_weekday]};"
@@ -404,7 +491,9 @@ def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = N
             .select_related("mentee", "mentor")
         )
         if not pairings:
-            raise MentoringRefused("nothing_proposed", "There are no proposed pairs to publish: run the matcher first.")
+            raise MentoringRefused(
+                "nothing_proposed", "There are no proposed pairs to publish: run the matcher first."
+            )
         # Proposals made before a rule or the directory changed are checked again.
         inputs = matching_inputs(cycle)
         stale = [p for p in pairings if not _still_allowed(p, inputs)]
@@ -413,19 +502,27 @@ def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = N
             pairings = [p for p in pairings if p not in stale]
             if not pairings:
                 raise MentoringRefused(
-                    "stale", "The proposals no longer keep the cycle's rules and were dropped: run the matcher again."
+                    "stale",
+                    "The proposals no longer keep the cycle's rules and were dropped: run the matcher again.",
                 )
         length = timedelta(minutes=cycle.session_minutes)
         sessions = []
         for pairing in pairings:
             first, rule, occurrences = series_for(cycle, pairing.mentee.time_zone, not_before=now)
             pairing.status = PairingStatus.ACTIVE
-            pairing.first_session_at, pairing.rrule, pairing.time_zone = first, rule, pairing.mentee.time_zone
+            pairing.first_session_at, pairing.rrule, pairing.time_zone = (
+                first,
+                rule,
+                pairing.mentee.time_zone,
+            )
             pairing.published_at = now
             sessions += [
-                MentoringSession(pairing=pairing, occurrence_at=o, starts_at=o, ends_at=o + length) for o in occurrences
+                MentoringSession(pairing=pairing, occurrence_at=o, starts_at=o, ends_at=o + length)
+                for o in occurrences
             ]
-        Pairing.objects.bulk_update(pairings, ["status", "first_session_at", "rrule", "time_zone", "published_at"])
+        Pairing.objects.bulk_update(
+            pairings, ["status", "first_session_at", "rrule", "time_zone", "published_at"]
+        )
         MentoringSession.objects.bulk_create(sessions)
         cycle.status = CycleStatus.PUBLISHED
         cycle.save(update_fields=["status"])
@@ -438,7 +535,9 @@ def cycle_publish(*, cycle: MentoringCycle, by: Person, now: datetime | None = N
 
 
 def _is_party(pairing: Pairing, person: Person) -> bool:
-    return person.pk in (pairing.mentee_id, pairing.mentor_id) or person.has_perm("rotations.manage_mentoring")
+    return person.pk in (pairing.mentee_id, pairing.mentor_id) or person.has_perm(
+        "rotations.manage_mentoring"
+    )
 
 
 def _bump(pairing: Pairing) -> Pairing:
@@ -447,15 +546,23 @@ def _bump(pairing: Pairing) -> Pairing:
     return pairing
 
 
-def session_reschedule(*, session: MentoringSession, starts_at: datetime, by: Person) -> MentoringSession:
+def session_reschedule(
+    *, session: MentoringSession, starts_at: datetime, by: Person
+) -> MentoringSession:
     """Move one session; both calendars get the series with that occurrence updated."""
     now = timezone.now()
     with transaction.atomic():
         # The pairing first, then the session: the order ending a pairing takes them in.
-        pairing = Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").get(pk=session.pairing_id)
+        pairing = (
+            Pairing.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor", "cycle")
+            .get(pk=session.pairing_id)
+        )
         session = MentoringSession.objects.select_for_update().get(pk=session.pk)
         if not _is_party(pairing, by):
-            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can move its sessions.")
+            raise MentoringRefused(
+                "not_yours", "Only the two people of a pairing (or HR) can move its sessions."
+            )
         if pairing.status != PairingStatus.ACTIVE:
             raise MentoringRefused("ended", "This pairing has ended.")
         if session.status != SessionStatus.SCHEDULED:
@@ -463,7 +570,9 @@ def session_reschedule(*, session: MentoringSession, starts_at: datetime, by: Pe
         if starts_at <= now:
             raise MentoringRefused("in_past", "Choose a time in the future.")
         if session.starts_at <= now:
-            raise MentoringRefused("started", "This session has already started; mark it held or missed instead.")
+            raise MentoringRefused(
+                "started", "This session has already started; mark it held or missed instead."
+            )
         last = datetime.combine(pairing.cycle.ends_on, datetime.max.time(), tzinfo=pairing.zone)
         if starts_at > last:
             raise MentoringRefused("after_cycle", "Choose a time before the cycle ends.")
@@ -490,9 +599,15 @@ def session_mark(*, session: MentoringSession, status: str, by: Person) -> Mento
     if status not in (SessionStatus.HELD, SessionStatus.MISSED):
         raise MentoringRefused("bad_status", "Mark a session as held or missed.")
     with transaction.atomic():
-        session = MentoringSession.objects.select_for_update(of=("self",)).select_related("pairing").get(pk=session.pk)
+        session = (
+            MentoringSession.objects.select_for_update(of=("self",))
+            .select_related("pairing")
+            .get(pk=session.pk)
+        )
         if not _is_party(session.pairing, by):
-            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can mark its sessions.")
+            raise MentoringRefused(
+                "not_yours", "Only the two people of a pairing (or HR) can mark its sessions."
+            )
         if session.status == SessionStatus.CANCELLED:
             raise MentoringRefused("cancelled", "This session was cancelled.")
         if session.starts_at > timezone.now():
@@ -510,9 +625,15 @@ def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
     if not reason:
         raise MentoringRefused("no_reason", "Say why the pairing ends; HR reads it.")
     with transaction.atomic():
-        pairing = Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle").get(pk=pairing.pk)
+        pairing = (
+            Pairing.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor", "cycle")
+            .get(pk=pairing.pk)
+        )
         if not _is_party(pairing, by):
-            raise MentoringRefused("not_yours", "Only the two people of a pairing (or HR) can end it.")
+            raise MentoringRefused(
+                "not_yours", "Only the two people of a pairing (or HR) can end it."
+            )
         if pairing.status != PairingStatus.ACTIVE:
             raise MentoringRefused("not_active", "This pairing is not running.")
         _end(pairing, by=by, reason=reason)
@@ -523,12 +644,23 @@ def pairing_end(*, pairing: Pairing, by: Person, reason: str) -> Pairing:
 def _end(pairing: Pairing, *, by: Person, reason: str) -> None:
     """End a locked, active pairing and send both sides its series as it now stands."""
     now = timezone.now()
-    pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = PairingStatus.ENDED, now, by, reason[:500]
-    pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(status=SessionStatus.CANCELLED)
-    started = pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
+    pairing.status, pairing.ended_at, pairing.ended_by, pairing.end_reason = (
+        PairingStatus.ENDED,
+        now,
+        by,
+        reason[:500],
+    )
+    pairing.sessions.filter(status=SessionStatus.SCHEDULED, starts_at__gt=now).update(
+        status=SessionStatus.CANCELLED
+    )
+    started = (
+        pairing.sessions.exclude(status=SessionStatus.CANCELLED).filter(starts_at__lte=now).exists()
+    )
     if started and now < _series_until(pairing):
         # Only ever shortened: a series that ended already must not grow sessions.
-        pairing.rrule = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule)
+        pairing.rrule = re.sub(
+            r"UNTIL=[0-9TZ]+", f"UNTIL={now.astimezone(UTC):%Y%m%dT%H%M%SZ}", pairing.rrule
+        )
     pairing.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "rrule"])
     _bump(pairing)
     mentoring_invites.record(pairing, method="REQUEST" if started else "CANCEL")
@@ -549,23 +681,31 @@ def cycle_close(*, cycle: MentoringCycle, by: Person, reason: str) -> int:
     HR closes it, so HR gets no "pairing ended" email per pair."""
     reason = reason.strip()
     if not reason:
-        raise MentoringRefused("no_reason", "Say why the cycle closes; both sides of every pair read it.")
+        raise MentoringRefused(
+            "no_reason", "Say why the cycle closes; both sides of every pair read it."
+        )
     with transaction.atomic():
         cycle = MentoringCycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status == CycleStatus.CLOSED:
             raise MentoringRefused("closed", "This cycle is closed already.")
         if cycle.ends_on < timezone.localdate():
-            raise MentoringRefused("ended", "This cycle has ended already: there is nothing left to close.")
+            raise MentoringRefused(
+                "ended", "This cycle has ended already: there is nothing left to close."
+            )
         # Cycle first, then its pairings (their rows only: not the people or the cycle
         # again), the order every other change locks in.
         running = list(
-            Pairing.objects.select_for_update(of=("self",)).select_related("mentee", "mentor", "cycle")
-            .filter(cycle=cycle, status=PairingStatus.ACTIVE).order_by("pk")
+            Pairing.objects.select_for_update(of=("self",))
+            .select_related("mentee", "mentor", "cycle")
+            .filter(cycle=cycle, status=PairingStatus.ACTIVE)
+            .order_by("pk")
         )
         for pairing in running:
             _end(pairing, by=by, reason=f"The cycle was closed: {reason}")
         cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
-        MatchRun.objects.filter(cycle=cycle, status="running").update(status="failed", error="The cycle was closed.")
+        MatchRun.objects.filter(cycle=cycle, status="running").update(
+            status="failed", error="The cycle was closed."
+        )
         cycle.status = CycleStatus.CLOSED
         cycle.save(update_fields=["status"])
     return len(running)

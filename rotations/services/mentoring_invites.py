@@ -94,14 +94,33 @@ def series_events(pairing: Pairing, *, sequence: int, stamp) -> list[CalendarEve
         f"Move one session, mark it held or end the pairing in Frontline: {_link(pairing)}"
     )
     common = dict(
-        uid=series_uid(pairing), sequence=sequence, stamp=stamp, summary=summary, organizer=organizer(),
-        attendees=attendees, description=description, url=_link(pairing), time_zone=pairing.time_zone,
+        uid=series_uid(pairing),
+        sequence=sequence,
+        stamp=stamp,
+        summary=summary,
+        organizer=organizer(),
+        attendees=attendees,
+        description=description,
+        url=_link(pairing),
+        time_zone=pairing.time_zone,
     )
-    events = [CalendarEvent(start=pairing.first_session_at, end=pairing.first_session_at + length, rrule=pairing.rrule, **common)]
+    events = [
+        CalendarEvent(
+            start=pairing.first_session_at,
+            end=pairing.first_session_at + length,
+            rrule=pairing.rrule,
+            **common,
+        )
+    ]
     for session in pairing.sessions.all():
         if session.status != SessionStatus.CANCELLED and session.starts_at != session.occurrence_at:
             events.append(
-                CalendarEvent(start=session.starts_at, end=session.ends_at, recurrence_id=session.occurrence_at, **common)
+                CalendarEvent(
+                    start=session.starts_at,
+                    end=session.ends_at,
+                    recurrence_id=session.occurrence_at,
+                    **common,
+                )
             )
     return events
 
@@ -142,8 +161,12 @@ def _context(row: OutgoingEmail, pairing: Pairing) -> dict:
         "pairing": pairing,
         "cycle": pairing.cycle,
         "is_mentor": recipient is not None and recipient.pk == pairing.mentor_id,
-        "first_local": wall_clock(pairing.first_session_at, zone) if pairing.first_session_at else None,
-        "series_local": wall_clock(pairing.first_session_at, pairing.zone) if pairing.first_session_at else None,
+        "first_local": wall_clock(pairing.first_session_at, zone)
+        if pairing.first_session_at
+        else None,
+        "series_local": wall_clock(pairing.first_session_at, pairing.zone)
+        if pairing.first_session_at
+        else None,
         "recipient_zone": str(zone),
         "cadence": _weeks(pairing.cycle.cadence_weeks),
         "upcoming": upcoming,
@@ -159,7 +182,8 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
         events = events[:1]  # the whole series goes
     calendar = build_calendar(method, events)
     context = {
-        **_context(row, pairing), "method": method.value,
+        **_context(row, pairing),
+        "method": method.value,
         "is_update": method is Method.REQUEST and (row.sequence or 0) > 0,
         # Ended: a CANCEL, or the series sent again to stop now (the held sessions stay).
         "ended": method is Method.CANCEL or pairing.status == "ended",
@@ -176,7 +200,10 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
         to_name=row.recipient.full_name if row.recipient else "",
         date=row.created_at,
         message_id=message_id(
-            series_uid(pairing), str(row.sequence or 0), row.method, row.to_email.lower(),
+            series_uid(pairing),
+            str(row.sequence or 0),
+            row.method,
+            row.to_email.lower(),
             domain=organizer().email.rpartition("@")[2] or "frontline",
         ),
     )
@@ -186,6 +213,8 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
 def _ended_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
     from .rendering import _message
 
-    context = {**_context(row, pairing), "cycle_link": settings.SITE_URL + reverse("mentoring:cycle", args=[pairing.cycle_id])}
+    context = {
+        **_context(row, pairing),
+        "cycle_link": settings.SITE_URL + reverse("mentoring:cycle", args=[pairing.cycle_id]),
+    }
     return _message(row, template="emails/pairing_ended", context=context)
-

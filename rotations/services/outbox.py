@@ -117,11 +117,16 @@ def send_due() -> tuple[int, list[SendFailed]]:
             Q(attempts=0) | Q(next_attempt_at__lte=timezone.now() + NOT_DUE_SLACK)
         )
         if after is not None:
-            due = due.filter(Q(next_attempt_at__gt=after[0]) | Q(next_attempt_at=after[0], pk__gt=after[1]))
+            due = due.filter(
+                Q(next_attempt_at__gt=after[0]) | Q(next_attempt_at=after[0], pk__gt=after[1])
+            )
         due = due.order_by("next_attempt_at", "pk")
         with transaction.atomic() if locking else nullcontext():
-            rows = list((due.select_for_update(skip_locked=True) if locking else due)
-                        .values_list("next_attempt_at", "pk")[:DUE_BATCH])
+            rows = list(
+                (due.select_for_update(skip_locked=True) if locking else due).values_list(
+                    "next_attempt_at", "pk"
+                )[:DUE_BATCH]
+            )
             pks = [pk for _, pk in rows]
             render_each(pks)
         failures += deliver_many(pks, rendered=True)
@@ -134,7 +139,9 @@ def send_due() -> tuple[int, list[SendFailed]]:
 def next_retry_at():
     """When the earliest retry waiting out its pause is due, if any."""
     return (
-        OutgoingEmail.objects.filter(status=EmailStatus.PENDING, attempts__gt=0, next_attempt_at__gt=timezone.now())
+        OutgoingEmail.objects.filter(
+            status=EmailStatus.PENDING, attempts__gt=0, next_attempt_at__gt=timezone.now()
+        )
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
         .first()
@@ -180,7 +187,10 @@ def deliver(pk: int, *, rendered: bool = False) -> Delivery:
         # By primary key alone, unordered: whatever the planner's statistics say, one
         # index lookup (a status filter could lead it through every pending row).
         email = next(
-            iter(OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).order_by()), None
+            iter(
+                OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).order_by()
+            ),
+            None,
         )
         if email is None:
             exists = OutgoingEmail.objects.filter(pk=pk).exists()
@@ -198,7 +208,10 @@ def deliver(pk: int, *, rendered: bool = False) -> Delivery:
             failure = _record_failure(email, exc, permanent=is_permanent(exc))
         else:
             OutgoingEmail.objects.filter(pk=pk).update(
-                status=EmailStatus.SENT, sent_at=timezone.now(), attempts=email.attempts, last_error=""
+                status=EmailStatus.SENT,
+                sent_at=timezone.now(),
+                attempts=email.attempts,
+                last_error="",
             )
     if failure is not None:
         raise failure
@@ -244,7 +257,11 @@ def render_missing(pks: list[int]) -> None:
     from .rendering import render_all
 
     related = (
-        "recipient", "booking__person", "calendar_change__shift__queue", "calendar_change__shift__buddy", "program",
+        "recipient",
+        "booking__person",
+        "calendar_change__shift__queue",
+        "calendar_change__shift__buddy",
+        "program",
     )
     # By primary key alone: whatever the planner's statistics say, an index lookup.
     loaded = list(OutgoingEmail.objects.filter(pk__in=pks).select_related(*related).order_by())
@@ -253,16 +270,23 @@ def render_missing(pks: list[int]) -> None:
         return
     changes = {r.calendar_change_id for r in rows if r.calendar_change_id}
     others = (
-        OutgoingEmail.objects.filter(calendar_change_id__in=changes).exclude(pk__in=pks).select_related("recipient")
+        OutgoingEmail.objects.filter(calendar_change_id__in=changes)
+        .exclude(pk__in=pks)
+        .select_related("recipient")
         if changes
         else []
     )
     siblings = sorted([*loaded, *others], key=lambda r: r.pk)
     rendered = render_all(rows, siblings=siblings)
     OutgoingEmail.objects.filter(pk__in=rendered, message=b"").update(
-        subject=Case(*(When(pk=pk, then=Value(subject[:300])) for pk, (subject, _) in rendered.items())),
+        subject=Case(
+            *(When(pk=pk, then=Value(subject[:300])) for pk, (subject, _) in rendered.items())
+        ),
         message=Case(
-            *(When(pk=pk, then=Value(data, output_field=BinaryField())) for pk, (_, data) in rendered.items()),
+            *(
+                When(pk=pk, then=Value(data, output_field=BinaryField()))
+                for pk, (_, data) in rendered.items()
+            ),
             output_field=BinaryField(),
         ),
     )
@@ -301,7 +325,11 @@ _open: dict[tuple, object] = {}
 
 
 def _connection(*, fresh: bool):
-    key = (settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""), getattr(settings, "EMAIL_PORT", 0))
+    key = (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", 0),
+    )
     if fresh or key not in _open:
         close_connections()
         connection = get_connection(fail_silently=False)

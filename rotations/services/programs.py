@@ -62,7 +62,9 @@ LATE_NUDGE_DAYS = 1
 def due_points(program: Program, today) -> tuple[int | None, list[int]]:
     """(the point to send today if any, every point that has arrived)."""
     arrived = sorted(
-        d for d in program.nudge_days if isinstance(d, int) and program.deadline - timedelta(days=d) <= today
+        d
+        for d in program.nudge_days
+        if isinstance(d, int) and program.deadline - timedelta(days=d) <= today
     )
     if not arrived or today > program.deadline:
         return None, []
@@ -78,27 +80,42 @@ def send_due_nudges(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     sent = 0
-    for program in Program.objects.filter(deadline__gte=today).prefetch_related("departments", "included", "excluded", "queues"):
+    for program in Program.objects.filter(deadline__gte=today).prefetch_related(
+        "departments", "included", "excluded", "queues"
+    ):
         if today >= (program.booking_opens_on or program.starts_on) and today >= program.starts_on:
             sent += _send_invitations(program, now)
         point, arrived = due_points(program, today)
         if not arrived:
             continue
         with transaction.atomic():
-            created = {d: NudgePoint.objects.get_or_create(program=program, days_before=d)[1] for d in arrived}
+            created = {
+                d: NudgePoint.objects.get_or_create(program=program, days_before=d)[1]
+                for d in arrived
+            }
             if point is None or not created[point]:
                 continue  # handled already (by this beat or a concurrent one), or too late
             behind = [row.person for row in standings(program) if row.state in BEHIND]
             rows = [
                 OutgoingEmail(
-                    key=f"nudge:{program.pk}:{point}:{person.pk}", kind=EmailKind.PROGRAM_NUDGE, program=program,
-                    recipient=person, to_email=person.email, sequence=point, next_attempt_at=now,
+                    key=f"nudge:{program.pk}:{point}:{person.pk}",
+                    kind=EmailKind.PROGRAM_NUDGE,
+                    program=program,
+                    recipient=person,
+                    to_email=person.email,
+                    sequence=point,
+                    next_attempt_at=now,
                 )
                 for person in behind
             ] + [
                 OutgoingEmail(
-                    key=f"nudge-digest:{program.pk}:{point}:{person.pk}", kind=EmailKind.PROGRAM_DIGEST,
-                    program=program, recipient=person, to_email=person.email, sequence=point, next_attempt_at=now,
+                    key=f"nudge-digest:{program.pk}:{point}:{person.pk}",
+                    kind=EmailKind.PROGRAM_DIGEST,
+                    program=program,
+                    recipient=person,
+                    to_email=person.email,
+                    sequence=point,
+                    next_attempt_at=now,
                 )
                 for person in hr_people()
             ]
@@ -112,7 +129,9 @@ def send_due_nudges(*, now: datetime | None = None) -> int:
 def _send_invitations(program: Program, now: datetime) -> int:
     """Invite every participant not yet invited (newcomers to the rule too) to book."""
     invited = set(
-        OutgoingEmail.objects.filter(program=program, kind=EmailKind.PROGRAM_INVITATION).values_list("recipient_id", flat=True)
+        OutgoingEmail.objects.filter(
+            program=program, kind=EmailKind.PROGRAM_INVITATION
+        ).values_list("recipient_id", flat=True)
     )
     people = [p for p in participants(program) if p.pk not in invited]
     if not people:
@@ -123,8 +142,12 @@ def _send_invitations(program: Program, now: datetime) -> int:
         OutgoingEmail.objects.bulk_create(
             [
                 OutgoingEmail(
-                    key=key, kind=EmailKind.PROGRAM_INVITATION, program=program, recipient=person,
-                    to_email=person.email, next_attempt_at=now,
+                    key=key,
+                    kind=EmailKind.PROGRAM_INVITATION,
+                    program=program,
+                    recipient=person,
+                    to_email=person.email,
+                    next_attempt_at=now,
                 )
                 for key, person in zip(keys, people, strict=True)
             ],
@@ -175,20 +198,30 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
     earliest = max(now, period_bounds(program)[0])
     queue_ids = [q.pk for q in program.queues.all()]
     shifts = Shift.objects.filter(
-        is_cancelled=False, queue__is_paused=False, seats_taken__lt=F("capacity"), starts_at__gt=earliest,
+        is_cancelled=False,
+        queue__is_paused=False,
+        seats_taken__lt=F("capacity"),
+        starts_at__gt=earliest,
         ends_at__lte=end,
     ).select_related("queue")
     if queue_ids:
         shifts = shifts.filter(queue_id__in=queue_ids)
     open_shifts = [
-        s for s in shifts
+        s
+        for s in shifts
         if s.starts_at >= now + timedelta(hours=s.queue.min_notice_hours)
         and s.starts_at <= now + timedelta(days=s.queue.booking_window_days)
     ]
-    typical = statistics.median([(s.ends_at - s.starts_at).total_seconds() / 60 for s in open_shifts]) if open_shifts else 240
+    typical = (
+        statistics.median([(s.ends_at - s.starts_at).total_seconds() / 60 for s in open_shifts])
+        if open_shifts
+        else 240
+    )
     busy: dict[int, list] = {}
     for person_id, start, stop in Booking.objects.filter(
-        person_id__in=[r.person.pk for r in rows], status__in=SEAT_HOLDING, ends_at__gt=now - timedelta(days=1),
+        person_id__in=[r.person.pk for r in rows],
+        status__in=SEAT_HOLDING,
+        ends_at__gt=now - timedelta(days=1),
         starts_at__lt=end + timedelta(days=1),
     ).values_list("person_id", "starts_at", "ends_at"):
         busy.setdefault(person_id, []).append((start, stop))
@@ -201,20 +234,35 @@ def solver_inputs(program: Program, *, now: datetime) -> tuple[list, list, objec
         p = row.person
         people.append(
             solver.Person(
-                id=p.pk, time_zone=p.time_zone, work_start=p.work_starts_at, work_end=p.work_ends_at,
-                need=max(left, row.distinct_left), need_distinct=row.distinct_left,
-                used=frozenset(row.distinct_all), busy=tuple(busy.get(p.pk, ())),
+                id=p.pk,
+                time_zone=p.time_zone,
+                work_start=p.work_starts_at,
+                work_end=p.work_ends_at,
+                need=max(left, row.distinct_left),
+                need_distinct=row.distinct_left,
+                used=frozenset(row.distinct_all),
+                busy=tuple(busy.get(p.pk, ())),
             )
         )
     channel = program.distinct_by == DistinctBy.CHANNEL
     shift_inputs = [
-        solver.Shift(id=s.pk, queue=s.queue_id, channel=s.queue.channel, start=s.starts_at, end=s.ends_at,
-                     seats=s.capacity - s.seats_taken)
+        solver.Shift(
+            id=s.pk,
+            queue=s.queue_id,
+            channel=s.queue.channel,
+            start=s.starts_at,
+            end=s.ends_at,
+            seats=s.capacity - s.seats_taken,
+        )
         for s in open_shifts
     ]
     rules = solver.Rules(
-        blackout_dates=frozenset(blackout_set(program)), earliest=earliest, latest=end,
-        first_day=program.starts_on, last_day=program.ends_on, distinct_by="channel" if channel else "queue",
+        blackout_dates=frozenset(blackout_set(program)),
+        earliest=earliest,
+        latest=end,
+        first_day=program.starts_on,
+        last_day=program.ends_on,
+        distinct_by="channel" if channel else "queue",
     )
     return people, shift_inputs, rules, {r.person.pk: r.person for r in rows}
 
@@ -233,14 +281,26 @@ def make_plan(plan: SchedulePlan, *, now: datetime | None = None) -> SchedulePla
         if plan.status != PlanStatus.PLANNING:
             return plan
         PlanLine.objects.bulk_create(
-            [PlanLine(plan=plan, person_id=p.person_id, shift_id=p.shift_id) for p in result.placements]
+            [
+                PlanLine(plan=plan, person_id=p.person_id, shift_id=p.shift_id)
+                for p in result.placements
+            ]
         )
         plan.stats = {
-            "short": len(people), "shifts": len(shifts), "placed": result.placed, "seconds": round(result.seconds, 2),
-            "gap_to_bound": round(result.gap_to_bound, 5), "optimal": result.optimal,
+            "short": len(people),
+            "shifts": len(shifts),
+            "placed": result.placed,
+            "seconds": round(result.seconds, 2),
+            "gap_to_bound": round(result.gap_to_bound, 5),
+            "optimal": result.optimal,
         }
         plan.unplaced = [
-            {"person_id": u.person_id, "name": str(by_id[u.person_id]), "missing": u.missing, "reasons": list(u.reasons)}
+            {
+                "person_id": u.person_id,
+                "name": str(by_id[u.person_id]),
+                "missing": u.missing,
+                "reasons": list(u.reasons),
+            }
             for u in result.unplaced
         ]
         plan.status = PlanStatus.READY
@@ -249,7 +309,9 @@ def make_plan(plan: SchedulePlan, *, now: datetime | None = None) -> SchedulePla
 
 
 def plan_failed(plan_id: int, error: str) -> None:
-    SchedulePlan.objects.filter(pk=plan_id, status=PlanStatus.PLANNING).update(status=PlanStatus.FAILED, error=error[:500])
+    SchedulePlan.objects.filter(pk=plan_id, status=PlanStatus.PLANNING).update(
+        status=PlanStatus.FAILED, error=error[:500]
+    )
 
 
 def plan_line_toggle(*, line: PlanLine, removed: bool) -> PlanLine:
@@ -277,8 +339,11 @@ def _still_needed(program: Program, lines: list[PlanLine]) -> dict[int, int]:
     for row in standings(program, [p for pk, p in people.items() if pk in member_ids]):
         left = row.left
         if program.unit == RequirementUnit.HOURS and left:
-            lengths = [(line.shift.ends_at - line.shift.starts_at).total_seconds() / 60
-                       for line in lines if line.person_id == row.person.pk]
+            lengths = [
+                (line.shift.ends_at - line.shift.starts_at).total_seconds() / 60
+                for line in lines
+                if line.person_id == row.person.pk
+            ]
             left = math.ceil(left / max(1, statistics.median(lengths)))
         needed[row.person.pk] = max(left, row.distinct_left)
     return needed
@@ -299,19 +364,28 @@ def plan_publish(*, plan: SchedulePlan, by: Person) -> tuple[int, int]:
     plan = SchedulePlan.objects.select_related("program").get(pk=plan.pk)
     pending = plan.lines.filter(removed=False, booking__isnull=True, refused="")
     if not claimed and not (plan.status == PlanStatus.PUBLISHED and pending.exists()):
-        raise ProgramRefused("not_ready", "This plan is not waiting for review (published or discarded already).")
+        raise ProgramRefused(
+            "not_ready", "This plan is not waiting for review (published or discarded already)."
+        )
     actor = Actor(person=by, may_override_notice=False)
-    lines = list(pending.select_related("person", "shift").order_by("person_id", "shift__starts_at"))
+    lines = list(
+        pending.select_related("person", "shift").order_by("person_id", "shift__starts_at")
+    )
     needed = _still_needed(plan.program, lines)
     booked = refused = 0
     for line in lines:
         with transaction.atomic():
-            line = PlanLine.objects.select_for_update().select_related("person", "shift").get(pk=line.pk)
+            line = (
+                PlanLine.objects.select_for_update()
+                .select_related("person", "shift")
+                .get(pk=line.pk)
+            )
             if line.booking_id or line.refused:
                 continue  # a concurrent publish decided it
             if needed.get(line.person_id, 0) <= 0:
                 reason = (
-                    "No longer in the program." if line.person_id not in needed
+                    "No longer in the program."
+                    if line.person_id not in needed
                     else "No longer needed: the requirement is met by bookings made since the plan."
                 )
                 line.refused = reason
@@ -339,9 +413,9 @@ def plan_due_programs(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     started = 0
-    for program in Program.objects.filter(auto_schedule=True, deadline__lt=today, ends_on__gte=today).exclude(
-        plans__created_at__date__gt=F("deadline")
-    ):
+    for program in Program.objects.filter(
+        auto_schedule=True, deadline__lt=today, ends_on__gte=today
+    ).exclude(plans__created_at__date__gt=F("deadline")):
         try:
             plan_request(program=program, by=None)
         except ProgramRefused:

@@ -14,8 +14,16 @@ from ..selectors.shifts import shifts_outside_hours
 from ..timezones import day_and_time
 
 QUEUE_FIELDS = (
-    "name", "channel", "team", "time_zone", "opens_at", "closes_at", "visitor_capacity",
-    "brief", "booking_window_days", "min_notice_hours",
+    "name",
+    "channel",
+    "team",
+    "time_zone",
+    "opens_at",
+    "closes_at",
+    "visitor_capacity",
+    "brief",
+    "booking_window_days",
+    "min_notice_hours",
 )
 
 
@@ -72,11 +80,13 @@ def _check_zone_change(queue: Queue, zone: str) -> None:
         return
     upcoming = queue.shifts.filter(is_cancelled=False, starts_at__gt=timezone.now()).count()
     if upcoming:
-        raise ValidationError({
-            "time_zone": f"{queue.name} has {upcoming} upcoming shift{'s' if upcoming != 1 else ''} set in "
-                         f"{stored}; take them off the schedule (or let them pass) before moving it to another "
-                         "time zone."
-        })
+        raise ValidationError(
+            {
+                "time_zone": f"{queue.name} has {upcoming} upcoming shift{'s' if upcoming != 1 else ''} set in "
+                f"{stored}; take them off the schedule (or let them pass) before moving it to another "
+                "time zone."
+            }
+        )
 
 
 def hours_warning(queue: Queue) -> str | None:

@@ -51,12 +51,16 @@ def queue_due_emails(now=None) -> int:
         if booking.shift.buddy_id and booking.shift.buddy_id != booking.person_id:
             people.append(booking.shift.buddy)
         for person in people:
-            due.append(_row(EmailKind.REMINDER, reminder_key(booking, person.email), booking, person, now))
+            due.append(
+                _row(EmailKind.REMINDER, reminder_key(booking, person.email), booking, person, now)
+            )
     attended = Booking.objects.filter(
         status=BookingStatus.ATTENDED, ends_at__lte=now, ends_at__gt=now - PROMPT_HORIZON
     ).select_related("person")
     for booking in attended:
-        due.append(_row(EmailKind.INSIGHT_PROMPT, prompt_key(booking), booking, booking.person, now))
+        due.append(
+            _row(EmailKind.INSIGHT_PROMPT, prompt_key(booking), booking, booking.person, now)
+        )
     if not due:
         return 0
     keys = [row.key for row in due]

@@ -36,7 +36,12 @@ def render_all(
     if program_rows:
         rendered.update(_render_program_emails(program_rows))
     for row in rows:
-        if row.kind not in (EmailKind.INVITE, EmailKind.INSIGHT_UPDATE, *MENTORING_KINDS, *PROGRAM_KINDS):
+        if row.kind not in (
+            EmailKind.INVITE,
+            EmailKind.INSIGHT_UPDATE,
+            *MENTORING_KINDS,
+            *PROGRAM_KINDS,
+        ):
             rendered[row.pk] = _render_booking_note(row, template=f"emails/{row.kind}")
     return rendered
 
@@ -62,7 +67,11 @@ def _render_insight_updates(rows: list[OutgoingEmail]) -> dict[int, tuple[str, b
         ]
         if not updates:  # its notices were deleted with their insight: nothing left to say
             continue
-        context = {"recipient": row.recipient, "updates": updates, "inbox_link": settings.SITE_URL + reverse("insights:list")}
+        context = {
+            "recipient": row.recipient,
+            "updates": updates,
+            "inbox_link": settings.SITE_URL + reverse("insights:list"),
+        }
         rendered[row.pk] = _message(row, template="emails/insight_update", context=context)
     return rendered
 
@@ -80,19 +89,30 @@ def _render_program_emails(rows: list[OutgoingEmail]) -> dict[int, tuple[str, by
             continue
         context = {
             # Counted from when the email was written: a point sent a day late says so.
-            "recipient": row.recipient, "program": program,
+            "recipient": row.recipient,
+            "program": program,
             "days_before": (program.deadline - row.created_at.astimezone(UTC).date()).days,
             "program_link": settings.SITE_URL + reverse("programs:detail", args=[program.pk]),
         }
         if row.kind in (EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_INVITATION):
             [standing] = standings(program, [row.recipient]) if row.recipient else [None]
-            context.update(standing=standing, shifts_link=settings.SITE_URL + suitable_shifts_path(program))
-            template = "emails/program_nudge" if row.kind == EmailKind.PROGRAM_NUDGE else "emails/program_invitation"
+            context.update(
+                standing=standing, shifts_link=settings.SITE_URL + suitable_shifts_path(program)
+            )
+            template = (
+                "emails/program_nudge"
+                if row.kind == EmailKind.PROGRAM_NUDGE
+                else "emails/program_invitation"
+            )
             rendered[row.pk] = _message(row, template=template, context=context)
         else:
             rows_ = standings(program)
             counts = summary(rows_)
-            context.update(counts=counts, total=len(rows_), behind=[r for r in rows_ if r.state in ("behind", "not_started")][:30])
+            context.update(
+                counts=counts,
+                total=len(rows_),
+                behind=[r for r in rows_ if r.state in ("behind", "not_started")][:30],
+            )
             rendered[row.pk] = _message(row, template="emails/program_digest", context=context)
     return rendered
 
@@ -107,7 +127,9 @@ def _message(email: OutgoingEmail, *, template: str, context: dict) -> tuple[str
         to_email=email.to_email,
         to_name=recipient.full_name if recipient else "",
         date=email.created_at,
-        message_id=message_id(email.key, domain=organizer().email.rpartition("@")[2] or "frontline"),
+        message_id=message_id(
+            email.key, domain=organizer().email.rpartition("@")[2] or "frontline"
+        ),
     )
     return subject, message
 

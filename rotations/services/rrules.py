@@ -23,10 +23,33 @@ from ..timezones import local_moment
 log = logging.getLogger(__name__)
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY")
-KNOWN_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
+KNOWN_PARTS = (
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYSETPOS",
+    "WKST",
+)
 TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-MONTH_LENGTHS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+MONTH_LENGTHS = {
+    1: 31,
+    2: 29,
+    3: 31,
+    4: 30,
+    5: 31,
+    6: 30,
+    7: 31,
+    8: 31,
+    9: 30,
+    10: 31,
+    11: 30,
+    12: 31,
+}
 BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6})?$")
 UNTIL_IN_RULE = re.compile(r"(?:^|[;:])UNTIL=([^;]*)")
@@ -69,16 +92,38 @@ def _check_parts(parts: dict[str, str]) -> None:
     if "DTSTART" in parts:
         raise ValidationError("Give the first date separately, not as DTSTART in the rule.")
     if any(name in parts for name in TIME_PARTS):
-        raise ValidationError("The rule picks days only: the shifts' times are the start and end time.")
+        raise ValidationError(
+            "The rule picks days only: the shifts' times are the start and end time."
+        )
     unknown = [name for name in parts if name not in KNOWN_PARTS]
     if unknown:
         allowed = f"{', '.join(KNOWN_PARTS[:-1])} and {KNOWN_PARTS[-1]}"
         raise ValidationError(f"The rule may use {allowed}; not {', '.join(unknown)}.")
-    _check_numbers(parts, "INTERVAL", 1, 52, "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52.")
-    _check_numbers(parts, "COUNT", 1, 1000, "COUNT is how many shifts the pattern makes: 1 to 1000.")
+    _check_numbers(
+        parts,
+        "INTERVAL",
+        1,
+        52,
+        "INTERVAL is how many days, weeks or months apart the shifts are: 1 to 52.",
+    )
+    _check_numbers(
+        parts, "COUNT", 1, 1000, "COUNT is how many shifts the pattern makes: 1 to 1000."
+    )
     _check_numbers(parts, "BYMONTH", 1, 12, "BYMONTH lists months, 1 to 12.")
-    _check_numbers(parts, "BYMONTHDAY", -31, 31, "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last).")
-    _check_numbers(parts, "BYSETPOS", -31, 31, "BYSETPOS picks the n-th of the days (1 to 31, or -1 for the last).")
+    _check_numbers(
+        parts,
+        "BYMONTHDAY",
+        -31,
+        31,
+        "BYMONTHDAY lists days of the month, 1 to 31 (or -1 for the last).",
+    )
+    _check_numbers(
+        parts,
+        "BYSETPOS",
+        -31,
+        31,
+        "BYSETPOS picks the n-th of the days (1 to 31, or -1 for the last).",
+    )
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValidationError("Give UNTIL or COUNT, not both.")
     if "UNTIL" in parts and not _is_until(parts["UNTIL"]):
@@ -92,7 +137,9 @@ def _check_parts(parts: dict[str, str]) -> None:
         for item in parts["BYDAY"].split(","):
             match = BYDAY_ITEM.match(item)
             ordinal = int(match[1]) if match and match[1] else None
-            if not match or (ordinal is not None and (freq != "MONTHLY" or not 1 <= abs(ordinal) <= 5)):
+            if not match or (
+                ordinal is not None and (freq != "MONTHLY" or not 1 <= abs(ordinal) <= 5)
+            ):
                 raise ValidationError(
                     "BYDAY lists weekdays (MO,TU,WE,TH,FR,SA,SU); a number before one (1MO, -1FR: the first "
                     "Monday, the last Friday) only with FREQ=MONTHLY, from -5 to 5."
@@ -132,7 +179,9 @@ def _check_month_days(parts: dict[str, str]) -> None:
     if "BYMONTHDAY" not in parts:
         return
     days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
-    months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+    months = (
+        [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+    )
     if not any(abs(d) <= MONTH_LENGTHS[m] for d in days for m in months):
         raise ValidationError("No month in this rule has those days (BYMONTHDAY).")
 
@@ -157,15 +206,26 @@ def _most_days_in_a_month(parts: dict[str, str]) -> int:
     bounds = []
     if "BYDAY" in parts:
         # An ordinal weekday (1MO) is one day; a plain weekday is at most five.
-        bounds.append(sum(1 if BYDAY_ITEM.match(item)[1] else 5 for item in parts["BYDAY"].split(",")))
+        bounds.append(
+            sum(1 if BYDAY_ITEM.match(item)[1] else 5 for item in parts["BYDAY"].split(","))
+        )
     if "BYMONTHDAY" in parts:
         days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
-        months = [int(m) for m in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(MONTH_LENGTHS)
+        months = (
+            [int(m) for m in parts["BYMONTH"].split(",")]
+            if "BYMONTH" in parts
+            else list(MONTH_LENGTHS)
+        )
         # February counted at 28 and at 29 days: -28 is the 2nd in one and the 1st in the other.
-        lengths = {length for m in months for length in ((28, 29) if m == 2 else (MONTH_LENGTHS[m],))}
-        bounds.append(max(
-            len({d if d > 0 else length + 1 + d for d in days if abs(d) <= length}) for length in lengths
-        ))
+        lengths = {
+            length for m in months for length in ((28, 29) if m == 2 else (MONTH_LENGTHS[m],))
+        }
+        bounds.append(
+            max(
+                len({d if d > 0 else length + 1 + d for d in days if abs(d) <= length})
+                for length in lengths
+            )
+        )
     # Neither: the first day's day of the month, once a month.
     return min(bounds, default=1)
 
@@ -185,8 +245,16 @@ def is_open_ended(rule: str) -> bool:
 
 
 def pattern_occurrences(
-    *, rule: str, starts_on: date, start_time: time, end_time: time, exdates: list[str], zone, until: datetime,
-    since: date | None = None, skip_missing_times: bool = False,
+    *,
+    rule: str,
+    starts_on: date,
+    start_time: time,
+    end_time: time,
+    exdates: list[str],
+    zone,
+    until: datetime,
+    since: date | None = None,
+    skip_missing_times: bool = False,
 ) -> list[tuple[datetime, datetime]]:
     """(start, end) in UTC of every occurrence from the day ``since`` (all, by default)
     that starts by ``until``, expanded in ``zone``'s local time.
@@ -217,10 +285,19 @@ def pattern_occurrences(
             continue
         try:
             result.append(
-                (local_moment(day, start_time, zone).astimezone(UTC), local_moment(day, end_time, zone).astimezone(UTC))
+                (
+                    local_moment(day, start_time, zone).astimezone(UTC),
+                    local_moment(day, end_time, zone).astimezone(UTC),
+                )
             )
         except ValidationError:
             if not skip_missing_times:
                 raise
-            log.info("%s: %s–%s does not exist in %s (daylight saving), left out", day, start_time, end_time, zone)
+            log.info(
+                "%s: %s–%s does not exist in %s (daylight saving), left out",
+                day,
+                start_time,
+                end_time,
+                zone,
+            )
     return result

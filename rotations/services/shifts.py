@@ -77,10 +77,14 @@ def _check_first_day(queue: Queue, day: date) -> None:
 def _check_buddy(buddy: Person | None) -> None:
     """A buddy is a front-line employee: the visitor sits next to them on the queue."""
     if buddy is not None and not people_with_role(Role.FRONTLINE).filter(pk=buddy.pk).exists():
-        raise ValidationError(f"{buddy.full_name} is not an active front-line employee, so cannot be a buddy.")
+        raise ValidationError(
+            f"{buddy.full_name} is not an active front-line employee, so cannot be a buddy."
+        )
 
 
-def _check_not_a_duplicate(queue: Queue, starts_at: datetime, ends_at: datetime, buddy: Person | None) -> None:
+def _check_not_a_duplicate(
+    queue: Queue, starts_at: datetime, ends_at: datetime, buddy: Person | None
+) -> None:
     same = Shift.objects.filter(
         queue=queue, starts_at=starts_at, ends_at=ends_at, buddy=buddy, is_cancelled=False
     ).first()
@@ -109,7 +113,9 @@ def shift_create(
         raise ValidationError("A new shift must start in the future.")
     if starts_at > timezone.now() + SCHEDULE_HORIZON + timedelta(days=1):
         raise ValidationError("Shifts can be scheduled at most two years ahead.")
-    local_start, local_end = (timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at))
+    local_start, local_end = (
+        timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at)
+    )
     if local_end.date() != local_start.date():
         raise ValidationError("A shift starts and ends on the same day, in the queue's time zone.")
     _check_hours(queue, local_start.time(), local_end.time())
@@ -194,11 +200,15 @@ def _new_shifts(pattern: ShiftPattern, occurrences: list[tuple[datetime, datetim
         return []
     taken = set(
         Shift.objects.filter(
-            queue=pattern.queue, is_cancelled=False, buddy=pattern.buddy,
+            queue=pattern.queue,
+            is_cancelled=False,
+            buddy=pattern.buddy,
             starts_at__in=[start for start, _ in occurrences],
         ).values_list("starts_at", "ends_at")
     )
-    return [_shift_of(pattern, start, end) for start, end in occurrences if (start, end) not in taken]
+    return [
+        _shift_of(pattern, start, end) for start, end in occurrences if (start, end) not in taken
+    ]
 
 
 def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
@@ -214,7 +224,9 @@ def _shift_of(pattern: ShiftPattern, start: datetime, end: datetime) -> Shift:
     )
 
 
-def _occurrences(pattern: ShiftPattern, now: datetime, *, skip_missing_times: bool = False) -> list[tuple[datetime, datetime]]:
+def _occurrences(
+    pattern: ShiftPattern, now: datetime, *, skip_missing_times: bool = False
+) -> list[tuple[datetime, datetime]]:
     """The pattern's shifts from ``now`` as far ahead as they are scheduled."""
     until = schedule_horizon(pattern, now)
     # Past days are not made again: not checked against the clocks, nor turned into times.
@@ -224,7 +236,11 @@ def _occurrences(pattern: ShiftPattern, now: datetime, *, skip_missing_times: bo
 
 
 def _expand(
-    pattern: ShiftPattern, *, until: datetime, since: date | None = None, skip_missing_times: bool = False
+    pattern: ShiftPattern,
+    *,
+    until: datetime,
+    since: date | None = None,
+    skip_missing_times: bool = False,
 ) -> list[tuple[datetime, datetime]]:
     return pattern_occurrences(
         rule=pattern.rrule,
@@ -265,7 +281,11 @@ def _extend(pattern_id: int, now: datetime) -> int:
             return 0
         latest = Shift.objects.filter(pattern=pattern).aggregate(latest=Max("starts_at"))["latest"]
         after = max(now, latest) if latest else now
-        due = [(start, end) for start, end in _occurrences(pattern, now, skip_missing_times=True) if start > after]
+        due = [
+            (start, end)
+            for start, end in _occurrences(pattern, now, skip_missing_times=True)
+            if start > after
+        ]
         created = Shift.objects.bulk_create(_new_shifts(pattern, due))
         if created:
             shifts_changed()
@@ -274,7 +294,10 @@ def _extend(pattern_id: int, now: datetime) -> int:
 
 def _lock_pattern(pattern_id: int) -> ShiftPattern | None:
     return (
-        ShiftPattern.objects.select_for_update(of=("self",)).select_related("queue", "buddy").filter(pk=pattern_id).first()
+        ShiftPattern.objects.select_for_update(of=("self",))
+        .select_related("queue", "buddy")
+        .filter(pk=pattern_id)
+        .first()
     )
 
 
@@ -295,11 +318,25 @@ class PatternChange:
         return bool(self.booked) and not self.applied
 
 
-PATTERN_FIELDS = ("rrule", "starts_on", "start_time", "end_time", "exdates", "capacity", "buddy", "location", "meeting_url")
+PATTERN_FIELDS = (
+    "rrule",
+    "starts_on",
+    "start_time",
+    "end_time",
+    "exdates",
+    "capacity",
+    "buddy",
+    "location",
+    "meeting_url",
+)
 
 
 def shift_pattern_update(
-    *, pattern: ShiftPattern, touch_booked: bool = False, exdates_seen: list[str] | None = None, **changes
+    *,
+    pattern: ShiftPattern,
+    touch_booked: bool = False,
+    exdates_seen: list[str] | None = None,
+    **changes,
 ) -> PatternChange:
     """Apply ``changes`` to the pattern and its future shifts.
 
@@ -328,7 +365,11 @@ def shift_pattern_update(
         if pattern is None:
             raise ValidationError("This pattern no longer exists.")
         result.pattern = pattern
-        stored_exdates, times_before, buddy_before = pattern.exdates, (pattern.start_time, pattern.end_time), pattern.buddy_id
+        stored_exdates, times_before, buddy_before = (
+            pattern.exdates,
+            (pattern.start_time, pattern.end_time),
+            pattern.buddy_id,
+        )
         for name, value in changes.items():
             setattr(pattern, name, value)
         if "exdates" in changes and exdates_seen is not None:
@@ -348,7 +389,9 @@ def shift_pattern_update(
         now = timezone.now()
         zone = pattern.queue.zone
         current = _lock_with_people(
-            Shift.objects.filter(pattern=pattern, starts_at__gt=now, is_cancelled=False).order_by("starts_at")
+            Shift.objects.filter(pattern=pattern, starts_at__gt=now, is_cancelled=False).order_by(
+                "starts_at"
+            )
         )
         _check_has_days(pattern)
         wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern, now)}
@@ -387,16 +430,23 @@ def shift_pattern_update(
     return result
 
 
-def _check_moves_land_on_nothing(pattern: ShiftPattern, targets: list[tuple[datetime, datetime]]) -> None:
+def _check_moves_land_on_nothing(
+    pattern: ShiftPattern, targets: list[tuple[datetime, datetime]]
+) -> None:
     """A shift the edit changes must not become one the queue already has (same times and
     buddy): refused, since unlike a new day it cannot just be left out."""
     if not targets:
         return
     others = Shift.objects.filter(
-        queue=pattern.queue, is_cancelled=False, buddy=pattern.buddy, starts_at__in=[start for start, _ in targets]
+        queue=pattern.queue,
+        is_cancelled=False,
+        buddy=pattern.buddy,
+        starts_at__in=[start for start, _ in targets],
     ).exclude(pattern=pattern)
     wanted = set(targets)
-    clash = next((s for s in others.order_by("starts_at") if (s.starts_at, s.ends_at) in wanted), None)
+    clash = next(
+        (s for s in others.order_by("starts_at") if (s.starts_at, s.ends_at) in wanted), None
+    )
     if clash is not None:
         raise ValidationError(
             f"{pattern.queue.name} already has the shift this edit would make on "
@@ -426,7 +476,9 @@ def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, dat
         record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
 
 
-def _remove_shift(shift: Shift, *, reason: str = "The shift was taken off the schedule.", keep: bool = False) -> int:
+def _remove_shift(
+    shift: Shift, *, reason: str = "The shift was taken off the schedule.", keep: bool = False
+) -> int:
     """Off the schedule: deleted if nobody ever booked it (unless ``keep``), else kept,
     cancelled, for its bookings' history. Returns how many bookings it cancelled."""
     if not keep and not shift.bookings.exists():
@@ -466,12 +518,16 @@ def _lock_with_people(shifts: QuerySet[Shift]) -> list[Shift]:
             transaction.savepoint_commit(point)
             return locked
         transaction.savepoint_rollback(point)
-    raise ValidationError("Executives are booking these shifts at this very moment: try again in a few seconds.")
+    raise ValidationError(
+        "Executives are booking these shifts at this very moment: try again in a few seconds."
+    )
 
 
 def _booked_people(shifts) -> set[int]:
     return set(
-        Booking.objects.filter(shift__in=shifts, status=BookingStatus.CONFIRMED).values_list("person_id", flat=True)
+        Booking.objects.filter(shift__in=shifts, status=BookingStatus.CONFIRMED).values_list(
+            "person_id", flat=True
+        )
     )
 
 
@@ -493,14 +549,20 @@ def shift_cancel(*, shift: Shift, reason: str) -> int:
         if shift.starts_at <= timezone.now():
             raise ValidationError("This shift has started: mark its attendance instead.")
         if not reason and _booked_people([shift.pk]):
-            raise ValidationError("Say why the shift is coming off the schedule: booked executives are told.")
+            raise ValidationError(
+                "Say why the shift is coming off the schedule: booked executives are told."
+            )
         if pattern is not None:
             day = timezone.localtime(shift.starts_at, shift.queue.zone).date().isoformat()
             pattern.exdates = sorted({*pattern.exdates, day})
             pattern.save(update_fields=["exdates"])
         # Kept even when nobody booked it: someone booking it this moment is told it was
         # cancelled rather than that it never existed.
-        told = f"The shift was taken off the schedule: {reason}" if reason else "The shift was taken off the schedule."
+        told = (
+            f"The shift was taken off the schedule: {reason}"
+            if reason
+            else "The shift was taken off the schedule."
+        )
         cancelled = _remove_shift(shift, reason=told, keep=True)
         shifts_changed()
     return cancelled

@@ -181,8 +181,9 @@ def weights(people: Sequence[Person], shifts: Sequence[Shift]) -> tuple[int, int
     return w1, w2
 
 
-def objective_parts(placements: Iterable[Placement], people: Sequence[Person],
-                    shifts: Sequence[Shift], rules: Rules) -> tuple[int, int, int]:
+def objective_parts(
+    placements: Iterable[Placement], people: Sequence[Person], shifts: Sequence[Shift], rules: Rules
+) -> tuple[int, int, int]:
     """(placements, distinct groups gained, load) of a plan."""
     by_id = {s.id: s for s in shifts}
     person = {p.id: p for p in people}
@@ -200,8 +201,9 @@ def objective_parts(placements: Iterable[Placement], people: Sequence[Person],
     return n, distinct, sum(_tri(k) for k in fill.values())
 
 
-def objective_of(placements: Iterable[Placement], people: Sequence[Person],
-                 shifts: Sequence[Shift], rules: Rules) -> int:
+def objective_of(
+    placements: Iterable[Placement], people: Sequence[Person], shifts: Sequence[Shift], rules: Rules
+) -> int:
     """W1 * placements + W2 * distinct - load: what ``plan`` maximises."""
     w1, w2 = weights(people, shifts)
     n, distinct, load = objective_parts(placements, people, shifts, rules)
@@ -226,8 +228,9 @@ def _local_dates(start: datetime, end: datetime, tz: ZoneInfo) -> set[date]:
     return out
 
 
-def violations(plan: Plan, people: Sequence[Person], shifts: Sequence[Shift],
-               rules: Rules) -> list[str]:
+def violations(
+    plan: Plan, people: Sequence[Person], shifts: Sequence[Shift], rules: Rules
+) -> list[str]:
     """Every hard rule the plan breaks, checked placement by placement (empty: valid)."""
     out: list[str] = []
     person = {p.id: p for p in people}
@@ -340,8 +343,9 @@ class _Eligibility:
         self.blackout = np.array(sorted(d.toordinal() for d in rules.blackout_dates), np.int64)
         self._local: dict[str, _Local] = {}
         groups: dict[Hashable, int] = {}
-        self.group = np.array([groups.setdefault(group_of(s, rules), len(groups)) for s in shifts],
-                              np.int64)
+        self.group = np.array(
+            [groups.setdefault(group_of(s, rules), len(groups)) for s in shifts], np.int64
+        )
         self.group_index = groups
 
     def local(self, zone: str) -> _Local:
@@ -407,18 +411,26 @@ class _Eligibility:
         ends = self.rules.latest is not None or self.rules.last_day is not None
         when = " before the program ends" if ends else ""
         stages = [
-            (self.hours_mask(p),
-             f"no open shift falls inside their working hours ({hours}) on a weekday{when}",
-             "{n} weekday{s} {have} a shift inside their working hours (" + hours + ")" + when),
-            (self.blackout_mask(p),
-             "every shift inside their working hours falls on a blackout date",
-             "{n} weekday{s} with a shift inside their working hours {be} not a blackout date"),
-            (self.busy_mask(p),
-             "every day with a suitable shift already has another booking of theirs",
-             "{n} free weekday{s} without another booking {have} a suitable shift"),
-            (self.seats > 0,
-             "every suitable shift is full",
-             "{n} day{s} {have} a suitable shift with a free seat"),
+            (
+                self.hours_mask(p),
+                f"no open shift falls inside their working hours ({hours}) on a weekday{when}",
+                "{n} weekday{s} {have} a shift inside their working hours (" + hours + ")" + when,
+            ),
+            (
+                self.blackout_mask(p),
+                "every shift inside their working hours falls on a blackout date",
+                "{n} weekday{s} with a shift inside their working hours {be} not a blackout date",
+            ),
+            (
+                self.busy_mask(p),
+                "every day with a suitable shift already has another booking of theirs",
+                "{n} free weekday{s} without another booking {have} a suitable shift",
+            ),
+            (
+                self.seats > 0,
+                "every suitable shift is full",
+                "{n} day{s} {have} a suitable shift with a free seat",
+            ),
         ]
         mask = np.ones(len(self.shifts), bool)
         out: list[str] = []
@@ -432,9 +444,12 @@ class _Eligibility:
             if days == 0:
                 text = none
             else:
-                text = "only " + some.format(n=days, s="" if days == 1 else "s",
-                                             have="has" if days == 1 else "have",
-                                             be="is" if days == 1 else "are")
+                text = "only " + some.format(
+                    n=days,
+                    s="" if days == 1 else "s",
+                    have="has" if days == 1 else "have",
+                    be="is" if days == 1 else "are",
+                )
             if deciding is None:
                 deciding = text
             else:
@@ -443,8 +458,10 @@ class _Eligibility:
                 break
         if deciding is None:
             n = int(mask.sum())
-            deciding = (f"the free seats of the {n} suitable shift{'' if n == 1 else 's'} "
-                        "went to other participants")
+            deciding = (
+                f"the free seats of the {n} suitable shift{'' if n == 1 else 's'} "
+                "went to other participants"
+            )
         return (deciding, *out)
 
 
@@ -501,8 +518,9 @@ class _Model:
         self.ng = ng
         used_ids = [{el.group_index[g] for g in p.used if g in el.group_index} for p in people]
         pq_p, pq_g = self.pq_key // ng, self.pq_key % ng
-        self.pq_new = np.array([g not in used_ids[p] for p, g in zip(pq_p.tolist(), pq_g.tolist())],
-                               bool)
+        self.pq_new = np.array(
+            [g not in used_ids[p] for p, g in zip(pq_p.tolist(), pq_g.tolist())], bool
+        )
         # seats actually usable: no more than the people who can reach the shift
         reach = np.bincount(as_, minlength=m) if self.n_arcs else np.zeros(m, np.int64)
         self.cap = np.minimum(el.seats, reach)
@@ -555,18 +573,34 @@ class _Model:
         arcs = np.flatnonzero(allowed)
         sink_t, sink_h, sink_c, sink_w = self._sink_arcs(cap, first, S, 1)
         tails = np.concatenate([np.zeros(self.n, np.int64), P + pd_p, D + self.apd[arcs], sink_t])
-        heads = np.concatenate([P + np.arange(self.n), D + np.arange(n_pd), S + self.as_[arcs],
-                                np.ones(len(sink_t), np.int64)])
+        heads = np.concatenate(
+            [
+                P + np.arange(self.n),
+                D + np.arange(n_pd),
+                S + self.as_[arcs],
+                np.ones(len(sink_t), np.int64),
+            ]
+        )
         caps = np.concatenate([need, np.ones(n_pd, np.int64), np.ones(len(arcs), np.int64), sink_c])
-        costs = np.concatenate([np.zeros(self.n + n_pd, np.int64),
-                                np.full(len(arcs), -self.w1, np.int64), sink_w])
+        costs = np.concatenate(
+            [np.zeros(self.n + n_pd, np.int64), np.full(len(arcs), -self.w1, np.int64), sink_w]
+        )
         flows, _ = _solve_flow(S + self.m, int(need.sum()), tails, heads, caps, costs)
         x = np.zeros(self.n_arcs, bool)
-        x[arcs] = flows[self.n + n_pd: self.n + n_pd + len(arcs)] > 0
+        x[arcs] = flows[self.n + n_pd : self.n + n_pd + len(arcs)] > 0
         return x
 
-    def group_flow(self, mu: np.ndarray, scale: int, need=None, nd=None, new_pq=None, cap=None,
-                   first=None, allowed=None) -> tuple[np.ndarray, int]:
+    def group_flow(
+        self,
+        mu: np.ndarray,
+        scale: int,
+        need=None,
+        nd=None,
+        new_pq=None,
+        cap=None,
+        first=None,
+        allowed=None,
+    ) -> tuple[np.ndarray, int]:
         """Exact for everything but "one a day" (relaxed with day penalties ``mu``, in
         units of 1/scale). Returns the selected arcs and the Lagrangian upper bound (the
         bound only for the full problem, with the optional arguments left out)."""
@@ -583,20 +617,49 @@ class _Model:
         new = np.flatnonzero(new_pq)
         sink_t, sink_h, sink_c, sink_w = self._sink_arcs(cap, first, S, scale)
         arc_cost = -self.w1 * scale + mu[self.apd[arcs]]
-        tails = np.concatenate([np.zeros(self.n, np.int64), P + np.arange(self.n), B + pq_p[new],
-                                P + pq_p, Q + self.apq[arcs], sink_t])
-        heads = np.concatenate([P + np.arange(self.n), B + np.arange(self.n), Q + new,
-                                Q + np.arange(n_pq),
-                                S + self.as_[arcs], np.ones(len(sink_t), np.int64)])
-        caps = np.concatenate([need, nd, np.ones(len(new), np.int64), need[pq_p],
-                               np.ones(len(arcs), np.int64), sink_c])
-        costs = np.concatenate([np.zeros(self.n, np.int64),
-                                np.full(self.n, -self.w2 * scale, np.int64),
-                                np.zeros(len(new) + n_pq, np.int64), arc_cost, sink_w])
+        tails = np.concatenate(
+            [
+                np.zeros(self.n, np.int64),
+                P + np.arange(self.n),
+                B + pq_p[new],
+                P + pq_p,
+                Q + self.apq[arcs],
+                sink_t,
+            ]
+        )
+        heads = np.concatenate(
+            [
+                P + np.arange(self.n),
+                B + np.arange(self.n),
+                Q + new,
+                Q + np.arange(n_pq),
+                S + self.as_[arcs],
+                np.ones(len(sink_t), np.int64),
+            ]
+        )
+        caps = np.concatenate(
+            [
+                need,
+                nd,
+                np.ones(len(new), np.int64),
+                need[pq_p],
+                np.ones(len(arcs), np.int64),
+                sink_c,
+            ]
+        )
+        costs = np.concatenate(
+            [
+                np.zeros(self.n, np.int64),
+                np.full(self.n, -self.w2 * scale, np.int64),
+                np.zeros(len(new) + n_pq, np.int64),
+                arc_cost,
+                sink_w,
+            ]
+        )
         flows, cost = _solve_flow(S + self.m, int(need.sum()), tails, heads, caps, costs)
         off = 2 * self.n + len(new) + n_pq
         x = np.zeros(self.n_arcs, bool)
-        x[arcs] = flows[off: off + len(arcs)] > 0
+        x[arcs] = flows[off : off + len(arcs)] > 0
         # max_x [scale * f(x) - mu.x] + sum(mu) >= scale * optimum
         return x, (-cost + int(mu.sum())) // scale
 
@@ -607,8 +670,9 @@ class _Model:
             on = np.flatnonzero(x & (self.apd == pd))
             p = self.ap[on[0]]
             others = set(self.apq[x & (self.ap == p) & (self.apd != pd)].tolist())
-            fresh = [a for a in on.tolist()
-                     if self.apq[a] not in others and self.pq_new[self.apq[a]]]
+            fresh = [
+                a for a in on.tolist() if self.apq[a] not in others and self.pq_new[self.apq[a]]
+            ]
             keep = fresh[0] if fresh else int(on[0])
             x[on] = False
             x[keep] = True
@@ -635,18 +699,29 @@ class _Model:
             pq_used = np.zeros(len(self.pq_key), bool)
             pq_used[self.apq[x]] = True
             gained = np.bincount((self.pq_key // self.ng)[pq_used & self.pq_new], minlength=self.n)
-            extra, _ = self.group_flow(np.zeros(len(self.pd_key), np.int64), 1, need=need,
-                                       nd=np.maximum(0, self.nd - gained),
-                                       new_pq=self.pq_new & ~pq_used,
-                                       cap=cap, first=fill, allowed=allowed)
+            extra, _ = self.group_flow(
+                np.zeros(len(self.pd_key), np.int64),
+                1,
+                need=need,
+                nd=np.maximum(0, self.nd - gained),
+                new_pq=self.pq_new & ~pq_used,
+                cap=cap,
+                first=fill,
+                allowed=allowed,
+            )
             x = x | extra
             if not len(self.day_conflicts(x)):
                 return x
         return x
 
-    def cpsat(self, hint: np.ndarray, seconds: float, arcs: np.ndarray | None = None,
-              cap: np.ndarray | None = None, first: np.ndarray | None = None
-              ) -> tuple[np.ndarray | None, int | None, bool]:
+    def cpsat(
+        self,
+        hint: np.ndarray,
+        seconds: float,
+        arcs: np.ndarray | None = None,
+        cap: np.ndarray | None = None,
+        first: np.ndarray | None = None,
+    ) -> tuple[np.ndarray | None, int | None, bool]:
         """The integer program over ``arcs`` (default: all, the full model), with shift
         capacities ``cap`` and ``first`` seats already filled (their load is a constant
         left out). People with an arc here must have all their other arcs unselected.
@@ -714,8 +789,13 @@ def _groups(keys: np.ndarray):
 # --- the solver -------------------------------------------------------------------------
 
 
-def plan(people: Sequence[Person], shifts: Sequence[Shift], rules: Rules, *,
-         time_limit_seconds: float = 25.0) -> Plan:
+def plan(
+    people: Sequence[Person],
+    shifts: Sequence[Shift],
+    rules: Rules,
+    *,
+    time_limit_seconds: float = 25.0,
+) -> Plan:
     t0 = _time.perf_counter()
     people, shifts = list(people), list(shifts)
     group_of(Shift(0, 0, "", _EPOCH, _EPOCH, 0), rules)  # validates distinct_by
@@ -792,8 +872,9 @@ def plan(people: Sequence[Person], shifts: Sequence[Shift], rules: Rules, *,
             bound = best
 
     x = best_x
-    placements = [Placement(people[p].id, shifts[s].id)
-                  for p, s in zip(md.ap[x].tolist(), md.as_[x].tolist())]
+    placements = [
+        Placement(people[p].id, shifts[s].id) for p, s in zip(md.ap[x].tolist(), md.as_[x].tolist())
+    ]
     got = np.bincount(md.ap[x], minlength=len(people)) if len(people) else np.zeros(0, np.int64)
     unplaced = []
     for i, p in enumerate(people):
@@ -801,9 +882,14 @@ def plan(people: Sequence[Person], shifts: Sequence[Shift], rules: Rules, *,
         if missing > 0:
             unplaced.append(Unplaced(p.id, missing, el.reasons(p, missing)))
     placed, distinct, load = md.parts(x)
-    stats.update(distinct=distinct, load=load, w1=w1, w2=w2,
-                 distinct_gap=(bound - best) // w2,
-                 demand=int(md.need.sum()))
+    stats.update(
+        distinct=distinct,
+        load=load,
+        w1=w1,
+        w2=w2,
+        distinct_gap=(bound - best) // w2,
+        demand=int(md.need.sum()),
+    )
     return Plan(
         placements=placements,
         unplaced=unplaced,

@@ -225,8 +225,9 @@ def score_breakdown(mentee: Mentee, mentor: Mentor, weights: Weights) -> tuple[R
     diff = _micro_score(mentee, mentor, weights) - sum(micro)
     while diff:
         step = 1 if diff > 0 else -1
-        k = max((k for k in range(len(parts)) if raw[k] > 0),
-                key=lambda k: step * (raw[k] - micro[k]))
+        k = max(
+            (k for k in range(len(parts)) if raw[k] > 0), key=lambda k: step * (raw[k] - micro[k])
+        )
         micro[k] += step
         diff -= step
     return tuple(Reason(c, v, w, micro[k] / SCALE, d) for k, (c, v, w, d) in enumerate(parts))
@@ -476,7 +477,8 @@ def _solve_flow(rows, cols, w, n, spare) -> np.ndarray:
     costs = np.concatenate([-w, np.zeros(n + m, dtype=np.int64)])
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     flow.set_nodes_supplies(
-        np.arange(n + m + 1), np.concatenate([np.ones(n, dtype=np.int64), np.zeros(m, dtype=np.int64), [-n]])
+        np.arange(n + m + 1),
+        np.concatenate([np.ones(n, dtype=np.int64), np.zeros(m, dtype=np.int64), [-n]]),
     )
     status = flow.solve()
     if status != flow.OPTIMAL:
@@ -503,12 +505,32 @@ def _duals(rows, cols, w, mentor_of_row, spare) -> tuple[np.ndarray, np.ndarray]
     other = matched & ~is_held
     open_ = np.flatnonzero(load < spare)
     full_rows = np.flatnonzero(mentor_of_row >= 0)
-    src = np.concatenate([cols[other], cols[~matched], np.full(len(full_rows), root),
-                          np.full(len(open_), root), np.arange(m)])
-    dst = np.concatenate([held[other], np.full(int((~matched).sum()), root),
-                          mentor_of_row[full_rows], open_, np.full(m, root)])
-    length = np.concatenate([held_w[rows[other]] - w[other], -w[~matched], held_w[full_rows],
-                             np.zeros(len(open_) + m, dtype=np.int64)])
+    src = np.concatenate(
+        [
+            cols[other],
+            cols[~matched],
+            np.full(len(full_rows), root),
+            np.full(len(open_), root),
+            np.arange(m),
+        ]
+    )
+    dst = np.concatenate(
+        [
+            held[other],
+            np.full(int((~matched).sum()), root),
+            mentor_of_row[full_rows],
+            open_,
+            np.full(m, root),
+        ]
+    )
+    length = np.concatenate(
+        [
+            held_w[rows[other]] - w[other],
+            -w[~matched],
+            held_w[full_rows],
+            np.zeros(len(open_) + m, dtype=np.int64),
+        ]
+    )
     d = _bellman_ford(src, dst, length, m + 1, root)
     v = d[:m]
     u = np.zeros(n, dtype=np.int64)
@@ -533,7 +555,9 @@ def _bellman_ford(src, dst, length, nodes, source) -> np.ndarray:
     raise RuntimeError("negative cycle in the dual graph: the flow was not optimal")
 
 
-def _top_candidates(weight: np.ndarray, usable: np.ndarray, k: int, jitter: np.ndarray) -> np.ndarray:
+def _top_candidates(
+    weight: np.ndarray, usable: np.ndarray, k: int, jitter: np.ndarray
+) -> np.ndarray:
     n, m = weight.shape
     chosen = np.zeros((n, m), dtype=bool)
     if m == 0 or n == 0:
@@ -546,8 +570,13 @@ def _top_candidates(weight: np.ndarray, usable: np.ndarray, k: int, jitter: np.n
     return chosen & usable
 
 
-def _assign(weight: np.ndarray, usable: np.ndarray, spare: np.ndarray, jitter: np.ndarray,
-            start: np.ndarray | None = None) -> _Assignment:
+def _assign(
+    weight: np.ndarray,
+    usable: np.ndarray,
+    spare: np.ndarray,
+    jitter: np.ndarray,
+    start: np.ndarray | None = None,
+) -> _Assignment:
     """Max-weight b-matching over ``usable`` pairs (only positive weights matter: an
     unmatched mentee is worth 0), proven optimal by duals checked against every pair.
     ``start``: candidate pairs to begin with (a warm start from a similar solve)."""
@@ -590,7 +619,9 @@ class _Search:
     evaluations: int = 0
 
 
-def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit: float, started: float):
+def _with_target(
+    p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit: float, started: float
+):
     """Returns (mentor per free row or None if the target can't be met, proven optimal?, stats).
 
     Maximise w.x over b-matchings x with g.x + F >= 0, where per pair g = d*cross - a (the
@@ -620,8 +651,9 @@ def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit
     def evaluate(lam) -> tuple[_Assignment, int]:
         """lam: one multiplier (then L(lam) is a bound) or one per row (a heuristic)."""
         lam = np.asarray(lam, dtype=np.int64)
-        res = _assign(weight + (lam[:, None] if lam.ndim else lam) * g, usable, p.spare, jitter,
-                      warm[0])
+        res = _assign(
+            weight + (lam[:, None] if lam.ndim else lam) * g, usable, p.spare, jitter, warm[0]
+        )
         warm[0] = res.chosen
         s.evaluations += 1
         slack = consider(res.mentor_of_row)
@@ -683,8 +715,7 @@ def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit
         # lo for the rest, k bisected so the slack just turns non-negative.
         k_lo, k_hi = 0, n
         below = np.arange(n)
-        while (hi - lo == 1 and k_hi - k_lo > 1 and s.best_lb < s.best_ub
-               and not out_of_time()):
+        while hi - lo == 1 and k_hi - k_lo > 1 and s.best_lb < s.best_ub and not out_of_time():
             k = (k_lo + k_hi) // 2
             _, slack = evaluate(np.where(below < k, hi, lo))
             if slack < 0:
@@ -692,8 +723,16 @@ def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit
             else:
                 k_hi = k
     except _TooLarge:  # huge weights: no bounds, CP-SAT over every allowed pair
-        x, optimal = _cp_sat(weight, g, usable, p.spare, fixed_slack, s.incumbent, s.best_lb,
-                             time_limit - (time.perf_counter() - started))
+        x, optimal = _cp_sat(
+            weight,
+            g,
+            usable,
+            p.spare,
+            fixed_slack,
+            s.incumbent,
+            s.best_lb,
+            time_limit - (time.perf_counter() - started),
+        )
         return x, optimal, stats(kept_pairs=int(usable.sum()))
 
     if s.best_lb >= s.best_ub:
@@ -709,13 +748,22 @@ def _with_target(p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit
     kept = int(keep.sum())
     if kept > MAX_CP_SAT_PAIRS:
         return s.incumbent, False, stats(kept_pairs=kept, lam=int(hi))
-    x, optimal = _cp_sat(weight, g, keep, p.spare, fixed_slack, s.incumbent, s.best_lb,
-                         time_limit - (time.perf_counter() - started))
+    x, optimal = _cp_sat(
+        weight,
+        g,
+        keep,
+        p.spare,
+        fixed_slack,
+        s.incumbent,
+        s.best_lb,
+        time_limit - (time.perf_counter() - started),
+    )
     return x, optimal, stats(kept_pairs=kept, lam=int(hi))
 
 
-def _cp_sat(weight, g, keep, spare, fixed_slack, incumbent, lower,
-            seconds) -> tuple[np.ndarray, bool]:
+def _cp_sat(
+    weight, g, keep, spare, fixed_slack, incumbent, lower, seconds
+) -> tuple[np.ndarray, bool]:
     """The target problem as an integer program over the ``keep`` pairs, started from the
     incumbent (which meets the target and is worth ``lower``); never returns worse."""
     rows, cols = np.nonzero(keep)
@@ -782,8 +830,9 @@ def _mentor_columns(p: _Problem) -> dict:
     }
 
 
-def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bool,
-                       columns: dict | None = None) -> tuple[str, ...]:
+def _unmatched_reasons(
+    p: _Problem, row: int, load: np.ndarray, target_binds: bool, columns: dict | None = None
+) -> tuple[str, ...]:
     """The narrowing funnel for one mentee: each hard rule in turn, then capacity."""
     rules, mentee = p.rules, p.mentees[p.free[row]]
     if not p.mentors:
@@ -799,7 +848,10 @@ def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bo
         left &= columns["dept"] != mentee.department
         funnel.append(f"{int(left.sum())} of them are outside {mentee.department}")
         if not left.any():
-            return (f"every mentor {within} is in their own department ({mentee.department})", *funnel)
+            return (
+                f"every mentor {within} is in their own department ({mentee.department})",
+                *funnel,
+            )
     pair_ok = p.allowed[row] | (p.spare <= 0)  # capacity is judged last, not here
     previous = np.zeros(len(p.mentors), dtype=bool)
     previous[columns["previous"].get(mentee.id, [])] = True
@@ -811,7 +863,10 @@ def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bo
     left &= ~previous
     funnel.append(f"{int(left.sum())} of them were not their mentor before")
     if not left.any():
-        return ("every eligible mentor has been paired with them before, in an earlier cycle or earlier in this one", *funnel)
+        return (
+            "every eligible mentor has been paired with them before, in an earlier cycle or earlier in this one",
+            *funnel,
+        )
     eligible = int(left.sum())
     if target_binds and (left & (load < p.spare)).any():
         return (
@@ -820,8 +875,9 @@ def _unmatched_reasons(p: _Problem, row: int, load: np.ndarray, target_binds: bo
             *funnel,
         )
     if not (left & (p.spare > 0)).any():
-        plural = ("the eligible mentor has" if eligible == 1
-                  else f"all {eligible} eligible mentors have")
+        plural = (
+            "the eligible mentor has" if eligible == 1 else f"all {eligible} eligible mentors have"
+        )
         return (f"{plural} no capacity this cycle", *funnel)
     plural = "the eligible mentor is" if eligible == 1 else f"all {eligible} eligible mentors are"
     return (f"{plural} at capacity with higher-scoring pairs", *funnel)
@@ -867,8 +923,9 @@ def match(
             mentor_of_row, optimal = res.mentor_of_row, True
             stats = {"rounds": res.rounds, "candidates": res.candidates}
         else:
-            mentor_of_row, optimal, stats = _with_target(p, weight, jitter, time_limit_seconds,
-                                                         started)
+            mentor_of_row, optimal, stats = _with_target(
+                p, weight, jitter, time_limit_seconds, started
+            )
             target_binds = stats.get("evaluations", 1) > 1
             if mentor_of_row is None:
                 status = "infeasible"
@@ -876,12 +933,16 @@ def match(
             elif not optimal:
                 status = "feasible"
     except _TooLarge:
-        raise ValueError("the weights are too large for this many people: "
-                         "scale them down (their ratios are what matters)") from None
+        raise ValueError(
+            "the weights are too large for this many people: "
+            "scale them down (their ratios are what matters)"
+        ) from None
     return _result(p, mentor_of_row, optimal, status, target_binds, started, stats)
 
 
-def _result(p: _Problem, mentor_of_row, optimal, status, target_binds, started, stats) -> MatchResult:
+def _result(
+    p: _Problem, mentor_of_row, optimal, status, target_binds, started, stats
+) -> MatchResult:
     weights = p.rules.weights
     by_mentee = {i: (j, True) for i, j in p.fixed}
     for row, j in enumerate(mentor_of_row.tolist()):
@@ -891,9 +952,18 @@ def _result(p: _Problem, mentor_of_row, optimal, status, target_binds, started, 
     for i in sorted(by_mentee):
         j, fixed = by_mentee[i]
         ee, er = p.mentees[i], p.mentors[j]
-        pairs.append(Pair(ee.id, er.id, pair_score(ee, er, weights), score_breakdown(ee, er, weights),
-                          ee.topics & er.topics, ee.languages & er.languages,
-                          ee.location != er.location, fixed))
+        pairs.append(
+            Pair(
+                ee.id,
+                er.id,
+                pair_score(ee, er, weights),
+                score_breakdown(ee, er, weights),
+                ee.topics & er.topics,
+                ee.languages & er.languages,
+                ee.location != er.location,
+                fixed,
+            )
+        )
     load = np.bincount(mentor_of_row[mentor_of_row >= 0], minlength=len(p.mentors))
     unmatched = []
     columns = _mentor_columns(p) if p.mentors and (mentor_of_row < 0).any() else None
@@ -904,6 +974,9 @@ def _result(p: _Problem, mentor_of_row, optimal, status, target_binds, started, 
         else:
             reasons = _unmatched_reasons(p, row, load, target_binds, columns)
         unmatched.append(Unmatched(mentee.id, reasons))
-    total = sum(_micro_score(p.mentees[i], p.mentors[j], weights) for i, (j, _) in by_mentee.items())
-    return MatchResult(pairs, unmatched, total / SCALE, optimal, status,
-                       time.perf_counter() - started, stats)
+    total = sum(
+        _micro_score(p.mentees[i], p.mentors[j], weights) for i, (j, _) in by_mentee.items()
+    )
+    return MatchResult(
+        pairs, unmatched, total / SCALE, optimal, status, time.perf_counter() - started, stats
+    )

@@ -11,8 +11,16 @@ register = template.Library()
 
 DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
 ORDINALS = {
-    1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth",
-    -1: "last", -2: "second-to-last", -3: "third-to-last", -4: "fourth-to-last", -5: "fifth-to-last",
+    1: "first",
+    2: "second",
+    3: "third",
+    4: "fourth",
+    5: "fifth",
+    -1: "last",
+    -2: "second-to-last",
+    -3: "third-to-last",
+    -4: "fourth-to-last",
+    -5: "fifth-to-last",
 }
 UNITS = {"DAILY": ("day", "days"), "WEEKLY": ("week", "weeks"), "MONTHLY": ("month", "months")}
 # Parts this description covers; a rule with any other is shown as written.

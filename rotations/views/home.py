@@ -31,7 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "upcoming_buddy_shifts": buddy_shifts(person).filter(ends_at__gt=now)[:5],
             "led_queues": person.led_queues.all(),
             "awaiting_insights": awaiting_insights(person)[:5],
-            "mentoring_asking": [(c, role) for c, role, profile in cycles_asking(person) if profile is None],
+            "mentoring_asking": [
+                (c, role) for c, role, profile in cycles_asking(person) if profile is None
+            ],
             "mentoring_sessions": next_sessions(person)[:3],
             "program_cards": program_cards(person),
         },

@@ -21,11 +21,19 @@ LONGEST_DAYS = 3 * 366
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
-    department = forms.ModelChoiceField(required=False, queryset=Department.objects.all(), empty_label="All departments")
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From"
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To"
+    )
+    department = forms.ModelChoiceField(
+        required=False, queryset=Department.objects.all(), empty_label="All departments"
+    )
     level = forms.ChoiceField(required=False, choices=[("", "All levels"), *Level.choices])
-    program = forms.ModelChoiceField(required=False, queryset=Program.objects.all(), empty_label="All programs")
+    program = forms.ModelChoiceField(
+        required=False, queryset=Program.objects.all(), empty_label="All programs"
+    )
 
     def clean(self):
         data = super().clean()
@@ -46,7 +54,9 @@ class PeriodForm(forms.Form):
         start = data.get("start") or today - timedelta(days=DEFAULT_DAYS)
         end = data.get("end") or today
         return Period(
-            start=start, end=end, zone=timezone.get_current_timezone(),
+            start=start,
+            end=end,
+            zone=timezone.get_current_timezone(),
             department_id=data["department"].pk if data.get("department") else None,
             level=data.get("level") or "",
             program_id=data["program"].pk if data.get("program") else None,
@@ -65,7 +75,15 @@ def impact_dashboard(request: HttpRequest) -> HttpResponse:
     form, board = _dashboard(request)
     charts = {
         "funnel": {
-            "labels": ["Booked", "Attended", "Insight logged", "Insights", "Triaged", "Actioned", "Shipped"],
+            "labels": [
+                "Booked",
+                "Attended",
+                "Insight logged",
+                "Insights",
+                "Triaged",
+                "Actioned",
+                "Shipped",
+            ],
             "values": [getattr(board.total, s) for s in board.total.STAGES],
         },
         "months": [m.strftime("%b %Y") for m in board.months],
@@ -77,8 +95,13 @@ def impact_dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "insights/dashboard.html",
-        {"form": form, "board": board, "charts": charts, "query": request.GET.urlencode(),
-         "bucket_labels": [label for label, _ in TIMING_BUCKETS]},
+        {
+            "form": form,
+            "board": board,
+            "charts": charts,
+            "query": request.GET.urlencode(),
+            "bucket_labels": [label for label, _ in TIMING_BUCKETS],
+        },
         status=400 if form.errors else 200,
     )
 
@@ -92,16 +115,39 @@ def impact_csv(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404
     _, board = _dashboard(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="impact-{table}-{board.period.start}-{board.period.end}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="impact-{table}-{board.period.start}-{board.period.end}.csv"'
+    )
     out = csv.writer(response)
     if table == "funnel":
-        out.writerow(["department", "level", "booked", "attended", "attended_with_insight", "insights",
-                      "triaged", "actioned", "shipped"])
+        out.writerow(
+            [
+                "department",
+                "level",
+                "booked",
+                "attended",
+                "attended_with_insight",
+                "insights",
+                "triaged",
+                "actioned",
+                "shipped",
+            ]
+        )
         for r in [*board.funnel, board.total]:
             out.writerow([r.department, r.level, *(getattr(r, s) for s in r.STAGES)])
     elif table == "programs":
-        out.writerow(["program", "booked", "attended", "attended_with_insight", "insights", "triaged", "actioned",
-                      "shipped"])
+        out.writerow(
+            [
+                "program",
+                "booked",
+                "attended",
+                "attended_with_insight",
+                "insights",
+                "triaged",
+                "actioned",
+                "shipped",
+            ]
+        )
         for r in board.programs:
             out.writerow([r.department, *(getattr(r, s) for s in r.STAGES)])
     elif table in ("themes", "tags"):
@@ -115,9 +161,27 @@ def impact_csv(request: HttpRequest, table: str) -> HttpResponse:
             out.writerow([name, *counts])
     else:
         labels = [label for label, _ in TIMING_BUCKETS] + ["longer"]
-        out.writerow(["month", "logged", "triaged", "shipped", *(f"triaged {x}" for x in labels),
-                      *(f"shipped {x}" for x in labels)])
+        out.writerow(
+            [
+                "month",
+                "logged",
+                "triaged",
+                "shipped",
+                *(f"triaged {x}" for x in labels),
+                *(f"shipped {x}" for x in labels),
+            ]
+        )
         for m in board.timing:
-            out.writerow([m["month"].isoformat(), m["logged"], m["triaged"], m["shipped"],
-                          *m["triage"], m.get("triage_later", 0), *m["ship"], m.get("ship_later", 0)])
+            out.writerow(
+                [
+                    m["month"].isoformat(),
+                    m["logged"],
+                    m["triaged"],
+                    m["shipped"],
+                    *m["triage"],
+                    m.get("triage_later", 0),
+                    *m["ship"],
+                    m.get("ship_later", 0),
+                ]
+            )
     return response

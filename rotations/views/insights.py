@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_insights import CommentForm, InboxFilterForm, InsightForm, MergeForm, PlusOneForm, TransitionForm
+from ..forms_insights import (
+    CommentForm,
+    InboxFilterForm,
+    InsightForm,
+    MergeForm,
+    PlusOneForm,
+    TransitionForm,
+)
 from ..models import Insight
 from ..permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
 from ..selectors.insights import can_triage, inbox, visible_insights
@@ -43,13 +50,17 @@ def insight_new(request: HttpRequest, booking_id: int) -> HttpResponse:
         fields = {name: form.cleaned_data[name] for name in InsightForm.Meta.fields}
         try:
             insight_log(
-                booking=booking, author=request.user, fields=fields,
+                booking=booking,
+                author=request.user,
+                fields=fields,
                 tags=split_tags(form.cleaned_data["tags"]),
             )
         except InsightRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, "Thank you: your insight is logged. Log another if you saw more.")
+            messages.success(
+                request, "Thank you: your insight is logged. Log another if you saw more."
+            )
             # The page's script forgets the draft it kept for this shift on seeing this.
             return redirect(reverse("shifts:log-insight", args=[booking.pk]) + "?logged=1")
     logged = booking.insights.order_by("created_at")
@@ -77,15 +88,36 @@ def insight_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "insights/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "may_triage": request.user.has_perm("rotations.triage_insights")},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "may_triage": request.user.has_perm("rotations.triage_insights"),
+        },
         status=400 if form.errors else 200,
     )
 
 
 CSV_COLUMNS = [
-    "id", "logged_at", "executive", "queue", "category", "severity", "status", "title",
-    "what_happened", "customer_quote", "ticket_refs", "suggested_fix", "tags", "owner",
-    "owner_team", "due_on", "plus_ones", "followers", "link",
+    "id",
+    "logged_at",
+    "executive",
+    "queue",
+    "category",
+    "severity",
+    "status",
+    "title",
+    "what_happened",
+    "customer_quote",
+    "ticket_refs",
+    "suggested_fix",
+    "tags",
+    "owner",
+    "owner_team",
+    "due_on",
+    "plus_ones",
+    "followers",
+    "link",
 ]
 
 
@@ -101,18 +133,36 @@ def insight_export(request: HttpRequest) -> StreamingHttpResponse:
         yield writer.writerow(CSV_COLUMNS)
         for i in insights.iterator(chunk_size=500):
             yield writer.writerow(
-                [_cell(v) for v in (
-                    i.pk, timezone.localtime(i.created_at, zone).isoformat(timespec="minutes"), i.author.full_name,
-                    i.queue.name if i.queue else "", i.category, i.severity, i.status, i.title,
-                    i.what_happened, i.customer_quote, i.ticket_refs, i.suggested_fix,
-                    ", ".join(t.name for t in i.tags.all()), i.owner.full_name if i.owner else "",
-                    i.owner_team, i.due_on.isoformat() if i.due_on else "", i.plus_ones, i.follower_count,
-                    base + reverse("insights:detail", args=[i.pk]),
-                )]
+                [
+                    _cell(v)
+                    for v in (
+                        i.pk,
+                        timezone.localtime(i.created_at, zone).isoformat(timespec="minutes"),
+                        i.author.full_name,
+                        i.queue.name if i.queue else "",
+                        i.category,
+                        i.severity,
+                        i.status,
+                        i.title,
+                        i.what_happened,
+                        i.customer_quote,
+                        i.ticket_refs,
+                        i.suggested_fix,
+                        ", ".join(t.name for t in i.tags.all()),
+                        i.owner.full_name if i.owner else "",
+                        i.owner_team,
+                        i.due_on.isoformat() if i.due_on else "",
+                        i.plus_ones,
+                        i.follower_count,
+                        base + reverse("insights:detail", args=[i.pk]),
+                    )
+                ]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="insights-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="insights-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
     return response
 
 
@@ -146,22 +196,31 @@ def _detail_context(request: HttpRequest, insight: Insight, **forms) -> dict:
         "has_voted": any(v.person_id == person.pk for v in votes),
         "followers": list(follows.values()),
         "is_following": person.pk in follows,
-        "duplicates": visible_insights(person).filter(duplicate_of=insight).select_related("author", "booking"),
+        "duplicates": visible_insights(person)
+        .filter(duplicate_of=insight)
+        .select_related("author", "booking"),
         "may_triage": triage,
-        "transition_form": forms.get("transition_form") or (TransitionForm(insight=insight) if triage else None),
+        "transition_form": forms.get("transition_form")
+        or (TransitionForm(insight=insight) if triage else None),
         "merge_form": forms.get("merge_form") or (MergeForm() if triage else None),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "plus_one_form": forms.get("plus_one_form") or PlusOneForm(),
     }
 
 
-def _refused(request: HttpRequest, insight: Insight, refusal: InsightRefused, **forms) -> HttpResponse:
+def _refused(
+    request: HttpRequest, insight: Insight, refusal: InsightRefused, **forms
+) -> HttpResponse:
     messages.error(request, refusal.message)
-    return render(request, "insights/detail.html", _detail_context(request, insight, **forms), status=400)
+    return render(
+        request, "insights/detail.html", _detail_context(request, insight, **forms), status=400
+    )
 
 
 def _invalid(request: HttpRequest, insight: Insight, **forms) -> HttpResponse:
-    return render(request, "insights/detail.html", _detail_context(request, insight, **forms), status=400)
+    return render(
+        request, "insights/detail.html", _detail_context(request, insight, **forms), status=400
+    )
 
 
 @require_POST
@@ -173,9 +232,14 @@ def insight_status(request: HttpRequest, insight_id: int) -> HttpResponse:
     data = form.cleaned_data
     try:
         insight_transition(
-            insight=insight, actor=request.user, to_status=data["to_status"],
-            expected_status=data["expected_status"], owner=data["owner"], owner_team=data["owner_team"],
-            due_on=data["due_on"], reason=data["reason"],
+            insight=insight,
+            actor=request.user,
+            to_status=data["to_status"],
+            expected_status=data["expected_status"],
+            owner=data["owner"],
+            owner_team=data["owner_team"],
+            due_on=data["due_on"],
+            reason=data["reason"],
         )
     except InsightRefused as refusal:
         return _refused(request, insight, refusal, transition_form=form)

@@ -62,16 +62,23 @@ MANAGE = "rotations.manage_mentoring"
 
 
 def _pairing_for(person, pairing_id: int) -> Pairing:
-    pairing = get_object_or_404(Pairing.objects.select_related("cycle", "mentee", "mentor"), pk=pairing_id)
+    pairing = get_object_or_404(
+        Pairing.objects.select_related("cycle", "mentee", "mentor"), pk=pairing_id
+    )
     # To anyone outside the pair (and HR) it does not exist.
-    if not can_see_pairing(person, pairing) or (pairing.status == PairingStatus.PROPOSED and not person.has_perm(MANAGE)):
+    if not can_see_pairing(person, pairing) or (
+        pairing.status == PairingStatus.PROPOSED and not person.has_perm(MANAGE)
+    ):
         raise Http404
     return pairing
 
 
 def _session_for(person, session_id: int) -> MentoringSession:
     session = get_object_or_404(
-        MentoringSession.objects.select_related("pairing__cycle", "pairing__mentee", "pairing__mentor"), pk=session_id
+        MentoringSession.objects.select_related(
+            "pairing__cycle", "pairing__mentee", "pairing__mentor"
+        ),
+        pk=session_id,
     )
     if not can_see_pairing(person, session.pairing):
         raise Http404
@@ -85,12 +92,20 @@ def mentoring_home(request: HttpRequest) -> HttpResponse:
     pairings = list(my_pairings(request.user))
     for pairing in pairings:
         sessions = list(pairing.sessions.all())
-        pairing.upcoming = [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now][:3]
-        pairing.to_mark = [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at <= now]
+        pairing.upcoming = [
+            s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now
+        ][:3]
+        pairing.to_mark = [
+            s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at <= now
+        ]
     return render(
         request,
         "mentoring/home.html",
-        {"asking": cycles_asking(request.user), "pairings": pairings, "can_manage": request.user.has_perm(MANAGE)},
+        {
+            "asking": cycles_asking(request.user),
+            "pairings": pairings,
+            "can_manage": request.user.has_perm(MANAGE),
+        },
     )
 
 
@@ -110,12 +125,18 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def cycle_new(request: HttpRequest) -> HttpResponse:
-    form = CycleForm(request.POST or None, initial={"mentee_levels": ["vp", "c_level"], "mentor_levels": ["ic"]})
+    form = CycleForm(
+        request.POST or None, initial={"mentee_levels": ["vp", "c_level"], "mentor_levels": ["ic"]}
+    )
     if request.method == "POST" and form.is_valid():
         cycle = cycle_create(data=form.cleaned_data, by=request.user)
-        messages.success(request, f"{cycle.name} is open: mentors and executives can now fill in their profiles.")
+        messages.success(
+            request, f"{cycle.name} is open: mentors and executives can now fill in their profiles."
+        )
         return redirect("mentoring:cycle", cycle.pk)
-    return render(request, "mentoring/cycle_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "mentoring/cycle_form.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,9 +150,16 @@ def cycle_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
         except MentoringRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, f"{cycle.name} saved. Run the matcher again for the new rules to count.")
+            messages.success(
+                request, f"{cycle.name} saved. Run the matcher again for the new rules to count."
+            )
             return redirect("mentoring:cycle", cycle.pk)
-    return render(request, "mentoring/cycle_form.html", {"form": form, "cycle": cycle}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "mentoring/cycle_form.html",
+        {"form": form, "cycle": cycle},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_GET
@@ -156,7 +184,8 @@ def cycle_detail(request: HttpRequest, cycle_id: int) -> HttpResponse:
             "unmatched": unmatched,
             "swap_form": SwapForm(cycle=cycle),
             "close_form": CloseCycleForm(),
-            "can_close": cycle.status != CycleStatus.CLOSED and cycle.ends_on >= timezone.localdate(),
+            "can_close": cycle.status != CycleStatus.CLOSED
+            and cycle.ends_on >= timezone.localdate(),
         },
     )
 
@@ -175,7 +204,9 @@ def cycle_match(request: HttpRequest, cycle_id: int) -> HttpResponse:
         match_request(cycle=cycle, by=request.user)
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    messages.success(request, "The matcher is working: this page refreshes itself until the proposals are in.")
+    messages.success(
+        request, "The matcher is working: this page refreshes itself until the proposals are in."
+    )
     return redirect(back + "#proposals")
 
 
@@ -188,7 +219,9 @@ def cycle_publish_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
         count = cycle_publish(cycle=cycle, by=request.user)
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    messages.success(request, f"{count} pairs published: both sides get an email with their series invite.")
+    messages.success(
+        request, f"{count} pairs published: both sides get an email with their series invite."
+    )
     return redirect(back)
 
 
@@ -226,7 +259,9 @@ def pairing_swap_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
         a, b = pairing_swap(first=form.cleaned_data["first"], second=form.cleaned_data["second"])
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    messages.success(request, f"Swapped: {a.mentor} now mentors {a.mentee}, {b.mentor} mentors {b.mentee}.")
+    messages.success(
+        request, f"Swapped: {a.mentor} now mentors {a.mentee}, {b.mentor} mentors {b.mentee}."
+    )
     return redirect(back)
 
 
@@ -239,7 +274,9 @@ def pairing_remove_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
         pairing_remove(pairing=pairing)
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    messages.success(request, f"Removed the proposed pair of {pairing.mentor} and {pairing.mentee}.")
+    messages.success(
+        request, f"Removed the proposed pair of {pairing.mentor} and {pairing.mentee}."
+    )
     return redirect(back)
 
 
@@ -253,14 +290,21 @@ def topic_list(request: HttpRequest) -> HttpResponse:
             topic = get_object_or_404(MentoringTopic, pk=retire if retire.isdigit() else 0)
             topic.is_active = "restore" in request.POST
             topic.save(update_fields=["is_active"])
-            messages.success(request, f"“{topic.name}” {'is back on' if topic.is_active else 'is off'} the list.")
+            messages.success(
+                request, f"“{topic.name}” {'is back on' if topic.is_active else 'is off'} the list."
+            )
             return redirect("mentoring:topics")
         if form.is_valid():
             topic = form.save()
             messages.success(request, f"“{topic.name}” added.")
             return redirect("mentoring:topics")
     topics = MentoringTopic.objects.all()
-    return render(request, "mentoring/topics.html", {"form": form, "topics": topics}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "mentoring/topics.html",
+        {"form": form, "topics": topics},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- mentors and executives -----------------------------------------------------------------
@@ -275,25 +319,38 @@ def profile_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
     profile = MentoringProfile.objects.filter(cycle=cycle, person=request.user, role=role).first()
     initial = {}
     if profile:
-        initial = {"topics": list(profile.topics.all()), "languages": profile.languages, "about": profile.about}
+        initial = {
+            "topics": list(profile.topics.all()),
+            "languages": profile.languages,
+            "about": profile.about,
+        }
         if profile.opted_in is not None:
             initial["opted_in"] = "yes" if profile.opted_in else "no"
-    form = ProfileForm(request.POST or None, role=role, initial=initial,
-                       kept_topics=initial.get("topics", ()))
+    form = ProfileForm(
+        request.POST or None, role=role, initial=initial, kept_topics=initial.get("topics", ())
+    )
     if request.method == "POST" and form.is_valid():
         try:
             profile_save(
-                cycle=cycle, person=request.user, role=role, topics=list(form.cleaned_data["topics"]),
-                languages=form.cleaned_data["languages"], about=form.cleaned_data["about"],
+                cycle=cycle,
+                person=request.user,
+                role=role,
+                topics=list(form.cleaned_data["topics"]),
+                languages=form.cleaned_data["languages"],
+                about=form.cleaned_data["about"],
                 opted_in=form.cleaned_data.get("opted_in", True),
             )
         except MentoringRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, "Thank you: your answer is saved. You can change it until the cycle ends.")
+            messages.success(
+                request, "Thank you: your answer is saved. You can change it until the cycle ends."
+            )
             return redirect("mentoring:home")
     return render(
-        request, "mentoring/profile.html", {"form": form, "cycle": cycle, "role": role, "profile": profile},
+        request,
+        "mentoring/profile.html",
+        {"form": form, "cycle": cycle, "role": role, "profile": profile},
         status=400 if form.errors else 200,
     )
 
@@ -328,7 +385,10 @@ def pairing_end_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
         pairing_end(pairing=pairing, by=request.user, reason=form.cleaned_data["reason"])
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    messages.success(request, "The pairing has ended: its sessions are cancelled in both calendars and HR is told.")
+    messages.success(
+        request,
+        "The pairing has ended: its sessions are cancelled in both calendars and HR is told.",
+    )
     return redirect(back)
 
 
@@ -337,18 +397,26 @@ def session_reschedule_view(request: HttpRequest, session_id: int) -> HttpRespon
     session = _session_for(request.user, session_id)
     zone = timezone.get_current_timezone()
     form = RescheduleSessionForm(
-        request.POST or None, initial={"starts_at": timezone.localtime(session.starts_at, zone).strftime("%Y-%m-%dT%H:%M")}
+        request.POST or None,
+        initial={
+            "starts_at": timezone.localtime(session.starts_at, zone).strftime("%Y-%m-%dT%H:%M")
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
-            session_reschedule(session=session, starts_at=form.cleaned_data["starts_at"], by=request.user)
+            session_reschedule(
+                session=session, starts_at=form.cleaned_data["starts_at"], by=request.user
+            )
         except MentoringRefused as refusal:
             form.add_error(None, refusal.message)
         else:
             messages.success(request, "Session moved: both calendars get the update.")
             return redirect("mentoring:pairing", session.pairing_id)
     return render(
-        request, "mentoring/reschedule.html", {"form": form, "session": session}, status=400 if form.errors else 200
+        request,
+        "mentoring/reschedule.html",
+        {"form": form, "session": session},
+        status=400 if form.errors else 200,
     )
 
 
@@ -364,7 +432,10 @@ def session_mark_view(request: HttpRequest, session_id: int) -> HttpResponse:
         session_mark(session=session, status=form.cleaned_data["status"], by=request.user)
     except MentoringRefused as refusal:
         return _refused(request, refusal, back)
-    if form.cleaned_data["status"] == SessionStatus.HELD and session.pairing.mentee_id == request.user.pk:
+    if (
+        form.cleaned_data["status"] == SessionStatus.HELD
+        and session.pairing.mentee_id == request.user.pk
+    ):
         messages.success(request, "Marked as held. What did you learn? Log it while it is fresh.")
         return redirect("mentoring:session-insight", session.pk)
     messages.success(request, f"Marked as {form.cleaned_data['status']}.")
@@ -381,12 +452,17 @@ def session_insight_new(request: HttpRequest, session_id: int) -> HttpResponse:
         fields = {name: form.cleaned_data[name] for name in InsightForm.Meta.fields}
         try:
             insight_log_for_session(
-                session=session, author=request.user, fields=fields, tags=split_tags(form.cleaned_data["tags"])
+                session=session,
+                author=request.user,
+                fields=fields,
+                tags=split_tags(form.cleaned_data["tags"]),
             )
         except InsightRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            messages.success(request, "Thank you: your insight is logged. Log another if you learned more.")
+            messages.success(
+                request, "Thank you: your insight is logged. Log another if you learned more."
+            )
             return redirect(reverse("mentoring:session-insight", args=[session.pk]) + "?logged=1")
     return render(
         request,

@@ -31,7 +31,9 @@ MANAGE = "rotations.manage_programs"
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
 def program_list(request: HttpRequest) -> HttpResponse:
-    programs = Program.objects.annotate(plan_count=Count("plans", filter=Q(plans__status=PlanStatus.READY)))
+    programs = Program.objects.annotate(
+        plan_count=Count("plans", filter=Q(plans__status=PlanStatus.READY))
+    )
     return render(request, "programs/list.html", {"programs": programs})
 
 
@@ -56,7 +58,12 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
         form.save()
         messages.success(request, f"{program.name} saved.")
         return redirect("programs:detail", program.pk)
-    return render(request, "programs/form.html", {"form": form, "program": program}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "programs/form.html",
+        {"form": form, "program": program},
+        status=400 if form.errors else 200,
+    )
 
 
 def _filtered(request: HttpRequest, program: Program):
@@ -76,7 +83,9 @@ def _filtered(request: HttpRequest, program: Program):
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
 def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
-    program = get_object_or_404(Program.objects.prefetch_related("queues", "departments"), pk=program_id)
+    program = get_object_or_404(
+        Program.objects.prefetch_related("queues", "departments"), pk=program_id
+    )
     form, rows, counts = _filtered(request, program)
     plans = list(program.plans.select_related("requested_by")[:5])
     # Matched by the rule but without the Executive role: they cannot book, so they are
@@ -89,8 +98,16 @@ def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
     return render(
         request,
         "programs/detail.html",
-        {"program": program, "form": form, "rows": rows, "counts": counts, "chart": chart, "plans": plans,
-         "total": sum(counts.values()), "cannot_book": list(cannot_book[:50])},
+        {
+            "program": program,
+            "form": form,
+            "rows": rows,
+            "counts": counts,
+            "chart": chart,
+            "plans": plans,
+            "total": sum(counts.values()),
+            "cannot_book": list(cannot_book[:50]),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -104,12 +121,38 @@ def program_csv(request: HttpRequest, program_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="program-{program.pk}-compliance.csv"'
     writer = csv.writer(response)
     unit = "minutes" if program.unit == "hours" else "shifts"
-    writer.writerow(["name", "email", "department", "level", "state", f"required_{unit}", f"attended_{unit}",
-                     f"booked_{unit}", f"left_{unit}", f"distinct_{program.distinct_by}s", "distinct_required"])
+    writer.writerow(
+        [
+            "name",
+            "email",
+            "department",
+            "level",
+            "state",
+            f"required_{unit}",
+            f"attended_{unit}",
+            f"booked_{unit}",
+            f"left_{unit}",
+            f"distinct_{program.distinct_by}s",
+            "distinct_required",
+        ]
+    )
     for r in rows:
         p = r.person
-        writer.writerow([p.full_name, p.email, p.department.name if p.department else "", p.get_level_display(),
-                         r.state, r.required, r.attended, r.booked, r.left, len(r.distinct_all), r.min_distinct])
+        writer.writerow(
+            [
+                p.full_name,
+                p.email,
+                p.department.name if p.department else "",
+                p.get_level_display(),
+                r.state,
+                r.required,
+                r.attended,
+                r.booked,
+                r.left,
+                len(r.distinct_all),
+                r.min_distinct,
+            ]
+        )
     return response
 
 
@@ -125,22 +168,36 @@ def plan_new(request: HttpRequest, program_id: int) -> HttpResponse:
     except ProgramRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("programs:detail", program.pk)
-    messages.success(request, "Planning: the auto-scheduler is seating everyone still short. This page updates itself.")
+    messages.success(
+        request,
+        "Planning: the auto-scheduler is seating everyone still short. This page updates itself.",
+    )
     return redirect("programs:plan", plan.pk)
 
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_object_or_404(SchedulePlan.objects.select_related("program", "requested_by", "published_by"), pk=plan_id)
-    lines = list(plan.lines.select_related("person", "shift__queue", "booking").order_by("person__full_name", "shift__starts_at"))
+    plan = get_object_or_404(
+        SchedulePlan.objects.select_related("program", "requested_by", "published_by"), pk=plan_id
+    )
+    lines = list(
+        plan.lines.select_related("person", "shift__queue", "booking").order_by(
+            "person__full_name", "shift__starts_at"
+        )
+    )
     for line in lines:
         line.local_start = timezone.localtime(line.shift.starts_at, line.person.zone)
         line.local_end = timezone.localtime(line.shift.ends_at, line.person.zone)
     return render(
         request,
         "programs/plan.html",
-        {"plan": plan, "program": plan.program, "lines": lines, "kept": sum(1 for line in lines if not line.removed)},
+        {
+            "plan": plan,
+            "program": plan.program,
+            "lines": lines,
+            "kept": sum(1 for line in lines if not line.removed),
+        },
     )
 
 

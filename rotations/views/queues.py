@@ -29,7 +29,9 @@ from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, 
 @require_GET
 @permission_required("rotations.view_queue", raise_exception=True)
 def queue_list(request: HttpRequest) -> HttpResponse:
-    queues = Queue.objects.annotate(pattern_count=Count("patterns", distinct=True)).prefetch_related("leads")
+    queues = Queue.objects.annotate(
+        pattern_count=Count("patterns", distinct=True)
+    ).prefetch_related("leads")
     return render(request, "queues/list.html", {"queues": queues})
 
 
@@ -61,7 +63,9 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
             "shifts": shifts,
             "page": page,
             # Left alone when the hours narrowed; marked so the lead can see them.
-            "outside_hours": {s.pk for s in shifts if not queue.is_open_for(s.starts_at, s.ends_at)},
+            "outside_hours": {
+                s.pk for s in shifts if not queue.is_open_for(s.starts_at, s.ends_at)
+            },
             "patterns": queue.patterns.select_related("buddy"),
             "leads": queue.leads.all(),
             "pause_form": PauseForm(),
@@ -85,7 +89,12 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
         if warning:
             messages.warning(request, warning)
         return redirect("queues:detail", queue.pk)
-    return render(request, "queues/form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "queues/form.html",
+        {"form": form, "queue": queue},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -110,40 +119,72 @@ def queue_pause_toggle(request: HttpRequest, queue_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def shift_new(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
-    form = ShiftForm(request.POST or None, queue=queue, initial={"start_time": queue.opens_at, "end_time": queue.closes_at})
+    form = ShiftForm(
+        request.POST or None,
+        queue=queue,
+        initial={"start_time": queue.opens_at, "end_time": queue.closes_at},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             shift_create(
-                queue=queue, starts_at=data["starts_at"], ends_at=data["ends_at"], capacity=data["capacity"],
-                buddy=data["buddy"], location=data["location"], meeting_url=data["meeting_url"],
+                queue=queue,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                capacity=data["capacity"],
+                buddy=data["buddy"],
+                location=data["location"],
+                meeting_url=data["meeting_url"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, "Shift added.")
             return redirect("queues:detail", queue.pk)
-    return render(request, "queues/shift_form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "queues/shift_form.html",
+        {"form": form, "queue": queue},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def pattern_new(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
-    form = ShiftPatternForm(request.POST or None, queue=queue, initial={"start_time": queue.opens_at, "end_time": queue.closes_at, "every_weeks": 1})
+    form = ShiftPatternForm(
+        request.POST or None,
+        queue=queue,
+        initial={"start_time": queue.opens_at, "end_time": queue.closes_at, "every_weeks": 1},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             _, count = shift_pattern_create(
-                queue=queue, rrule=data["rrule"], starts_on=data["starts_on"], start_time=data["start_time"],
-                end_time=data["end_time"], exdates=data["exdates"], capacity=data["capacity"], buddy=data["buddy"],
-                location=data["location"], meeting_url=data["meeting_url"],
+                queue=queue,
+                rrule=data["rrule"],
+                starts_on=data["starts_on"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                exdates=data["exdates"],
+                capacity=data["capacity"],
+                buddy=data["buddy"],
+                location=data["location"],
+                meeting_url=data["meeting_url"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Pattern saved: {count} shift{'s' if count != 1 else ''} added.")
+            messages.success(
+                request, f"Pattern saved: {count} shift{'s' if count != 1 else ''} added."
+            )
             return redirect("queues:detail", queue.pk)
-    return render(request, "queues/pattern_form.html", {"form": form, "queue": queue}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "queues/pattern_form.html",
+        {"form": form, "queue": queue},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,9 +200,15 @@ def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
                 pattern=pattern,
                 touch_booked=request.POST.get("confirm_booked") == "yes",
                 exdates_seen=data["exdates_seen"],
-                rrule=data["rrule"], starts_on=data["starts_on"], start_time=data["start_time"],
-                end_time=data["end_time"], exdates=data["exdates"], capacity=data["capacity"],
-                buddy=data["buddy"], location=data["location"], meeting_url=data["meeting_url"],
+                rrule=data["rrule"],
+                starts_on=data["starts_on"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                exdates=data["exdates"],
+                capacity=data["capacity"],
+                buddy=data["buddy"],
+                location=data["location"],
+                meeting_url=data["meeting_url"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -195,14 +242,21 @@ def shift_cancel_view(request: HttpRequest, shift_id: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            told = f" {cancelled} booking{'s' if cancelled != 1 else ''} cancelled; their calendars are told why." if cancelled else ""
+            told = (
+                f" {cancelled} booking{'s' if cancelled != 1 else ''} cancelled; their calendars are told why."
+                if cancelled
+                else ""
+            )
             messages.success(request, f"Shift taken off the schedule.{told}")
             return redirect("queues:detail", queue.pk)
     return render(
         request,
         "queues/shift_cancel.html",
         {
-            "form": form, "shift": shift, "queue": queue, "booked": shift_bookings(shift),
+            "form": form,
+            "shift": shift,
+            "queue": queue,
+            "booked": shift_bookings(shift),
             "started": shift.starts_at <= timezone.now(),
         },
         status=400 if form.errors else 200,

@@ -55,6 +55,7 @@ RESCHEDULE_CHOICES = 100
 
 GONE = "That shift is no longer on the schedule."
 
+
 def _require_browse(request: HttpRequest) -> None:
     if not can_browse_shifts(request.user):
         raise PermissionDenied
@@ -67,7 +68,9 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     form = ShiftFilterForm(request.GET) if request.GET else None
     data = _usable_filters(form) if form else {}
     program = data.get("program")
-    if program and not (request.user.has_perm("rotations.manage_programs") or program in programs_of(request.user)):
+    if program and not (
+        request.user.has_perm("rotations.manage_programs") or program in programs_of(request.user)
+    ):
         program = None  # a program is shown only to its participants and HR
     filters = ShiftFilters(
         queue_id=data["queue"].pk if data.get("queue") else None,
@@ -81,9 +84,16 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     rows, queues = _cached_list(request, filters)
     if request.htmx:
         # The filters swap only the rows: a bad filter's message goes with them.
-        errors = render_to_string("shifts/_filter_errors.html", {"form": form}) if form and form.errors else ""
+        errors = (
+            render_to_string("shifts/_filter_errors.html", {"form": form})
+            if form and form.errors
+            else ""
+        )
         return HttpResponse(errors + rows)
-    chosen = {name: request.GET.get(name, "") for name in ("queue", "channel", "date_from", "date_to", "fits")}
+    chosen = {
+        name: request.GET.get(name, "")
+        for name in ("queue", "channel", "date_from", "date_to", "fits")
+    }
     return render(
         request,
         "shifts/list.html",
@@ -121,10 +131,12 @@ CHANNEL_CHOICES = _escaped(Channel.choices)
 def _options(escaped_choices: list[tuple[str, str]], chosen: str) -> str:
     """``<option>``s built in Python: the page's hottest loop, kept out of the template engine."""
     chosen = escape(chosen)
-    return mark_safe("".join(
-        f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>'
-        for value, label in escaped_choices
-    ))
+    return mark_safe(
+        "".join(
+            f'<option value="{value}"{" selected" if value == chosen else ""}>{label}</option>'
+            for value, label in escaped_choices
+        )
+    )
 
 
 def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list[tuple[str, str]]]:
@@ -141,10 +153,17 @@ def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list
         rows_key = ":".join(
             str(part)
             for part in (
-                "shiftrows", version, viewer.time_zone,
-                viewer.pk if filters.fits_my_calendar else "-", filters.queue_id, filters.channel,
-                filters.date_from, filters.date_to, page_number[:6],
-                ",".join(map(str, filters.queue_ids)), ",".join(map(str, filters.skip_days)),
+                "shiftrows",
+                version,
+                viewer.time_zone,
+                viewer.pk if filters.fits_my_calendar else "-",
+                filters.queue_id,
+                filters.channel,
+                filters.date_from,
+                filters.date_to,
+                page_number[:6],
+                ",".join(map(str, filters.queue_ids)),
+                ",".join(map(str, filters.skip_days)),
             )
         )
         return [rows_key] if request.htmx else [rows_key, f"shiftqueueoptions:{version}"]
@@ -154,8 +173,12 @@ def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list
     rows = found.get(rows_key)
     queues = found.get(queues_key[0]) if queues_key else None
     if rows is None:
-        page = Paginator(open_shifts(viewer=viewer, filters=filters), PAGE_SIZE).get_page(page_number)
-        rows = render_to_string("shifts/_rows.html", {"page": page, "query": _query_without_page(request)})
+        page = Paginator(open_shifts(viewer=viewer, filters=filters), PAGE_SIZE).get_page(
+            page_number
+        )
+        rows = render_to_string(
+            "shifts/_rows.html", {"page": page, "query": _query_without_page(request)}
+        )
         cache.set(rows_key, rows, LIST_TTL)
     if queues is None and queues_key:
         queues = _escaped(queue_choices())
@@ -179,7 +202,11 @@ def _detail_page(
 ) -> HttpResponse:
     person = request.user
     may_book_for_others = person.has_perm("rotations.book_for_others")
-    bookings = list(shift_bookings(shift)) if (may_book_for_others or can_mark_attendance(person, shift)) else []
+    bookings = (
+        list(shift_bookings(shift))
+        if (may_book_for_others or can_mark_attendance(person, shift))
+        else []
+    )
     mine = next(iter(bookings_of(person).filter(shift=shift, status=BookingStatus.CONFIRMED)), None)
     return render(
         request,
@@ -192,7 +219,9 @@ def _detail_page(
             "book_form": book_form or BookForm(may_book_for_others=may_book_for_others),
             "can_mark_attendance": can_mark_attendance(person, shift),
             "can_take_off": (
-                not shift.is_cancelled and shift.starts_at > timezone.now() and can_manage_queue(person, shift.queue)
+                not shift.is_cancelled
+                and shift.starts_at > timezone.now()
+                and can_manage_queue(person, shift.queue)
             ),
         },
         status=status,
@@ -219,7 +248,9 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
         raise PermissionDenied
     try:
         booking_create(
-            shift=shift, person=person, by=actor(request.user),
+            shift=shift,
+            person=person,
+            by=actor(request.user),
             override_notice=form.cleaned_data.get("override_notice", False),
         )
     except BookingRefused as refusal:
@@ -229,7 +260,9 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
         messages.error(request, GONE)
         return redirect("shifts:list")
     if person == request.user:
-        messages.success(request, f"You are booked on {shift.queue.name}. A calendar invite is on its way.")
+        messages.success(
+            request, f"You are booked on {shift.queue.name}. A calendar invite is on its way."
+        )
         return redirect("schedule")
     messages.success(request, f"{person.full_name} is booked on {shift.queue.name}.")
     return redirect("shifts:detail", shift.pk)
@@ -245,7 +278,9 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
     # (queue, dates) narrow it to, so that thousands of shifts never make one select.
     # Any open shift is accepted (a shift too soon gets the notice rule's own message); the
     # list leaves out those too soon unless the viewer may override the notice.
-    every = open_shifts(viewer=booking.person, filters=ShiftFilters(within_notice=True)).exclude(pk=booking.shift_id)
+    every = open_shifts(viewer=booking.person, filters=ShiftFilters(within_notice=True)).exclude(
+        pk=booking.shift_id
+    )
     soon = ShiftFilters(within_notice=by.may_override_notice)
     narrow = ShiftFilterForm(request.GET or None)
     data = narrow.cleaned_data if narrow.is_valid() else {}
@@ -256,13 +291,17 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
             viewer=booking.person,
             filters=replace(soon, queue_id=data["queue"].pk if data.get("queue") else None),
         ),
-        data.get("date_from"), data.get("date_to"), request.user.zone,
+        data.get("date_from"),
+        data.get("date_to"),
+        request.user.zone,
     ).exclude(pk=booking.shift_id)
     form = RescheduleForm(request.POST or None, shifts=every, may_override=by.may_override_notice)
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_reschedule(
-                booking=booking, to_shift=form.cleaned_data["shift"], by=by,
+                booking=booking,
+                to_shift=form.cleaned_data["shift"],
+                by=by,
                 override_notice=form.cleaned_data.get("override_notice", False),
             )
         except BookingRefused as refusal:
@@ -278,9 +317,13 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
         request,
         "shifts/reschedule.html",
         {
-            "form": form, "booking": booking, "narrow": narrow, "chosen": chosen,
+            "form": form,
+            "booking": booking,
+            "narrow": narrow,
+            "chosen": chosen,
             "queue_options": _options(_escaped(queue_choices()), chosen["queue"]),
-            "more": listed[RESCHEDULE_CHOICES:].exists(), "limit": RESCHEDULE_CHOICES,
+            "more": listed[RESCHEDULE_CHOICES:].exists(),
+            "limit": RESCHEDULE_CHOICES,
         },
         status=400 if form.errors or narrow.errors else 200,
     )
@@ -296,7 +339,9 @@ def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             booking_cancel(
-                booking=booking, by=by, reason=form.cleaned_data["reason"],
+                booking=booking,
+                by=by,
+                reason=form.cleaned_data["reason"],
                 override_notice=form.cleaned_data.get("override_notice", False),
             )
         except BookingRefused as refusal:
@@ -304,12 +349,20 @@ def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
         else:
             messages.success(request, "Cancelled. It disappears from the calendar.")
             return redirect(_after_change(request, booking))
-    return render(request, "shifts/cancel.html", {"form": form, "booking": booking}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "shifts/cancel.html",
+        {"form": form, "booking": booking},
+        status=400 if form.errors else 200,
+    )
 
 
 def _nothing_to_change(request: HttpRequest, booking, verb: str) -> HttpResponse:
     # An old link or a second tab: say so, rather than offer a form the rules will refuse.
-    messages.info(request, f"This booking is {booking.get_status_display().lower()}: there is nothing to {verb}.")
+    messages.info(
+        request,
+        f"This booking is {booking.get_status_display().lower()}: there is nothing to {verb}.",
+    )
     return redirect(_after_change(request, booking))
 
 
@@ -337,13 +390,19 @@ def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
         if booking.shift_id != shift.pk:
             raise PermissionDenied
         try:
-            booking = booking_mark_attendance(booking=booking, by=request.user, attended=attended == "yes")
+            booking = booking_mark_attendance(
+                booking=booking, by=request.user, attended=attended == "yes"
+            )
         except BookingRefused as refusal:
             messages.error(request, refusal.message)
         else:
-            messages.success(request, f"{booking.person.full_name}: {booking.get_status_display().lower()}.")
+            messages.success(
+                request, f"{booking.person.full_name}: {booking.get_status_display().lower()}."
+            )
         return redirect("shifts:attendance", shift.pk)
-    return render(request, "shifts/attendance.html", {"shift": shift, "bookings": shift_bookings(shift)})
+    return render(
+        request, "shifts/attendance.html", {"shift": shift, "bookings": shift_bookings(shift)}
+    )
 
 
 @require_GET
