@@ -84,22 +84,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "rotations.middleware.MethodNotAllowedPageMiddleware",
+    "rotations.common.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in person unless its view says otherwise.
-    "rotations.middleware.LoginRequiredMiddleware",
+    "rotations.common.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "rotations.middleware.PersonTimezoneMiddleware",
+    "rotations.common.middleware.PersonTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "frontline.urls"
-CSRF_FAILURE_VIEW = "rotations.views.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "rotations.common.views.csrf_failure"
 WSGI_APPLICATION = "frontline.wsgi.application"
 
 TEMPLATES = [
@@ -112,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "rotations.context_processors.navigation",
+                "rotations.common.context_processors.navigation",
             ],
         },
     },
@@ -268,7 +268,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Accounts: django-allauth ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "rotations.auth.CachedPermissionsBackend",
+    "rotations.common.auth.CachedPermissionsBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
@@ -280,8 +280,8 @@ FRONTLINE_COMPANY_DOMAINS = [
     d.lower().lstrip("@") for d in env.list("FRONTLINE_COMPANY_DOMAINS", default=[])
 ]
 
-ACCOUNT_ADAPTER = "rotations.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "rotations.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "rotations.common.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "rotations.common.adapters.SocialAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -2,8 +2,8 @@ from allauth.account.forms import SignupForm
 from django import forms
 from django.conf import settings
 
-from .adapters import is_company_address
-from .models import Department, Level
+from rotations.common.adapters import is_company_address
+from rotations.models import Department, Level
 
 
 class CompanySignupForm(SignupForm):

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import TRANSITIONS, Insight, InsightCategory, InsightStatus, Person, Queue, Severity
-from .selectors.insights import InboxFilter
+from rotations.models import (
+    TRANSITIONS,
+    Insight,
+    InsightCategory,
+    InsightStatus,
+    Person,
+    Queue,
+    Severity,
+)
+from rotations.selectors.insights import InboxFilter
 
 
 class InsightForm(forms.ModelForm):

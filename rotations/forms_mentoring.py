@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Level, MentoringCycle, MentoringTopic, Pairing
+from rotations.models import Level, MentoringCycle, MentoringTopic, Pairing
 
 
 class CycleForm(forms.ModelForm):
@@ -54,7 +54,7 @@ class CycleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services.mentoring import SCHEDULE_FIELDS, has_published
+        from rotations.services.mentoring import SCHEDULE_FIELDS, has_published
 
         if self.instance.pk and has_published(self.instance):
             # Published series were built from these: they stay as they are.

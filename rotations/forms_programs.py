@@ -7,7 +7,7 @@ from datetime import date
 
 from django import forms
 
-from .models import ComplianceState, Department, Level, Person, Program, Queue
+from rotations.models import ComplianceState, Department, Level, Person, Program, Queue
 
 
 def _split(text: str, separators: str = r"[\s,;]+") -> list[str]:

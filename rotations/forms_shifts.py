@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-from .models import Channel, Person, Program, Queue, Shift
-from .models.shifts import ENDS_SAME_DAY_MESSAGE
-from .roles import Role
-from .selectors.people import people_with_role
-from .services.shifts import validate_rrule
-from .timezones import day_and_time, local_moment
-from .validators import known_time_zones
+from rotations.common.timezones import day_and_time, local_moment
+from rotations.common.validators import known_time_zones
+from rotations.models import Channel, Person, Program, Queue, Shift
+from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
+from rotations.roles import Role
+from rotations.selectors.people import people_with_role
+from rotations.services.shifts import validate_rrule
 
 WEEKDAYS = [
     ("MO", "Mon"),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Booking, Insight, OutgoingEmail, Person, Queue, Shift, ShiftPattern
-from .selectors.insights import can_triage, insight_detail, visible_insights
-from .services.booking import Actor
+from rotations.models import Booking, Insight, OutgoingEmail, Person, Queue, Shift, ShiftPattern
+from rotations.selectors.insights import can_triage, insight_detail, visible_insights
+from rotations.services.booking import Actor
 
 # Said to someone who may see a queue but does not run it (the API shows it; pages too).
 MANAGE_REFUSED = "Only this queue's support leads can change it."

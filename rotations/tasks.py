@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 
-from .emails import message_from_dict
-from .services import insight_notices, reminders
-from .services.outbox import (
+from rotations.common.emails import message_from_dict
+from rotations.services import insight_notices, reminders
+from rotations.services.outbox import (
     Delivery,
     deliver_many,
     next_retry_at,
@@ -105,7 +105,7 @@ def flush_insight_notices(person_ids: list[int] | None = None) -> int:
 @shared_task
 def extend_pattern_schedules() -> int:
     """Keep each shift pattern's shifts on the schedule as far ahead as it reaches."""
-    from .services.shifts import extend_pattern_schedules as extend
+    from rotations.services.shifts import extend_pattern_schedules as extend
 
     return extend()
 
@@ -119,7 +119,7 @@ def clear_expired_sessions() -> int:
 @shared_task
 def send_program_nudges() -> int:
     """Remind people behind at each program's reminder points (each point once)."""
-    from .services.programs import send_due_nudges
+    from rotations.services.programs import send_due_nudges
 
     return send_due_nudges()
 
@@ -127,7 +127,7 @@ def send_program_nudges() -> int:
 @shared_task
 def plan_due_programs() -> int:
     """Programs past their deadline that want the auto-scheduler get a plan to review."""
-    from .services.programs import plan_due_programs as start_plans
+    from rotations.services.programs import plan_due_programs as start_plans
 
     return start_plans()
 
@@ -135,8 +135,8 @@ def plan_due_programs() -> int:
 @shared_task(bind=True, acks_late=True)
 def make_schedule_plan(self, plan_id: int) -> int:
     """Run the auto-scheduler for one plan. Idempotent: a plan already made is left alone."""
-    from .models import SchedulePlan
-    from .services.programs import make_plan, plan_failed
+    from rotations.models import SchedulePlan
+    from rotations.services.programs import make_plan, plan_failed
 
     try:
         plan = make_plan(SchedulePlan(pk=plan_id))
@@ -152,8 +152,8 @@ def make_schedule_plan(self, plan_id: int) -> int:
 @shared_task(acks_late=True)
 def run_cycle_matching(run_id: int) -> int:
     """Run the mentoring matcher for one request. Idempotent: a run answered is left alone."""
-    from .models import MatchRun
-    from .services.mentoring import MentoringRefused, match_failed, run_matching
+    from rotations.models import MatchRun
+    from rotations.services.mentoring import MentoringRefused, match_failed, run_matching
 
     try:
         run = MatchRun.objects.select_related("cycle", "run_by").get(pk=run_id)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import (
+from rotations.views import (
     account,
     calendar,
     deliveries,

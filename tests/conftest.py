@@ -8,8 +8,7 @@ import shutil
 import pytest
 
 from rotations.roles import Role
-
-from .factories import PersonFactory
+from tests.factories import PersonFactory
 
 CI = bool(os.environ.get("CI"))
 
@@ -101,7 +100,7 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def smtp_server():
-    from .servers import SmtpServer
+    from tests.servers import SmtpServer
 
     server = SmtpServer().start()
     yield server
@@ -125,7 +124,7 @@ def broker_available() -> None:
 @pytest.fixture
 def celery_worker(broker_available, smtp_server, transactional_db):
     """A real worker process sending mail to the test's SMTP server."""
-    from .servers import CeleryWorker
+    from tests.servers import CeleryWorker
 
     worker = CeleryWorker(env={"EMAIL_URL": smtp_server.url}).start()
     yield worker

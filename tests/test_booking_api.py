@@ -26,8 +26,7 @@ from rotations.models import Booking, CalendarChange, Queue, Shift
 from rotations.permissions import actor
 from rotations.roles import Role
 from rotations.services.booking import booking_create
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,7 @@ from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
 from rotations.permissions import actor
 from rotations.roles import Role
 from rotations.services.booking import booking_cancel, booking_create
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from rotations.services.booking import (
     booking_mark_attendance,
     booking_reschedule,
 )
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

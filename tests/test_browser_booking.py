@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from rotations.models import Booking
 from rotations.roles import Role
-
-from .factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

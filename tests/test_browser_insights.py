@@ -9,9 +9,8 @@ import pytest
 
 from rotations.models import Booking, BookingStatus, Insight
 from rotations.roles import Role
-
-from .factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
-from .test_browser_booking import page  # noqa: F401 - the fixture
+from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
+from tests.test_browser_booking import page  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

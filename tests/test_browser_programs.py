@@ -22,11 +22,10 @@ from rotations.roles import Role
 from rotations.services.mentoring import profile_save
 from rotations.services.programs import make_plan
 from rotations.tasks import run_cycle_matching
-
-from .factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
-from .test_browser_booking import page  # noqa: F401 - the fixture
-from .test_browser_insights import sign_in
-from .test_programs import day_at
+from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
+from tests.test_browser_booking import page  # noqa: F401 - the fixture
+from tests.test_browser_insights import sign_in
+from tests.test_programs import day_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

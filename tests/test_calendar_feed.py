@@ -14,8 +14,7 @@ from rotations.permissions import actor
 from rotations.services.booking import booking_cancel, booking_create
 from rotations.services.calendar_feed import feed_of
 from rotations.services.invites import event_uid
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from .factories import PASSWORD, PersonFactory
+from tests.factories import PASSWORD, PersonFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rotations.models import EmailStatus, OutgoingEmail
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

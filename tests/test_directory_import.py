@@ -10,8 +10,7 @@ from django.urls import reverse
 from rotations.models import Department, Level, Person
 from rotations.roles import Role, roles_of
 from rotations.services.directory_import import directory_import
-
-from .factories import PersonFactory
+from tests.factories import PersonFactory
 
 HEADER = "email,name,department,level,manager_email,location,time_zone,title\n"
 

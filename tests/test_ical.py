@@ -35,8 +35,7 @@ from rotations.calendars.ical import (
     build_calendar,
 )
 from rotations.calendars.imip import imip_message, message_id
-
-from .conftest import need
+from tests.conftest import need
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -574,7 +573,7 @@ def _radicale_importable() -> bool:
 @pytest.fixture(scope="module")
 def radicale():
     need(_radicale_importable(), "Radicale is not installed (pip install Radicale)")
-    from .caldav import RadicaleServer
+    from tests.caldav import RadicaleServer
 
     server = RadicaleServer().start()
     server.make_calendar("shifts")
@@ -585,7 +584,7 @@ def radicale():
 def stored(*events: CalendarEvent) -> bytes:
     """A calendar object resource: built as a feed (PUBLISH), then without METHOD,
     which RFC 4791 §4.1 forbids in stored objects (Radicale would accept it anyway)."""
-    from .caldav import without_method
+    from tests.caldav import without_method
 
     data = without_method(build_calendar(Method.PUBLISH, events))
     assert b"METHOD" not in data
@@ -656,7 +655,7 @@ def test_radicale_stores_the_recurring_series_at_nine_new_york_time(radicale):
 
 
 def test_radicale_honours_the_exdate_and_the_moved_occurrence(radicale):
-    from .caldav import without_method
+    from tests.caldav import without_method
 
     # The invitation as a client would store it after accepting it: the REQUEST
     # (attendees, alarm and all) with METHOD removed.

@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rotations.models import Booking, BookingStatus, Insight
 from rotations.services.insights import insight_log, insight_transition
-
-from .factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC

@@ -6,8 +6,7 @@ import pytest
 
 from rotations.models import Booking, BookingStatus, Insight, Tag
 from rotations.services.reminders import queue_due_emails
-
-from .factories import PersonFactory, ShiftFactory
+from tests.factories import PersonFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from rotations.models import Booking, BookingStatus, EmailKind, InsightNotice, O
 from rotations.services import insight_notices
 from rotations.services.insights import insight_log, insight_transition
 from rotations.services.outbox import render_missing
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
-from .servers import CeleryWorker
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.servers import CeleryWorker
 
 UTC = dt.UTC
 FIELDS = {

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rotations.models import Booking, BookingStatus, Insight, InsightEvent, Tag
 from rotations.services.insights import insight_log, insight_transition
-
-from .factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,7 @@ from rotations.services.insights import (
     insight_plus_one,
     insight_transition,
 )
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

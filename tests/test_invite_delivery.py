@@ -16,9 +16,8 @@ from rotations.models import Booking, BookingStatus, EmailKind, EmailStatus, Out
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
 from rotations.services.invites import event_uid
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
-from .servers import CeleryWorker
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.servers import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -21,8 +21,7 @@ from rotations.permissions import actor
 from rotations.services import outbox
 from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
 from rotations.services.invites import event_uid, record_invites
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -407,8 +406,8 @@ def test_received_invites_store_in_a_real_caldav_server_at_the_right_local_hour(
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from .caldav import RadicaleServer, without_method
-    from .conftest import need
+    from tests.caldav import RadicaleServer, without_method
+    from tests.conftest import need
 
     try:
         import radicale  # noqa: F401

@@ -42,8 +42,7 @@ from rotations.services.mentoring import (
     session_mark,
     session_reschedule,
 )
-
-from .factories import DepartmentFactory, PersonFactory
+from tests.factories import DepartmentFactory, PersonFactory
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -377,7 +376,7 @@ def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_s
     text = text_of(by_recipient[(org["agent_ny"].email,)])
     assert "You will mentor Ada VP" in text
 
-    from .caldav import RadicaleServer, without_method
+    from tests.caldav import RadicaleServer, without_method
 
     with RadicaleServer() as server:
         server.make_calendar("mentoring")
@@ -412,7 +411,7 @@ def test_moving_one_session_updates_that_occurrence_only(org, smtp_settings):
     expected = sorted([d for d in ADA_SESSIONS if d != ADA_SESSIONS[2]] + [moved_to])
     assert [d.astimezone(NEW_YORK) for d in expand(ics)] == expected
 
-    from .caldav import RadicaleServer, without_method
+    from tests.caldav import RadicaleServer, without_method
 
     with RadicaleServer() as server:
         server.make_calendar("mentoring")

@@ -23,9 +23,8 @@ from rotations.models import (
 )
 from rotations.services.mentoring import cycle_publish, run_matching
 from rotations.tasks import run_cycle_matching
-
-from .factories import PersonFactory
-from .test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
+from tests.factories import PersonFactory
+from tests.test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
 
 CYCLE_FORM = {
     "name": "Summer 2027",
@@ -420,7 +419,7 @@ def test_home_asks_for_the_answer_and_shows_the_next_sessions(client, org, publi
 def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
     client, org, smtp_server, broker_available, settings
 ):
-    from .servers import CeleryWorker
+    from tests.servers import CeleryWorker
 
     # A task per change: a shared task would start 2 s after the change by this test's
     # clock, which is months ahead of the worker's.

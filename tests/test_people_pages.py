@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rotations.models import Person
 from rotations.roles import Role
 from rotations.selectors.people import find_manager_cycles, management_chain
-
-from .factories import PersonFactory
+from tests.factories import PersonFactory
 
 
 @pytest.mark.django_db

@@ -8,7 +8,10 @@ import io
 import json
 import time
 from collections import Counter
-from datetime import date as dt_date, datetime, time as clock, timedelta, timezone as dt_timezone
+from datetime import date as dt_date
+from datetime import datetime, timedelta
+from datetime import time as clock
+from datetime import timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -36,9 +39,8 @@ from rotations.services.programs import (
     plan_publish,
     send_due_nudges,
 )
-
-from .factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
-from .servers import CeleryWorker
+from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
+from tests.servers import CeleryWorker
 
 # A Monday: the weekdays-only arithmetic of ``day_at`` reads the same calendar
 # whatever today is (a day 3 and a day 4 on either side of a weekend would be one day).

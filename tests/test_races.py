@@ -15,10 +15,9 @@ from django.utils import timezone
 
 from rotations.models import Booking, BookingStatus, Shift, ShiftPattern
 from rotations.roles import Role
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
-from .race_worker import attempt
-from .servers import database_url
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.race_worker import attempt
+from tests.servers import database_url
 
 PROCESSES = 24
 

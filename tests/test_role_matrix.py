@@ -477,8 +477,7 @@ def world(executive, support_lead, frontline_employee):
     from rotations.services.booking import booking_create
     from rotations.services.calendar_feed import feed_of
     from rotations.services.shifts import shift_pattern_create
-
-    from .factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
+    from tests.factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 
     queue = QueueFactory(leads=[support_lead])
     other_queue = QueueFactory()
@@ -537,8 +536,7 @@ def _mentoring_world(executive, frontline_employee, other_exec) -> dict:
     import datetime as dt
 
     from rotations.models import MentoringCycle, MentoringSession, Pairing
-
-    from .factories import PersonFactory
+    from tests.factories import PersonFactory
 
     today = dt.date.today()
     cycle = MentoringCycle.objects.create(
@@ -656,7 +654,7 @@ def test_the_header_shows_each_role_the_pages_it_can_open(client_as, role):
 def test_the_header_shows_a_superuser_everything_and_a_visitor_nothing(client, django_user_model):
     import re
 
-    from rotations.context_processors import NAVIGATION
+    from rotations.common.context_processors import NAVIGATION
 
     client.force_login(
         django_user_model.objects.create_superuser(email="root@example.com", password="x" * 12)

@@ -6,8 +6,8 @@ Time is frozen at Monday 1 March 2027, 12:00 UTC. The queue is in New York, led 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 import zoneinfo
+from collections import Counter
 
 import pytest
 import time_machine
@@ -25,8 +25,7 @@ from rotations.services.shifts import (
     shift_pattern_create,
     shift_pattern_update,
 )
-
-from .factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
 

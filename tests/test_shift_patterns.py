@@ -9,8 +9,8 @@ import zoneinfo
 import hypothesis
 import pytest
 import time_machine
-from hypothesis import strategies as st
 from django.core.exceptions import ValidationError
+from hypothesis import strategies as st
 
 from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
 from rotations.permissions import actor
@@ -25,8 +25,7 @@ from rotations.services.shifts import (
     shift_pattern_update,
     validate_rrule,
 )
-
-from .factories import PersonFactory, QueueFactory
+from tests.factories import PersonFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from ..auth import build_with_permissions, permissions_column
-from ..models import Person
-from ..rows import Columns
+from rotations.common.auth import build_with_permissions, permissions_column
+from rotations.common.sql import Columns
+from rotations.models import Person
 
 _TOKEN = Columns(Token, "t")
 _PERSON = Columns(Person, "p")

@@ -10,12 +10,8 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Person
-from ..permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
-from ..selectors.insights import InboxFilter, inbox
-from ..services.insights import InsightRefused, insight_log, insight_transition, split_tags
-from .schema import BAD_QUERY, NO_SUCH_PAGE
-from .serializers import (
+from rotations.api.schema import BAD_QUERY, NO_SUCH_PAGE
+from rotations.api.serializers import (
     InsightLogSerializer,
     InsightPageSerializer,
     InsightQuerySerializer,
@@ -23,7 +19,11 @@ from .serializers import (
     InsightTransitionSerializer,
     RefusalSerializer,
 )
-from .views import PAGE_PARAMETERS, Pages
+from rotations.api.views import PAGE_PARAMETERS, Pages
+from rotations.models import Person
+from rotations.permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
+from rotations.selectors.insights import InboxFilter, inbox
+from rotations.services.insights import InsightRefused, insight_log, insight_transition, split_tags
 
 REFUSED = OpenApiResponse(
     RefusalSerializer, description="A rule of the insight's life cycle refused the request."

@@ -14,17 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from ..models import Queue, Shift
-from ..permissions import (
-    get_pattern_for_manage,
-    get_pattern_for_view,
-    get_queue_for_manage,
-    get_queue_for_view,
-    get_shift_for_manage,
-)
-from ..services.queues import hours_warning, queue_create, queue_pause, queue_resume, queue_update
-from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
-from .serializers import (
+from rotations.api.schema import FORBIDDEN
+from rotations.api.serializers import (
     BookedShiftsSerializer,
     PatternChangedSerializer,
     PatternCreatedSerializer,
@@ -39,8 +30,28 @@ from .serializers import (
     ShiftTakenOffSerializer,
     ShiftTakeOffSerializer,
 )
-from .schema import FORBIDDEN
-from .views import require_browse
+from rotations.api.views import require_browse
+from rotations.models import Queue, Shift
+from rotations.permissions import (
+    get_pattern_for_manage,
+    get_pattern_for_view,
+    get_queue_for_manage,
+    get_queue_for_view,
+    get_shift_for_manage,
+)
+from rotations.services.queues import (
+    hours_warning,
+    queue_create,
+    queue_pause,
+    queue_resume,
+    queue_update,
+)
+from rotations.services.shifts import (
+    shift_cancel,
+    shift_create,
+    shift_pattern_create,
+    shift_pattern_update,
+)
 
 INVALID = OpenApiResponse(
     description="The input, or a rule of the schedule, refused it; the body says why."

@@ -4,7 +4,7 @@ from datetime import UTC, timedelta
 from django.db import models
 from rest_framework import serializers
 
-from ..models import (
+from rotations.models import (
     Booking,
     Insight,
     InsightCategory,
@@ -15,8 +15,8 @@ from ..models import (
     Shift,
     ShiftPattern,
 )
-from ..roles import Role
-from ..selectors.people import people_with_role
+from rotations.roles import Role
+from rotations.selectors.people import people_with_role
 
 
 class UTCDateTimeField(serializers.DateTimeField):

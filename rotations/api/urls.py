@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import insights, queues, views
+from rotations.api import insights, queues, views
 
 urlpatterns = [
     path("queues/", queues.queue_list, name="api-queues"),

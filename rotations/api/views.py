@@ -16,25 +16,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Person, Shift
-from ..permissions import (
-    actor,
-    can_browse_shifts,
-    get_booking_for_attendance,
-    get_booking_for_change,
-    get_booking_for_view,
-    get_shift_for_view,
-)
-from ..selectors.shifts import ShiftFilters, bookings_of, open_shifts
-from ..services.booking import (
-    BookingRefused,
-    booking_cancel,
-    booking_create,
-    booking_mark_attendance,
-    booking_reschedule,
-)
-from .schema import BAD_QUERY, FORBIDDEN, NO_SUCH_PAGE
-from .serializers import (
+from rotations.api.schema import BAD_QUERY, FORBIDDEN, NO_SUCH_PAGE
+from rotations.api.serializers import (
     AttendanceSerializer,
     BookingCreateSerializer,
     BookingPageSerializer,
@@ -45,6 +28,23 @@ from .serializers import (
     ShiftPageSerializer,
     ShiftQuerySerializer,
     ShiftSerializer,
+)
+from rotations.models import Person, Shift
+from rotations.permissions import (
+    actor,
+    can_browse_shifts,
+    get_booking_for_attendance,
+    get_booking_for_change,
+    get_booking_for_view,
+    get_shift_for_view,
+)
+from rotations.selectors.shifts import ShiftFilters, bookings_of, open_shifts
+from rotations.services.booking import (
+    BookingRefused,
+    booking_cancel,
+    booking_create,
+    booking_mark_attendance,
+    booking_reschedule,
 )
 
 REFUSED = OpenApiResponse(RefusalSerializer, description="A booking rule refused the request.")

@@ -4,7 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
 import rotations.models.people
-import rotations.validators
+import rotations.common.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(blank=True, max_length=200)),
                 ('level', models.CharField(choices=[('ic', 'IC'), ('manager', 'Manager'), ('director', 'Director'), ('vp', 'VP'), ('c_level', 'C-level')], default='ic', max_length=16)),
                 ('location', models.CharField(blank=True, max_length=120)),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[rotations.validators.validate_time_zone])),
+                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[rotations.common.validators.validate_time_zone])),
                 ('is_active', models.BooleanField(default=True)),
                 ('is_staff', models.BooleanField(default=False, help_text='Can sign in to the Django admin site.')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),

@@ -2,7 +2,7 @@
 
 import datetime
 import django.db.models.deletion
-import rotations.validators
+import rotations.common.validators
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=120, unique=True)),
                 ('channel', models.CharField(choices=[('phone', 'Phone'), ('chat', 'Chat'), ('email', 'Email'), ('social', 'Social')], max_length=10)),
                 ('team', models.CharField(max_length=120)),
-                ('time_zone', models.CharField(max_length=64, validators=[rotations.validators.validate_time_zone])),
+                ('time_zone', models.CharField(max_length=64, validators=[rotations.common.validators.validate_time_zone])),
                 ('opens_at', models.TimeField(default=datetime.time(9, 0), help_text="Local time in the queue's zone.")),
                 ('closes_at', models.TimeField(default=datetime.time(17, 0))),
                 ('visitor_capacity', models.PositiveSmallIntegerField(default=2, help_text='How many visiting executives the queue takes at once.')),

@@ -1,4 +1,4 @@
-from .insights import (
+from rotations.models.insights import (
     CLOSED_STATUSES,
     TRANSITIONS,
     FollowReason,
@@ -13,7 +13,7 @@ from .insights import (
     Severity,
     Tag,
 )
-from .mentoring import (
+from rotations.models.mentoring import (
     CycleStatus,
     MatchRun,
     MentoringCycle,
@@ -26,7 +26,9 @@ from .mentoring import (
     SessionStatus,
     Weekday,
 )
-from .programs import (
+from rotations.models.outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
+from rotations.models.people import Department, Level, Person
+from rotations.models.programs import (
     ComplianceState,
     DistinctBy,
     NudgePoint,
@@ -36,9 +38,7 @@ from .programs import (
     RequirementUnit,
     SchedulePlan,
 )
-from .outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
-from .people import Department, Level, Person
-from .shifts import (
+from rotations.models.shifts import (
     SEAT_HOLDING,
     Booking,
     BookingStatus,

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ..validators import validate_time_zone
+from rotations.common.validators import validate_time_zone
 
 
 class Level(models.TextChoices):

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from ..validators import validate_time_zone
+from rotations.common.validators import validate_time_zone
 
 
 class Channel(models.TextChoices):

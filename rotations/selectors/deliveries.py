@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ..models import Booking, EmailStatus, OutgoingEmail, Person
+from rotations.models import Booking, EmailStatus, OutgoingEmail, Person
 
 
 def deliveries_of_booking(booking: Booking) -> QuerySet[OutgoingEmail]:

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from ..models import (
+from rotations.models import (
     Booking,
     BookingStatus,
     Insight,
@@ -28,7 +28,7 @@ from ..models import (
     Queue,
     Tag,
 )
-from .programs import in_period, participants, period_bounds
+from rotations.selectors.programs import in_period, participants, period_bounds
 
 TIMING_BUCKETS = [
     ("under 1 day", timedelta(days=1)),

@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from ..models import Insight, InsightFollower, InsightVote, Person, Queue
+from rotations.models import Insight, InsightFollower, InsightVote, Person, Queue
 
 
 def sees_every_insight(person: Person) -> bool:

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from ..models import (
+from rotations.models import (
     CycleStatus,
     MentoringCycle,
     MentoringProfile,

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
-from ..models import (
+from rotations.common.timezones import zone_named
+from rotations.models import (
     Booking,
     BookingStatus,
     ComplianceState,
@@ -24,8 +25,7 @@ from ..models import (
     Program,
     RequirementUnit,
 )
-from ..timezones import zone_named
-from .people import holders_of
+from rotations.selectors.people import holders_of
 
 
 def participants(program: Program) -> QuerySet[Person]:

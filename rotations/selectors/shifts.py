@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import ExtractIsoWeekDay, TruncDate, TruncTime
 from django.utils import timezone
 
-from ..models import SEAT_HOLDING, Booking, BookingStatus, Person, Queue, Shift
+from rotations.models import SEAT_HOLDING, Booking, BookingStatus, Person, Queue, Shift
 
 
 @dataclass(frozen=True)

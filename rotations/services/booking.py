@@ -10,7 +10,7 @@ database enforces them inside the transaction rather than a check followed by a 
 
 Locks are always taken person first, then shifts, so concurrent changes cannot deadlock.
 
-A booking's statements are written out in SQL (``rotations.rows`` says why); the rules
+A booking's statements are written out in SQL (``rotations.common.sql`` says why); the rules
 read the same model instances the ORM would have built.
 """
 
@@ -23,8 +23,10 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from ..caching import shifts_changed
-from ..models import (
+from rotations.caching import shifts_changed
+from rotations.common.sql import Columns, insert, param, storable_id
+from rotations.common.timezones import day_and_time
+from rotations.models import (
     SEAT_HOLDING,
     Booking,
     BookingStatus,
@@ -34,10 +36,7 @@ from ..models import (
     Queue,
     Shift,
 )
-from ..rows import Columns, insert, param, storable_id
-from ..timezones import day_and_time
-from .invites import record_invites
-
+from rotations.services.invites import record_invites
 
 # The booking path's statements are written out (see ``rows``): these are their columns.
 _SHIFT = Columns(Shift, "s")

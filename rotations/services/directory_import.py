@@ -17,10 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from ..models import Department, Level, Person
-from ..roles import Role, role_groups, set_roles
-from ..selectors.people import find_manager_cycles
-from ..validators import known_time_zones
+from rotations.common.validators import known_time_zones
+from rotations.models import Department, Level, Person
+from rotations.roles import Role, role_groups, set_roles
+from rotations.selectors.people import find_manager_cycles
 
 REQUIRED_COLUMNS = (
     "email",

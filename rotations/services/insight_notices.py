@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
+from rotations.models import (
     EmailKind,
     InsightEvent,
     InsightFollower,
@@ -23,7 +23,7 @@ from ..models import (
     OutgoingEmail,
     Person,
 )
-from . import outbox
+from rotations.services import outbox
 
 
 def notify_followers(event: InsightEvent) -> list[int]:
@@ -39,7 +39,7 @@ def notify_followers(event: InsightEvent) -> list[int]:
     InsightNotice.objects.bulk_create(
         [InsightNotice(event=event, person_id=p) for p in people], ignore_conflicts=True
     )
-    from ..tasks import flush_insight_notices
+    from rotations.tasks import flush_insight_notices
 
     flush_insight_notices.delay_on_commit(people)
     return people

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import (
+from rotations.models import (
     TRANSITIONS,
     Booking,
     BookingStatus,
@@ -30,7 +30,7 @@ from ..models import (
     SessionStatus,
     Tag,
 )
-from . import insight_notices
+from rotations.services import insight_notices
 
 
 class InsightRefused(Exception):

@@ -16,9 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from ..calendars.ical import CalendarEvent, Method, Party, build_calendar
-from ..calendars.imip import imip_message, message_id
-from ..models import (
+from rotations.calendars.ical import CalendarEvent, Method, Party, build_calendar
+from rotations.calendars.imip import imip_message, message_id
+from rotations.common.sql import insert
+from rotations.common.timezones import wall_clock
+from rotations.models import (
     Booking,
     CalendarChange,
     CalendarChangeKind,
@@ -27,9 +29,7 @@ from ..models import (
     Person,
     Shift,
 )
-from ..rows import insert
-from ..timezones import wall_clock
-from . import outbox
+from rotations.services import outbox
 
 
 def event_uid(booking: Booking) -> str:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 from dateutil.rrule import WEEKLY, rrule
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import (
+from rotations.models import (
     CycleStatus,
     MatchRun,
     MentoringCycle,
@@ -31,9 +31,9 @@ from ..models import (
     Person,
     SessionStatus,
 )
-from ..selectors.mentoring import eligible_mentees, eligible_mentors
-from ..solvers import mentor_matching as solver
-from . import mentoring_invites
+from rotations.selectors.mentoring import eligible_mentees, eligible_mentors
+from rotations.services import mentoring_invites
+from rotations.solvers import mentor_matching as solver
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # How long the matcher may spend proving a cross-location target optimal.
@@ -266,7 +266,7 @@ STALE_RUN = timedelta(minutes=10)
 
 def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     """Ask a worker to run the matcher (it may think for a while); one run at a time."""
-    from ..tasks import run_cycle_matching
+    from rotations.tasks import run_cycle_matching
 
     _check_running(cycle)
     MatchRun.objects.filter(

@@ -15,13 +15,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from ..calendars.ical import CalendarEvent, Method, Party, build_calendar
-from ..calendars.imip import imip_message, message_id
-from ..models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
-from ..selectors.people import holders_of
-from ..timezones import wall_clock
-from . import outbox
-from .invites import organizer
+from rotations.calendars.ical import CalendarEvent, Method, Party, build_calendar
+from rotations.calendars.imip import imip_message, message_id
+from rotations.common.timezones import wall_clock
+from rotations.models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
+from rotations.selectors.people import holders_of
+from rotations.services import outbox
+from rotations.services.invites import organizer
 
 
 def series_uid(pairing: Pairing) -> str:
@@ -211,7 +211,7 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
 
 
 def _ended_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
-    from .rendering import _message
+    from rotations.services.rendering import _message
 
     context = {
         **_context(row, pairing),

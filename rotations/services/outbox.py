@@ -32,11 +32,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection as db, transaction
+from django.db import connection as db
+from django.db import transaction
 from django.db.models import BinaryField, Case, Q, Value, When
 from django.utils import timezone
 
-from ..models import EmailStatus, OutgoingEmail
+from rotations.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def kick() -> None:
     little ahead). A task that is lost leaves its rows to the next change's task, or to
     the sweep.
     """
-    from ..tasks import send_due_emails
+    from rotations.tasks import send_due_emails
 
     window = settings.OUTBOX_BATCH_SECONDS
     if window <= 0 or send_due_emails.app.conf.task_always_eager:
@@ -254,7 +255,7 @@ def render_missing(pks: list[int]) -> None:
     calendar changes are read too (an invite lists every attendee); one statement stores
     the lot.
     """
-    from .rendering import render_all
+    from rotations.services.rendering import render_all
 
     related = (
         "recipient",

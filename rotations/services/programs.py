@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import (
+from rotations.models import (
     SEAT_HOLDING,
     Booking,
     ComplianceState,
@@ -32,10 +32,10 @@ from ..models import (
     SchedulePlan,
     Shift,
 )
-from ..selectors.people import holders_of
-from ..selectors.programs import blackout_set, participants, period_bounds, standings
-from . import outbox
-from .booking import Actor, BookingRefused, booking_create
+from rotations.selectors.people import holders_of
+from rotations.selectors.programs import blackout_set, participants, period_bounds, standings
+from rotations.services import outbox
+from rotations.services.booking import Actor, BookingRefused, booking_create
 
 BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)
 
@@ -163,7 +163,7 @@ def _send_invitations(program: Program, now: datetime) -> int:
 
 def plan_request(*, program: Program, by: Person | None) -> SchedulePlan:
     """Start a plan (a worker computes it); refused while another is open."""
-    from ..tasks import make_schedule_plan
+    from rotations.tasks import make_schedule_plan
 
     try:
         with transaction.atomic():
@@ -183,7 +183,7 @@ def _program_end(program: Program) -> datetime:
 
 def _solver():
     # Loaded when a plan is made: web processes need not import numpy and OR-tools.
-    from ..solvers import autoschedule
+    from rotations.solvers import autoschedule
 
     return autoschedule
 

@@ -8,12 +8,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from ..calendars.imip import message_id
-from ..emails import mime_message
-from ..models import EmailKind, InsightNotice, OutgoingEmail
-from ..timezones import wall_clock
-from . import mentoring_invites
-from .invites import organizer, render_invites
+from rotations.calendars.imip import message_id
+from rotations.common.emails import mime_message
+from rotations.common.timezones import wall_clock
+from rotations.models import EmailKind, InsightNotice, OutgoingEmail
+from rotations.services import mentoring_invites
+from rotations.services.invites import organizer, render_invites
 
 MENTORING_KINDS = (EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
 PROGRAM_KINDS = (EmailKind.PROGRAM_INVITATION, EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_DIGEST)
@@ -79,8 +79,8 @@ def _render_insight_updates(rows: list[OutgoingEmail]) -> dict[int, tuple[str, b
 def _render_program_emails(rows: list[OutgoingEmail]) -> dict[int, tuple[str, bytes]]:
     """A reminder to someone behind (where they stand, a link to suitable shifts), or HR's
     digest of the whole program at that point."""
-    from ..selectors.programs import standings, summary
-    from .programs import suitable_shifts_path
+    from rotations.selectors.programs import standings, summary
+    from rotations.services.programs import suitable_shifts_path
 
     rendered = {}
     for row in rows:

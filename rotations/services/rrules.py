@@ -18,7 +18,7 @@ from dateutil import parser as date_parser
 from dateutil.rrule import rrule, rrulestr
 from django.core.exceptions import ValidationError
 
-from ..timezones import local_moment
+from rotations.common.timezones import local_moment
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,22 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from ..caching import shifts_changed
-from ..models import Booking, BookingStatus, CalendarChangeKind, Person, Queue, Shift, ShiftPattern
-from ..models.shifts import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
-from ..roles import Role
-from ..selectors.people import people_with_role
-from ..timezones import day_and_time
-from .booking import lock_people, lock_person, record_calendar_change
-from .rrules import is_open_ended, pattern_occurrences, validate_rrule
+from rotations.caching import shifts_changed
+from rotations.common.timezones import day_and_time
+from rotations.models import (
+    Booking,
+    BookingStatus,
+    CalendarChangeKind,
+    Person,
+    Queue,
+    Shift,
+    ShiftPattern,
+)
+from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
+from rotations.roles import Role
+from rotations.selectors.people import people_with_role
+from rotations.services.booking import lock_people, lock_person, record_calendar_change
+from rotations.services.rrules import is_open_ended, pattern_occurrences, validate_rrule
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..timezones import day_and_time, zone_named
+from rotations.common.timezones import day_and_time, zone_named
 
 register = template.Library()
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_insights import (
+from rotations.forms_insights import (
     CommentForm,
     InboxFilterForm,
     InsightForm,
@@ -22,10 +22,10 @@ from ..forms_insights import (
     PlusOneForm,
     TransitionForm,
 )
-from ..models import Insight
-from ..permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
-from ..selectors.insights import can_triage, inbox, visible_insights
-from ..services.insights import (
+from rotations.models import Insight
+from rotations.permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
+from rotations.selectors.insights import can_triage, inbox, visible_insights
+from rotations.services.insights import (
     InsightRefused,
     insight_comment,
     insight_follow,

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_insights import InsightForm
-from ..forms_mentoring import (
+from rotations.forms_insights import InsightForm
+from rotations.forms_mentoring import (
     CloseCycleForm,
     CycleForm,
     EndPairingForm,
@@ -23,7 +23,7 @@ from ..forms_mentoring import (
     SwapForm,
     TopicForm,
 )
-from ..models import (
+from rotations.models import (
     CycleStatus,
     MentoringCycle,
     MentoringProfile,
@@ -33,7 +33,7 @@ from ..models import (
     PairingStatus,
     SessionStatus,
 )
-from ..selectors.mentoring import (
+from rotations.selectors.mentoring import (
     can_see_pairing,
     cycle_health,
     cycle_pairings,
@@ -42,16 +42,16 @@ from ..selectors.mentoring import (
     responses,
     role_in_cycle,
 )
-from ..services.insights import InsightRefused, insight_log_for_session, split_tags
-from ..services.mentoring import (
+from rotations.services.insights import InsightRefused, insight_log_for_session, split_tags
+from rotations.services.mentoring import (
     MentoringRefused,
     cycle_close,
     cycle_create,
     cycle_publish,
     cycle_update,
+    match_request,
     pairing_end,
     pairing_remove,
-    match_request,
     pairing_swap,
     profile_save,
     session_mark,

@@ -12,18 +12,35 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_shifts import PauseForm, QueueForm, ShiftCancelForm, ShiftForm, ShiftPatternForm
-from ..models import Queue
-from ..permissions import (
+from rotations.forms_shifts import (
+    PauseForm,
+    QueueForm,
+    ShiftCancelForm,
+    ShiftForm,
+    ShiftPatternForm,
+)
+from rotations.models import Queue
+from rotations.permissions import (
     can_manage_queue,
     get_pattern_for_manage,
     get_queue_for_manage,
     get_queue_for_view,
     get_shift_for_manage,
 )
-from ..selectors.shifts import queue_shifts, shift_bookings
-from ..services.queues import hours_warning, queue_create, queue_pause, queue_resume, queue_update
-from ..services.shifts import shift_cancel, shift_create, shift_pattern_create, shift_pattern_update
+from rotations.selectors.shifts import queue_shifts, shift_bookings
+from rotations.services.queues import (
+    hours_warning,
+    queue_create,
+    queue_pause,
+    queue_resume,
+    queue_update,
+)
+from rotations.services.shifts import (
+    shift_cancel,
+    shift_create,
+    shift_pattern_create,
+    shift_pattern_update,
+)
 
 
 @require_GET

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
-from ..models import BookingStatus, Channel, Shift
-from ..permissions import (
+from rotations.caching import LIST_TTL, read_current
+from rotations.forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
+from rotations.models import BookingStatus, Channel, Shift
+from rotations.permissions import (
     actor,
     can_browse_shifts,
     can_change_booking,
@@ -30,9 +31,8 @@ from ..permissions import (
     get_shift_for_attendance,
     get_shift_for_view,
 )
-from ..caching import LIST_TTL, read_current
-from ..selectors.programs import blackout_set, programs_of
-from ..selectors.shifts import (
+from rotations.selectors.programs import blackout_set, programs_of
+from rotations.selectors.shifts import (
     ShiftFilters,
     bookings_of,
     buddy_shifts,
@@ -41,7 +41,7 @@ from ..selectors.shifts import (
     shift_bookings,
     starting_between,
 )
-from ..services.booking import (
+from rotations.services.booking import (
     BookingRefused,
     booking_cancel,
     booking_create,

@@ -13,9 +13,8 @@ import jwt
 import pytest
 
 from rotations.models import Person
-
-from .factories import PersonFactory
-from .servers import free_port
+from tests.factories import PersonFactory
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -39,8 +39,8 @@ class CachedPermissionsBackend(ModelBackend):
     def get_user(self, user_id):
         """ModelBackend's, as one written-out statement (see ``rows``): every signed-in
         page reads its person, and the ORM's compiling cost three times the reading."""
-        from .models import Person
-        from .rows import storable_id
+        from rotations.common.sql import storable_id
+        from rotations.models import Person
 
         if not storable_id(Person, user_id):
             return super().get_user(user_id)
@@ -90,7 +90,7 @@ def _permissions_column(vendor: str) -> str:
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
 
-    from .models import Person
+    from rotations.models import Person
 
     name = "ct.app_label || '.' || pm.codename"
     rows = f"""
@@ -119,14 +119,14 @@ def build_with_permissions(columns, row):
 
 @functools.cache
 def _person():
-    from .models import Person
-    from .rows import Columns
+    from rotations.common.sql import Columns
+    from rotations.models import Person
 
     return Columns(Person, "p")
 
 
 def _permissions_of(person_id: int) -> set[str]:
-    from .models import Person
+    from rotations.models import Person
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from rotations.common.sql import Columns, insert, param
 from rotations.models import (
     Booking,
     CalendarChange,
@@ -18,7 +19,6 @@ from rotations.models import (
     Queue,
     Shift,
 )
-from rotations.rows import Columns, insert, param
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_insert_without_returning_sets_the_ids_one_row_at_a_time(monkeypatch):
 def test_the_session_backend_reads_the_person_as_the_orm_does():
     from django.contrib.auth.backends import ModelBackend
 
-    from rotations.auth import CachedPermissionsBackend
+    from rotations.common.auth import CachedPermissionsBackend
 
     person = PersonFactory(time_zone="Asia/Manila")
     ours, djangos = CachedPermissionsBackend(), ModelBackend()
@@ -197,7 +197,7 @@ def test_the_person_read_for_a_request_holds_the_permissions_modelbackend_comput
     from rest_framework.authtoken.models import Token
 
     from rotations.api.authentication import TokenAuthentication
-    from rotations.auth import CachedPermissionsBackend
+    from rotations.common.auth import CachedPermissionsBackend
 
     person = PersonFactory(roles=roles)
     if direct:
@@ -217,7 +217,7 @@ def test_the_person_read_for_a_request_holds_the_permissions_modelbackend_comput
 def test_a_superuser_read_for_a_request_has_every_permission():
     from django.contrib.auth.models import Permission
 
-    from rotations.auth import CachedPermissionsBackend
+    from rotations.common.auth import CachedPermissionsBackend
 
     person = PersonFactory(is_superuser=True)
     read = CachedPermissionsBackend().get_user(person.pk)

@@ -6,7 +6,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
-from .emails import send_later
+from rotations.common.emails import send_later
 
 
 def is_company_address(email: str) -> bool:

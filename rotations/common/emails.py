@@ -59,7 +59,7 @@ def message_from_dict(data: dict) -> EmailMultiAlternatives:
 
 def send_later(message: EmailMessage) -> None:
     """Send through the Celery worker once the current transaction has committed."""
-    from .tasks import send_email
+    from rotations.tasks import send_email
 
     send_email.delay_on_commit(message_to_dict(message))
 

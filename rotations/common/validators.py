@@ -3,7 +3,6 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 
-
 # In the tz database but not places: a queue or a person is never "in" these.
 NOT_PLACES = {"Factory", "localtime", "posixrules"}
 
