@@ -40,8 +40,8 @@ def build_data(env: dict) -> dict:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
+    from rotations.directory.roles import Role, role_groups
     from rotations.models import Person, Queue, Shift
-    from rotations.roles import Role, role_groups
 
     group = role_groups()[Role.EXECUTIVE]
     queues = Queue.objects.bulk_create(

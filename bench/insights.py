@@ -67,8 +67,8 @@ def build_data(env: dict, n_insights: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from rotations.directory.roles import Role, role_groups
     from rotations.models import Booking, Department, Insight, Person, Queue, Shift, Tag
-    from rotations.roles import Role, role_groups
 
     rng = random.Random(7)
     groups = role_groups()

@@ -75,9 +75,9 @@ def make_changes(env: dict, changes: int) -> int:
     django.setup()
     from django.utils import timezone
 
+    from rotations.directory.roles import Role, role_groups
     from rotations.models import OutgoingEmail, Person, Queue, Shift
     from rotations.permissions import actor
-    from rotations.roles import Role, role_groups
     from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
 
     # Each executive books once; every second one then moves, every fourth also cancels:

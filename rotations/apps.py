@@ -10,8 +10,9 @@ class RotationsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.models import Group, Permission
 
-        from rotations import caching, roles
+        from rotations import caching
         from rotations.common import auth
+        from rotations.directory import roles
         from rotations.models import Person, Queue, Shift, ShiftPattern
 
         # After every migrate, so the role groups always carry the permissions the code

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from rotations.common.timezones import day_and_time, local_moment
 from rotations.common.validators import known_time_zones
+from rotations.directory.roles import Role
+from rotations.directory.selectors import people_with_role
 from rotations.models import Channel, Person, Program, Queue, Shift
 from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
-from rotations.roles import Role
-from rotations.selectors.people import people_with_role
 from rotations.services.shifts import validate_rrule
 
 WEEKDAYS = [

@@ -8,19 +8,9 @@ from rotations.views import (
     impact,
     insights,
     mentoring,
-    people,
     programs,
     queues,
     shifts,
-)
-
-people_patterns = (
-    [
-        path("", people.person_list, name="list"),
-        path("import/", people.directory_import_view, name="import"),
-        path("<int:person_id>/", people.person_detail, name="detail"),
-    ],
-    "people",
 )
 
 queue_patterns = (
@@ -139,7 +129,7 @@ urlpatterns = [
     path("account/api-token/", account.api_token, name="api-token"),
     path("account/calendar/", calendar.calendar_settings, name="calendar-settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
-    path("people/", include(people_patterns)),
+    path("people/", include("rotations.directory.urls")),
     path("queues/", include(queue_patterns)),
     path("shifts/", include(shift_patterns)),
     path("deliveries/", include(delivery_patterns)),

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from rotations.roles import Role
+from rotations.directory.roles import Role
 from tests.factories import PersonFactory
 
 CI = bool(os.environ.get("CI"))

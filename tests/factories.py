@@ -4,8 +4,8 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from rotations.directory.roles import Role, set_roles
 from rotations.models import Department, Level, Person
-from rotations.roles import Role, set_roles
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -22,9 +22,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.validation import validate_schema
 from rest_framework.authtoken.models import Token
 
+from rotations.directory.roles import Role
 from rotations.models import Booking, CalendarChange, Queue, Shift
 from rotations.permissions import actor
-from rotations.roles import Role
 from rotations.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 

@@ -20,10 +20,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
+from rotations.directory.roles import Role
 from rotations.models import Booking, Queue, Shift, ShiftPattern
 from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
 from rotations.permissions import actor
-from rotations.roles import Role
 from rotations.services.booking import booking_cancel, booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 

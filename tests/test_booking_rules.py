@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from rotations.directory.roles import Role
 from rotations.models import BookingStatus, CalendarChange, Shift
 from rotations.permissions import actor
-from rotations.roles import Role
 from rotations.services.booking import (
     BookingRefused,
     booking_cancel,

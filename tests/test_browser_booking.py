@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from rotations.directory.roles import Role
 from rotations.models import Booking
-from rotations.roles import Role
 from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Insight
-from rotations.roles import Role
 from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
 from tests.test_browser_booking import page  # noqa: F401 - the fixture
 

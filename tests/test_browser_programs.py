@@ -9,6 +9,7 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
+from rotations.directory.roles import Role
 from rotations.models import (
     Booking,
     MentoringCycle,
@@ -18,7 +19,6 @@ from rotations.models import (
     Program,
     SchedulePlan,
 )
-from rotations.roles import Role
 from rotations.services.mentoring import profile_save
 from rotations.services.programs import make_plan
 from rotations.tasks import run_cycle_matching

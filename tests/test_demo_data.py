@@ -5,10 +5,10 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
+from rotations.directory.roles import Role
+from rotations.directory.selectors import find_manager_cycles
 from rotations.management.commands.load_demo_data import DEMO_PASSWORD, DEMO_SIGN_INS
 from rotations.models import Department, Person
-from rotations.roles import Role
-from rotations.selectors.people import find_manager_cycles
 
 
 @pytest.fixture

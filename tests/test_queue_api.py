@@ -15,9 +15,9 @@ import time_machine
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from rotations.directory.roles import Role
 from rotations.models import Booking, OutgoingEmail, Queue, Shift, ShiftPattern
 from rotations.permissions import actor
-from rotations.roles import Role
 from rotations.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 

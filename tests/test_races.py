@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Shift, ShiftPattern
-from rotations.roles import Role
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 from tests.race_worker import attempt
 from tests.servers import database_url

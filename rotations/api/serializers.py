@@ -4,6 +4,8 @@ from datetime import UTC, timedelta
 from django.db import models
 from rest_framework import serializers
 
+from rotations.directory.roles import Role
+from rotations.directory.selectors import people_with_role
 from rotations.models import (
     Booking,
     Insight,
@@ -15,8 +17,6 @@ from rotations.models import (
     Shift,
     ShiftPattern,
 )
-from rotations.roles import Role
-from rotations.selectors.people import people_with_role
 
 
 class UTCDateTimeField(serializers.DateTimeField):

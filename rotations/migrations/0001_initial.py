@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import rotations.models.people
+import rotations.directory.models
 import rotations.common.validators
 from django.conf import settings
 from django.db import migrations, models
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('manager', models.F('pk')), _negated=True), name='person_not_own_manager')],
             },
             managers=[
-                ('objects', rotations.models.people.PersonManager()),
+                ('objects', rotations.directory.models.PersonManager()),
             ],
         ),
     ]

@@ -1,3 +1,4 @@
+from rotations.directory.models import Department, Level, Person
 from rotations.models.insights import (
     CLOSED_STATUSES,
     TRANSITIONS,
@@ -27,7 +28,6 @@ from rotations.models.mentoring import (
     Weekday,
 )
 from rotations.models.outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
-from rotations.models.people import Department, Level, Person
 from rotations.models.programs import (
     ComplianceState,
     DistinctBy,

@@ -16,6 +16,7 @@ from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from rotations.common.timezones import zone_named
+from rotations.directory.selectors import holders_of
 from rotations.models import (
     Booking,
     BookingStatus,
@@ -25,7 +26,6 @@ from rotations.models import (
     Program,
     RequirementUnit,
 )
-from rotations.selectors.people import holders_of
 
 
 def participants(program: Program) -> QuerySet[Person]:

@@ -18,8 +18,8 @@ from django.utils import timezone
 from rotations.calendars.ical import CalendarEvent, Method, Party, build_calendar
 from rotations.calendars.imip import imip_message, message_id
 from rotations.common.timezones import wall_clock
+from rotations.directory.selectors import holders_of
 from rotations.models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
-from rotations.selectors.people import holders_of
 from rotations.services import outbox
 from rotations.services.invites import organizer
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.directory.selectors import holders_of
 from rotations.models import (
     SEAT_HOLDING,
     Booking,
@@ -32,7 +33,6 @@ from rotations.models import (
     SchedulePlan,
     Shift,
 )
-from rotations.selectors.people import holders_of
 from rotations.selectors.programs import blackout_set, participants, period_bounds, standings
 from rotations.services import outbox
 from rotations.services.booking import Actor, BookingRefused, booking_create

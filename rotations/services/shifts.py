@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from rotations.caching import shifts_changed
 from rotations.common.timezones import day_and_time
+from rotations.directory.roles import Role
+from rotations.directory.selectors import people_with_role
 from rotations.models import (
     Booking,
     BookingStatus,
@@ -28,8 +30,6 @@ from rotations.models import (
     ShiftPattern,
 )
 from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
-from rotations.roles import Role
-from rotations.selectors.people import people_with_role
 from rotations.services.booking import lock_people, lock_person, record_calendar_change
 from rotations.services.rrules import is_open_ended, pattern_occurrences, validate_rrule
 

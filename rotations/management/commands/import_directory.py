@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rotations.services.directory_import import directory_import
+from rotations.directory.services import directory_import
 
 
 class Command(BaseCommand):

@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from rotations.directory.services import directory_import
 from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
 from rotations.services.booking import Actor, BookingRefused, booking_create
-from rotations.services.directory_import import directory_import
 from rotations.services.insights import insight_log, insight_log_for_session, insight_transition
 from rotations.services.shifts import shift_pattern_create
 

@@ -5,11 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from rotations.forms import DirectoryFilterForm, DirectoryImportForm
+from rotations.directory.forms import DirectoryFilterForm, DirectoryImportForm
+from rotations.directory.roles import roles_of
+from rotations.directory.selectors import directory_people, management_chain
+from rotations.directory.services import REQUIRED_COLUMNS, directory_import
 from rotations.models import Person
-from rotations.roles import roles_of
-from rotations.selectors.people import directory_people, management_chain
-from rotations.services.directory_import import REQUIRED_COLUMNS, directory_import
 
 PAGE_SIZE = 50
 

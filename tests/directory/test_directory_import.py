@@ -7,9 +7,9 @@ from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from rotations.directory.roles import Role, roles_of
+from rotations.directory.services import directory_import
 from rotations.models import Department, Level, Person
-from rotations.roles import Role, roles_of
-from rotations.services.directory_import import directory_import
 from tests.factories import PersonFactory
 
 HEADER = "email,name,department,level,manager_email,location,time_zone,title\n"

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from django.db.models import Q, QuerySet
 
+from rotations.directory.roles import Role
 from rotations.models import Person
-from rotations.roles import Role
 
 
 def people_with_role(role: Role) -> QuerySet[Person]:

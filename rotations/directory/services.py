@@ -18,9 +18,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from rotations.common.validators import known_time_zones
+from rotations.directory.roles import Role, role_groups, set_roles
+from rotations.directory.selectors import find_manager_cycles
 from rotations.models import Department, Level, Person
-from rotations.roles import Role, role_groups, set_roles
-from rotations.selectors.people import find_manager_cycles
 
 REQUIRED_COLUMNS = (
     "email",

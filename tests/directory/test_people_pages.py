@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rotations.directory.roles import Role
+from rotations.directory.selectors import find_manager_cycles, management_chain
 from rotations.models import Person
-from rotations.roles import Role
-from rotations.selectors.people import find_manager_cycles, management_chain
 from tests.factories import PersonFactory
 
 
@@ -106,7 +106,7 @@ def test_directory_search_and_filters(client, support_lead):
 
 @pytest.mark.django_db
 def test_cached_permissions_follow_role_changes(django_assert_num_queries):
-    from rotations.roles import ROLE_PERMISSIONS, set_roles
+    from rotations.directory.roles import ROLE_PERMISSIONS, set_roles
 
     person = PersonFactory(roles=[Role.FRONTLINE])
     assert not Person.objects.get(pk=person.pk).has_perm("rotations.book_shift")
