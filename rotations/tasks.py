@@ -12,8 +12,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from rotations.common.emails import message_from_dict
-from rotations.services import insight_notices, reminders
-from rotations.services.outbox import (
+from rotations.invites import reminders
+from rotations.invites.outbox import (
     Delivery,
     deliver_many,
     next_retry_at,
@@ -21,6 +21,7 @@ from rotations.services.outbox import (
     send_due,
     sweep_stuck,
 )
+from rotations.services import insight_notices
 
 log = logging.getLogger(__name__)
 # Retry pauses reach an hour; a wake's key outlives the wait it stands for.

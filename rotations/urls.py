@@ -1,17 +1,6 @@
 from django.urls import include, path
 
-from rotations.views import (
-    account,
-    calendar,
-    deliveries,
-    home,
-    impact,
-    insights,
-    mentoring,
-    programs,
-    queues,
-    shifts,
-)
+from rotations.views import account, home, impact, insights, mentoring, programs, queues, shifts
 
 queue_patterns = (
     [
@@ -43,15 +32,6 @@ shift_patterns = (
         path("bookings/<int:booking_id>/insights/new/", insights.insight_new, name="log-insight"),
     ],
     "shifts",
-)
-
-delivery_patterns = (
-    [
-        path("", deliveries.delivery_list, name="list"),
-        path("bookings/<int:booking_id>/", deliveries.booking_deliveries, name="booking"),
-        path("<int:email_id>/retry/", deliveries.delivery_retry, name="retry"),
-    ],
-    "deliveries",
 )
 
 insight_patterns = (
@@ -127,12 +107,10 @@ urlpatterns = [
     path("livez", home.livez, name="livez"),
     path("schedule/", shifts.schedule, name="schedule"),
     path("account/api-token/", account.api_token, name="api-token"),
-    path("account/calendar/", calendar.calendar_settings, name="calendar-settings"),
-    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("people/", include("rotations.directory.urls")),
     path("queues/", include(queue_patterns)),
     path("shifts/", include(shift_patterns)),
-    path("deliveries/", include(delivery_patterns)),
+    path("", include("rotations.invites.urls")),
     path("insights/", include(insight_patterns)),
     path("mentoring/", include(mentoring_patterns)),
     path("programs/", include(program_patterns)),

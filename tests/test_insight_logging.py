@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rotations.invites.reminders import queue_due_emails
 from rotations.models import Booking, BookingStatus, Insight, Tag
-from rotations.services.reminders import queue_due_emails
 from tests.factories import PersonFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +91,8 @@ def test_nobody_else_logs_for_the_executive(client, attended, hr_admin):
 
 
 def test_the_prompt_email_links_straight_to_this_form(settings, attended):
+    from rotations.invites.outbox import render_missing
     from rotations.models import OutgoingEmail
-    from rotations.services.outbox import render_missing
 
     settings.SITE_URL = "https://frontline.example.com"
     from datetime import timedelta

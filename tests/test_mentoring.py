@@ -14,6 +14,7 @@ import pytest
 import recurring_ical_events
 import time_machine
 
+from rotations.invites import outbox
 from rotations.models import (
     CycleStatus,
     EmailKind,
@@ -28,7 +29,6 @@ from rotations.models import (
 )
 from rotations.selectors.insights import visible_insights
 from rotations.selectors.mentoring import eligible_mentors, responses
-from rotations.services import outbox
 from rotations.services.insights import InsightRefused, insight_log_for_session
 from rotations.services.mentoring import (
     MentoringRefused,

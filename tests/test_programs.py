@@ -431,7 +431,7 @@ def test_invitations_once_then_nudges_to_people_behind_once_per_point_and_a_dige
 
 
 def test_a_reminder_says_how_many_days_are_really_left(company, settings):
-    from rotations.services.outbox import render_missing
+    from rotations.invites.outbox import render_missing
 
     program = company["program"]
     program.nudge_days = [8]  # fell yesterday: still sent, a day late

@@ -473,9 +473,9 @@ def world(executive, support_lead, frontline_employee):
     """One of each thing, owned as the matrix's comments say."""
     import datetime as dt
 
+    from rotations.invites.feed import feed_of
     from rotations.permissions import actor
     from rotations.services.booking import booking_create
-    from rotations.services.calendar_feed import feed_of
     from rotations.services.shifts import shift_pattern_create
     from tests.factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 

@@ -1,4 +1,5 @@
 from rotations.directory.models import Department, Level, Person
+from rotations.invites.models import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from rotations.models.insights import (
     CLOSED_STATUSES,
     TRANSITIONS,
@@ -27,7 +28,6 @@ from rotations.models.mentoring import (
     SessionStatus,
     Weekday,
 )
-from rotations.models.outbox import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
 from rotations.models.programs import (
     ComplianceState,
     DistinctBy,

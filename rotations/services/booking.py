@@ -26,6 +26,7 @@ from django.utils import timezone
 from rotations.caching import shifts_changed
 from rotations.common.sql import Columns, insert, param, storable_id
 from rotations.common.timezones import day_and_time
+from rotations.invites.services import record_invites
 from rotations.models import (
     SEAT_HOLDING,
     Booking,
@@ -36,7 +37,6 @@ from rotations.models import (
     Queue,
     Shift,
 )
-from rotations.services.invites import record_invites
 
 # The booking path's statements are written out (see ``rows``): these are their columns.
 _SHIFT = Columns(Shift, "s")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rotations.invites import outbox
 from rotations.models import (
     EmailKind,
     InsightEvent,
@@ -23,7 +24,6 @@ from rotations.models import (
     OutgoingEmail,
     Person,
 )
-from rotations.services import outbox
 
 
 def notify_followers(event: InsightEvent) -> list[int]:

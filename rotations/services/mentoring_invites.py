@@ -15,13 +15,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from rotations.calendars.ical import CalendarEvent, Method, Party, build_calendar
-from rotations.calendars.imip import imip_message, message_id
 from rotations.common.timezones import wall_clock
 from rotations.directory.selectors import holders_of
+from rotations.invites import outbox
+from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
+from rotations.invites.imip import imip_message, message_id
+from rotations.invites.services import organizer
 from rotations.models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
-from rotations.services import outbox
-from rotations.services.invites import organizer
 
 
 def series_uid(pairing: Pairing) -> str:
@@ -211,7 +211,7 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
 
 
 def _ended_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
-    from rotations.services.rendering import _message
+    from rotations.invites.rendering import _message
 
     context = {
         **_context(row, pairing),

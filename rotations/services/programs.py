@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rotations.directory.selectors import holders_of
+from rotations.invites import outbox
 from rotations.models import (
     SEAT_HOLDING,
     Booking,
@@ -34,7 +35,6 @@ from rotations.models import (
     Shift,
 )
 from rotations.selectors.programs import blackout_set, participants, period_bounds, standings
-from rotations.services import outbox
 from rotations.services.booking import Actor, BookingRefused, booking_create
 
 BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)

@@ -16,10 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from rotations.calendars.ical import CalendarEvent, Method, Party, build_calendar
-from rotations.calendars.imip import imip_message, message_id
 from rotations.common.sql import insert
 from rotations.common.timezones import wall_clock
+from rotations.invites import outbox
+from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
+from rotations.invites.imip import imip_message, message_id
 from rotations.models import (
     Booking,
     CalendarChange,
@@ -29,7 +30,6 @@ from rotations.models import (
     Person,
     Shift,
 )
-from rotations.services import outbox
 
 
 def event_uid(booking: Booking) -> str:

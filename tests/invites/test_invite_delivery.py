@@ -12,10 +12,10 @@ import pytest
 import vobject
 from django.utils import timezone
 
+from rotations.invites.services import event_uid
 from rotations.models import Booking, BookingStatus, EmailKind, EmailStatus, OutgoingEmail
 from rotations.permissions import actor
 from rotations.services.booking import booking_create
-from rotations.services.invites import event_uid
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 from tests.servers import CeleryWorker
 

@@ -9,11 +9,11 @@ import vobject
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rotations.invites.feed import feed_of
+from rotations.invites.services import event_uid
 from rotations.models import Booking, CalendarFeed
 from rotations.permissions import actor
 from rotations.services.booking import booking_cancel, booking_create
-from rotations.services.calendar_feed import feed_of
-from rotations.services.invites import event_uid
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db

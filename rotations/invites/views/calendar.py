@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
+from rotations.invites.feed import feed_calendar, feed_of, feed_path, feed_renew
 from rotations.models import CalendarFeed
-from rotations.services.calendar_feed import feed_calendar, feed_of, feed_path, feed_renew
 
 
 @login_not_required

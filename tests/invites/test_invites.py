@@ -16,11 +16,11 @@ import vobject
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from rotations.invites import outbox
+from rotations.invites.services import event_uid, record_invites
 from rotations.models import CalendarChange, EmailKind, EmailStatus, OutgoingEmail
 from rotations.permissions import actor
-from rotations.services import outbox
 from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
-from rotations.services.invites import event_uid, record_invites
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -375,7 +375,7 @@ def test_the_sweep_re_enqueues_only_what_is_stuck(
 
     from unittest import mock
 
-    with mock.patch("rotations.services.outbox.kick") as kick:
+    with mock.patch("rotations.invites.outbox.kick") as kick:
         with django_capture_on_commit_callbacks(execute=True):
             assert outbox.sweep_stuck() == 1
     kick.assert_called_once_with()  # the task it sets off sends every due row
@@ -599,7 +599,7 @@ def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_
     with (
         mock.patch.object(outbox, "DUE_BATCH", 1),
         mock.patch(
-            "rotations.services.rendering.render_all",
+            "rotations.invites.rendering.render_all",
             side_effect=lambda rows, siblings: {
                 r.pk: ("Invite", b"Subject: x\r\n\r\nbody") for r in rows if r.pk != unrenderable.pk
             },
@@ -621,7 +621,7 @@ def test_a_row_that_cannot_be_rendered_does_not_hold_up_the_rest(trio, smtp_sett
     broken = OutgoingEmail.objects.order_by("pk").first()  # the oldest: first in every batch
     from unittest import mock
 
-    from rotations.services import rendering
+    from rotations.invites import rendering
 
     real = rendering.render_all
 

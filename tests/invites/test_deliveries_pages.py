@@ -50,7 +50,7 @@ def test_retry_is_for_hr_and_the_queue_lead(
     _, email = failed
     from unittest import mock
 
-    with mock.patch("rotations.services.outbox.kick") as kick:
+    with mock.patch("rotations.invites.outbox.kick") as kick:
         with django_capture_on_commit_callbacks(execute=True):
             response = client_as(role).post(
                 f"/deliveries/{email.pk}/retry/", {"next": "https://evil.example/"}

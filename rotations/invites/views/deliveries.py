@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from rotations.invites.outbox import retry_failed
+from rotations.invites.selectors import deliveries_of_booking, deliveries_visible_to
 from rotations.models import EmailStatus
 from rotations.permissions import (
     can_list_deliveries,
     get_booking_for_deliveries,
     get_email_for_retry,
 )
-from rotations.selectors.deliveries import deliveries_of_booking, deliveries_visible_to
-from rotations.services.outbox import retry_failed
 
 PAGE_SIZE = 50
 

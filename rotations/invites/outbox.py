@@ -255,7 +255,7 @@ def render_missing(pks: list[int]) -> None:
     calendar changes are read too (an invite lists every attendee); one statement stores
     the lot.
     """
-    from rotations.services.rendering import render_all
+    from rotations.invites.rendering import render_all
 
     related = (
         "recipient",

@@ -22,7 +22,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
 
-from rotations.calendars.ical import Method
+from rotations.invites.ical import Method
 
 _WIRE = policy.compat32.clone(linesep="\r\n")
 

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from rotations.calendars.ical import PRODID, CalendarEvent, Method, build_calendar
+from rotations.invites.ical import PRODID, CalendarEvent, Method, build_calendar
+from rotations.invites.models import new_feed_token
+from rotations.invites.services import event_uid, organizer
 from rotations.models import SEAT_HOLDING, Booking, CalendarFeed, Person
-from rotations.models.outbox import new_feed_token
-from rotations.services.invites import event_uid, organizer
 
 # Shifts stay in the feed for a while after they end, so a calendar does not drop them
 # the moment they are over.

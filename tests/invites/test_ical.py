@@ -1,6 +1,6 @@
 """Calendar messages, checked by parsers the builder does not use, and by a real CalDAV server.
 
-``rotations.calendars.ical`` builds with ``icalendar``; here the output is read back with
+``rotations.invites.ical`` builds with ``icalendar``; here the output is read back with
 ``vobject`` (and ``recurring_ical_events`` for expanding series), the email with Python's
 ``email`` package, and stored calendar objects go through Radicale, which validates
 what it is given and answers time-range queries by expanding the events itself.
@@ -26,7 +26,7 @@ import time_machine
 import vobject
 from dateutil import tz
 
-from rotations.calendars.ical import (
+from rotations.invites.ical import (
     PRODID,
     CalendarEvent,
     InvalidCalendar,
@@ -34,7 +34,7 @@ from rotations.calendars.ical import (
     Party,
     build_calendar,
 )
-from rotations.calendars.imip import imip_message, message_id
+from rotations.invites.imip import imip_message, message_id
 from tests.conftest import need
 
 NEW_YORK = ZoneInfo("America/New_York")

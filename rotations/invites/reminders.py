@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.invites import outbox
 from rotations.models import Booking, BookingStatus, EmailKind, EmailStatus, OutgoingEmail
-from rotations.services import outbox
 
 # Prompts go out for shifts that ended at most this long ago: a worker down for a day
 # still catches up, but a new installation does not mail about last year's shifts.
