@@ -77,8 +77,8 @@ def make_changes(env: dict, changes: int) -> int:
 
     from rotations.directory.roles import Role, role_groups
     from rotations.models import OutgoingEmail, Person, Queue, Shift
-    from rotations.permissions import actor
-    from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
+    from rotations.shifts.permissions import actor
+    from rotations.shifts.services.booking import booking_cancel, booking_create, booking_reschedule
 
     # Each executive books once; every second one then moves, every fourth also cancels:
     # seven changes for every four executives.

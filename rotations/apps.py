@@ -10,10 +10,10 @@ class RotationsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.models import Group, Permission
 
-        from rotations import caching
         from rotations.common import auth
         from rotations.directory import roles
         from rotations.models import Person, Queue, Shift, ShiftPattern
+        from rotations.shifts import caching
 
         # After every migrate, so the role groups always carry the permissions the code
         # expects (new permissions arrive with later migrations).

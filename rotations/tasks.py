@@ -106,7 +106,7 @@ def flush_insight_notices(person_ids: list[int] | None = None) -> int:
 @shared_task
 def extend_pattern_schedules() -> int:
     """Keep each shift pattern's shifts on the schedule as far ahead as it reaches."""
-    from rotations.services.shifts import extend_pattern_schedules as extend
+    from rotations.shifts.services.patterns import extend_pattern_schedules as extend
 
     return extend()
 

@@ -24,8 +24,8 @@ from rest_framework.authtoken.models import Token
 
 from rotations.directory.roles import Role
 from rotations.models import Booking, CalendarChange, Queue, Shift
-from rotations.permissions import actor
-from rotations.services.booking import booking_create
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Insight
 from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
-from tests.test_browser_booking import page  # noqa: F401 - the fixture
+from tests.shifts.test_browser_booking import page  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,8 +17,8 @@ from rest_framework.authtoken.models import Token
 
 from rotations.directory.roles import Role
 from rotations.models import Booking, OutgoingEmail, Queue, Shift, ShiftPattern
-from rotations.permissions import actor
-from rotations.services.booking import booking_create
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -769,7 +769,7 @@ def test_narrowing_the_hours_through_the_api_warns_about_shifts_left_outside(sup
 
 
 def test_an_edit_of_a_queue_leaves_a_pause_made_meanwhile(support_lead, queue):
-    from rotations.services.queues import queue_pause, queue_update
+    from rotations.shifts.services.queues import queue_pause, queue_update
 
     stale = Queue.objects.get(pk=queue.pk)
     queue_pause(queue=Queue.objects.get(pk=queue.pk), reason="Incident")
@@ -783,7 +783,7 @@ def test_two_queues_named_alike_at_the_same_moment_get_a_message_not_a_500(
 ):
     from django.core.exceptions import ValidationError
 
-    from rotations.services.queues import queue_create
+    from rotations.shifts.services.queues import queue_create
 
     # As if a second request had passed the name check before the first one saved.
     monkeypatch.setattr(Queue, "full_clean", lambda self, *args, **kwargs: None)

@@ -474,9 +474,9 @@ def world(executive, support_lead, frontline_employee):
     import datetime as dt
 
     from rotations.invites.feed import feed_of
-    from rotations.permissions import actor
-    from rotations.services.booking import booking_create
-    from rotations.services.shifts import shift_pattern_create
+    from rotations.shifts.permissions import actor
+    from rotations.shifts.services.booking import booking_create
+    from rotations.shifts.services.patterns import shift_pattern_create
     from tests.factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 
     queue = QueueFactory(leads=[support_lead])

@@ -32,25 +32,25 @@ from rotations.api.serializers import (
 )
 from rotations.api.views import require_browse
 from rotations.models import Queue, Shift
-from rotations.permissions import (
+from rotations.shifts.permissions import (
     get_pattern_for_manage,
     get_pattern_for_view,
     get_queue_for_manage,
     get_queue_for_view,
     get_shift_for_manage,
 )
-from rotations.services.queues import (
+from rotations.shifts.services.patterns import (
+    shift_cancel,
+    shift_create,
+    shift_pattern_create,
+    shift_pattern_update,
+)
+from rotations.shifts.services.queues import (
     hours_warning,
     queue_create,
     queue_pause,
     queue_resume,
     queue_update,
-)
-from rotations.services.shifts import (
-    shift_cancel,
-    shift_create,
-    shift_pattern_create,
-    shift_pattern_update,
 )
 
 INVALID = OpenApiResponse(

@@ -30,7 +30,7 @@ from rotations.api.serializers import (
     ShiftSerializer,
 )
 from rotations.models import Person, Shift
-from rotations.permissions import (
+from rotations.shifts.permissions import (
     actor,
     can_browse_shifts,
     get_booking_for_attendance,
@@ -38,8 +38,8 @@ from rotations.permissions import (
     get_booking_for_view,
     get_shift_for_view,
 )
-from rotations.selectors.shifts import ShiftFilters, bookings_of, open_shifts
-from rotations.services.booking import (
+from rotations.shifts.selectors import ShiftFilters, bookings_of, open_shifts
+from rotations.shifts.services.booking import (
     BookingRefused,
     booking_cancel,
     booking_create,

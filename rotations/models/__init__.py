@@ -38,7 +38,7 @@ from rotations.models.programs import (
     RequirementUnit,
     SchedulePlan,
 )
-from rotations.models.shifts import (
+from rotations.shifts.models import (
     SEAT_HOLDING,
     Booking,
     BookingStatus,

@@ -35,7 +35,7 @@ from rotations.models import (
     Shift,
 )
 from rotations.selectors.programs import blackout_set, participants, period_bounds, standings
-from rotations.services.booking import Actor, BookingRefused, booking_create
+from rotations.shifts.services.booking import Actor, BookingRefused, booking_create
 
 BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)
 

@@ -23,7 +23,6 @@ from rotations.forms_insights import (
     TransitionForm,
 )
 from rotations.models import Insight
-from rotations.permissions import get_booking_for_view, get_insight_for_triage, get_insight_for_view
 from rotations.selectors.insights import can_triage, inbox, visible_insights
 from rotations.services.insights import (
     InsightRefused,
@@ -35,6 +34,11 @@ from rotations.services.insights import (
     insight_transition,
     insight_unfollow,
     split_tags,
+)
+from rotations.shifts.permissions import (
+    get_booking_for_view,
+    get_insight_for_triage,
+    get_insight_for_view,
 )
 
 PAGE_SIZE = 50

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from rotations.management.commands.load_demo_data import DEMO_PASSWORD, DEMO_SIGN_INS
-from tests.test_browser_booking import page  # noqa: F401  (the Chromium page fixture)
+from tests.shifts.test_browser_booking import page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from rotations.invites.feed import feed_of
 from rotations.invites.services import event_uid
 from rotations.models import Booking, CalendarFeed
-from rotations.permissions import actor
-from rotations.services.booking import booking_cancel, booking_create
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_cancel, booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rotations.models import EmailStatus, OutgoingEmail
-from rotations.permissions import actor
-from rotations.services.booking import booking_create
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from rotations.invites.services import event_uid
 from rotations.models import Booking, BookingStatus, EmailKind, EmailStatus, OutgoingEmail
-from rotations.permissions import actor
-from rotations.services.booking import booking_create
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 from tests.servers import CeleryWorker
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 from rotations.invites import outbox
 from rotations.invites.services import event_uid, record_invites
 from rotations.models import CalendarChange, EmailKind, EmailStatus, OutgoingEmail
-from rotations.permissions import actor
-from rotations.services.booking import booking_cancel, booking_create, booking_reschedule
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_cancel, booking_create, booking_reschedule
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_a_refused_booking_writes_no_invite(trio):
     executive, *_, first, _, _ = trio
     first.queue.is_paused = True
     first.queue.save()
-    from rotations.services.booking import BookingRefused
+    from rotations.shifts.services.booking import BookingRefused
 
     with pytest.raises(BookingRefused):
         booking_create(shift=first, person=executive, by=actor(executive))

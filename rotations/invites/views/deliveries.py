@@ -11,13 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from rotations.invites.outbox import retry_failed
-from rotations.invites.selectors import deliveries_of_booking, deliveries_visible_to
-from rotations.models import EmailStatus
-from rotations.permissions import (
+from rotations.invites.permissions import (
     can_list_deliveries,
     get_booking_for_deliveries,
     get_email_for_retry,
 )
+from rotations.invites.selectors import deliveries_of_booking, deliveries_visible_to
+from rotations.models import EmailStatus
 
 PAGE_SIZE = 50
 

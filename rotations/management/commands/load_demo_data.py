@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from rotations.directory.services import directory_import
 from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
-from rotations.services.booking import Actor, BookingRefused, booking_create
 from rotations.services.insights import insight_log, insight_log_for_session, insight_transition
-from rotations.services.shifts import shift_pattern_create
+from rotations.shifts.services.booking import Actor, BookingRefused, booking_create
+from rotations.shifts.services.patterns import shift_pattern_create
 
 DEMO_PASSWORD = "frontline-demo"
 DOMAIN = "example.com"

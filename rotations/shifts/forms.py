@@ -14,8 +14,8 @@ from rotations.common.validators import known_time_zones
 from rotations.directory.roles import Role
 from rotations.directory.selectors import people_with_role
 from rotations.models import Channel, Person, Program, Queue, Shift
-from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
-from rotations.services.shifts import validate_rrule
+from rotations.shifts.models import ENDS_SAME_DAY_MESSAGE
+from rotations.shifts.services.patterns import validate_rrule
 
 WEEKDAYS = [
     ("MO", "Mon"),

@@ -16,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 
 from rotations.models import Booking, OutgoingEmail, Shift, ShiftPattern
-from rotations.permissions import actor
-from rotations.selectors.shifts import open_shifts
-from rotations.services.booking import BookingRefused, booking_create
-from rotations.services.shifts import (
+from rotations.shifts.permissions import actor
+from rotations.shifts.selectors import open_shifts
+from rotations.shifts.services.booking import BookingRefused, booking_create
+from rotations.shifts.services.patterns import (
     shift_cancel,
     shift_create,
     shift_pattern_create,

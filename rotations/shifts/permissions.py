@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from rotations.models import Booking, Insight, OutgoingEmail, Person, Queue, Shift, ShiftPattern
+from rotations.models import Booking, Insight, Person, Queue, Shift, ShiftPattern
 from rotations.selectors.insights import can_triage, insight_detail, visible_insights
-from rotations.services.booking import Actor
+from rotations.shifts.services.booking import Actor
 
 # Said to someone who may see a queue but does not run it (the API shows it; pages too).
 MANAGE_REFUSED = "Only this queue's support leads can change it."
@@ -147,42 +147,6 @@ def get_booking_for_attendance(person: Person, booking_id: int) -> Booking:
     if not can_mark_attendance(person, booking.shift):
         raise PermissionDenied
     return booking
-
-
-def can_list_deliveries(person: Person) -> bool:
-    return person.has_perm("rotations.view_deliveries") or person.has_perm(
-        "rotations.manage_queues"
-    )
-
-
-def can_see_deliveries(person: Person, booking: Booking) -> bool:
-    """HR for every booking; a support lead for bookings in the queues they lead."""
-    return person.has_perm("rotations.view_deliveries") or (
-        person.has_perm("rotations.manage_queues") and is_lead_of(person, booking.shift.queue)
-    )
-
-
-def get_booking_for_deliveries(person: Person, booking_id: int) -> Booking:
-    booking = get_booking_for_view(person, booking_id)
-    if not can_see_deliveries(person, booking):
-        raise PermissionDenied
-    return booking
-
-
-def get_email_for_retry(person: Person, email_id: int) -> OutgoingEmail:
-    if not can_list_deliveries(person):
-        raise PermissionDenied
-    try:
-        email = (
-            OutgoingEmail.objects.select_related("booking__shift__queue")
-            .defer("message")
-            .get(pk=email_id)
-        )
-    except OutgoingEmail.DoesNotExist:
-        raise Http404 from None
-    if email.booking is None or not can_see_deliveries(person, email.booking):
-        raise Http404
-    return email
 
 
 def get_insight_for_view(person: Person, insight_id: int) -> Insight:

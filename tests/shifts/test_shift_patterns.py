@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import strategies as st
 
 from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
-from rotations.permissions import actor
-from rotations.services.booking import booking_create
-from rotations.services.rrules import rule_until
-from rotations.services.shifts import (
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
+from rotations.shifts.rrules import rule_until
+from rotations.shifts.services.patterns import (
     extend_pattern_schedules,
     pattern_occurrences,
     shift_cancel,
@@ -834,7 +834,7 @@ def _month_days(year: int, month: int, parts: dict[str, str]) -> set[int]:
 def test_the_bysetpos_bound_is_never_below_the_days_a_month_really_has(byday, bymonthday, bymonth):
     """A BYSETPOS is refused only past the most days the rule gives in a month: that
     bound must never be below the truth, or a rule that works would be refused."""
-    from rotations.services.rrules import _most_days_in_a_month
+    from rotations.shifts.rrules import _most_days_in_a_month
 
     parts = {"FREQ": "MONTHLY"}
     for name, value in (("BYDAY", byday), ("BYMONTHDAY", bymonthday), ("BYMONTH", bymonth)):

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from rotations.caching import shifts_changed
 from rotations.common.timezones import day_and_time
 from rotations.models import Person, Queue
-from rotations.selectors.shifts import shifts_outside_hours
+from rotations.shifts.caching import shifts_changed
+from rotations.shifts.selectors import shifts_outside_hours
 
 QUEUE_FIELDS = (
     "name",

@@ -22,9 +22,9 @@ from django.utils.html import escape
 
 from rotations.directory.roles import Role
 from rotations.models import Booking, Queue, Shift, ShiftPattern
-from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE
-from rotations.permissions import actor
-from rotations.services.booking import booking_cancel, booking_create
+from rotations.shifts.models import ENDS_SAME_DAY_MESSAGE
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_cancel, booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -371,7 +371,7 @@ def test_times_read_like_a_calendar_with_the_year_only_when_it_is_not_this_one(
 def test_the_move_page_lists_a_bounded_choice_that_filters_narrow(
     client, executive, queue, monkeypatch
 ):
-    from rotations.views import shifts as shift_views
+    from rotations.shifts.views import shifts as shift_views
 
     monkeypatch.setattr(shift_views, "RESCHEDULE_CHOICES", 3)
     berlin = QueueFactory(name="Berlin desk", time_zone="Europe/Berlin")

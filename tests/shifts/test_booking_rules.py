@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from rotations.directory.roles import Role
 from rotations.models import BookingStatus, CalendarChange, Shift
-from rotations.permissions import actor
-from rotations.services.booking import (
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import (
     BookingRefused,
     booking_cancel,
     booking_create,

@@ -12,34 +12,34 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rotations.forms_shifts import (
+from rotations.models import Queue
+from rotations.shifts.forms import (
     PauseForm,
     QueueForm,
     ShiftCancelForm,
     ShiftForm,
     ShiftPatternForm,
 )
-from rotations.models import Queue
-from rotations.permissions import (
+from rotations.shifts.permissions import (
     can_manage_queue,
     get_pattern_for_manage,
     get_queue_for_manage,
     get_queue_for_view,
     get_shift_for_manage,
 )
-from rotations.selectors.shifts import queue_shifts, shift_bookings
-from rotations.services.queues import (
+from rotations.shifts.selectors import queue_shifts, shift_bookings
+from rotations.shifts.services.patterns import (
+    shift_cancel,
+    shift_create,
+    shift_pattern_create,
+    shift_pattern_update,
+)
+from rotations.shifts.services.queues import (
     hours_warning,
     queue_create,
     queue_pause,
     queue_resume,
     queue_update,
-)
-from rotations.services.shifts import (
-    shift_cancel,
-    shift_create,
-    shift_pattern_create,
-    shift_pattern_update,
 )
 
 

@@ -23,7 +23,6 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from rotations.caching import shifts_changed
 from rotations.common.sql import Columns, insert, param, storable_id
 from rotations.common.timezones import day_and_time
 from rotations.invites.services import record_invites
@@ -37,6 +36,7 @@ from rotations.models import (
     Queue,
     Shift,
 )
+from rotations.shifts.caching import shifts_changed
 
 # The booking path's statements are written out (see ``rows``): these are their columns.
 _SHIFT = Columns(Shift, "s")

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rotations.caching import LIST_TTL, read_current
-from rotations.forms_shifts import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
 from rotations.models import BookingStatus, Channel, Shift
-from rotations.permissions import (
+from rotations.selectors.programs import blackout_set, programs_of
+from rotations.shifts.caching import LIST_TTL, read_current
+from rotations.shifts.forms import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
+from rotations.shifts.permissions import (
     actor,
     can_browse_shifts,
     can_change_booking,
@@ -31,8 +32,7 @@ from rotations.permissions import (
     get_shift_for_attendance,
     get_shift_for_view,
 )
-from rotations.selectors.programs import blackout_set, programs_of
-from rotations.selectors.shifts import (
+from rotations.shifts.selectors import (
     ShiftFilters,
     bookings_of,
     buddy_shifts,
@@ -41,7 +41,7 @@ from rotations.selectors.shifts import (
     shift_bookings,
     starting_between,
 )
-from rotations.services.booking import (
+from rotations.shifts.services.booking import (
     BookingRefused,
     booking_cancel,
     booking_create,

@@ -14,9 +14,9 @@ def attempt(database_url: str, start, results, person_id: int, shift_id: int) ->
 
     django.setup()
     from rotations.models import Person, Shift
-    from rotations.permissions import actor
-    from rotations.services.booking import BookingRefused, booking_create
-    from rotations.services.shifts import shift_cancel
+    from rotations.shifts.permissions import actor
+    from rotations.shifts.services.booking import BookingRefused, booking_create
+    from rotations.shifts.services.patterns import shift_cancel
 
     shift = Shift.objects.get(pk=shift_id)
     if person_id == 0:
@@ -28,7 +28,7 @@ def attempt(database_url: str, start, results, person_id: int, shift_id: int) ->
         return
     if person_id < 0:
         from rotations.models import Booking
-        from rotations.services.booking import booking_cancel
+        from rotations.shifts.services.booking import booking_cancel
 
         booking = Booking.objects.select_related("person").get(
             person_id=-person_id, shift_id=shift_id

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from frontline.cache import RedisCache
-from rotations import caching
+from rotations.shifts import caching
 
 
 def test_the_redis_cache_keeps_one_client_per_pool():

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from rotations.caching import shifts_changed
 from rotations.common.timezones import day_and_time
 from rotations.directory.roles import Role
 from rotations.directory.selectors import people_with_role
@@ -29,9 +28,10 @@ from rotations.models import (
     Shift,
     ShiftPattern,
 )
-from rotations.models.shifts import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
-from rotations.services.booking import lock_people, lock_person, record_calendar_change
-from rotations.services.rrules import is_open_ended, pattern_occurrences, validate_rrule
+from rotations.shifts.caching import shifts_changed
+from rotations.shifts.models import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
+from rotations.shifts.rrules import is_open_ended, pattern_occurrences, validate_rrule
+from rotations.shifts.services.booking import lock_people, lock_person, record_calendar_change
 
 log = logging.getLogger(__name__)
 

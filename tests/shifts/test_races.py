@@ -16,7 +16,7 @@ from django.utils import timezone
 from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Shift, ShiftPattern
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
-from tests.race_worker import attempt
+from tests.shifts.race_worker import attempt
 from tests.servers import database_url
 
 PROCESSES = 24
@@ -146,10 +146,10 @@ def test_a_shift_a_lead_changes_while_it_is_being_booked_is_not_booked_as_it_was
 
     from django.db import connections
 
-    from rotations.permissions import actor
-    from rotations.services import booking as booking_service
-    from rotations.services.booking import BookingRefused, booking_create
-    from rotations.services.shifts import shift_pattern_create, shift_pattern_update
+    from rotations.shifts.permissions import actor
+    from rotations.shifts.services import booking as booking_service
+    from rotations.shifts.services.booking import BookingRefused, booking_create
+    from rotations.shifts.services.patterns import shift_pattern_create, shift_pattern_update
 
     queue = QueueFactory(time_zone="Europe/London", booking_window_days=60, min_notice_hours=1)
     first = (timezone.now() + timedelta(days=7)).date()
@@ -204,8 +204,8 @@ def test_a_booking_waits_for_the_persons_lock(postgres):
     import psycopg
     from django.db import OperationalError, transaction
 
-    from rotations.permissions import actor
-    from rotations.services.booking import booking_create
+    from rotations.shifts.permissions import actor
+    from rotations.shifts.services.booking import booking_create
 
     shift = ShiftFactory(queue=QueueFactory(visitor_capacity=2), capacity=2)
     executive = PersonFactory(roles=[Role.EXECUTIVE])
