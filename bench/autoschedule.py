@@ -38,13 +38,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support import log  # noqa: E402
-from rotations.solvers.autoschedule import (  # noqa: E402
-    Person,
-    Rules,
-    Shift,
-    plan,
-    violations,
-)
+from rotations.programs.autoschedule import Person, Rules, Shift, plan, violations  # noqa: E402
 
 QUEUE_ZONES = {  # zone: queues there (few in Asia, where a fifth of the executives are)
     "America/Los_Angeles": 5,

@@ -120,7 +120,7 @@ def clear_expired_sessions() -> int:
 @shared_task
 def send_program_nudges() -> int:
     """Remind people behind at each program's reminder points (each point once)."""
-    from rotations.services.programs import send_due_nudges
+    from rotations.programs.services import send_due_nudges
 
     return send_due_nudges()
 
@@ -128,7 +128,7 @@ def send_program_nudges() -> int:
 @shared_task
 def plan_due_programs() -> int:
     """Programs past their deadline that want the auto-scheduler get a plan to review."""
-    from rotations.services.programs import plan_due_programs as start_plans
+    from rotations.programs.services import plan_due_programs as start_plans
 
     return start_plans()
 
@@ -137,7 +137,7 @@ def plan_due_programs() -> int:
 def make_schedule_plan(self, plan_id: int) -> int:
     """Run the auto-scheduler for one plan. Idempotent: a plan already made is left alone."""
     from rotations.models import SchedulePlan
-    from rotations.services.programs import make_plan, plan_failed
+    from rotations.programs.services import make_plan, plan_failed
 
     try:
         plan = make_plan(SchedulePlan(pk=plan_id))

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from rotations.views import account, home, impact, insights, mentoring, programs
+from rotations.views import account, home, impact, insights, mentoring
 
 insight_patterns = (
     [
@@ -53,22 +53,6 @@ mentoring_patterns = (
     "mentoring",
 )
 
-program_patterns = (
-    [
-        path("", programs.program_list, name="list"),
-        path("new/", programs.program_new, name="new"),
-        path("<int:program_id>/", programs.program_detail, name="detail"),
-        path("<int:program_id>/edit/", programs.program_edit, name="edit"),
-        path("<int:program_id>/compliance.csv", programs.program_csv, name="csv"),
-        path("<int:program_id>/plans/", programs.plan_new, name="plan-new"),
-        path("plans/<int:plan_id>/", programs.plan_detail, name="plan"),
-        path("plans/<int:plan_id>/publish/", programs.plan_publish_view, name="plan-publish"),
-        path("plans/<int:plan_id>/discard/", programs.plan_discard_view, name="plan-discard"),
-        path("plans/lines/<int:line_id>/", programs.plan_line_view, name="plan-line"),
-    ],
-    "programs",
-)
-
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -79,6 +63,6 @@ urlpatterns = [
     path("", include("rotations.invites.urls")),
     path("insights/", include(insight_patterns)),
     path("mentoring/", include(mentoring_patterns)),
-    path("programs/", include(program_patterns)),
+    path("programs/", include("rotations.programs.urls")),
     path("api/", include("rotations.api.urls")),
 ]

@@ -117,7 +117,7 @@ def test_its_programs_show_each_executive_their_requirement_and_hr_the_complianc
     import io
 
     from rotations.models import Person, Program
-    from rotations.selectors.programs import standings, summary
+    from rotations.programs.selectors import standings, summary
 
     quarter = Program.objects.get(name__startswith="Leaders")
     rows = standings(quarter)

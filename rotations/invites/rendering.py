@@ -79,8 +79,8 @@ def _render_insight_updates(rows: list[OutgoingEmail]) -> dict[int, tuple[str, b
 def _render_program_emails(rows: list[OutgoingEmail]) -> dict[int, tuple[str, bytes]]:
     """A reminder to someone behind (where they stand, a link to suitable shifts), or HR's
     digest of the whole program at that point."""
-    from rotations.selectors.programs import standings, summary
-    from rotations.services.programs import suitable_shifts_path
+    from rotations.programs.selectors import standings, summary
+    from rotations.programs.services import suitable_shifts_path
 
     rendered = {}
     for row in rows:

@@ -28,7 +28,7 @@ from rotations.models.mentoring import (
     SessionStatus,
     Weekday,
 )
-from rotations.models.programs import (
+from rotations.programs.models import (
     ComplianceState,
     DistinctBy,
     NudgePoint,

@@ -28,7 +28,7 @@ from rotations.models import (
     Queue,
     Tag,
 )
-from rotations.selectors.programs import in_period, participants, period_bounds
+from rotations.programs.selectors import in_period, participants, period_bounds
 
 TIMING_BUCKETS = [
     ("under 1 day", timedelta(days=1)),

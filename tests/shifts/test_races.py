@@ -16,8 +16,8 @@ from django.utils import timezone
 from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Shift, ShiftPattern
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
-from tests.shifts.race_worker import attempt
 from tests.servers import database_url
+from tests.shifts.race_worker import attempt
 
 PROCESSES = 24
 

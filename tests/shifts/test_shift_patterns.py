@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from rotations.models import Booking, CalendarChange, Shift, ShiftPattern
 from rotations.shifts.permissions import actor
-from rotations.shifts.services.booking import booking_create
 from rotations.shifts.rrules import rule_until
+from rotations.shifts.services.booking import booking_create
 from rotations.shifts.services.patterns import (
     extend_pattern_schedules,
     pattern_occurrences,

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rotations.models import BookingStatus, Channel, Shift
-from rotations.selectors.programs import blackout_set, programs_of
+from rotations.programs.selectors import blackout_set, programs_of
 from rotations.shifts.caching import LIST_TTL, read_current
 from rotations.shifts.forms import BookForm, CancelForm, RescheduleForm, ShiftFilterForm
 from rotations.shifts.permissions import (

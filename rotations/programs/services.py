@@ -34,7 +34,7 @@ from rotations.models import (
     SchedulePlan,
     Shift,
 )
-from rotations.selectors.programs import blackout_set, participants, period_bounds, standings
+from rotations.programs.selectors import blackout_set, participants, period_bounds, standings
 from rotations.shifts.services.booking import Actor, BookingRefused, booking_create
 
 BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)
@@ -183,7 +183,7 @@ def _program_end(program: Program) -> datetime:
 
 def _solver():
     # Loaded when a plan is made: web processes need not import numpy and OR-tools.
-    from rotations.solvers import autoschedule
+    from rotations.programs import autoschedule
 
     return autoschedule
 

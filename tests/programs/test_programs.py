@@ -30,8 +30,8 @@ from rotations.models import (
     Program,
     SchedulePlan,
 )
-from rotations.selectors.programs import counting_bookings, participants, standings, summary
-from rotations.services.programs import (
+from rotations.programs.selectors import counting_bookings, participants, standings, summary
+from rotations.programs.services import (
     ProgramRefused,
     make_plan,
     plan_due_programs,
@@ -208,7 +208,7 @@ def test_a_programs_days_are_each_participants_own_calendar_days(company):
 def test_a_persons_standings_in_many_programs_come_from_one_query(
     company, django_assert_num_queries
 ):
-    from rotations.selectors.programs import standings_of
+    from rotations.programs.selectors import standings_of
 
     first = company["program"]
     second = Program.objects.create(
@@ -562,7 +562,7 @@ def test_the_plan_uses_only_shifts_that_count_and_rechecks_each_line_when_publis
 def test_a_plan_stuck_planning_can_be_discarded_and_a_new_one_made(
     company, django_capture_on_commit_callbacks
 ):
-    from rotations.services.programs import plan_discard, plan_request
+    from rotations.programs.services import plan_discard, plan_request
 
     program, hr = company["program"], company["hr"]
     stuck = plan_request(program=program, by=hr)  # its task never ran
@@ -750,7 +750,7 @@ def test_the_program_filter_is_shown_only_to_its_participants_and_hr(client, com
 
 
 def test_what_is_left_reads_as_words():
-    from rotations.selectors.programs import Standing
+    from rotations.programs.selectors import Standing
 
     left = Standing(
         person=None,

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rotations.forms_programs import ComplianceFilterForm, ProgramForm
 from rotations.models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
-from rotations.selectors.programs import matched_by_rule, participants, standings, summary
-from rotations.services.programs import (
+from rotations.programs.forms import ComplianceFilterForm, ProgramForm
+from rotations.programs.selectors import matched_by_rule, participants, standings, summary
+from rotations.programs.services import (
     ProgramRefused,
     plan_discard,
     plan_line_toggle,
@@ -243,7 +243,7 @@ def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def program_cards(person) -> list[dict]:
     """For a participant's home page: each running program with where they stand."""
-    from rotations.selectors.programs import programs_of, standings_of
+    from rotations.programs.selectors import programs_of, standings_of
 
     programs = programs_of(person)
     return [

@@ -1,6 +1,6 @@
 """The deadline auto-scheduler against brute force and its own hard-rule checker.
 
-Pure optimisation (rotations.solvers.autoschedule): no database. The brute force here has
+Pure optimisation (rotations.programs.autoschedule): no database. The brute force here has
 its own eligibility test (zoneinfo, one placement at a time) and enumerates every
 feasible assignment; it scores them with the module's documented ``objective_of``.
 """
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rotations.solvers import autoschedule
-from rotations.solvers.autoschedule import (
+from rotations.programs import autoschedule
+from rotations.programs.autoschedule import (
     Person,
     Placement,
     Rules,
