@@ -36,7 +36,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support import log  # noqa: E402
-from rotations.solvers.mentor_matching import (  # noqa: E402
+from rotations.mentoring.matching import (  # noqa: E402
     Mentee,
     Mentor,
     Rules,

@@ -153,8 +153,8 @@ def make_schedule_plan(self, plan_id: int) -> int:
 @shared_task(acks_late=True)
 def run_cycle_matching(run_id: int) -> int:
     """Run the mentoring matcher for one request. Idempotent: a run answered is left alone."""
+    from rotations.mentoring.services import MentoringRefused, match_failed, run_matching
     from rotations.models import MatchRun
-    from rotations.services.mentoring import MentoringRefused, match_failed, run_matching
 
     try:
         run = MatchRun.objects.select_related("cycle", "run_by").get(pk=run_id)

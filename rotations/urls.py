@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from rotations.views import account, home, impact, insights, mentoring
+from rotations.views import account, home, impact, insights
 
 insight_patterns = (
     [
@@ -18,41 +18,6 @@ insight_patterns = (
     "insights",
 )
 
-mentoring_patterns = (
-    [
-        path("", mentoring.mentoring_home, name="home"),
-        path("topics/", mentoring.topic_list, name="topics"),
-        path("cycles/", mentoring.cycle_list, name="cycles"),
-        path("cycles/new/", mentoring.cycle_new, name="cycle-new"),
-        path("cycles/<int:cycle_id>/", mentoring.cycle_detail, name="cycle"),
-        path("cycles/<int:cycle_id>/edit/", mentoring.cycle_edit, name="cycle-edit"),
-        path("cycles/<int:cycle_id>/match/", mentoring.cycle_match, name="cycle-match"),
-        path("cycles/<int:cycle_id>/publish/", mentoring.cycle_publish_view, name="cycle-publish"),
-        path("cycles/<int:cycle_id>/close/", mentoring.cycle_close_view, name="cycle-close"),
-        path("cycles/<int:cycle_id>/swap/", mentoring.pairing_swap_view, name="pairing-swap"),
-        path("cycles/<int:cycle_id>/profile/", mentoring.profile_edit, name="profile"),
-        path("pairings/<int:pairing_id>/", mentoring.pairing_detail, name="pairing"),
-        path(
-            "pairings/<int:pairing_id>/remove/",
-            mentoring.pairing_remove_view,
-            name="pairing-remove",
-        ),
-        path("pairings/<int:pairing_id>/end/", mentoring.pairing_end_view, name="pairing-end"),
-        path(
-            "sessions/<int:session_id>/reschedule/",
-            mentoring.session_reschedule_view,
-            name="session-reschedule",
-        ),
-        path("sessions/<int:session_id>/mark/", mentoring.session_mark_view, name="session-mark"),
-        path(
-            "sessions/<int:session_id>/insights/new/",
-            mentoring.session_insight_new,
-            name="session-insight",
-        ),
-    ],
-    "mentoring",
-)
-
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
@@ -62,7 +27,7 @@ urlpatterns = [
     path("", include("rotations.shifts.urls")),
     path("", include("rotations.invites.urls")),
     path("insights/", include(insight_patterns)),
-    path("mentoring/", include(mentoring_patterns)),
+    path("mentoring/", include("rotations.mentoring.urls")),
     path("programs/", include("rotations.programs.urls")),
     path("api/", include("rotations.api.urls")),
 ]

@@ -12,8 +12,8 @@ from rotations.common.emails import mime_message
 from rotations.common.timezones import wall_clock
 from rotations.invites.imip import message_id
 from rotations.invites.services import organizer, render_invites
+from rotations.mentoring import invites as mentoring_invites
 from rotations.models import EmailKind, InsightNotice, OutgoingEmail
-from rotations.services import mentoring_invites
 
 MENTORING_KINDS = (EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
 PROGRAM_KINDS = (EmailKind.PROGRAM_INVITATION, EmailKind.PROGRAM_NUDGE, EmailKind.PROGRAM_DIGEST)

@@ -1,5 +1,18 @@
 from rotations.directory.models import Department, Level, Person
 from rotations.invites.models import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
+from rotations.mentoring.models import (
+    CycleStatus,
+    MatchRun,
+    MentoringCycle,
+    MentoringProfile,
+    MentoringRole,
+    MentoringSession,
+    MentoringTopic,
+    Pairing,
+    PairingStatus,
+    SessionStatus,
+    Weekday,
+)
 from rotations.models.insights import (
     CLOSED_STATUSES,
     TRANSITIONS,
@@ -14,19 +27,6 @@ from rotations.models.insights import (
     InsightVote,
     Severity,
     Tag,
-)
-from rotations.models.mentoring import (
-    CycleStatus,
-    MatchRun,
-    MentoringCycle,
-    MentoringProfile,
-    MentoringRole,
-    MentoringSession,
-    MentoringTopic,
-    Pairing,
-    PairingStatus,
-    SessionStatus,
-    Weekday,
 )
 from rotations.programs.models import (
     ComplianceState,

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from rotations.directory.roles import roles_of
 from rotations.directory.selectors import management_chain
+from rotations.mentoring.selectors import cycles_asking, next_sessions
 from rotations.programs.views import program_cards
-from rotations.selectors.mentoring import cycles_asking, next_sessions
 from rotations.shifts.selectors import awaiting_insights, bookings_of, buddy_shifts
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from rotations.directory.roles import Role
+from rotations.mentoring.services import profile_save
 from rotations.models import (
     Booking,
     MentoringCycle,
@@ -20,7 +21,6 @@ from rotations.models import (
     SchedulePlan,
 )
 from rotations.programs.services import make_plan
-from rotations.services.mentoring import profile_save
 from rotations.tasks import run_cycle_matching
 from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
 from tests.programs.test_programs import day_at

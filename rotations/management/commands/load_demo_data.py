@@ -775,6 +775,7 @@ MENTORING_TOPICS = [
 def load_demo_mentoring() -> int:
     """A reverse-mentoring cycle published six weeks ago, with sessions held, missed and
     to come, and the next cycle asking mentors for their answer."""
+    from rotations.mentoring.services import cycle_publish, profile_save, run_matching, session_mark
     from rotations.models import (
         MentoringCycle,
         MentoringSession,
@@ -782,7 +783,6 @@ def load_demo_mentoring() -> int:
         OutgoingEmail,
         SessionStatus,
     )
-    from rotations.services.mentoring import cycle_publish, profile_save, run_matching, session_mark
 
     if MentoringCycle.objects.exists():
         return 0

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rotations.forms_insights import InsightForm
-from rotations.forms_mentoring import (
+from rotations.mentoring.forms import (
     CloseCycleForm,
     CycleForm,
     EndPairingForm,
@@ -23,17 +23,7 @@ from rotations.forms_mentoring import (
     SwapForm,
     TopicForm,
 )
-from rotations.models import (
-    CycleStatus,
-    MentoringCycle,
-    MentoringProfile,
-    MentoringSession,
-    MentoringTopic,
-    Pairing,
-    PairingStatus,
-    SessionStatus,
-)
-from rotations.selectors.mentoring import (
+from rotations.mentoring.selectors import (
     can_see_pairing,
     cycle_health,
     cycle_pairings,
@@ -42,8 +32,7 @@ from rotations.selectors.mentoring import (
     responses,
     role_in_cycle,
 )
-from rotations.services.insights import InsightRefused, insight_log_for_session, split_tags
-from rotations.services.mentoring import (
+from rotations.mentoring.services import (
     MentoringRefused,
     cycle_close,
     cycle_create,
@@ -57,6 +46,17 @@ from rotations.services.mentoring import (
     session_mark,
     session_reschedule,
 )
+from rotations.models import (
+    CycleStatus,
+    MentoringCycle,
+    MentoringProfile,
+    MentoringSession,
+    MentoringTopic,
+    Pairing,
+    PairingStatus,
+    SessionStatus,
+)
+from rotations.services.insights import InsightRefused, insight_log_for_session, split_tags
 
 MANAGE = "rotations.manage_mentoring"
 

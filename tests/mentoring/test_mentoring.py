@@ -15,6 +15,19 @@ import recurring_ical_events
 import time_machine
 
 from rotations.invites import outbox
+from rotations.mentoring.selectors import eligible_mentors, responses
+from rotations.mentoring.services import (
+    MentoringRefused,
+    cycle_close,
+    cycle_publish,
+    pairing_end,
+    pairing_remove,
+    pairing_swap,
+    profile_save,
+    run_matching,
+    session_mark,
+    session_reschedule,
+)
 from rotations.models import (
     CycleStatus,
     EmailKind,
@@ -28,20 +41,7 @@ from rotations.models import (
     SessionStatus,
 )
 from rotations.selectors.insights import visible_insights
-from rotations.selectors.mentoring import eligible_mentors, responses
 from rotations.services.insights import InsightRefused, insight_log_for_session
-from rotations.services.mentoring import (
-    MentoringRefused,
-    cycle_close,
-    cycle_publish,
-    pairing_end,
-    pairing_remove,
-    pairing_swap,
-    profile_save,
-    run_matching,
-    session_mark,
-    session_reschedule,
-)
 from tests.factories import DepartmentFactory, PersonFactory
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -585,7 +585,7 @@ def test_sessions_are_marked_after_they_start_and_insights_follow_a_held_one(org
 
 
 def test_the_schedule_of_a_published_cycle_cannot_change_under_its_series(org, client):
-    from rotations.services.mentoring import cycle_update
+    from rotations.mentoring.services import cycle_update
 
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
@@ -600,7 +600,7 @@ def test_the_schedule_of_a_published_cycle_cannot_change_under_its_series(org, c
 
 
 def test_an_ended_cycle_stops_asking_and_takes_no_answers(org):
-    from rotations.selectors.mentoring import cycles_asking
+    from rotations.mentoring.selectors import cycles_asking
 
     cycle = org["cycle"]
     assert [c for c, _, _ in cycles_asking(org["silent"])] == [cycle]
@@ -621,7 +621,7 @@ def test_an_ended_cycle_stops_asking_and_takes_no_answers(org):
 
 
 def test_hr_closes_a_cycle_early_and_both_calendars_of_every_pair_hear_of_it(org, smtp_settings):
-    from rotations.selectors.mentoring import cycles_asking
+    from rotations.mentoring.selectors import cycles_asking
 
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
@@ -695,8 +695,8 @@ def test_a_cycle_that_has_ended_is_not_closed_and_a_late_end_never_grows_the_ser
 
 
 def test_a_matcher_answer_arriving_after_the_close_writes_nothing(org, monkeypatch):
+    from rotations.mentoring import services as mentoring
     from rotations.models import MatchRun
-    from rotations.services import mentoring
 
     cycle, hr = org["cycle"], org["hr"]
     run = MatchRun.objects.create(cycle=cycle, run_by=hr, status="running")

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rotations.mentoring.services import cycle_publish, run_matching
 from rotations.models import (
     EmailKind,
     MentoringCycle,
@@ -21,10 +22,9 @@ from rotations.models import (
     Person,
     SessionStatus,
 )
-from rotations.services.mentoring import cycle_publish, run_matching
 from rotations.tasks import run_cycle_matching
 from tests.factories import PersonFactory
-from tests.test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
+from tests.mentoring.test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
 
 CYCLE_FORM = {
     "name": "Summer 2027",
@@ -466,8 +466,8 @@ def test_a_real_worker_sends_each_series_invite_once_and_the_end_to_both_and_hr(
 
 @pytest.mark.django_db
 def test_a_lost_or_failed_matcher_run_does_not_block_the_next(client, org):
+    from rotations.mentoring.services import MentoringRefused, match_request
     from rotations.models import MatchRun
-    from rotations.services.mentoring import MentoringRefused, match_request
 
     cycle, hr = org["cycle"], org["hr"]
     lost = MatchRun.objects.create(cycle=cycle, run_by=hr)

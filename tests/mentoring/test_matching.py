@@ -1,6 +1,6 @@
 """The reverse-mentoring matcher against brute force, SciPy and its own hard rules.
 
-Pure optimisation (rotations.solvers.mentor_matching): no database. The reference code
+Pure optimisation (rotations.mentoring.matching): no database. The reference code
 here is written independently of the module: its own scoring formula, its own walk up
 the manager chain, its own enumeration of every feasible assignment.
 """
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from rotations.solvers.mentor_matching import (
+from rotations.mentoring.matching import (
     MatchResult,
     Mentee,
     Mentor,

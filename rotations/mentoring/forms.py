@@ -54,7 +54,7 @@ class CycleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from rotations.services.mentoring import SCHEDULE_FIELDS, has_published
+        from rotations.mentoring.services import SCHEDULE_FIELDS, has_published
 
         if self.instance.pk and has_published(self.instance):
             # Published series were built from these: they stay as they are.

@@ -18,6 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.mentoring import invites as mentoring_invites
+from rotations.mentoring import matching as solver
+from rotations.mentoring.selectors import eligible_mentees, eligible_mentors
 from rotations.models import (
     CycleStatus,
     MatchRun,
@@ -31,9 +34,6 @@ from rotations.models import (
     Person,
     SessionStatus,
 )
-from rotations.selectors.mentoring import eligible_mentees, eligible_mentors
-from rotations.services import mentoring_invites
-from rotations.solvers import mentor_matching as solver
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # How long the matcher may spend proving a cross-location target optimal.
