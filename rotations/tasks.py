@@ -12,6 +12,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from rotations.common.emails import message_from_dict
+from rotations.insights import notices as insight_notices
 from rotations.invites import reminders
 from rotations.invites.outbox import (
     Delivery,
@@ -21,7 +22,6 @@ from rotations.invites.outbox import (
     send_due,
     sweep_stuck,
 )
-from rotations.services import insight_notices
 
 log = logging.getLogger(__name__)
 # Retry pauses reach an hour; a wake's key outlives the wait it stands for.

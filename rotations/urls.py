@@ -1,22 +1,6 @@
 from django.urls import include, path
 
-from rotations.views import account, home, impact, insights
-
-insight_patterns = (
-    [
-        path("", insights.insight_list, name="list"),
-        path("export.csv", insights.insight_export, name="export"),
-        path("impact/", impact.impact_dashboard, name="dashboard"),
-        path("impact/<str:table>.csv", impact.impact_csv, name="dashboard-csv"),
-        path("<int:insight_id>/", insights.insight_detail, name="detail"),
-        path("<int:insight_id>/status/", insights.insight_status, name="status"),
-        path("<int:insight_id>/merge/", insights.insight_merge_view, name="merge"),
-        path("<int:insight_id>/comment/", insights.insight_comment_view, name="comment"),
-        path("<int:insight_id>/follow/", insights.insight_follow_view, name="follow"),
-        path("<int:insight_id>/plus-one/", insights.insight_plus_one_view, name="plus-one"),
-    ],
-    "insights",
-)
+from rotations.views import account, home
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -26,7 +10,7 @@ urlpatterns = [
     path("people/", include("rotations.directory.urls")),
     path("", include("rotations.shifts.urls")),
     path("", include("rotations.invites.urls")),
-    path("insights/", include(insight_patterns)),
+    path("insights/", include("rotations.insights.urls")),
     path("mentoring/", include("rotations.mentoring.urls")),
     path("programs/", include("rotations.programs.urls")),
     path("api/", include("rotations.api.urls")),

@@ -20,14 +20,11 @@ from rotations.api.serializers import (
     RefusalSerializer,
 )
 from rotations.api.views import PAGE_PARAMETERS, Pages
+from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
+from rotations.insights.selectors import InboxFilter, inbox
+from rotations.insights.services import InsightRefused, insight_log, insight_transition, split_tags
 from rotations.models import Person
-from rotations.selectors.insights import InboxFilter, inbox
-from rotations.services.insights import InsightRefused, insight_log, insight_transition, split_tags
-from rotations.shifts.permissions import (
-    get_booking_for_view,
-    get_insight_for_triage,
-    get_insight_for_view,
-)
+from rotations.shifts.permissions import get_booking_for_view
 
 REFUSED = OpenApiResponse(
     RefusalSerializer, description="A rule of the insight's life cycle refused the request."

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rotations.forms_insights import InsightForm
+from rotations.insights.forms import InsightForm
+from rotations.insights.services import InsightRefused, insight_log_for_session, split_tags
 from rotations.mentoring.forms import (
     CloseCycleForm,
     CycleForm,
@@ -56,7 +57,6 @@ from rotations.models import (
     PairingStatus,
     SessionStatus,
 )
-from rotations.services.insights import InsightRefused, insight_log_for_session, split_tags
 
 MANAGE = "rotations.manage_mentoring"
 

@@ -1,19 +1,5 @@
 from rotations.directory.models import Department, Level, Person
-from rotations.invites.models import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
-from rotations.mentoring.models import (
-    CycleStatus,
-    MatchRun,
-    MentoringCycle,
-    MentoringProfile,
-    MentoringRole,
-    MentoringSession,
-    MentoringTopic,
-    Pairing,
-    PairingStatus,
-    SessionStatus,
-    Weekday,
-)
-from rotations.models.insights import (
+from rotations.insights.models import (
     CLOSED_STATUSES,
     TRANSITIONS,
     FollowReason,
@@ -27,6 +13,20 @@ from rotations.models.insights import (
     InsightVote,
     Severity,
     Tag,
+)
+from rotations.invites.models import CalendarFeed, EmailKind, EmailStatus, OutgoingEmail
+from rotations.mentoring.models import (
+    CycleStatus,
+    MatchRun,
+    MentoringCycle,
+    MentoringProfile,
+    MentoringRole,
+    MentoringSession,
+    MentoringTopic,
+    Pairing,
+    PairingStatus,
+    SessionStatus,
+    Weekday,
 )
 from rotations.programs.models import (
     ComplianceState,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from rotations.models import Booking, Insight, Person, Queue, Shift, ShiftPattern
-from rotations.selectors.insights import can_triage, insight_detail, visible_insights
+from rotations.models import Booking, Person, Queue, Shift, ShiftPattern
 from rotations.shifts.services.booking import Actor
 
 # Said to someone who may see a queue but does not run it (the API shows it; pages too).
@@ -147,21 +146,3 @@ def get_booking_for_attendance(person: Person, booking_id: int) -> Booking:
     if not can_mark_attendance(person, booking.shift):
         raise PermissionDenied
     return booking
-
-
-def get_insight_for_view(person: Person, insight_id: int) -> Insight:
-    """An insight this person may read; to anyone else it does not exist."""
-    if not visible_insights(person).filter(pk=insight_id).exists():
-        raise Http404
-    return insight_detail(insight_id)
-
-
-def get_insight_for_triage(person: Person, insight_id: int) -> Insight:
-    insight = get_insight_for_view(person, insight_id)
-    if not can_triage(person, insight):
-        raise PermissionDenied
-    return insight
-
-
-def can_see_dashboard(person: Person) -> bool:
-    return person.has_perm("rotations.view_insight_dashboard")

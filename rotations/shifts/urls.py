@@ -1,7 +1,7 @@
 from django.urls import include, path
 
+from rotations.insights.views import insights as insight_views
 from rotations.shifts.views import queues, shifts
-from rotations.views import insights as insight_views
 
 queue_patterns = (
     [

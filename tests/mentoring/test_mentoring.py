@@ -14,6 +14,8 @@ import pytest
 import recurring_ical_events
 import time_machine
 
+from rotations.insights.selectors import visible_insights
+from rotations.insights.services import InsightRefused, insight_log_for_session
 from rotations.invites import outbox
 from rotations.mentoring.selectors import eligible_mentors, responses
 from rotations.mentoring.services import (
@@ -40,8 +42,6 @@ from rotations.models import (
     PairingStatus,
     SessionStatus,
 )
-from rotations.selectors.insights import visible_insights
-from rotations.services.insights import InsightRefused, insight_log_for_session
 from tests.factories import DepartmentFactory, PersonFactory
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -23,9 +23,9 @@ from rotations.models import (
 from rotations.programs.services import make_plan
 from rotations.tasks import run_cycle_matching
 from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
+from tests.insights.test_browser_insights import sign_in
 from tests.programs.test_programs import day_at
 from tests.shifts.test_browser_booking import page  # noqa: F401 - the fixture
-from tests.test_browser_insights import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

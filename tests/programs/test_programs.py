@@ -148,7 +148,7 @@ def test_a_programs_days_are_each_participants_own_calendar_days(company):
     last day, wherever UTC has already moved on; the same for the first morning."""
     from zoneinfo import ZoneInfo
 
-    from rotations.selectors.impact import _program_visits
+    from rotations.insights.impact import _program_visits
 
     program, billing = company["program"], company["billing"]
     program.starts_on, program.ends_on, program.deadline = (

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rotations.directory.services import directory_import
+from rotations.insights.services import insight_log, insight_log_for_session, insight_transition
 from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
-from rotations.services.insights import insight_log, insight_log_for_session, insight_transition
 from rotations.shifts.services.booking import Actor, BookingRefused, booking_create
 from rotations.shifts.services.patterns import shift_pattern_create
 

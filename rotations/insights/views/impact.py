@@ -12,9 +12,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from rotations.insights.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
+from rotations.insights.permissions import can_see_dashboard
 from rotations.models import Department, Level, Program
-from rotations.selectors.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
-from rotations.shifts.permissions import can_see_dashboard
 
 DEFAULT_DAYS = 182
 LONGEST_DAYS = 3 * 366

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from rotations.insights.selectors import InboxFilter
 from rotations.models import (
     TRANSITIONS,
     Insight,
@@ -13,7 +14,6 @@ from rotations.models import (
     Queue,
     Severity,
 )
-from rotations.selectors.insights import InboxFilter
 
 
 class InsightForm(forms.ModelForm):

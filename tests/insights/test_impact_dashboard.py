@@ -12,8 +12,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rotations.insights.services import insight_log, insight_transition
 from rotations.models import Booking, BookingStatus, Insight
-from rotations.services.insights import insight_log, insight_transition
 from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db

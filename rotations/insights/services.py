@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rotations.insights import notices as insight_notices
 from rotations.models import (
     TRANSITIONS,
     Booking,
@@ -30,7 +31,6 @@ from rotations.models import (
     SessionStatus,
     Tag,
 )
-from rotations.services import insight_notices
 
 
 class InsightRefused(Exception):

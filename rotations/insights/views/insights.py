@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rotations.forms_insights import (
+from rotations.insights.forms import (
     CommentForm,
     InboxFilterForm,
     InsightForm,
@@ -22,9 +22,9 @@ from rotations.forms_insights import (
     PlusOneForm,
     TransitionForm,
 )
-from rotations.models import Insight
-from rotations.selectors.insights import can_triage, inbox, visible_insights
-from rotations.services.insights import (
+from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
+from rotations.insights.selectors import can_triage, inbox, visible_insights
+from rotations.insights.services import (
     InsightRefused,
     insight_comment,
     insight_follow,
@@ -35,11 +35,8 @@ from rotations.services.insights import (
     insight_unfollow,
     split_tags,
 )
-from rotations.shifts.permissions import (
-    get_booking_for_view,
-    get_insight_for_triage,
-    get_insight_for_view,
-)
+from rotations.models import Insight
+from rotations.shifts.permissions import get_booking_for_view
 
 PAGE_SIZE = 50
 

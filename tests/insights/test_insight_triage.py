@@ -6,6 +6,15 @@ import datetime as dt
 
 import pytest
 
+from rotations.insights.services import (
+    InsightRefused,
+    insight_comment,
+    insight_follow,
+    insight_log,
+    insight_merge,
+    insight_plus_one,
+    insight_transition,
+)
 from rotations.models import (
     Booking,
     BookingStatus,
@@ -14,15 +23,6 @@ from rotations.models import (
     InsightFollower,
     InsightNotice,
     InsightVote,
-)
-from rotations.services.insights import (
-    InsightRefused,
-    insight_comment,
-    insight_follow,
-    insight_log,
-    insight_merge,
-    insight_plus_one,
-    insight_transition,
 )
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 

@@ -11,10 +11,10 @@ from email import policy
 import pytest
 import time_machine
 
+from rotations.insights import notices as insight_notices
+from rotations.insights.services import insight_log, insight_transition
 from rotations.invites.outbox import render_missing
 from rotations.models import Booking, BookingStatus, EmailKind, InsightNotice, OutgoingEmail
-from rotations.services import insight_notices
-from rotations.services.insights import insight_log, insight_transition
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 from tests.servers import CeleryWorker
 

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rotations.insights.services import insight_log, insight_transition
 from rotations.models import Booking, BookingStatus, Insight, InsightEvent, Tag
-from rotations.services.insights import insight_log, insight_transition
 from tests.factories import InsightFactory, PersonFactory, QueueFactory, ShiftFactory
 
 pytestmark = pytest.mark.django_db
@@ -415,7 +415,7 @@ def test_pages_run_the_same_queries_for_100_and_10000_insights(
 def test_the_detail_page_runs_the_same_queries_with_many_followers_votes_and_events(
     client, support_lead, executive, led
 ):
-    from rotations.services.insights import insight_comment, insight_plus_one
+    from rotations.insights.services import insight_comment, insight_plus_one
 
     insight = log(executive, led)
     client.force_login(support_lead)
