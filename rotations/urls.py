@@ -1,12 +1,16 @@
+"""Every page's address, by domain: each domain's urls.py says its own."""
+
 from django.urls import include, path
 
-from rotations.views import account, home
+from rotations.api import token
+from rotations.common import views as common
+from rotations.home import views as home
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("healthz", home.healthz, name="healthz"),
-    path("livez", home.livez, name="livez"),
-    path("account/api-token/", account.api_token, name="api-token"),
+    path("healthz", common.healthz, name="healthz"),
+    path("livez", common.livez, name="livez"),
+    path("account/api-token/", token.api_token, name="api-token"),
     path("people/", include("rotations.directory.urls")),
     path("", include("rotations.shifts.urls")),
     path("", include("rotations.invites.urls")),

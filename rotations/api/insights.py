@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rotations.api.bookings import PAGE_PARAMETERS, Pages
 from rotations.api.schema import BAD_QUERY, NO_SUCH_PAGE
 from rotations.api.serializers import (
     InsightLogSerializer,
@@ -19,7 +20,6 @@ from rotations.api.serializers import (
     InsightTransitionSerializer,
     RefusalSerializer,
 )
-from rotations.api.views import PAGE_PARAMETERS, Pages
 from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
 from rotations.insights.selectors import InboxFilter, inbox
 from rotations.insights.services import InsightRefused, insight_log, insight_transition, split_tags

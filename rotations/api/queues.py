@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from rotations.api.bookings import require_browse
 from rotations.api.schema import FORBIDDEN
 from rotations.api.serializers import (
     BookedShiftsSerializer,
@@ -30,7 +31,6 @@ from rotations.api.serializers import (
     ShiftTakenOffSerializer,
     ShiftTakeOffSerializer,
 )
-from rotations.api.views import require_browse
 from rotations.models import Queue, Shift
 from rotations.shifts.permissions import (
     get_pattern_for_manage,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rotations.api import insights, queues, views
+from rotations.api import bookings, insights, queues
 
 urlpatterns = [
     path("queues/", queues.queue_list, name="api-queues"),
@@ -10,24 +10,24 @@ urlpatterns = [
     path("queues/<int:queue_id>/shifts/", queues.queue_shift_create, name="api-queue-shifts"),
     path("queues/<int:queue_id>/patterns/", queues.queue_patterns, name="api-queue-patterns"),
     path("patterns/<int:pattern_id>/", queues.pattern_detail, name="api-pattern"),
-    path("shifts/", views.shift_list, name="api-shifts"),
-    path("shifts/<int:shift_id>/", views.shift_detail, name="api-shift"),
+    path("shifts/", bookings.shift_list, name="api-shifts"),
+    path("shifts/<int:shift_id>/", bookings.shift_detail, name="api-shift"),
     path("shifts/<int:shift_id>/cancel/", queues.shift_take_off, name="api-shift-cancel"),
-    path("bookings/", views.booking_list, name="api-bookings"),
-    path("bookings/<int:booking_id>/", views.booking_detail, name="api-booking"),
+    path("bookings/", bookings.booking_list, name="api-bookings"),
+    path("bookings/<int:booking_id>/", bookings.booking_detail, name="api-booking"),
     path(
         "bookings/<int:booking_id>/reschedule/",
-        views.booking_reschedule_endpoint,
+        bookings.booking_reschedule_endpoint,
         name="api-booking-reschedule",
     ),
     path(
         "bookings/<int:booking_id>/cancel/",
-        views.booking_cancel_endpoint,
+        bookings.booking_cancel_endpoint,
         name="api-booking-cancel",
     ),
     path(
         "bookings/<int:booking_id>/attendance/",
-        views.booking_attendance_endpoint,
+        bookings.booking_attendance_endpoint,
         name="api-booking-attendance",
     ),
     path(

@@ -1,9 +1,8 @@
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+"""Each person's home page: what their roles ask of them now, from every domain."""
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from rotations.directory.roles import roles_of
@@ -38,22 +37,3 @@ def home(request: HttpRequest) -> HttpResponse:
             "program_cards": program_cards(person),
         },
     )
-
-
-@login_not_required
-@never_cache
-@require_GET
-def livez(request: HttpRequest) -> HttpResponse:
-    """Liveness: the process answers. Touches nothing else, so a database outage does not
-    get healthy web processes restarted."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and Procfile hosts: is the app up and its database reachable."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
