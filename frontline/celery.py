@@ -13,6 +13,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontline.settings")
 
-app = Celery("frontline")
+# Every task publishes only after the transaction that asked for it commits
+# (rotations/common/jobs.py); each domain's tasks module is imported when the app is
+# ready (rotations/apps.py), in the web processes as in the worker.
+app = Celery("frontline", task_cls="rotations.common.jobs:OnCommitTask")
 app.config_from_object("frontline.celery_settings:CELERY")
-app.autodiscover_tasks()

@@ -1,5 +1,17 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+# The domains with Celery tasks. Services ask for a task by name and never import a
+# tasks module, so the tasks are registered here, in every process.
+TASK_MODULES = ("common", "insights", "invites", "mentoring", "programs", "shifts")
+# The modules that register a renderer for their kinds of email (rotations.invites.rendering).
+EMAIL_RENDERERS = (
+    "rotations.insights.notices",
+    "rotations.mentoring.invites",
+    "rotations.programs.emails",
+)
 
 
 class RotationsConfig(AppConfig):
@@ -8,12 +20,16 @@ class RotationsConfig(AppConfig):
     verbose_name = "Frontline"
 
     def ready(self) -> None:
-        from django.contrib.auth.models import Group, Permission
+        # Models and what imports them load only once the app registry is ready.
+        from django.contrib.auth.models import Group, Permission  # noqa: PLC0415 -- app ready
 
-        from rotations.common import auth
-        from rotations.directory import roles
-        from rotations.models import Person, Queue, Shift, ShiftPattern
-        from rotations.shifts import caching
+        from rotations.common import auth  # noqa: PLC0415 -- app ready
+        from rotations.directory import roles  # noqa: PLC0415 -- app ready
+        from rotations.models import Person, Queue, Shift, ShiftPattern  # noqa: PLC0415 -- app ready
+        from rotations.shifts import caching  # noqa: PLC0415 -- app ready
+
+        for domain in TASK_MODULES:
+            import_module(f"rotations.{domain}.tasks")
 
         # After every migrate, so the role groups always carry the permissions the code
         # expects (new permissions arrive with later migrations).

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from rotations.common.jobs import enqueue
+
 
 def render_email(
     template_prefix: str, context: dict, *, to: list[str], from_email: str | None = None
@@ -59,9 +61,7 @@ def message_from_dict(data: dict) -> EmailMultiAlternatives:
 
 def send_later(message: EmailMessage) -> None:
     """Send through the Celery worker once the current transaction has committed."""
-    from rotations.tasks import send_email
-
-    send_email.delay_on_commit(message_to_dict(message))
+    enqueue("send_email", message_to_dict(message))
 
 
 def mime_message(

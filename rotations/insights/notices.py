@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rotations.common.jobs import enqueue
 from rotations.invites import outbox
 from rotations.models import (
     EmailKind,
@@ -39,9 +40,7 @@ def notify_followers(event: InsightEvent) -> list[int]:
     InsightNotice.objects.bulk_create(
         [InsightNotice(event=event, person_id=p) for p in people], ignore_conflicts=True
     )
-    from rotations.tasks import flush_insight_notices
-
-    flush_insight_notices.delay_on_commit(people)
+    enqueue("flush_insight_notices", people)
     return people
 
 

@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import BinaryField, Case, Q, Value, When
 from django.utils import timezone
 
+from rotations.common import jobs
 from rotations.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -83,15 +84,13 @@ def kick() -> None:
     little ahead). A task that is lost leaves its rows to the next change's task, or to
     the sweep.
     """
-    from rotations.tasks import send_due_emails
-
     window = settings.OUTBOX_BATCH_SECONDS
-    if window <= 0 or send_due_emails.app.conf.task_always_eager:
+    if window <= 0 or jobs.tasks_run_eagerly():
         # Run now: with eager tasks there is no later run for others to join.
-        send_due_emails.delay()
+        jobs.enqueue("send_due_emails")
     elif cache.add(KICK_KEY, 1, timeout=window):
         try:
-            send_due_emails.apply_async(countdown=2 * window)
+            jobs.enqueue("send_due_emails", countdown=2 * window)
         except Exception:
             # Nothing was published: the next change in this window must try again,
             # not count on a task that does not exist.

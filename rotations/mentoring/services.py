@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.common.jobs import enqueue
 from rotations.mentoring import invites as mentoring_invites
 from rotations.mentoring import matching as solver
 from rotations.mentoring.selectors import eligible_mentees, eligible_mentors
@@ -266,8 +267,6 @@ STALE_RUN = timedelta(minutes=10)
 
 def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     """Ask a worker to run the matcher (it may think for a while); one run at a time."""
-    from rotations.tasks import run_cycle_matching
-
     _check_running(cycle)
     MatchRun.objects.filter(
         cycle=cycle, status="running", created_at__lt=timezone.now() - STALE_RUN
@@ -277,7 +276,7 @@ def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
             run = MatchRun.objects.create(cycle=cycle, run_by=by)
     except IntegrityError:
         raise MentoringRefused("running", "The matcher is already working on this cycle.") from None
-    run_cycle_matching.delay_on_commit(run.pk)
+    enqueue("run_cycle_matching", run.pk)
     return run
 
 

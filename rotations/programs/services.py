@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.common.jobs import enqueue
 from rotations.directory.selectors import holders_of
 from rotations.invites import outbox
 from rotations.models import (
@@ -163,8 +164,6 @@ def _send_invitations(program: Program, now: datetime) -> int:
 
 def plan_request(*, program: Program, by: Person | None) -> SchedulePlan:
     """Start a plan (a worker computes it); refused while another is open."""
-    from rotations.tasks import make_schedule_plan
-
     try:
         with transaction.atomic():
             plan = SchedulePlan.objects.create(program=program, requested_by=by)
@@ -172,7 +171,7 @@ def plan_request(*, program: Program, by: Person | None) -> SchedulePlan:
         raise ProgramRefused(
             "plan_open", "A plan for this program is already being made or waiting for review."
         ) from None
-    make_schedule_plan.delay_on_commit(plan.pk)
+    enqueue("make_schedule_plan", plan.pk)
     return plan
 
 

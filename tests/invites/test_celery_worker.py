@@ -67,7 +67,7 @@ def test_a_refusing_mail_server_is_retried_until_it_accepts(celery_worker, smtp_
 
 
 def test_the_session_sweep_runs_on_the_worker(celery_worker):
-    from rotations.tasks import clear_expired_sessions
+    from rotations.common.tasks import clear_expired_sessions
 
     now = timezone.now()
     Session.objects.create(session_key="old", session_data="x", expire_date=now - timedelta(days=1))

@@ -203,7 +203,7 @@ def test_a_worker_killed_mid_send_loses_nothing(
         worker = CeleryWorker(env=worker_env).start(purge=False)
         # The killed task is not handed back until the broker's visibility timeout; the
         # sweep finds its row unsent and enqueues it again.
-        from rotations.tasks import sweep_outbox
+        from rotations.invites.tasks import sweep_outbox
 
         time.sleep(1.2)
         sweep_outbox.delay()

@@ -482,7 +482,7 @@ def test_changes_within_the_window_publish_one_task_that_sends_them_all(
     settings.OUTBOX_BATCH_SECONDS = 1
     from unittest import mock
 
-    from rotations.tasks import send_due_emails
+    from rotations.invites.tasks import send_due_emails
 
     with mock.patch.object(send_due_emails, "apply_async") as publish:
         for shift, person in (
@@ -497,7 +497,7 @@ def test_changes_within_the_window_publish_one_task_that_sends_them_all(
                     outbox.retry_failed(row)
                 else:
                     booking_create(shift=shift, person=person, by=actor(person))
-    publish.assert_called_once_with(countdown=2)  # the key lives 1 s: the task starts after it
+    publish.assert_called_once_with((), countdown=2)  # the key lives 1 s: the task starts after it
 
     assert send_due_emails.apply().get() == 4  # what the one task does when it runs
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 4
@@ -513,7 +513,7 @@ def test_after_the_window_the_next_change_publishes_again(
 
     from django.core.cache import cache
 
-    from rotations.tasks import send_due_emails
+    from rotations.invites.tasks import send_due_emails
 
     with mock.patch.object(send_due_emails, "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=True):
@@ -533,9 +533,9 @@ def test_without_a_window_every_change_publishes(
     settings.OUTBOX_BATCH_SECONDS = 0
     from unittest import mock
 
-    from rotations.tasks import send_due_emails
+    from rotations.invites.tasks import send_due_emails
 
-    with mock.patch.object(send_due_emails, "delay") as publish:
+    with mock.patch.object(send_due_emails, "apply_async") as publish:
         for shift in (first, later):
             with django_capture_on_commit_callbacks(execute=True):
                 booking_create(
@@ -551,7 +551,7 @@ def test_a_broker_that_is_down_does_not_fail_the_committed_change(
     settings.OUTBOX_BATCH_SECONDS = 1
     from unittest import mock
 
-    from rotations.tasks import send_due_emails
+    from rotations.invites.tasks import send_due_emails
 
     # (Django's own commit runs a robust hook the same way, and logs to its backend logger.)
     with (
@@ -576,7 +576,7 @@ def test_a_broker_that_is_down_does_not_fail_the_committed_change(
             booking_create(
                 shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive)
             )
-    publish.assert_called_once_with(countdown=2)
+    publish.assert_called_once_with((), countdown=2)
 
 
 def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_send(
@@ -649,7 +649,7 @@ def test_a_retry_is_never_tried_before_its_pause_ends_and_a_task_wakes_for_it(
     OutgoingEmail.objects.filter(pk=row.pk).update(attempts=3, next_attempt_at=pause_ends)
     from unittest import mock
 
-    from rotations.tasks import send_due_emails, send_outgoing_emails
+    from rotations.invites.tasks import send_due_emails, send_outgoing_emails
 
     # A task naming the row (one queued before batching, or a duplicate) does not send it.
     assert send_outgoing_emails.apply(args=[[row.pk]]).get() == 1

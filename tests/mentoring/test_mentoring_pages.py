@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rotations.mentoring.services import cycle_publish, run_matching
+from rotations.mentoring.tasks import run_cycle_matching
 from rotations.models import (
     EmailKind,
     MentoringCycle,
@@ -22,7 +23,6 @@ from rotations.models import (
     Person,
     SessionStatus,
 )
-from rotations.tasks import run_cycle_matching
 from tests.factories import PersonFactory
 from tests.mentoring.test_mentoring import ADA_SESSIONS, NEW_YORK, clock, org  # noqa: F401 - fixtures
 

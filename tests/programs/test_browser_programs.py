@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from rotations.directory.roles import Role
 from rotations.mentoring.services import profile_save
+from rotations.mentoring.tasks import run_cycle_matching
 from rotations.models import (
     Booking,
     MentoringCycle,
@@ -21,7 +22,6 @@ from rotations.models import (
     SchedulePlan,
 )
 from rotations.programs.services import make_plan
-from rotations.tasks import run_cycle_matching
 from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
 from tests.insights.test_browser_insights import sign_in
 from tests.programs.test_programs import day_at

@@ -462,7 +462,7 @@ def test_extending_leaves_days_taken_off_and_ends_where_the_rule_does(executive)
 def test_the_beat_runs_the_extension():
     from django.conf import settings
 
-    from rotations import tasks
+    from rotations.shifts import tasks
 
     entry = settings.CELERY_BEAT_SCHEDULE["extend-pattern-schedules"]
     assert entry["task"] == "rotations.tasks.extend_pattern_schedules"
