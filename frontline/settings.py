@@ -116,6 +116,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Email subjects and plain-text bodies (rotations.common.emails): the same
+        # templates, not escaped for HTML. Listed second, so pages never use it.
+        "NAME": "plain_text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class RotationsConfig(AppConfig):
 
         for domain in TASK_MODULES:
             import_module(f"rotations.{domain}.tasks")
+        for module in EMAIL_RENDERERS:
+            import_module(module)
 
         # After every migrate, so the role groups always carry the permissions the code
         # expects (new permissions arrive with later migrations).

@@ -1,7 +1,9 @@
-"""One way out for email: render, then hand to Celery after the transaction commits."""
+"""Email's one renderer (``render_email_content``), the MIME bytes the outbox stores, and
+account mail handed to a worker once the transaction commits."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage as PyEmailMessage
@@ -13,17 +15,27 @@ from django.template.loader import render_to_string
 
 from rotations.common.jobs import enqueue
 
+# Subjects and plain-text bodies are rendered by an engine that does not escape for
+# HTML (settings.TEMPLATES): "Billing & refunds" stays so in a subject line.
+PLAIN_TEXT_ENGINE = "plain_text"
 
-def render_email(
-    template_prefix: str, context: dict, *, to: list[str], from_email: str | None = None
-) -> EmailMultiAlternatives:
-    """A message from a template triple: ``<prefix>_subject.txt``, ``.txt`` and ``.html``."""
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
-    text = render_to_string(f"{template_prefix}.txt", context)
-    html = render_to_string(f"{template_prefix}.html", context)
-    message = EmailMultiAlternatives(subject, text, from_email, to)
-    message.attach_alternative(html, "text/html")
-    return message
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+
+
+def render_email_content(template_prefix: str, context: dict) -> EmailContent:
+    """Every email's words, from a template triple: ``<prefix>_subject.txt`` (plain text,
+    folded onto one line), ``<prefix>.txt`` (plain text) and ``<prefix>.html``."""
+    subject = render_to_string(f"{template_prefix}_subject.txt", context, using=PLAIN_TEXT_ENGINE)
+    return EmailContent(
+        subject=" ".join(subject.split()),
+        text=render_to_string(f"{template_prefix}.txt", context, using=PLAIN_TEXT_ENGINE),
+        html=render_to_string(f"{template_prefix}.html", context),
+    )
 
 
 def message_to_dict(message: EmailMessage) -> dict:

@@ -13,10 +13,12 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from rotations.common.jobs import enqueue
 from rotations.invites import outbox
+from rotations.invites.rendering import outbox_message, renders
 from rotations.models import (
     EmailKind,
     InsightEvent,
@@ -91,3 +93,39 @@ def _sent_today(person: Person, now: datetime) -> int:
     return OutgoingEmail.objects.filter(
         recipient=person, kind=EmailKind.INSIGHT_UPDATE, created_at__gte=local_midnight
     ).count()
+
+
+# --- rendering (by the worker, once per row) -------------------------------------------
+
+
+@renders(EmailKind.INSIGHT_UPDATE)
+def render_updates(
+    rows: list[OutgoingEmail], siblings: list[OutgoingEmail]
+) -> dict[int, tuple[str, bytes]]:
+    """One email per row listing its notices: a single change, or the day's digest."""
+    notices: dict[int, list[InsightNotice]] = {row.pk: [] for row in rows}
+    for notice in (
+        InsightNotice.objects.filter(email__in=[row.pk for row in rows])
+        .select_related("event__insight", "event__actor")
+        .order_by("pk")
+    ):
+        notices[notice.email_id].append(notice)
+    rendered = {}
+    for row in rows:
+        updates = [
+            {
+                "event": n.event,
+                "insight": n.event.insight,
+                "link": settings.SITE_URL + reverse("insights:detail", args=[n.event.insight_id]),
+            }
+            for n in notices[row.pk]
+        ]
+        if not updates:  # its notices were deleted with their insight: nothing left to say
+            continue
+        context = {
+            "recipient": row.recipient,
+            "updates": updates,
+            "inbox_link": settings.SITE_URL + reverse("insights:list"),
+        }
+        rendered[row.pk] = outbox_message(row, template="emails/insight_update", context=context)
+    return rendered

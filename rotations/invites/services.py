@@ -12,10 +12,10 @@ from datetime import UTC
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from rotations.common.emails import render_email_content
 from rotations.common.sql import insert
 from rotations.common.timezones import wall_clock
 from rotations.invites import outbox
@@ -218,13 +218,13 @@ def _invite_message(
         "link": _link(shift),
         "schedule_link": settings.SITE_URL + reverse("schedule"),
     }
-    subject = " ".join(render_to_string("emails/invite_subject.txt", context).split())
+    content = render_email_content("emails/invite", context)
     message = imip_message(
         method=method,
         calendar=calendar,
-        subject=subject,
-        text=render_to_string("emails/invite.txt", context),
-        html=render_to_string("emails/invite.html", context),
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to_email=row.to_email,
         to_name=recipient.full_name if recipient else "",
@@ -237,4 +237,4 @@ def _invite_message(
             domain=organizer().email.rpartition("@")[2] or "frontline",
         ),
     )
-    return subject, message
+    return content.subject, message

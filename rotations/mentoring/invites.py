@@ -11,15 +11,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from rotations.common.emails import render_email_content
 from rotations.common.timezones import wall_clock
 from rotations.directory.selectors import holders_of
 from rotations.invites import outbox
 from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
 from rotations.invites.imip import imip_message, message_id
+from rotations.invites.rendering import outbox_message, renders
 from rotations.invites.services import organizer
 from rotations.models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
 
@@ -129,7 +130,10 @@ def _weeks(n: int) -> str:
     return "week" if n == 1 else ("other week" if n == 2 else f"{n} weeks")
 
 
-def render(rows: list[OutgoingEmail]) -> dict[int, tuple[str, bytes]]:
+@renders(EmailKind.MENTORING_INVITE, EmailKind.PAIRING_ENDED)
+def render(
+    rows: list[OutgoingEmail], siblings: list[OutgoingEmail]
+) -> dict[int, tuple[str, bytes]]:
     pairings = {
         p.pk: p
         for p in Pairing.objects.filter(pk__in={row.pairing_id for row in rows})
@@ -188,13 +192,13 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
         # Ended: a CANCEL, or the series sent again to stop now (the held sessions stay).
         "ended": method is Method.CANCEL or pairing.status == "ended",
     }
-    subject = " ".join(render_to_string("emails/mentoring_invite_subject.txt", context).split())
+    content = render_email_content("emails/mentoring_invite", context)
     message = imip_message(
         method=method,
         calendar=calendar,
-        subject=subject,
-        text=render_to_string("emails/mentoring_invite.txt", context),
-        html=render_to_string("emails/mentoring_invite.html", context),
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to_email=row.to_email,
         to_name=row.recipient.full_name if row.recipient else "",
@@ -207,14 +211,12 @@ def _invite_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
             domain=organizer().email.rpartition("@")[2] or "frontline",
         ),
     )
-    return subject, message
+    return content.subject, message
 
 
 def _ended_message(row: OutgoingEmail, pairing: Pairing) -> tuple[str, bytes]:
-    from rotations.invites.rendering import _message
-
     context = {
         **_context(row, pairing),
         "cycle_link": settings.SITE_URL + reverse("mentoring:cycle", args=[pairing.cycle_id]),
     }
-    return _message(row, template="emails/pairing_ended", context=context)
+    return outbox_message(row, template="emails/pairing_ended", context=context)
