@@ -10,8 +10,13 @@ import functools
 import json
 
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import connection
+
+from rotations.common.sql import Columns, storable_id
+from rotations.models import Person
 
 GENERATION_KEY = "perms:generation"
 TTL = 60 * 60
@@ -39,9 +44,6 @@ class CachedPermissionsBackend(ModelBackend):
     def get_user(self, user_id):
         """ModelBackend's, as one written-out statement (see ``rows``): every signed-in
         page reads its person, and the ORM's compiling cost three times the reading."""
-        from rotations.common.sql import storable_id
-        from rotations.models import Person
-
         if not storable_id(Person, user_id):
             return super().get_user(user_id)
         with connection.cursor() as cursor:
@@ -87,11 +89,6 @@ def permissions_column(person: str) -> str:
 
 @functools.cache
 def _permissions_column(vendor: str) -> str:
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from rotations.models import Person
-
     name = "ct.app_label || '.' || pm.codename"
     rows = f"""
         FROM {Permission._meta.db_table} pm
@@ -119,15 +116,10 @@ def build_with_permissions(columns, row):
 
 @functools.cache
 def _person():
-    from rotations.common.sql import Columns
-    from rotations.models import Person
-
     return Columns(Person, "p")
 
 
 def _permissions_of(person_id: int) -> set[str]:
-    from rotations.models import Person
-
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {permissions_column('p')} FROM {Person._meta.db_table} p WHERE p.id = %s",

@@ -18,8 +18,8 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from rotations.invites.ical import PRODID, CalendarEvent, Method, build_calendar
+from rotations.invites.identity import event_uid, organizer
 from rotations.invites.models import new_feed_token
-from rotations.invites.services import event_uid, organizer
 from rotations.models import SEAT_HOLDING, Booking, CalendarFeed, Person
 
 # Shifts stay in the feed for a while after they end, so a calendar does not drop them

@@ -38,6 +38,7 @@ from django.db.models import BinaryField, Case, Q, Value, When
 from django.utils import timezone
 
 from rotations.common import jobs
+from rotations.invites import rendering
 from rotations.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -254,8 +255,6 @@ def render_missing(pks: list[int]) -> None:
     calendar changes are read too (an invite lists every attendee); one statement stores
     the lot.
     """
-    from rotations.invites.rendering import render_all
-
     related = (
         "recipient",
         "booking__person",
@@ -277,7 +276,7 @@ def render_missing(pks: list[int]) -> None:
         else []
     )
     siblings = sorted([*loaded, *others], key=lambda r: r.pk)
-    rendered = render_all(rows, siblings=siblings)
+    rendered = rendering.render_all(rows, siblings=siblings)
     OutgoingEmail.objects.filter(pk__in=rendered, message=b"").update(
         subject=Case(
             *(When(pk=pk, then=Value(subject[:300])) for pk, (subject, _) in rendered.items())

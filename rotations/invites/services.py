@@ -8,19 +8,12 @@ CANCEL, so nobody keeps an event they are no longer part of.
 
 from __future__ import annotations
 
-from datetime import UTC
-from email.utils import parseaddr
-
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
-from rotations.common.emails import render_email_content
 from rotations.common.sql import insert
-from rotations.common.timezones import wall_clock
 from rotations.invites import outbox
-from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
-from rotations.invites.imip import imip_message, message_id
+from rotations.invites.ical import Method
+from rotations.invites.identity import invite_key
 from rotations.models import (
     Booking,
     CalendarChange,
@@ -30,15 +23,6 @@ from rotations.models import (
     Person,
     Shift,
 )
-
-
-def event_uid(booking: Booking) -> str:
-    """Stable for the life of the booking: every change updates the same calendar entry."""
-    return f"booking-{booking.uid}@frontline"
-
-
-def invite_key(booking: Booking, sequence: int, email: str) -> str:
-    return f"invite:{booking.uid}:{sequence}:{email.lower()}"
 
 
 def attendees_of(booking: Booking, shift: Shift) -> list[Person]:
@@ -105,136 +89,3 @@ def _union(*groups: list[Person]) -> list[Person]:
         for person in group:
             seen.setdefault(person.email.lower(), person)
     return list(seen.values())
-
-
-# --- rendering (by the worker, once per row) ---------------------------------------------
-
-
-def organizer() -> Party:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return Party(email=address, name=name or "Frontline")
-
-
-def render_invites(
-    rows: list[OutgoingEmail], *, siblings: list[OutgoingEmail]
-) -> dict[int, tuple[str, bytes]]:
-    """Subject and message of each invite row: one calendar per change and method, shared
-    by all its recipients. ``siblings`` holds every row of those changes, in the order
-    they were written (with ``recipient`` and ``calendar_change__shift`` selected)."""
-    attendees: dict[tuple[int, str], list[Party]] = {}
-    for row in siblings:
-        if row.kind == EmailKind.INVITE:
-            name = row.recipient.full_name if row.recipient else ""
-            attendees.setdefault((row.calendar_change_id, row.method), []).append(
-                Party(email=row.to_email, name=name)
-            )
-    calendars: dict[tuple[int, str], bytes] = {}
-    rendered = {}
-    for row in rows:
-        key = (row.calendar_change_id, row.method)
-        described = _described(row)
-        if key not in calendars:
-            calendars[key] = build_calendar(
-                Method(row.method), [_event(row, attendees[key], described)]
-            )
-        rendered[row.pk] = _invite_message(row, calendars[key], described)
-    return rendered
-
-
-def _link(shift: Shift) -> str:
-    return settings.SITE_URL + reverse("shifts:detail", args=[shift.pk])
-
-
-def _event(row: OutgoingEmail, attendees: list[Party], described: CalendarChange) -> CalendarEvent:
-    change, booking = row.calendar_change, row.booking
-    shift = described.shift
-    queue = shift.queue
-    cancelled = row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.CANCELLED
-    description = "\n\n".join(
-        part
-        for part in (
-            f"Cancelled: {booking.cancel_reason}" if cancelled and booking.cancel_reason else "",
-            queue.brief,
-            f"Buddy: {shift.buddy.full_name}" if shift.buddy else "",
-            f"Booked for {booking.person.full_name} through Frontline: {_link(shift)}",
-        )
-        if part
-    )
-    return CalendarEvent(
-        uid=event_uid(booking),
-        sequence=change.sequence,
-        stamp=change.created_at,
-        start=described.starts_at,
-        end=described.ends_at,
-        summary=f"Front-line shift: {queue.name} ({queue.get_channel_display().lower()})",
-        organizer=organizer(),
-        attendees=attendees,
-        description=description,
-        location=shift.location or shift.meeting_url,
-        url=shift.meeting_url or _link(shift),
-    )
-
-
-def _described(row: OutgoingEmail) -> CalendarChange:
-    """The change whose shift and times an invite row talks about. A buddy dropped by a
-    move is told about the shift they were on, not the one the booking moved to."""
-    change = row.calendar_change
-    if row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.RESCHEDULED:
-        before = (
-            CalendarChange.objects.filter(
-                booking_id=change.booking_id, sequence__lt=change.sequence
-            )
-            .select_related("shift__queue", "shift__buddy")
-            .order_by("-sequence")
-            .first()
-        )
-        return before or change
-    return change
-
-
-def _invite_message(
-    row: OutgoingEmail, calendar: bytes, described: CalendarChange
-) -> tuple[str, bytes]:
-    change, booking = row.calendar_change, row.booking
-    shift = described.shift
-    queue = shift.queue
-    method = Method(row.method)
-    recipient = row.recipient
-    zone = recipient.zone if recipient else UTC
-    context = {
-        "method": method.value,
-        "is_update": method is Method.REQUEST and change.sequence > 0,
-        "is_buddy": recipient is not None and recipient.pk != booking.person_id,
-        "recipient": recipient,
-        "booking": booking,
-        "change": change,
-        "shift": shift,
-        "queue": queue,
-        "starts_local": wall_clock(described.starts_at, zone),
-        "ends_local": wall_clock(described.ends_at, zone),
-        "starts_queue": wall_clock(described.starts_at, queue.zone),
-        "ends_queue": wall_clock(described.ends_at, queue.zone),
-        "recipient_zone": str(zone),
-        "link": _link(shift),
-        "schedule_link": settings.SITE_URL + reverse("schedule"),
-    }
-    content = render_email_content("emails/invite", context)
-    message = imip_message(
-        method=method,
-        calendar=calendar,
-        subject=content.subject,
-        text=content.text,
-        html=content.html,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to_email=row.to_email,
-        to_name=recipient.full_name if recipient else "",
-        date=change.created_at,
-        message_id=message_id(
-            event_uid(booking),
-            str(change.sequence),
-            row.method,
-            row.to_email.lower(),
-            domain=organizer().email.rpartition("@")[2] or "frontline",
-        ),
-    )
-    return content.subject, message

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from rotations.mentoring.services import SCHEDULE_FIELDS, has_published
 from rotations.models import Level, MentoringCycle, MentoringTopic, Pairing
 
 
@@ -54,8 +55,6 @@ class CycleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from rotations.mentoring.services import SCHEDULE_FIELDS, has_published
-
         if self.instance.pk and has_published(self.instance):
             # Published series were built from these: they stay as they are.
             for name in SCHEDULE_FIELDS:

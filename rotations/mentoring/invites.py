@@ -19,9 +19,9 @@ from rotations.common.timezones import wall_clock
 from rotations.directory.selectors import holders_of
 from rotations.invites import outbox
 from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
+from rotations.invites.identity import organizer
 from rotations.invites.imip import imip_message, message_id
 from rotations.invites.rendering import outbox_message, renders
-from rotations.invites.services import organizer
 from rotations.models import EmailKind, OutgoingEmail, Pairing, Person, SessionStatus
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
 from django.db import IntegrityError, transaction
@@ -442,8 +443,6 @@ def series_for(
 
     Expanded in the executive's zone, so 10:00 stays 10:00 across a daylight-saving change.
     """
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(zone_name)
     first_day = max(
         cycle.starts_on, timezone.localtime(not_before, zone).date() + timedelta(days=1)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from rotations.common.jobs import enqueue
@@ -181,8 +182,8 @@ def _program_end(program: Program) -> datetime:
 
 
 def _solver():
-    # Loaded when a plan is made: web processes need not import numpy and OR-tools.
-    from rotations.programs import autoschedule
+    # Loaded when a plan is made: web processes need not import OR-tools' solvers.
+    from rotations.programs import autoschedule  # noqa: PLC0415 -- only where plans are made
 
     return autoschedule
 
@@ -425,8 +426,6 @@ def plan_due_programs(*, now: datetime | None = None) -> int:
 
 def suitable_shifts_path(program: Program, *, today=None) -> str:
     """The shift list filtered to this program: its queues, its dates, the viewer's calendar."""
-    from django.urls import reverse
-
     today = today or timezone.localdate()
     start = max(today, program.booking_opens_on or program.starts_on, program.starts_on)
     return f"{reverse('shifts:list')}?program={program.pk}&fits=on&date_from={start:%Y-%m-%d}&date_to={program.ends_on:%Y-%m-%d}"

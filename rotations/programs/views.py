@@ -15,7 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rotations.models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
 from rotations.programs.forms import ComplianceFilterForm, ProgramForm
-from rotations.programs.selectors import matched_by_rule, participants, standings, summary
+from rotations.programs.selectors import (
+    matched_by_rule,
+    participants,
+    programs_of,
+    standings,
+    standings_of,
+    summary,
+)
 from rotations.programs.services import (
     ProgramRefused,
     plan_discard,
@@ -243,8 +250,6 @@ def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def program_cards(person) -> list[dict]:
     """For a participant's home page: each running program with where they stand."""
-    from rotations.programs.selectors import programs_of, standings_of
-
     programs = programs_of(person)
     return [
         {"program": program, "standing": standing, "shifts_link": suitable_shifts_path(program)}

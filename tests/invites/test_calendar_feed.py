@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rotations.invites.feed import feed_of
-from rotations.invites.services import event_uid
+from rotations.invites.identity import event_uid
 from rotations.models import Booking, CalendarFeed
 from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import booking_cancel, booking_create

@@ -12,7 +12,7 @@ import pytest
 import vobject
 from django.utils import timezone
 
-from rotations.invites.services import event_uid
+from rotations.invites.identity import event_uid
 from rotations.models import Booking, BookingStatus, EmailKind, EmailStatus, OutgoingEmail
 from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import booking_create

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rotations.invites import outbox
-from rotations.invites.services import event_uid, record_invites
+from rotations.invites.identity import event_uid
+from rotations.invites.services import record_invites
 from rotations.models import CalendarChange, EmailKind, EmailStatus, OutgoingEmail
 from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import booking_cancel, booking_create, booking_reschedule

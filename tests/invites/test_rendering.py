@@ -30,7 +30,9 @@ def test_a_kind_gets_one_renderer_only():
 def test_subjects_and_plain_text_are_not_escaped_for_html(executive):
     buddy = PersonFactory(full_name="Seán O'Brien", roles=["Front-line employee"])
     queue = QueueFactory(name="Billing & <Refunds>")
-    booking_create(shift=ShiftFactory(queue=queue, buddy=buddy), person=executive, by=actor(executive))
+    booking_create(
+        shift=ShiftFactory(queue=queue, buddy=buddy), person=executive, by=actor(executive)
+    )
     outbox.render_missing(list(OutgoingEmail.objects.values_list("pk", flat=True)))
     row = OutgoingEmail.objects.get(to_email=buddy.email)
     assert row.subject.startswith("Invitation: Billing & <Refunds> shift, ")

@@ -17,7 +17,22 @@ from django.utils import timezone
 
 from rotations.directory.services import directory_import
 from rotations.insights.services import insight_log, insight_log_for_session, insight_transition
-from rotations.models import Booking, BookingStatus, Insight, InsightNotice, Person, Queue, Shift
+from rotations.mentoring.services import cycle_publish, profile_save, run_matching, session_mark
+from rotations.models import (
+    Booking,
+    BookingStatus,
+    Insight,
+    InsightNotice,
+    MentoringCycle,
+    MentoringSession,
+    MentoringTopic,
+    OutgoingEmail,
+    Person,
+    Program,
+    Queue,
+    SessionStatus,
+    Shift,
+)
 from rotations.shifts.services.booking import Actor, BookingRefused, booking_create
 from rotations.shifts.services.patterns import shift_pattern_create
 
@@ -719,8 +734,6 @@ def load_demo_history() -> int:
 
 def load_demo_programs() -> int:
     """Two programs over the demo directory: leaders' quarterly shifts, directors' hours."""
-    from rotations.models import Program
-
     if Program.objects.exists():
         return 0
     today = timezone.localdate()
@@ -775,15 +788,6 @@ MENTORING_TOPICS = [
 def load_demo_mentoring() -> int:
     """A reverse-mentoring cycle published six weeks ago, with sessions held, missed and
     to come, and the next cycle asking mentors for their answer."""
-    from rotations.mentoring.services import cycle_publish, profile_save, run_matching, session_mark
-    from rotations.models import (
-        MentoringCycle,
-        MentoringSession,
-        MentoringTopic,
-        OutgoingEmail,
-        SessionStatus,
-    )
-
     if MentoringCycle.objects.exists():
         return 0
     people = {p.full_name: p for p in Person.objects.filter(email__endswith="@" + DOMAIN)}
