@@ -13,7 +13,7 @@ model instances exactly as the ORM would on every backend:
 * ``param`` turns a value into a statement parameter the way the field's lookups do, and
   ``storable_id`` says whether a number could be an id at all.
 
-``insert`` sends no ``pre_save``/``post_save``: use it only for models without receivers.
+``insert`` sends no ``pre_save``/``post_save``, so it refuses a model that has receivers.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 from django.utils.functional import cached_property
 
 
@@ -101,6 +102,9 @@ def insert(objs: Sequence[Model]) -> None:
         f.generated or f.has_db_default() for f in fields
     ):
         raise ValueError("insert() writes new rows whose every value Python sets.")
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        # The ORM's save() would tell them; insert() would silently not.
+        raise ValueError(f"{model.__name__} has save signal receivers: save it with the ORM.")
     quote = connection.ops.quote_name
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (

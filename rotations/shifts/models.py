@@ -211,6 +211,18 @@ class Shift(models.Model):
         return self.seats_taken >= self.capacity
 
 
+# What a booking copies from its shift or its invites say of it: a change to any of these
+# is one every booked calendar must hear of, and a seat is taken only on a shift whose
+# details are still as the booking read them.
+BOOKED_DETAILS = ("starts_at", "ends_at", "buddy", "location", "meeting_url")
+
+
+def same_booked_details(shift: Shift, other: Shift) -> bool:
+    """Whether two readings of a shift agree on everything a booking takes from it."""
+    attnames = (Shift._meta.get_field(name).attname for name in BOOKED_DETAILS)
+    return all(getattr(shift, name) == getattr(other, name) for name in attnames)
+
+
 class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     CANCELLED = "cancelled", "Cancelled"

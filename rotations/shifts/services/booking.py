@@ -10,8 +10,9 @@ database enforces them inside the transaction rather than a check followed by a 
 
 Locks are always taken person first, then shifts, so concurrent changes cannot deadlock.
 
-A booking's statements are written out in SQL (``rotations.common.sql`` says why); the rules
-read the same model instances the ORM would have built.
+A booking's statements are written out in SQL beside it (``rotations.shifts.statements``
+says why, and how the database decides the two rules above); the rules read the same
+model instances the ORM would have built.
 """
 
 from __future__ import annotations
@@ -19,30 +20,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.transaction import TransactionManagementError
+from django.db import transaction
 from django.utils import timezone
 
-from rotations.common.sql import Columns, insert, param, storable_id
+from rotations.common.sql import insert
 from rotations.common.timezones import day_and_time
 from rotations.invites.services import record_invites
 from rotations.models import (
-    SEAT_HOLDING,
     Booking,
     BookingStatus,
     CalendarChange,
     CalendarChangeKind,
     Person,
-    Queue,
     Shift,
 )
 from rotations.shifts.caching import shifts_changed
-
-# The booking path's statements are written out (see ``rows``): these are their columns.
-_SHIFT = Columns(Shift, "s")
-_QUEUE = Columns(Queue, "q")
-_BUDDY = Columns(Person, "p")
-_CALENDAR = Columns(Booking, "b", ["starts_at", "ends_at", "shift"])
+from rotations.shifts.statements import (
+    Seat,
+    calendar_of,
+    fresh_shift,
+    lock_person,
+    release_seat,
+    take_seat,
+)
 
 
 class BookingRefused(Exception):
@@ -71,7 +71,7 @@ def booking_create(
             "not_executive", f"{person} is not an executive taking part in Frontline."
         )
     with transaction.atomic():
-        shift = _fresh_shift(shift, locking=person)
+        shift = fresh_shift(shift, locking=person)
         now = timezone.now()
         _check_bookable(shift, now=now, override_notice=_override(by, override_notice))
         _check_person_free(person, shift)
@@ -99,19 +99,14 @@ def booking_reschedule(
         booking = _fresh_booking(booking)
         now = timezone.now()
         _check_changeable(booking, now=now, override_notice=override, verb="moved")
-        to_shift = _fresh_shift(to_shift)
+        to_shift = fresh_shift(to_shift)
         if to_shift.pk == booking.shift_id:
             raise BookingRefused("same_shift", "You are already booked on this shift.")
         _check_bookable(to_shift, now=now, override_notice=override)
         _check_person_free(booking.person, to_shift, ignore=booking)
         _take_seat(to_shift)
-        _release_seat(booking.shift_id)
-        booking.shift = to_shift
-        booking.starts_at = to_shift.starts_at
-        booking.ends_at = to_shift.ends_at
-        booking.sequence += 1
-        booking.save(update_fields=["shift", "starts_at", "ends_at", "sequence", "updated_at"])
-        record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
+        release_seat(booking.shift_id)
+        booking_apply_move(booking=booking, to_shift=to_shift)
     return booking
 
 
@@ -131,12 +126,8 @@ def booking_cancel(
             override_notice=_override(by, override_notice),
             verb="cancelled",
         )
-        _release_seat(booking.shift_id)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = reason[:500]
-        booking.sequence += 1
-        booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
-        record_calendar_change(booking, CalendarChangeKind.CANCELLED)
+        release_seat(booking.shift_id)
+        booking_apply_cancel(booking=booking, reason=reason)
     return booking
 
 
@@ -223,7 +214,7 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
     day_end = day_start + timedelta(days=1)
     window_start = min(shift.starts_at, day_start)
     window_end = max(shift.ends_at, day_end)
-    others = _calendar_of(person, window_start, window_end, ignore=ignore)
+    others = calendar_of(person, window_start, window_end, ignore=ignore)
     if any(shift_id == shift.pk for *_, shift_id in others):
         raise BookingRefused("already_booked", "You already have this shift.")
     for starts_at, ends_at, queue_name, _ in others:
@@ -240,167 +231,49 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
             )
 
 
-# --- the statements: locks, reads, and the writes the database decides -------------------
-
-
-def lock_person(person: Person) -> None:
-    """Hold the person's row until the transaction ends: their bookings change one at a time.
-
-    Plain SQL: this runs on every booking change, and the ORM's compiling cost three times
-    the statement's own. SQLite has no row locks; its write transactions are serial anyway.
-    """
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("lock_person holds a lock only inside a transaction.")
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {Person._meta.db_table} WHERE id = %s{lock}", [person.pk])
-        if cursor.fetchone() is None:
-            raise Person.DoesNotExist
-
-
-def lock_people(person_ids) -> None:
-    """``lock_person`` for several people at once, in id order, so that two changes
-    locking overlapping groups take them in the same order and never deadlock."""
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("lock_people holds locks only inside a transaction.")
-    list(
-        Person.objects.filter(pk__in=person_ids)
-        .order_by("pk")
-        .select_for_update()
-        .values_list("pk")
-    )
-
-
-def _fresh_shift(shift: Shift, *, locking: Person | None = None) -> Shift:
-    """The shift as stored now, with its queue and buddy; with ``locking``, that person
-    locked as ``lock_person`` does, in the same statement (a booking's first round trip).
-
-    Read together, the shift is as of just before any wait for the lock: what changed
-    meanwhile is caught where it matters, by the seat's ``UPDATE`` (``_take_seat``).
-    """
-    if locking is None:
-        tables, where, params, lock = "", "s.id = %s", [shift.pk], ""
-    else:
-        if not connection.in_atomic_block:
-            raise TransactionManagementError(
-                "_fresh_shift locks a person only inside a transaction."
-            )
-        tables, where, params = (
-            f"{Person._meta.db_table} me, ",
-            "me.id = %s AND s.id = %s",
-            [locking.pk, shift.pk],
+def _take_seat(shift: Shift) -> None:
+    """A seat on the shift as the booking read it, or the refusal that says why not."""
+    seat = take_seat(shift)
+    if seat is Seat.GONE:
+        raise _cancelled()
+    if seat is Seat.CHANGED:
+        raise BookingRefused(
+            "shift_changed",
+            "This shift was changed a moment ago: look at its new details and book again.",
         )
-        lock = " FOR UPDATE OF me" if connection.features.has_select_for_update_of else ""
-    if not storable_id(Shift, shift.pk):
-        if locking is not None:
-            lock_person(locking)
-        raise Shift.DoesNotExist
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_SHIFT.sql}, {_QUEUE.sql}, {_BUDDY.sql}"
-            f" FROM {tables}{Shift._meta.db_table} s"
-            f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id"
-            f" LEFT JOIN {Person._meta.db_table} p ON p.id = s.buddy_id"
-            f" WHERE {where}{lock}",
-            params,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        if locking is not None:
-            lock_person(locking)  # which of the two is missing
-        raise Shift.DoesNotExist
-    fresh = _SHIFT.build(row)
-    fresh.queue = _QUEUE.build(row, len(_SHIFT))
-    fresh.buddy = _BUDDY.build(row, len(_SHIFT) + len(_QUEUE)) if fresh.buddy_id else None
-    return fresh
-
-
-def _calendar_of(
-    person: Person, window_start: datetime, window_end: datetime, *, ignore: Booking | None
-) -> list[tuple[datetime, datetime, str, int]]:
-    """``(starts_at, ends_at, queue name, shift id)`` of the person's seat-holding
-    bookings that touch the window: usually none, so only what a refusal needs."""
-    sql = (
-        f"SELECT {_CALENDAR.sql}, q.name FROM {Booking._meta.db_table} b"
-        f" JOIN {Shift._meta.db_table} s ON s.id = b.shift_id"
-        f" JOIN {Queue._meta.db_table} q ON q.id = s.queue_id"
-        f" WHERE b.person_id = %s AND b.status IN ({', '.join(['%s'] * len(SEAT_HOLDING))})"
-        " AND b.starts_at < %s AND b.ends_at > %s"
-    )
-    order = " ORDER BY b.starts_at"
-    params = [
-        person.pk,
-        *(str(status) for status in SEAT_HOLDING),
-        param(Booking, "starts_at", window_end),
-        param(Booking, "ends_at", window_start),
-    ]
-    if ignore is not None:
-        sql += " AND b.id <> %s"
-        params.append(ignore.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql + order, params)
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        starts_at, ends_at, shift_id = _CALENDAR.values(row)
-        found.append((starts_at, ends_at, row[-1], shift_id))
-    return found
+    if seat is Seat.FULL:
+        raise BookingRefused("shift_full", "This shift is full.")
 
 
 def _fresh_booking(booking: Booking) -> Booking:
     return Booking.objects.select_related("shift__queue", "person").get(pk=booking.pk)
 
 
-# What a booking copies from its shift or puts in its invites: the seat is taken only if
-# they are still as the booking read them.
-AS_READ = ("starts_at", "ends_at", "buddy", "location", "meeting_url")
+# --- the steps every change of a confirmed booking takes, here and in the pattern services ---
 
 
-def _take_seat(shift: Shift) -> None:
-    """One seat, if the shift still has one and is still the shift the booking read.
+def booking_apply_move(*, booking: Booking, to_shift: Shift) -> None:
+    """The booking now sits on ``to_shift`` as it is (a move, or its shift moved): its
+    times are the shift's, and its calendar event is updated, one sequence higher.
 
-    A lead's pattern edit may move an unbooked shift between the booking's read and this
-    statement (it locks the shifts, not the people who are only about to book); without
-    the check, the booking and its invites would keep the old times or buddy.
-    """
-    unchanged, params = [], [shift.pk]
-    for field in map(Shift._meta.get_field, AS_READ):
-        value = getattr(shift, field.attname)
-        if value is None:
-            unchanged.append(f" AND {field.column} IS NULL")
-        else:
-            unchanged.append(f" AND {field.column} = %s")
-            params.append(param(Shift, field.name, value))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Shift._meta.db_table} SET seats_taken = seats_taken + 1"
-            f" WHERE id = %s AND NOT is_cancelled AND seats_taken < capacity{''.join(unchanged)}",
-            params,
-        )
-        won = cursor.rowcount
-    if not won:
-        # Waiting on the seat, the shift may have been taken off the schedule or changed.
-        now = Shift.objects.filter(pk=shift.pk, is_cancelled=False).first()
-        if now is None:
-            raise _cancelled()
-        if any(
-            getattr(now, f.attname) != getattr(shift, f.attname)
-            for f in map(Shift._meta.get_field, AS_READ)
-        ):
-            raise BookingRefused(
-                "shift_changed",
-                "This shift was changed a moment ago: look at its new details and book again.",
-            )
-        raise BookingRefused("shift_full", "This shift is full.")
-    shift.seats_taken += 1
+    The caller holds the person's lock and has settled the seats."""
+    booking.shift = to_shift
+    booking.starts_at = to_shift.starts_at
+    booking.ends_at = to_shift.ends_at
+    booking.sequence += 1
+    booking.save(update_fields=["shift", "starts_at", "ends_at", "sequence", "updated_at"])
+    record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
 
 
-def _release_seat(shift_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Shift._meta.db_table} SET seats_taken = seats_taken - 1 WHERE id = %s AND seats_taken > 0",
-            [shift_id],
-        )
+def booking_apply_cancel(*, booking: Booking, reason: str) -> None:
+    """The booking is cancelled with ``reason``, and every calendar that has it told.
+
+    The caller holds the person's lock and has settled the seat."""
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = reason[:500]
+    booking.sequence += 1
+    booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+    record_calendar_change(booking, CalendarChangeKind.CANCELLED)
 
 
 def record_calendar_change(booking: Booking, kind: CalendarChangeKind) -> CalendarChange:

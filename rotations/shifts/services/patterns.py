@@ -22,16 +22,21 @@ from rotations.directory.selectors import people_with_role
 from rotations.models import (
     Booking,
     BookingStatus,
-    CalendarChangeKind,
     Person,
     Queue,
     Shift,
     ShiftPattern,
 )
 from rotations.shifts.caching import shifts_changed
-from rotations.shifts.models import ENDS_SAME_DAY_MESSAGE, SCHEDULE_HORIZON_DAYS
+from rotations.shifts.models import (
+    BOOKED_DETAILS,
+    ENDS_SAME_DAY_MESSAGE,
+    SCHEDULE_HORIZON_DAYS,
+    same_booked_details,
+)
 from rotations.shifts.rrules import is_open_ended, pattern_occurrences, validate_rrule
-from rotations.shifts.services.booking import lock_people, lock_person, record_calendar_change
+from rotations.shifts.services.booking import booking_apply_cancel, booking_apply_move
+from rotations.shifts.statements import lock_people, lock_person
 
 log = logging.getLogger(__name__)
 
@@ -409,12 +414,8 @@ def shift_pattern_update(
             target = wanted.pop(day, None)
             if target is None:
                 plan.append((shift, None))
-            elif (
-                (shift.starts_at, shift.ends_at) != target
-                or shift.capacity != pattern.capacity
-                or shift.buddy_id != pattern.buddy_id
-                or shift.location != pattern.location
-                or shift.meeting_url != pattern.meeting_url
+            elif shift.capacity != pattern.capacity or not same_booked_details(
+                shift, _shift_of(pattern, *target)
             ):
                 plan.append((shift, target))
         _check_moves_land_on_nothing(pattern, [target for _, target in plan if target is not None])
@@ -469,19 +470,14 @@ def _move_shift(shift: Shift, pattern: ShiftPattern, target: tuple[datetime, dat
             f"The shift on {day_and_time(shift.starts_at, pattern.queue.zone)} already has {shift.seats_taken} "
             f"booked; the capacity cannot go below that."
         )
-    shift.starts_at, shift.ends_at = target
-    shift.capacity = pattern.capacity
-    shift.buddy = pattern.buddy
-    shift.location = pattern.location
-    shift.meeting_url = pattern.meeting_url
+    wanted = _shift_of(pattern, *target)
+    for name in (*BOOKED_DETAILS, "capacity"):
+        setattr(shift, name, getattr(wanted, name))
     shift.save()
     # Every booked calendar learns of the change: new times, buddy or place.
     for booking in shift.bookings.filter(status=BookingStatus.CONFIRMED).select_related("person"):
         lock_person(booking.person)
-        booking.starts_at, booking.ends_at = shift.starts_at, shift.ends_at
-        booking.sequence += 1
-        booking.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
-        record_calendar_change(booking, CalendarChangeKind.RESCHEDULED)
+        booking_apply_move(booking=booking, to_shift=shift)
 
 
 def _remove_shift(
@@ -495,11 +491,7 @@ def _remove_shift(
     cancelled = 0
     for booking in shift.bookings.filter(status=BookingStatus.CONFIRMED).select_related("person"):
         lock_person(booking.person)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = reason[:500]
-        booking.sequence += 1
-        booking.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
-        record_calendar_change(booking, CalendarChangeKind.CANCELLED)
+        booking_apply_cancel(booking=booking, reason=reason)
         cancelled += 1
     shift.is_cancelled = True
     shift.seats_taken = 0
