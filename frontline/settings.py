@@ -354,6 +354,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "rotations.api.schema.AutoSchema",
+    # A service's refusal is a 409 (a rule) or a 400 (the input), the same on every path.
+    "EXCEPTION_HANDLER": "rotations.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontline API",

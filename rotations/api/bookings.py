@@ -5,7 +5,6 @@ DRF answers the lookups' Http404 and PermissionDenied as 404 and 403 itself.
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -29,18 +28,18 @@ from rotations.api.serializers import (
     ShiftQuerySerializer,
     ShiftSerializer,
 )
-from rotations.models import Person, Shift
+from rotations.models import Shift
 from rotations.shifts.permissions import (
     actor,
     can_browse_shifts,
     get_booking_for_attendance,
     get_booking_for_change,
     get_booking_for_view,
+    get_person_to_book_for,
     get_shift_for_view,
 )
 from rotations.shifts.selectors import ShiftFilters, bookings_of, open_shifts
 from rotations.shifts.services.booking import (
-    BookingRefused,
     booking_cancel,
     booking_create,
     booking_mark_attendance,
@@ -61,12 +60,6 @@ class Pages(PageNumberPagination):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
-
-
-def _refused(refusal: BookingRefused) -> Response:
-    return Response(
-        {"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT
-    )
 
 
 def require_browse(request: Request) -> None:
@@ -131,13 +124,7 @@ def booking_list(request: Request) -> Response:
     body.is_valid(raise_exception=True)
     # Only the id: the service reads the shift itself, inside its transaction.
     shift = Shift(pk=body.validated_data["shift"])
-    person = request.user
-    if body.validated_data.get("person") and body.validated_data["person"] != request.user.pk:
-        if not request.user.has_perm("rotations.book_for_others"):
-            raise ApiPermissionDenied("You can only book for yourself.")
-        person = get_object_or_404(Person, pk=body.validated_data["person"], is_active=True)
-    elif not request.user.has_perm("rotations.book_shift"):
-        raise ApiPermissionDenied("Only executives book shifts for themselves.")
+    person = get_person_to_book_for(request.user, body.validated_data.get("person"))
     try:
         booking = booking_create(
             shift=shift,
@@ -145,8 +132,6 @@ def booking_list(request: Request) -> Response:
             by=actor(request.user),
             override_notice=body.validated_data["override_notice"],
         )
-    except BookingRefused as refusal:
-        return _refused(refusal)
     except Shift.DoesNotExist:
         raise NotFound("No such shift.") from None
     return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
@@ -165,15 +150,12 @@ def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
     body = RescheduleSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     to_shift = get_shift_for_view(request.user, body.validated_data["shift"])
-    try:
-        booking = booking_reschedule(
-            booking=booking,
-            to_shift=to_shift,
-            by=actor(request.user),
-            override_notice=body.validated_data["override_notice"],
-        )
-    except BookingRefused as refusal:
-        return _refused(refusal)
+    booking = booking_reschedule(
+        booking=booking,
+        to_shift=to_shift,
+        by=actor(request.user),
+        override_notice=body.validated_data["override_notice"],
+    )
     return Response(BookingSerializer(booking).data)
 
 
@@ -183,15 +165,12 @@ def booking_cancel_endpoint(request: Request, booking_id: int) -> Response:
     booking = get_booking_for_change(request.user, booking_id)
     body = CancelSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        booking = booking_cancel(
-            booking=booking,
-            by=actor(request.user),
-            reason=body.validated_data["reason"],
-            override_notice=body.validated_data["override_notice"],
-        )
-    except BookingRefused as refusal:
-        return _refused(refusal)
+    booking = booking_cancel(
+        booking=booking,
+        by=actor(request.user),
+        reason=body.validated_data["reason"],
+        override_notice=body.validated_data["override_notice"],
+    )
     return Response(BookingSerializer(booking).data)
 
 
@@ -201,10 +180,7 @@ def booking_attendance_endpoint(request: Request, booking_id: int) -> Response:
     booking = get_booking_for_attendance(request.user, booking_id)
     body = AttendanceSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        booking = booking_mark_attendance(
-            booking=booking, by=request.user, attended=body.validated_data["attended"]
-        )
-    except BookingRefused as refusal:
-        return _refused(refusal)
+    booking = booking_mark_attendance(
+        booking=booking, by=request.user, attended=body.validated_data["attended"]
+    )
     return Response(BookingSerializer(booking).data)

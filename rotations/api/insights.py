@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,19 +21,13 @@ from rotations.api.serializers import (
 )
 from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
 from rotations.insights.selectors import InboxFilter, inbox
-from rotations.insights.services import InsightRefused, insight_log, insight_transition, split_tags
+from rotations.insights.services import insight_log, insight_transition, split_tags
 from rotations.models import Person
-from rotations.shifts.permissions import get_booking_for_view
+from rotations.shifts.permissions import get_booking_for_insight
 
 REFUSED = OpenApiResponse(
     RefusalSerializer, description="A rule of the insight's life cycle refused the request."
 )
-
-
-def _refused(refusal: InsightRefused) -> Response:
-    return Response(
-        {"code": refusal.code, "detail": refusal.message}, status=status.HTTP_409_CONFLICT
-    )
 
 
 @extend_schema(
@@ -75,17 +68,12 @@ def insight_detail(request: Request, insight_id: int) -> Response:
 @api_view(["POST"])
 def insight_log_endpoint(request: Request, booking_id: int) -> Response:
     """Log an insight from a shift you attended."""
-    booking = get_booking_for_view(request.user, booking_id)
-    if booking.person_id != request.user.pk:
-        raise ApiPermissionDenied("Only the executive who sat the shift can log its insights.")
+    booking = get_booking_for_insight(request.user, booking_id)
     body = InsightLogSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     fields = dict(body.validated_data)
     tags = split_tags(",".join(fields.pop("tags")))
-    try:
-        insight = insight_log(booking=booking, author=request.user, fields=fields, tags=tags)
-    except InsightRefused as refusal:
-        return _refused(refusal)
+    insight = insight_log(booking=booking, author=request.user, fields=fields, tags=tags)
     return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
 
 
@@ -102,17 +90,14 @@ def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     owner = (
         get_object_or_404(Person, pk=data["owner"], is_active=True) if data.get("owner") else None
     )
-    try:
-        insight = insight_transition(
-            insight=insight,
-            actor=request.user,
-            to_status=data["to_status"],
-            expected_status=data.get("expected_status"),
-            owner=owner,
-            owner_team=data["owner_team"],
-            due_on=data.get("due_on"),
-            reason=data["reason"],
-        )
-    except InsightRefused as refusal:
-        return _refused(refusal)
+    insight = insight_transition(
+        insight=insight,
+        actor=request.user,
+        to_status=data["to_status"],
+        expected_status=data.get("expected_status"),
+        owner=owner,
+        owner_team=data["owner_team"],
+        due_on=data.get("due_on"),
+        reason=data["reason"],
+    )
     return Response(InsightSerializer(get_insight_for_view(request.user, insight.pk)).data)

@@ -4,15 +4,13 @@ services as the pages, so the same rules and messages; a rule's refusal is a 400
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from rotations.api.bookings import require_browse
 from rotations.api.schema import FORBIDDEN
@@ -58,18 +56,6 @@ INVALID = OpenApiResponse(
 )
 
 
-def _invalid(exc: ValidationError) -> serializers.ValidationError:
-    """A service's refusal, in the shape DRF gives its own input errors."""
-    if not hasattr(exc, "error_dict"):
-        return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-    return serializers.ValidationError(
-        {
-            api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name: messages
-            for name, messages in exc.message_dict.items()
-        }
-    )
-
-
 @extend_schema(methods=["GET"], responses={200: QueueSerializer(many=True), 403: FORBIDDEN})
 @extend_schema(
     methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID}
@@ -84,10 +70,7 @@ def queue_list(request: Request) -> Response:
         raise ApiPermissionDenied("Only support leads create queues.")
     body = QueueWriteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        queue = queue_create(data=body.validated_data, by=request.user)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    queue = queue_create(data=body.validated_data, by=request.user)
     return Response(QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
 
 
@@ -106,10 +89,7 @@ def queue_detail(request: Request, queue_id: int) -> Response:
     queue = get_queue_for_manage(request.user, queue_id)
     body = QueueWriteSerializer(queue, data=request.data, partial=True)
     body.is_valid(raise_exception=True)
-    try:
-        queue = queue_update(queue=queue, data=body.validated_data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    queue = queue_update(queue=queue, data=body.validated_data)
     warning = hours_warning(queue)
     return Response({**QueueSerializer(queue).data, "warnings": [warning] if warning else []})
 
@@ -140,10 +120,7 @@ def queue_shift_create(request: Request, queue_id: int) -> Response:
     queue = get_queue_for_manage(request.user, queue_id)
     body = ShiftCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        shift = shift_create(queue=queue, **body.validated_data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    shift = shift_create(queue=queue, **body.validated_data)
     return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)
 
 
@@ -157,10 +134,7 @@ def shift_take_off(request: Request, shift_id: int) -> Response:
     shift = get_shift_for_manage(request.user, shift_id)
     body = ShiftTakeOffSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        cancelled = shift_cancel(shift=shift, reason=body.validated_data["reason"])
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    cancelled = shift_cancel(shift=shift, reason=body.validated_data["reason"])
     shift = Shift.objects.select_related("queue", "buddy").get(pk=shift.pk)
     return Response({"shift": ShiftSerializer(shift).data, "bookings_cancelled": cancelled})
 
@@ -183,10 +157,7 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
     body = ShiftPatternWriteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     fields = _pattern_fields(body.validated_data)
-    try:
-        pattern, added = shift_pattern_create(queue=queue, **fields)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    pattern, added = shift_pattern_create(queue=queue, **fields)
     return Response(
         {"pattern": ShiftPatternSerializer(pattern).data, "shifts_added": added},
         status=status.HTTP_201_CREATED,
@@ -217,15 +188,12 @@ def pattern_detail(request: Request, pattern_id: int) -> Response:
     # Skip dates are only ever added, unless the caller says which ones it read: a day
     # taken off meanwhile stays off (as on the page).
     seen = [day.isoformat() for day in body.validated_data.get("exdates_seen", [])]
-    try:
-        change = shift_pattern_update(
-            pattern=pattern,
-            touch_booked=confirm,
-            exdates_seen=seen,
-            **_pattern_fields(body.validated_data),
-        )
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    change = shift_pattern_update(
+        pattern=pattern,
+        touch_booked=confirm,
+        exdates_seen=seen,
+        **_pattern_fields(body.validated_data),
+    )
     if change.needs_confirmation:
         booked = Shift.objects.select_related("queue", "buddy").filter(
             pk__in=[s.pk for s in change.booked]

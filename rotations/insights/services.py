@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rotations.common.errors import Refused
 from rotations.insights import notices as insight_notices
 from rotations.models import (
     TRANSITIONS,
@@ -33,13 +34,8 @@ from rotations.models import (
 )
 
 
-class InsightRefused(Exception):
+class InsightRefused(Refused):
     """A rule stopped the request; ``message`` is for the person who asked."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def split_tags(text: str) -> list[str]:

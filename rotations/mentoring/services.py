@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rotations.common.errors import Refused
 from rotations.common.jobs import enqueue
 from rotations.mentoring import invites as mentoring_invites
 from rotations.mentoring import matching as solver
@@ -42,13 +43,8 @@ RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MATCH_SECONDS = 60
 
 
-class MentoringRefused(Exception):
+class MentoringRefused(Refused):
     """A request the rules stop, with the message the person sees."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # --- cycles and profiles ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from rotations.common.errors import Refused
 from rotations.common.jobs import enqueue
 from rotations.directory.selectors import holders_of
 from rotations.invites import outbox
@@ -42,11 +43,8 @@ from rotations.shifts.services.booking import Actor, BookingRefused, booking_cre
 BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)
 
 
-class ProgramRefused(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ProgramRefused(Refused):
+    """A rule of programs stopped the request."""
 
 
 # --- nudges ----------------------------------------------------------------------------------

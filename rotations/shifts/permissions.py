@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from rotations.common.sql import storable_id
 from rotations.models import Booking, Person, Queue, Shift, ShiftPattern
 from rotations.shifts.services.booking import Actor
 
@@ -145,4 +146,36 @@ def get_booking_for_attendance(person: Person, booking_id: int) -> Booking:
     booking = get_booking_for_view(person, booking_id)
     if not can_mark_attendance(person, booking.shift):
         raise PermissionDenied
+    return booking
+
+
+def get_person_to_book_for(person: Person, person_id: object | None) -> Person:
+    """Whom ``person`` books when they ask to book ``person_id`` (None or their own id:
+    themselves), for the booking page and the API alike.
+
+    Themselves if they are an executive; anyone else only if they may book for others
+    (support leads and HR), and then only an active person: 404 for anyone else, 403 for
+    a person who may not book at all or not for others. (Whether the person booked takes
+    part in Frontline is the booking's own rule, with its own message.)
+    """
+    if person_id in (None, "") or str(person_id) == str(person.pk):
+        if not person.has_perm("rotations.book_shift"):
+            raise PermissionDenied("Only executives book shifts for themselves.")
+        return person
+    if not person.has_perm("rotations.book_for_others"):
+        raise PermissionDenied("You can only book for yourself.")
+    if not str(person_id).isdigit() or not storable_id(Person, int(str(person_id))):
+        raise Http404
+    try:
+        return Person.objects.get(pk=int(str(person_id)), is_active=True)
+    except Person.DoesNotExist:
+        raise Http404 from None
+
+
+def get_booking_for_insight(person: Person, booking_id: int) -> Booking:
+    """A booking ``person`` may log insights from: only the executive who sat it (whoever
+    else may see it gets 403; whoever may not, 404)."""
+    booking = get_booking_for_view(person, booking_id)
+    if booking.person_id != person.pk:
+        raise PermissionDenied("Only the executive who sat the shift can log its insights.")
     return booking

@@ -6,7 +6,6 @@ import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -36,16 +35,14 @@ from rotations.insights.services import (
     split_tags,
 )
 from rotations.models import Insight
-from rotations.shifts.permissions import get_booking_for_view
+from rotations.shifts.permissions import get_booking_for_insight
 
 PAGE_SIZE = 50
 
 
 @require_http_methods(["GET", "POST"])
 def insight_new(request: HttpRequest, booking_id: int) -> HttpResponse:
-    booking = get_booking_for_view(request.user, booking_id)
-    if booking.person_id != request.user.pk:
-        raise PermissionDenied
+    booking = get_booking_for_insight(request.user, booking_id)
     form = InsightForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in InsightForm.Meta.fields}

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from rotations.common.errors import Refused
 from rotations.common.sql import insert
 from rotations.common.timezones import day_and_time
 from rotations.invites.services import record_invites
@@ -45,13 +46,8 @@ from rotations.shifts.statements import (
 )
 
 
-class BookingRefused(Exception):
+class BookingRefused(Refused):
     """A booking rule stopped the request; ``message`` is for the person who asked."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

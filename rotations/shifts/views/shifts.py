@@ -29,6 +29,7 @@ from rotations.shifts.permissions import (
     can_mark_attendance,
     get_booking_for_attendance,
     get_booking_for_change,
+    get_person_to_book_for,
     get_shift_for_attendance,
     get_shift_for_view,
 )
@@ -231,21 +232,18 @@ def _detail_page(
 @require_POST
 def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_view(request.user, shift_id)
-    may_book_for_others = request.user.has_perm("rotations.book_for_others")
-    # Without the right to book for others the form has no person field, so a posted
-    # person would be dropped and the poster booked instead: refuse it here.
-    named = (request.POST.get("person") or "").strip()
-    if named and named != str(request.user.pk) and not may_book_for_others:
-        raise PermissionDenied
-    form = BookForm(request.POST, may_book_for_others=may_book_for_others)
+    form = BookForm(
+        request.POST, may_book_for_others=request.user.has_perm("rotations.book_for_others")
+    )
     if not form.is_valid():
         messages.error(request, "Pick someone to book, or leave it empty to book yourself.")
         return _detail_page(request, shift, book_form=form, status=400)
-    person = form.cleaned_data.get("person") or request.user
-    if person != request.user and not may_book_for_others:
-        raise PermissionDenied
-    if person == request.user and not request.user.has_perm("rotations.book_shift"):
-        raise PermissionDenied
+    chosen = form.cleaned_data.get("person")
+    # Without the right to book for others the form has no person field: a person posted
+    # anyway goes to the lookup, which refuses it rather than book the poster instead.
+    person = get_person_to_book_for(
+        request.user, chosen.pk if chosen else request.POST.get("person", "").strip() or None
+    )
     try:
         booking_create(
             shift=shift,
