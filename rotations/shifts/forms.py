@@ -112,11 +112,7 @@ class _ShiftFieldsMixin(forms.Form):
             and data["end_time"] <= data["start_time"]
         ):
             raise ValidationError(ENDS_SAME_DAY_MESSAGE)
-        if data.get("capacity") and data["capacity"] > self.queue.visitor_capacity:
-            self.add_error(
-                "capacity",
-                f"{self.queue.name} takes at most {self.queue.visitor_capacity} at once.",
-            )
+        # The queue's capacity is the service's rule (its message, beside this field).
         return data
 
 

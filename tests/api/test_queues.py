@@ -275,7 +275,7 @@ def test_a_lead_adds_a_shift_that_executives_then_find(
         ({"ends_at": utc(3, 13)}, {"non_field_errors": ["A shift must end after it starts."]}),
         (
             {"capacity": 4},
-            {"non_field_errors": ["Billing chat takes at most 3 visiting executives at once."]},
+            {"capacity": ["Billing chat takes at most 3 visiting executives at once."]},
         ),
         (
             {"starts_at": "2030-03-03T14:00:00Z", "ends_at": "2030-03-03T18:00:00Z"},
@@ -311,6 +311,27 @@ def test_a_shift_the_rules_refuse_is_a_400_with_the_message(
     response = send(token_client(support_lead), "post", f"/api/queues/{queue.pk}/shifts/", data)
     assert response.status_code == 400
     assert response.json() == errors
+    assert not Shift.objects.exists()
+
+
+def test_the_page_and_the_api_refuse_too_many_seats_with_one_message(client, support_lead, queue):
+    """The capacity rule is the service's alone: the page's form once said it its own way
+    ('takes at most 3 at once')."""
+    expected = "Billing chat takes at most 3 visiting executives at once."
+    api = send(
+        token_client(support_lead),
+        "post",
+        f"/api/queues/{queue.pk}/shifts/",
+        {"starts_at": utc(3, 14), "ends_at": utc(3, 18), "capacity": 4},
+    )
+    client.force_login(support_lead)
+    page = client.post(
+        f"/queues/{queue.pk}/shifts/new/",
+        {"day": "2027-03-03", "start_time": "09:00", "end_time": "13:00", "capacity": 4},
+    )
+    assert api.json() == {"capacity": [expected]}
+    assert page.status_code == 400
+    assert page.context["form"].errors == {"capacity": [expected]}
     assert not Shift.objects.exists()
 
 

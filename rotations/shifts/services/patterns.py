@@ -57,11 +57,17 @@ def schedule_horizon(pattern: ShiftPattern, now: datetime) -> datetime:
     return min(max(now, first_day) + OPEN_ENDED_HORIZON, furthest)
 
 
+HORIZON_MESSAGE = "Shifts can be scheduled at most two years ahead."
+
+
 def _check_capacity(queue: Queue, capacity: int) -> None:
+    """A shift seats no more visitors than its queue takes at once (said of the field)."""
     if capacity > queue.visitor_capacity:
         raise ValidationError(
-            f"{queue.name} takes at most {queue.visitor_capacity} visiting executive"
-            f"{'s' if queue.visitor_capacity != 1 else ''} at once."
+            {
+                "capacity": f"{queue.name} takes at most {queue.visitor_capacity} visiting "
+                f"executive{'s' if queue.visitor_capacity != 1 else ''} at once."
+            }
         )
 
 
@@ -76,7 +82,7 @@ def _check_hours(queue: Queue, start_time: time, end_time: time) -> None:
 
 def _check_horizon(queue: Queue, day: date) -> None:
     if day > (timezone.localtime(timezone.now(), queue.zone) + SCHEDULE_HORIZON).date():
-        raise ValidationError("Shifts can be scheduled at most two years ahead.")
+        raise ValidationError(HORIZON_MESSAGE)
 
 
 def _check_first_day(queue: Queue, day: date) -> None:
@@ -125,7 +131,7 @@ def shift_create(
     if starts_at <= timezone.now():
         raise ValidationError("A new shift must start in the future.")
     if starts_at > timezone.now() + SCHEDULE_HORIZON + timedelta(days=1):
-        raise ValidationError("Shifts can be scheduled at most two years ahead.")
+        raise ValidationError(HORIZON_MESSAGE)
     local_start, local_end = (
         timezone.localtime(moment, queue.zone) for moment in (starts_at, ends_at)
     )
