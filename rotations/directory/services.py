@@ -83,12 +83,6 @@ class _Row:
     hired_on_given: bool = False
 
 
-class DirectoryImportError(Exception):
-    def __init__(self, errors: list[RowError]):
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
-
-
 def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
     """Validate the whole file, then create and update people in one transaction."""
     result = ImportResult()
@@ -99,16 +93,17 @@ def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResul
 
     rows, errors = _validate_rows(rows)
     result.errors = errors
-    if errors or dry_run:
-        if not errors:
-            result.created, result.updated, result.unchanged = _count_changes(rows)
+    if errors:
+        return result
+    if dry_run:
+        result.created, result.updated, result.unchanged = _plan(rows, locking=False).counts
         return result
 
     try:
         with transaction.atomic():
-            result.created, result.updated, result.unchanged = _apply(rows)
-    except DirectoryImportError as exc:
-        result.errors = exc.errors
+            plan = _plan(rows, locking=True)
+            _apply(plan)
+            result.created, result.updated, result.unchanged = plan.counts
     except IntegrityError:
         result.errors = [
             RowError(0, "the directory changed while this file was imported; import it again")
@@ -295,58 +290,100 @@ def _manager_errors(rows: list[_Row]) -> list[RowError]:
     return errors
 
 
-def _count_changes(rows: list[_Row]) -> tuple[int, int, int]:
-    existing = set(
-        Person.objects.filter(email__in=[row.email for row in rows]).values_list("email", flat=True)
+@dataclass
+class _Change:
+    """What the file changes about one person already in the directory."""
+
+    person: Person
+    fields: dict[str, object]
+    manager_email: str | None
+    roles: list[Role] | None  # None: the roles stay as they are
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.fields) or self.manager_email is not None or self.roles is not None
+
+
+@dataclass
+class _Plan:
+    """Every change the file makes, read before anything is written: the dry run reports
+    it and the real run applies it, so the two can never count differently."""
+
+    rows: list[_Row]
+    new_departments: list[str]
+    new_people: list[_Row]
+    changes: list[_Change]
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        updated = sum(1 for change in self.changes if change.changes_anything)
+        return len(self.new_people), updated, len(self.changes) - updated
+
+
+def _plan(rows: list[_Row], *, locking: bool) -> _Plan:
+    departments = {d.name.lower(): d for d in Department.objects.all()}
+    new_departments: dict[str, str] = {}
+    for row in rows:
+        if row.department.lower() not in departments:
+            new_departments.setdefault(row.department.lower(), row.department)
+    people = Person.objects.filter(email__in=[row.email for row in rows]).select_related(
+        "department", "manager"
     )
-    created = sum(1 for row in rows if row.email not in existing)
-    return created, len(rows) - created, 0
-
-
-def _existing_people(rows: list[_Row]) -> dict[str, Person]:
-    emails = [row.email for row in rows]
-    return {
-        p.email: p
-        for p in Person.objects.select_for_update(of=("self",))
-        .filter(email__in=emails)
-        .select_related("department", "manager")
-        .prefetch_related("groups")
-    }
-
-
-def _apply(rows: list[_Row]) -> tuple[int, int, int]:
-    departments = _departments([row.department for row in rows])
-    existing = _existing_people(rows)
-
-    created = updated = unchanged = 0
-    to_create: list[Person] = []
-    people: dict[str, Person] = dict(existing)
+    if locking:
+        people = people.select_for_update(of=("self",))
+    existing = {p.email: p for p in people.prefetch_related("groups")}
+    role_names = {r.value for r in Role}
+    plan = _Plan(
+        rows=rows, new_departments=list(new_departments.values()), new_people=[], changes=[]
+    )
     for row in rows:
         person = existing.get(row.email)
-        fields = {
-            "full_name": row.full_name,
-            "department_id": departments[row.department.lower()].pk,
-            "level": row.level,
-            "location": row.location,
-            "time_zone": row.time_zone,
-        }
-        if row.title is not None:
-            fields["title"] = row.title
-        if row.hired_on_given:
-            fields["hired_on"] = row.hired_on
         if person is None:
-            person = Person(email=row.email, **fields)
-            person.set_unusable_password()
-            to_create.append(person)
-            people[row.email] = person
+            plan.new_people.append(row)
             continue
-        changed = [name for name, value in fields.items() if getattr(person, name) != value]
-        for name in changed:
-            setattr(person, name, fields[name])
-        if changed:
-            person.save(update_fields=[n.removesuffix("_id") for n in changed])
-        person._import_changed = bool(changed)
+        wanted = _fields_of(row)
+        fields = {name: value for name, value in wanted.items() if getattr(person, name) != value}
+        department = departments.get(row.department.lower())
+        if department is None or person.department_id != department.pk:
+            fields["department"] = row.department.lower()  # resolved when applied
+        current_manager = person.manager.email if person.manager else ""
+        manager_email = row.manager_email if current_manager != row.manager_email else None
+        roles = None
+        if row.roles is not None:
+            held = {g.name for g in person.groups.all()} & role_names
+            if held != {r.value for r in row.roles}:
+                roles = row.roles
+        plan.changes.append(_Change(person, fields, manager_email, roles))
+    return plan
 
+
+def _fields_of(row: _Row) -> dict[str, object]:
+    """The person's own fields as the row gives them (the department aside)."""
+    fields: dict[str, object] = {
+        "full_name": row.full_name,
+        "level": row.level,
+        "location": row.location,
+        "time_zone": row.time_zone,
+    }
+    if row.title is not None:
+        fields["title"] = row.title
+    if row.hired_on_given:
+        fields["hired_on"] = row.hired_on
+    return fields
+
+
+def _apply(plan: _Plan) -> None:
+    departments = {d.name.lower(): d for d in Department.objects.all()}
+    for name in plan.new_departments:
+        departments[name.lower()] = Department.objects.create(name=name)
+
+    to_create = []
+    for row in plan.new_people:
+        person = Person(
+            email=row.email, department=departments[row.department.lower()], **_fields_of(row)
+        )
+        person.set_unusable_password()
+        to_create.append(person)
     Person.objects.bulk_create(to_create)
     if to_create and to_create[0].pk is None:
         # Backends without RETURNING on bulk inserts: read the new ids back.
@@ -355,41 +392,46 @@ def _apply(rows: list[_Row]) -> tuple[int, int, int]:
         )
         for person in to_create:
             person.pk = ids[person.email]
-    created = len(to_create)
+
+    for change in plan.changes:
+        if change.fields:
+            person = change.person
+            for name, value in change.fields.items():
+                if name == "department":
+                    person.department = departments[str(value)]
+                else:
+                    setattr(person, name, value)
+            person.save(update_fields=list(change.fields))
 
     # Managers after everyone exists, since a file lists reports before their managers.
+    people = {p.email: p for p in to_create} | {c.person.email: c.person for c in plan.changes}
+    new_by_email = {row.email: row for row in plan.new_people}
+    wanted_managers = {row.manager_email for row in plan.new_people if row.manager_email} | {
+        c.manager_email for c in plan.changes if c.manager_email
+    }
     manager_pks = dict(
-        Person.objects.filter(
-            email__in={row.manager_email for row in rows if row.manager_email} - people.keys()
-        ).values_list("email", "pk")
+        Person.objects.filter(email__in=wanted_managers - people.keys()).values_list("email", "pk")
     )
     manager_pks.update({email: p.pk for email, p in people.items()})
-    to_update: list[Person] = []
-    for row in rows:
-        person = people[row.email]
-        manager_id = manager_pks[row.manager_email] if row.manager_email else None
-        if person.manager_id != manager_id:
-            person.manager_id = manager_id
-            to_update.append(person)
-            if row.email in existing:
-                person._import_changed = True
+    to_update = []
+    for email, person in people.items():
+        if email in new_by_email:
+            manager_email = new_by_email[email].manager_email
+        else:
+            change = next(c for c in plan.changes if c.person.email == email)
+            if change.manager_email is None:
+                continue
+            manager_email = change.manager_email
+        person.manager_id = manager_pks[manager_email] if manager_email else None
+        to_update.append(person)
     Person.objects.bulk_update(to_update, ["manager"], batch_size=1000)
 
-    groups = role_groups() if any(row.roles is not None for row in rows) else {}
-    for row in rows:
-        if row.roles is None:
-            continue
-        person = people[row.email]
-        current = set()
-        if row.email in existing:
-            current = {g.name for g in person.groups.all()}
-        if (
-            current & {r.value for r in Role} != {r.value for r in row.roles}
-            or row.email not in existing
-        ):
-            set_roles(person, row.roles, groups)
-            if row.email in existing:
-                person._import_changed = True
+    new_roles = [(people[row.email], row.roles) for row in plan.new_people if row.roles]
+    new_roles += [(c.person, c.roles) for c in plan.changes if c.roles is not None]
+    if new_roles:
+        groups = role_groups()
+        for person, roles in new_roles:
+            set_roles(person, roles, groups)
 
     # Addresses from the company's own HR system are trusted as verified, so imported
     # people can reset a password or sign in through single sign-on straight away.
@@ -403,18 +445,3 @@ def _apply(rows: list[_Row]) -> tuple[int, int, int]:
             if p.pk not in known
         ]
     )
-
-    for email, person in existing.items():
-        if getattr(person, "_import_changed", False):
-            updated += 1
-        else:
-            unchanged += 1
-    return created, updated, unchanged
-
-
-def _departments(names: list[str]) -> dict[str, Department]:
-    by_key = {d.name.lower(): d for d in Department.objects.all()}
-    for name in names:
-        if name.lower() not in by_key:
-            by_key[name.lower()] = Department.objects.create(name=name)
-    return by_key

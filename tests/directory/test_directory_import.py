@@ -312,3 +312,39 @@ class TestImportPage:
         response = client.post(reverse("people:import"), {})
         assert response.status_code == 400
         assert "This field is required." in response.content.decode()
+
+
+ROLES_HEADER = "email,name,department,level,manager_email,location,time_zone,title,roles\n"
+ROLES_FILE = ROLES_HEADER + (
+    "ceo@example.com,Ada Byrne,Executive,C-level,,Toronto,America/Toronto,CEO,Executive\n"
+    "vp@example.com,Ben Ode,Customer Support,VP,ceo@example.com,London,Europe/London,VP CX,\n"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "second, counts",
+    [
+        (GOOD, (0, 0, 3)),  # the same file again: nothing changes
+        (GOOD.replace("Ben Ode", "Ben Odé"), (0, 1, 2)),  # a name
+        (GOOD.replace(",IC,vp@example.com,", ",IC,ceo@example.com,"), (0, 1, 2)),  # a manager
+        (GOOD.replace("Customer Support,IC", "Support Ops,IC"), (0, 1, 2)),  # a new department
+        (
+            GOOD + "new@example.com,Di Ng,Sales,IC,vp@example.com,Paris,Europe/Paris,Rep\n",
+            (1, 0, 3),
+        ),
+        (ROLES_FILE, (0, 1, 1)),  # the CEO gains a role; the VP has none, as before
+    ],
+)
+def test_a_dry_run_reports_exactly_what_the_import_then_does(second, counts):
+    """The dry run and the import share one plan: a dry run of an unchanged file once
+    reported its people as updated ('0 added, 3 updated, 0 unchanged')."""
+    assert directory_import(data=GOOD.encode()).ok
+    before = snapshot()
+    dry = directory_import(data=second.encode(), dry_run=True)
+    assert (dry.created, dry.updated, dry.unchanged) == counts
+    assert snapshot() == before
+    real = directory_import(data=second.encode())
+    assert (real.created, real.updated, real.unchanged) == counts
+    again = directory_import(data=second.encode(), dry_run=True)
+    assert (again.created, again.updated) == (0, 0)
