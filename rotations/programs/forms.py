@@ -6,8 +6,10 @@ import re
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from rotations.models import ComplianceState, Department, Level, Person, Program, Queue
+from rotations.programs.services import ProgramSettings, check_program_settings
 
 
 def _split(text: str, separators: str = r"[\s,;]+") -> list[str]:
@@ -20,6 +22,8 @@ def _split_lines(text: str) -> list[str]:
 
 
 class ProgramForm(forms.ModelForm):
+    """Parses a program's settings; their rules are the services' (programs/services.py)."""
+
     levels = forms.MultipleChoiceField(
         choices=Level.choices,
         required=False,
@@ -131,56 +135,36 @@ class ProgramForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        starts, ends, deadline = data.get("starts_on"), data.get("ends_on"), data.get("deadline")
-        if starts and ends and ends < starts:
-            self.add_error("ends_on", "The program must end after it starts.")
-        if starts and ends and deadline and not starts <= deadline <= ends:
-            self.add_error("deadline", "The deadline must fall inside the program's period.")
-        opens = data.get("booking_opens_on")
-        if opens and deadline and opens > deadline:
-            self.add_error("booking_opens_on", "Booking must open before the deadline.")
-        if (
-            not data.get("levels")
-            and not data.get("departments")
-            and not data.get("include_emails")
-        ):
-            self.add_error(
-                "levels", "Choose who takes part: levels, departments, or people to include."
-            )
-        distinct = data.get("min_distinct") or 0
-        if (
-            data.get("distinct_by") == "queue"
-            and data.get("queues")
-            and distinct > len(data["queues"])
-        ):
-            self.add_error(
-                "min_distinct", f"Only {len(data['queues'])} queues count for this program."
-            )
-        if data.get("distinct_by") == "channel":
-            channels = {q.channel for q in (data.get("queues") or Queue.objects.all())}
-            if distinct > len(channels):
-                self.add_error(
-                    "min_distinct", f"Only {len(channels)} channels are open to this program."
-                )
-        if (
-            data.get("min_distinct")
-            and data.get("unit") == "shifts"
-            and data.get("required_amount")
-        ):
-            if data["min_distinct"] > data["required_amount"]:
-                self.add_error("min_distinct", "Cannot ask for more different queues than shifts.")
+        # The rules are the service's; asked now, so one round shows every problem.
+        try:
+            check_program_settings(self.to_settings())
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return data
 
-    def save(self, commit: bool = True) -> Program:
-        program = super().save(commit=False)
-        program.blackout_dates = self.cleaned_data["blackout_text"]
-        program.nudge_days = self.cleaned_data["nudge_text"]
-        if commit:
-            program.save()
-            self.save_m2m()
-            program.included.set(self.cleaned_data["include_emails"])
-            program.excluded.set(self.cleaned_data["exclude_emails"])
-        return program
+    def to_settings(self) -> ProgramSettings:
+        """What the form parsed, for ``program_create`` / ``program_update`` to check."""
+        data = self.cleaned_data
+        return ProgramSettings(
+            name=data.get("name", ""),
+            description=data.get("description") or "",
+            starts_on=data.get("starts_on"),
+            ends_on=data.get("ends_on"),
+            booking_opens_on=data.get("booking_opens_on"),
+            deadline=data.get("deadline"),
+            levels=tuple(data.get("levels") or ()),
+            departments=tuple(data.get("departments") or ()),
+            required_amount=data.get("required_amount"),
+            unit=data.get("unit") or "shifts",
+            min_distinct=data.get("min_distinct") or 0,
+            distinct_by=data.get("distinct_by") or "queue",
+            queues=tuple(data.get("queues") or ()),
+            auto_schedule=data.get("auto_schedule", False),
+            included=tuple(data.get("include_emails") or ()),
+            excluded=tuple(data.get("exclude_emails") or ()),
+            blackout_dates=tuple(data.get("blackout_text") or ()),
+            nudge_days=tuple(data.get("nudge_text") or ()),
+        )
 
 
 class ComplianceFilterForm(forms.Form):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -25,14 +27,17 @@ from rotations.models import (
     SEAT_HOLDING,
     Booking,
     ComplianceState,
+    Department,
     DistinctBy,
     EmailKind,
+    Level,
     NudgePoint,
     OutgoingEmail,
     Person,
     PlanLine,
     PlanStatus,
     Program,
+    Queue,
     RequirementUnit,
     SchedulePlan,
     Shift,
@@ -45,6 +50,120 @@ BEHIND = (ComplianceState.BEHIND, ComplianceState.NOT_STARTED)
 
 class ProgramRefused(Refused):
     """A rule of programs stopped the request."""
+
+
+# --- setting a program up --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    """Everything HR sets on a program, as the page or the API parsed it."""
+
+    name: str
+    # None only while a page is still being filled in (see ``check_program_settings``).
+    starts_on: date | None
+    ends_on: date | None
+    deadline: date | None
+    required_amount: int | None
+    unit: str = RequirementUnit.SHIFTS
+    min_distinct: int = 0
+    distinct_by: str = DistinctBy.QUEUE
+    description: str = ""
+    booking_opens_on: date | None = None
+    levels: tuple[str, ...] = ()
+    departments: tuple[Department, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    included: tuple[Person, ...] = ()
+    excluded: tuple[Person, ...] = ()
+    blackout_dates: tuple[str, ...] = ()
+    nudge_days: tuple[int, ...] = (14, 7, 2)
+    auto_schedule: bool = False
+
+
+PROGRAM_FIELDS = (
+    "name",
+    "description",
+    "starts_on",
+    "ends_on",
+    "booking_opens_on",
+    "deadline",
+    "required_amount",
+    "unit",
+    "min_distinct",
+    "distinct_by",
+    "auto_schedule",
+)
+
+
+def program_create(*, settings: ProgramSettings, by: Person | None) -> Program:
+    """A new rotation program, held to every rule of ``_check_settings``."""
+    check_program_settings(settings)
+    with transaction.atomic():
+        program = Program(created_by=by)
+        _store(program, settings)
+    return program
+
+
+def program_update(*, program: Program, settings: ProgramSettings) -> Program:
+    """A program's settings changed, held to the same rules as a new one."""
+    check_program_settings(settings)
+    with transaction.atomic():
+        _store(program, settings)
+    return program
+
+
+def _store(program: Program, settings: ProgramSettings) -> None:
+    for name in PROGRAM_FIELDS:
+        setattr(program, name, getattr(settings, name))
+    program.levels = list(settings.levels)
+    program.blackout_dates = sorted(set(settings.blackout_dates))
+    program.nudge_days = sorted(set(settings.nudge_days), reverse=True)
+    # Each field's own bounds (the model's validators and choices), said of the field.
+    program.full_clean(exclude=["created_by"], validate_constraints=False)
+    program.save()
+    program.departments.set(settings.departments)
+    program.queues.set(settings.queues)
+    program.included.set(settings.included)
+    program.excluded.set(settings.excluded)
+
+
+def check_program_settings(settings: ProgramSettings) -> None:
+    """The program's rules, each said of the setting it is about, all at once. A page
+    asks before the other settings are right, so that one round shows every problem:
+    a rule about a setting not yet given (None) waits."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    starts, ends, deadline = settings.starts_on, settings.ends_on, settings.deadline
+    if starts and ends and ends < starts:
+        refuse("ends_on", "The program must end after it starts.")
+    elif starts and ends and deadline and not starts <= deadline <= ends:
+        refuse("deadline", "The deadline must fall inside the program's period.")
+    if settings.booking_opens_on and deadline and settings.booking_opens_on > deadline:
+        refuse("booking_opens_on", "Booking must open before the deadline.")
+    if not settings.levels and not settings.departments and not settings.included:
+        refuse("levels", "Choose who takes part: levels, departments, or people to include.")
+    unknown = set(settings.levels) - set(Level.values)
+    if unknown:
+        refuse("levels", f"Not a level: {', '.join(sorted(unknown))}.")
+    distinct = settings.min_distinct
+    if settings.distinct_by == DistinctBy.QUEUE and settings.queues:
+        if distinct > len(settings.queues):
+            refuse("min_distinct", f"Only {len(settings.queues)} queues count for this program.")
+    if settings.distinct_by == DistinctBy.CHANNEL:
+        channels = {q.channel for q in (settings.queues or Queue.objects.all())}
+        if distinct > len(channels):
+            refuse("min_distinct", f"Only {len(channels)} channels are open to this program.")
+    amount = settings.required_amount
+    if distinct and amount and settings.unit == RequirementUnit.SHIFTS and distinct > amount:
+        refuse("min_distinct", "Cannot ask for more different queues than shifts.")
+    for day in settings.nudge_days:
+        if not 0 <= day <= 365:
+            refuse("nudge_days", f"{day} is not a number of days between 0 and 365.")
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- nudges ----------------------------------------------------------------------------------

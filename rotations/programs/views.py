@@ -6,6 +6,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,8 @@ from rotations.programs.services import (
     plan_line_toggle,
     plan_publish,
     plan_request,
+    program_create,
+    program_update,
     suitable_shifts_path,
 )
 
@@ -49,10 +52,13 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def program_new(request: HttpRequest) -> HttpResponse:
     form = ProgramForm(request.POST or None, initial={"levels": ["vp"], "nudge_text": "14, 7, 2"})
     if request.method == "POST" and form.is_valid():
-        form.instance.created_by = request.user
-        program = form.save()
-        messages.success(request, f"{program.name} is set up. Here is where everyone stands.")
-        return redirect("programs:detail", program.pk)
+        try:
+            program = program_create(settings=form.to_settings(), by=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{program.name} is set up. Here is where everyone stands.")
+            return redirect("programs:detail", program.pk)
     return render(request, "programs/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -62,9 +68,13 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
     form = ProgramForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"{program.name} saved.")
-        return redirect("programs:detail", program.pk)
+        try:
+            program_update(program=program, settings=form.to_settings())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{program.name} saved.")
+            return redirect("programs:detail", program.pk)
     return render(
         request,
         "programs/form.html",

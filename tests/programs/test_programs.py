@@ -825,3 +825,52 @@ def test_a_page_leaves_no_time_zone_behind_for_what_runs_next(client, company):
     client.force_login(company["halfway"])  # America/Toronto
     assert client.get("/").status_code == 200
     assert str(timezone.get_current_timezone()) == "UTC"
+
+
+def test_the_program_services_own_the_rules_whatever_door_asks(company):
+    """program_create and program_update check every rule themselves (the page's form
+    only parses), so a program can never be saved breaking one."""
+    from django.core.exceptions import ValidationError
+
+    from rotations.programs.services import ProgramSettings, program_create, program_update
+
+    settings = ProgramSettings(
+        name="Q2",
+        starts_on=dt_date(2027, 4, 1),
+        ends_on=dt_date(2027, 6, 30),
+        deadline=dt_date(2027, 7, 15),
+        required_amount=2,
+        min_distinct=3,
+        levels=("vp", "no_such_level"),
+    )
+    with pytest.raises(ValidationError) as refused:
+        program_create(settings=settings, by=company["hr"])
+    assert refused.value.message_dict == {
+        "deadline": ["The deadline must fall inside the program's period."],
+        "levels": ["Not a level: no_such_level."],
+        "min_distinct": ["Cannot ask for more different queues than shifts."],
+    }
+    assert not Program.objects.filter(name="Q2").exists()
+    program = program_create(
+        settings=ProgramSettings(
+            **{
+                **settings.__dict__,
+                "deadline": dt_date(2027, 6, 1),
+                "min_distinct": 2,
+                "levels": ("vp",),
+            }
+        ),
+        by=company["hr"],
+    )
+    assert (program.levels, program.nudge_days, program.created_by) == (
+        ["vp"],
+        [14, 7, 2],
+        company["hr"],
+    )
+    with pytest.raises(ValidationError, match="The program must end after it starts"):
+        program_update(
+            program=program,
+            settings=ProgramSettings(**{**settings.__dict__, "ends_on": dt_date(2027, 3, 1)}),
+        )
+    program.refresh_from_db()
+    assert program.ends_on == dt_date(2027, 6, 30)
