@@ -18,6 +18,7 @@ from rotations.invites.models import CalendarFeed, EmailKind, EmailStatus, Outgo
 from rotations.mentoring.models import (
     CycleStatus,
     MatchRun,
+    MatchRunStatus,
     MentoringCycle,
     MentoringProfile,
     MentoringRole,
@@ -61,6 +62,7 @@ __all__ = [
     "SchedulePlan",
     "CycleStatus",
     "MatchRun",
+    "MatchRunStatus",
     "MentoringCycle",
     "MentoringProfile",
     "MentoringRole",

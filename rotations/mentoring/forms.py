@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from rotations.mentoring.services import SCHEDULE_FIELDS, has_published
+from rotations.mentoring.services import (
+    CYCLE_FIELDS,
+    SCHEDULE_FIELDS,
+    check_cycle_settings,
+    has_published,
+)
 from rotations.models import Level, MentoringCycle, MentoringTopic, Pairing
 
 
@@ -63,22 +69,16 @@ class CycleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        starts, ends = data.get("starts_on"), data.get("ends_on")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_on", "The cycle must end after it starts.")
-        mentees, mentors = (
-            set(data.get("mentee_levels") or ()),
-            set(data.get("mentor_levels") or ()),
-        )
-        if mentees & mentors:
-            self.add_error("mentor_levels", "A level cannot be both mentees and mentors.")
-        weights = [
-            data.get(f"weight_{n}") or 0
-            for n in ("topic_overlap", "language", "different_department", "different_location")
-        ]
-        if not any(weights):
-            self.add_error(None, "Give at least one soft criterion a weight above zero.")
+        # The rules are the service's; asked now, so one round shows every problem.
+        try:
+            check_cycle_settings(data)
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return data
+
+    def settings(self) -> dict:
+        """The parsed settings, by name, for ``cycle_create`` / ``cycle_update``."""
+        return {name: self.cleaned_data[name] for name in CYCLE_FIELDS if name in self.cleaned_data}
 
 
 class ProfileForm(forms.Form):

@@ -165,6 +165,16 @@ class MentoringProfile(models.Model):
         return frozenset(part.strip().lower() for part in self.languages.split(",") if part.strip())
 
 
+class MatchRunStatus(models.TextChoices):
+    """A matcher run: working, then the solver's verdict, or failed (with its error)."""
+
+    RUNNING = "running", "working…"
+    OPTIMAL = "optimal", "the best pairing under your rules"
+    FEASIBLE = "feasible", "a good pairing (the time limit ran out before it was proven best)"
+    INFEASIBLE = "infeasible", "no pairing: the cross-location target cannot be met"
+    FAILED = "failed", "failed"
+
+
 class PairingStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     ACTIVE = "active", "Active"
@@ -284,9 +294,9 @@ class MatchRun(models.Model):
     run_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # "running" while a worker solves it, then the solver's verdict (optimal / feasible /
-    # infeasible), or "failed" with ``error``.
-    status = models.CharField(max_length=12, default="running")
+    status = models.CharField(
+        max_length=12, choices=MatchRunStatus.choices, default=MatchRunStatus.RUNNING
+    )
     error = models.CharField(max_length=500, blank=True)
     total_score = models.FloatField(default=0)
     seconds = models.FloatField(default=0)
@@ -303,23 +313,21 @@ class MatchRun(models.Model):
         constraints = [
             # One run at a time per cycle, however often HR clicks.
             models.UniqueConstraint(
-                fields=["cycle"], condition=Q(status="running"), name="one_running_match_per_cycle"
+                fields=["cycle"],
+                condition=Q(status=MatchRunStatus.RUNNING),
+                name="one_running_match_per_cycle",
             ),
         ]
 
     @property
     def is_running(self) -> bool:
-        return self.status == "running"
+        return self.status == MatchRunStatus.RUNNING
 
     @property
     def verdict(self) -> str:
-        return {
-            "running": "working…",
-            "optimal": "the best pairing under your rules",
-            "feasible": "a good pairing (the time limit ran out before it was proven best)",
-            "infeasible": "no pairing: the cross-location target cannot be met",
-            "failed": f"failed: {self.error}",
-        }.get(self.status, self.status)
+        if self.status == MatchRunStatus.FAILED:
+            return f"failed: {self.error}"
+        return self.get_status_display()
 
     def __str__(self) -> str:
         return f"matching of {self.cycle} at {self.created_at:%Y-%m-%d %H:%M}"

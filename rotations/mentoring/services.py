@@ -9,12 +9,15 @@ to the outbox in the same transaction (``mentoring_invites``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,7 +29,9 @@ from rotations.mentoring import matching as solver
 from rotations.mentoring.selectors import eligible_mentees, eligible_mentors
 from rotations.models import (
     CycleStatus,
+    Level,
     MatchRun,
+    MatchRunStatus,
     MentoringCycle,
     MentoringProfile,
     MentoringRole,
@@ -57,8 +62,77 @@ def _check_running(cycle: MentoringCycle) -> None:
         raise MentoringRefused("ended", "This cycle has ended.")
 
 
-def cycle_create(*, data: dict, by: Person) -> MentoringCycle:
-    return MentoringCycle.objects.create(created_by=by, **data)
+# Everything HR sets on a cycle.
+CYCLE_FIELDS = (
+    "name",
+    "starts_on",
+    "ends_on",
+    "cadence_weeks",
+    "session_minutes",
+    "session_weekday",
+    "session_time",
+    "mentee_levels",
+    "mentor_levels",
+    "mentor_min_tenure_months",
+    "mentor_title_contains",
+    "mentor_capacity",
+    "max_tz_difference_hours",
+    "forbid_same_department",
+    "weight_topic_overlap",
+    "weight_language",
+    "weight_different_department",
+    "weight_different_location",
+    "min_cross_location_percent",
+)
+WEIGHTS = (
+    "weight_topic_overlap",
+    "weight_language",
+    "weight_different_department",
+    "weight_different_location",
+)
+
+
+def check_cycle_settings(settings: Mapping[str, Any]) -> None:
+    """A cycle's rules across its settings, each said of the setting it is about. A page
+    asks before every setting is right (a rule about one not given yet waits)."""
+    errors: dict[str, list[str]] = {}
+    starts, ends = settings.get("starts_on"), settings.get("ends_on")
+    if starts and ends and ends <= starts:
+        errors["ends_on"] = ["The cycle must end after it starts."]
+    mentees = set(settings.get("mentee_levels") or ())
+    mentors = set(settings.get("mentor_levels") or ())
+    if mentees & mentors:
+        errors["mentor_levels"] = ["A level cannot be both mentees and mentors."]
+    unknown = (mentees | mentors) - set(Level.values)
+    if unknown:
+        errors.setdefault("mentee_levels", []).append(f"Not a level: {', '.join(sorted(unknown))}.")
+    if all(name in settings for name in WEIGHTS) and not any(settings[n] for n in WEIGHTS):
+        errors[NON_FIELD_ERRORS] = ["Give at least one soft criterion a weight above zero."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def cycle_create(*, by: Person, **settings: Any) -> MentoringCycle:
+    """A new mentoring cycle, open for profiles, held to every rule of its settings."""
+    _check_names(settings)
+    cycle = MentoringCycle(created_by=by)
+    _store(cycle, settings)
+    return cycle
+
+
+def _check_names(settings: Mapping[str, Any]) -> None:
+    unknown = set(settings) - set(CYCLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown cycle settings: {sorted(unknown)}")
+
+
+def _store(cycle: MentoringCycle, settings: Mapping[str, Any]) -> None:
+    for name, value in settings.items():
+        setattr(cycle, name, value)
+    check_cycle_settings({name: getattr(cycle, name) for name in CYCLE_FIELDS})
+    # Each setting's own bounds (the model's validators and choices), said of it.
+    cycle.full_clean(exclude=["created_by", "status"], validate_constraints=False)
+    cycle.save()
 
 
 # What published series were built from: changing them would leave calendars wrong.
@@ -76,7 +150,9 @@ def has_published(cycle: MentoringCycle) -> bool:
     return cycle.pairings.exclude(status=PairingStatus.PROPOSED).exists()
 
 
-def cycle_update(*, cycle: MentoringCycle, data: dict) -> MentoringCycle:
+def cycle_update(*, cycle: MentoringCycle, **data: Any) -> MentoringCycle:
+    """New settings for a cycle; once pairs are published its schedule stays as it is."""
+    _check_names(data)
     if cycle.status == CycleStatus.CLOSED:
         raise MentoringRefused("closed", "This cycle is closed.")
     if has_published(cycle):
@@ -88,9 +164,7 @@ def cycle_update(*, cycle: MentoringCycle, data: dict) -> MentoringCycle:
                 "published",
                 "Pairs are published: the dates, cadence and session times can no longer change.",
             )
-    for name, value in data.items():
-        setattr(cycle, name, value)
-    cycle.save()
+    _store(cycle, data)
     return cycle
 
 
@@ -266,8 +340,8 @@ def match_request(*, cycle: MentoringCycle, by: Person) -> MatchRun:
     """Ask a worker to run the matcher (it may think for a while); one run at a time."""
     _check_running(cycle)
     MatchRun.objects.filter(
-        cycle=cycle, status="running", created_at__lt=timezone.now() - STALE_RUN
-    ).update(status="failed", error="No answer from the worker.")
+        cycle=cycle, status=MatchRunStatus.RUNNING, created_at__lt=timezone.now() - STALE_RUN
+    ).update(status=MatchRunStatus.FAILED, error="No answer from the worker.")
     try:
         with transaction.atomic():
             run = MatchRun.objects.create(cycle=cycle, run_by=by)
@@ -328,7 +402,7 @@ def run_matching(
         Pairing.objects.bulk_create(new)
         run = run or MatchRun(cycle=cycle, run_by=by)
         run.status, run.total_score, run.seconds = (
-            result.status,
+            MatchRunStatus(result.status),
             result.total_score,
             round(result.seconds, 3),
         )
@@ -349,7 +423,9 @@ def run_matching(
 
 
 def match_failed(run_id: int, error: str) -> None:
-    MatchRun.objects.filter(pk=run_id, status="running").update(status="failed", error=error[:500])
+    MatchRun.objects.filter(pk=run_id, status=MatchRunStatus.RUNNING).update(
+        status=MatchRunStatus.FAILED, error=error[:500]
+    )
 
 
 def _check_pair(mentee: Person, mentor: Person, inputs: Inputs) -> solver.Pair:
@@ -697,8 +773,8 @@ def cycle_close(*, cycle: MentoringCycle, by: Person, reason: str) -> int:
         for pairing in running:
             _end(pairing, by=by, reason=f"The cycle was closed: {reason}")
         cycle.pairings.filter(status=PairingStatus.PROPOSED).delete()
-        MatchRun.objects.filter(cycle=cycle, status="running").update(
-            status="failed", error="The cycle was closed."
+        MatchRun.objects.filter(cycle=cycle, status=MatchRunStatus.RUNNING).update(
+            status=MatchRunStatus.FAILED, error="The cycle was closed."
         )
         cycle.status = CycleStatus.CLOSED
         cycle.save(update_fields=["status"])

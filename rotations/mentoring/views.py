@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -129,11 +129,16 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"mentee_levels": ["vp", "c_level"], "mentor_levels": ["ic"]}
     )
     if request.method == "POST" and form.is_valid():
-        cycle = cycle_create(data=form.cleaned_data, by=request.user)
-        messages.success(
-            request, f"{cycle.name} is open: mentors and executives can now fill in their profiles."
-        )
-        return redirect("mentoring:cycle", cycle.pk)
+        try:
+            cycle = cycle_create(by=request.user, **form.settings())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"{cycle.name} is open: mentors and executives can now fill in their profiles.",
+            )
+            return redirect("mentoring:cycle", cycle.pk)
     return render(
         request, "mentoring/cycle_form.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -146,9 +151,11 @@ def cycle_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
     form = CycleForm(request.POST or None, instance=cycle)
     if request.method == "POST" and form.is_valid():
         try:
-            cycle_update(cycle=cycle, data=form.cleaned_data)
+            cycle_update(cycle=cycle, **form.settings())
         except MentoringRefused as refusal:
             form.add_error(None, refusal.message)
+        except ValidationError as exc:
+            form.add_error(None, exc)
         else:
             messages.success(
                 request, f"{cycle.name} saved. Run the matcher again for the new rules to count."

@@ -589,11 +589,11 @@ def test_the_schedule_of_a_published_cycle_cannot_change_under_its_series(org, c
 
     cycle, hr = org["cycle"], org["hr"]
     run_matching(cycle=cycle, by=hr)
-    cycle_update(cycle=cycle, data={"session_minutes": 60})  # nothing published yet: fine
+    cycle_update(cycle=cycle, session_minutes=60)  # nothing published yet: fine
     cycle_publish(cycle=cycle, by=hr)
     with pytest.raises(MentoringRefused, match="can no longer change"):
-        cycle_update(cycle=cycle, data={"session_minutes": 90})
-    cycle_update(cycle=cycle, data={"weight_language": 2.0})  # the matching rules may change
+        cycle_update(cycle=cycle, session_minutes=90)
+    cycle_update(cycle=cycle, weight_language=2.0)  # the matching rules may change
     client.force_login(hr)
     form = client.get(f"/mentoring/cycles/{cycle.pk}/edit/").context["form"]
     assert form.fields["session_minutes"].disabled and not form.fields["weight_language"].disabled
@@ -730,3 +730,45 @@ def test_publishing_drops_proposals_that_no_longer_keep_the_rules(org):
     assert cycle_publish(cycle=cycle, by=hr) == 1
     assert pairs(cycle, PairingStatus.ACTIVE) == {("Ada VP", "Nia Agent")}
     assert not cycle.pairings.filter(mentee=org["exec_b"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_cycle_services_own_the_rules_whatever_door_asks():
+    """cycle_create once saved whatever it was given; it and cycle_update now check
+    every rule themselves (the page's form only parses)."""
+    from django.core.exceptions import ValidationError
+
+    from rotations.mentoring.services import cycle_create, cycle_update
+    from rotations.models import MentoringCycle
+
+    hr = PersonFactory(roles=["HR admin"])
+    good = dict(
+        name="Spring",
+        starts_on=date(2027, 4, 1),
+        ends_on=date(2027, 6, 30),
+        mentee_levels=["vp"],
+        mentor_levels=["ic"],
+    )
+    with pytest.raises(TypeError, match="unknown cycle settings: \\['status'\\]"):
+        cycle_create(by=hr, status="closed", **good)
+    with pytest.raises(ValidationError) as refused:
+        cycle_create(
+            by=hr,
+            **{**good, "ends_on": date(2027, 3, 1), "mentor_levels": ["vp"], "mentor_capacity": 0},
+        )
+    assert refused.value.message_dict == {
+        "ends_on": ["The cycle must end after it starts."],
+        "mentor_levels": ["A level cannot be both mentees and mentors."],
+    }
+    assert not MentoringCycle.objects.exists()
+    cycle = cycle_create(by=hr, **good)
+    with pytest.raises(ValidationError, match="weight above zero"):
+        cycle_update(
+            cycle=cycle,
+            weight_topic_overlap=0,
+            weight_language=0,
+            weight_different_department=0,
+            weight_different_location=0,
+        )
+    cycle.refresh_from_db()
+    assert cycle.weight_topic_overlap > 0
