@@ -31,14 +31,14 @@ import random
 import re
 import sys
 import time as _time
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import log  # noqa: E402
-from rotations.programs.autoschedule import Person, Rules, Shift, plan, violations  # noqa: E402
+from bench.support import log
+from rotations.programs.autoschedule import Person, Rules, Shift, plan, violations
 
 QUEUE_ZONES = {  # zone: queues there (few in Asia, where a fifth of the executives are)
     "America/Los_Angeles": 5,
@@ -82,7 +82,7 @@ def build(seed: int, executives: int):
             if day.weekday() >= 5:
                 continue
             for hour in SLOTS:
-                start = datetime.combine(day, time(hour), tz).astimezone(timezone.utc)
+                start = datetime.combine(day, time(hour), tz).astimezone(UTC)
                 seats = 0 if rng.random() < FULL_SHARE else rng.randint(1, 3)
                 shifts.append(
                     Shift(
@@ -94,7 +94,7 @@ def build(seed: int, executives: int):
                         seats,
                     )
                 )
-    zones, shares = zip(*PEOPLE_ZONES.items())
+    zones, shares = zip(*PEOPLE_ZONES.items(), strict=True)
     people = []
     for i in range(executives):
         zone = rng.choices(zones, shares)[0]
@@ -110,7 +110,7 @@ def build(seed: int, executives: int):
         if rng.random() < 0.2:
             name, qzone, _ = rng.choice(queues)
             day = FIRST + timedelta(days=rng.randrange(WEEKS * 7))
-            start = datetime.combine(day, time(10), ZoneInfo(qzone)).astimezone(timezone.utc)
+            start = datetime.combine(day, time(10), ZoneInfo(qzone)).astimezone(UTC)
             used, busy = frozenset({name}), ((start, start + timedelta(hours=4)),)
             need, need_distinct = 1, 1
         elif rng.random() < 0.15:
@@ -118,7 +118,7 @@ def build(seed: int, executives: int):
         else:
             need, need_distinct = 2, 2
         people.append(Person(f"exec-{i:04d}", zone, *hours, need, need_distinct, used, busy))
-    start = datetime.combine(FIRST, time(0), timezone.utc)
+    start = datetime.combine(FIRST, time(0), UTC)
     rules = Rules(HOLIDAYS, earliest=start, latest=start + timedelta(weeks=WEEKS))
     return people, shifts, rules
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import bench_environment, gunicorn, log, manage, wrk  # noqa: E402
+from bench.support import bench_environment, gunicorn, log, manage, wrk
 
 QUEUES = 40
 DAYS = 60

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import bench_environment, gunicorn, log, manage  # noqa: E402
+from bench.support import bench_environment, gunicorn, log, manage
 
 QUEUES = 40
 EXECUTIVES = 2000
@@ -289,7 +289,7 @@ def main() -> None:
             for who, path in inbox + dashboard:  # warm every worker and cache
                 for _ in range(args.workers * 2):
                     timed_get(base + path, data[who])
-            for round_ in range(args.requests):
+            for _ in range(args.requests):
                 for kind, urls in (("inbox", inbox), ("dashboard", dashboard)):
                     for who, path in urls:
                         timings[kind].append(timed_get(base + path, data[who]))

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.controller import Controller
 
-from bench.support import ROOT, bench_environment, free_port, log, manage  # noqa: E402
+from bench.support import ROOT, bench_environment, free_port, log, manage
 
 QUEUES = 10
 CALENDAR_PART = re.compile(

@@ -35,8 +35,8 @@ from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import log  # noqa: E402
-from rotations.mentoring.matching import (  # noqa: E402
+from bench.support import log
+from rotations.mentoring.matching import (
     Mentee,
     Mentor,
     Rules,
@@ -145,7 +145,7 @@ def build(seed: int, n_mentees: int, n_mentors: int):
         for depth, width in enumerate(widths, start=1):
             row = []
             for boss in lv[-1]:
-                for k in range(width):
+                for _ in range(width):
                     pid = f"p{d}-{depth}-{len(row)}"
                     manager_of[pid] = boss
                     row.append(pid)

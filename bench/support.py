@@ -119,7 +119,7 @@ def gunicorn(env: dict, *, workers: int):
     # Logs go to a file: a pipe nobody reads fills up, and then every worker blocks
     # writing its next warning (a refused booking is one).
     log_path = Path(env["FRONTLINE_VAR_DIR"]) / "gunicorn.log"
-    log_file = open(log_path, "w")  # noqa: SIM115 — closed below
+    log_file = open(log_path, "w")
     proc = subprocess.Popen(
         [
             sys.executable,

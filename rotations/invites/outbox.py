@@ -314,7 +314,7 @@ class StoredEmail(EmailMessage):
         super().__init__(from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
         self.data = data
 
-    def message(self, *, policy=None):  # noqa: ARG002 - the backends' signature
+    def message(self, *, policy=None):
         return _Stored(self.data)
 
 

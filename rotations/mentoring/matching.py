@@ -771,7 +771,7 @@ def _cp_sat(
     x = [model.new_bool_var("") for _ in range(len(rows))]
     by_row: dict[int, list] = {}
     by_col: dict[int, list] = {}
-    for var, r, c in zip(x, rows.tolist(), cols.tolist()):
+    for var, r, c in zip(x, rows.tolist(), cols.tolist(), strict=True):
         by_row.setdefault(r, []).append(var)
         by_col.setdefault(c, []).append(var)
     for vars_ in by_row.values():
@@ -784,7 +784,7 @@ def _cp_sat(
     model.maximize(objective)
     if incumbent is not None:
         model.add(objective >= lower)  # an optimum is at least as good as the incumbent
-        for var, r, c in zip(x, rows.tolist(), cols.tolist()):
+        for var, r, c in zip(x, rows.tolist(), cols.tolist(), strict=True):
             model.add_hint(var, bool(incumbent[r] == c))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(1.0, seconds)

@@ -319,6 +319,9 @@ class MatchRun(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"matching of {self.cycle} at {self.created_at:%Y-%m-%d %H:%M}"
+
     @property
     def is_running(self) -> bool:
         return self.status == MatchRunStatus.RUNNING
@@ -328,6 +331,3 @@ class MatchRun(models.Model):
         if self.status == MatchRunStatus.FAILED:
             return f"failed: {self.error}"
         return self.get_status_display()
-
-    def __str__(self) -> str:
-        return f"matching of {self.cycle} at {self.created_at:%Y-%m-%d %H:%M}"

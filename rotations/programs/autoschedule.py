@@ -78,7 +78,7 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -88,7 +88,7 @@ from ortools.sat.python import cp_model
 
 CPSAT_FULL_ARCS = 30_000  # CP-SAT on the full model up to this many eligible arcs
 LAGRANGE_ROUNDS = 12
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _DAY_US = 86_400_000_000
 _DAY_BITS = 1 << 22  # local date ordinals are < 2**22 (year 11,000)
@@ -214,7 +214,7 @@ def objective_of(
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _local_dates(start: datetime, end: datetime, tz: ZoneInfo) -> set[date]:
@@ -519,7 +519,7 @@ class _Model:
         used_ids = [{el.group_index[g] for g in p.used if g in el.group_index} for p in people]
         pq_p, pq_g = self.pq_key // ng, self.pq_key % ng
         self.pq_new = np.array(
-            [g not in used_ids[p] for p, g in zip(pq_p.tolist(), pq_g.tolist())], bool
+            [g not in used_ids[p] for p, g in zip(pq_p.tolist(), pq_g.tolist(), strict=True)], bool
         )
         # seats actually usable: no more than the people who can reach the shift
         reach = np.bincount(as_, minlength=m) if self.n_arcs else np.zeros(m, np.int64)
@@ -873,7 +873,8 @@ def plan(
 
     x = best_x
     placements = [
-        Placement(people[p].id, shifts[s].id) for p, s in zip(md.ap[x].tolist(), md.as_[x].tolist())
+        Placement(people[p].id, shifts[s].id)
+        for p, s in zip(md.ap[x].tolist(), md.as_[x].tolist(), strict=True)
     ]
     got = np.bincount(md.ap[x], minlength=len(people)) if len(people) else np.zeros(0, np.int64)
     unplaced = []

@@ -121,6 +121,9 @@ class NudgePoint(models.Model):
             models.UniqueConstraint(fields=["program", "days_before"], name="one_nudge_per_point")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.program}: {self.days_before} days before the deadline"
+
 
 class PlanStatus(models.TextChoices):
     PLANNING = "planning", "Planning"
@@ -181,3 +184,6 @@ class PlanLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "person", "shift"], name="one_line_per_seat")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: person {self.person_id} on shift {self.shift_id}"

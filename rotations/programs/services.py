@@ -545,4 +545,7 @@ def suitable_shifts_path(program: Program, *, today=None) -> str:
     """The shift list filtered to this program: its queues, its dates, the viewer's calendar."""
     today = today or timezone.localdate()
     start = max(today, program.booking_opens_on or program.starts_on, program.starts_on)
-    return f"{reverse('shifts:list')}?program={program.pk}&fits=on&date_from={start:%Y-%m-%d}&date_to={program.ends_on:%Y-%m-%d}"
+    return (
+        f"{reverse('shifts:list')}?program={program.pk}&fits=on"
+        f"&date_from={start:%Y-%m-%d}&date_to={program.ends_on:%Y-%m-%d}"
+    )

@@ -223,7 +223,8 @@ def _check_person_free(person: Person, shift: Shift, *, ignore: Booking | None =
         if timezone.localtime(starts_at, zone).date() == local_day:
             raise BookingRefused(
                 "one_a_day",
-                f"You already have a shift that day ({queue_name}, {day_and_time(starts_at, zone)}); book at most one a day.",
+                f"You already have a shift that day ({queue_name}, {day_and_time(starts_at, zone)});"
+                " book at most one a day.",
             )
 
 

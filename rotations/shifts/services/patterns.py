@@ -465,7 +465,8 @@ def _check_moves_land_on_nothing(
     if clash is not None:
         raise ValidationError(
             f"{pattern.queue.name} already has the shift this edit would make on "
-            f"{day_and_time(clash.starts_at, pattern.queue.zone)}{f' with {pattern.buddy.full_name}' if pattern.buddy else ''}. "
+            f"{day_and_time(clash.starts_at, pattern.queue.zone)}"
+            f"{f' with {pattern.buddy.full_name}' if pattern.buddy else ''}. "
             "Take one of them off the schedule first, or skip that date."
         )
 

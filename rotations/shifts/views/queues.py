@@ -233,7 +233,8 @@ def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
             if change.applied:
                 messages.success(
                     request,
-                    f"Pattern saved: {change.created} shifts added, {change.updated} changed, {change.removed} removed.",
+                    f"Pattern saved: {change.created} shifts added, {change.updated} changed,"
+                    f" {change.removed} removed.",
                 )
                 return redirect("queues:detail", queue.pk)
     return render(
