@@ -192,7 +192,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # kombu's Redis transport, reusing its client (frontline/broker.py says why).
     CELERY_BROKER_TRANSPORT = "frontline.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     _celery_queue = VAR_DIR / "celery" / "queue"
     _celery_queue.mkdir(parents=True, exist_ok=True)

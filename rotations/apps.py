@@ -53,10 +53,10 @@ class RotationsConfig(AppConfig):
                 auth.permissions_changed, sender=model, dispatch_uid=f"perms-del-{model}"
             )
         # Lists of shifts are cached; any change to what they show invalidates them.
-        for model in (Queue, Shift, ShiftPattern):
+        for listed in (Queue, Shift, ShiftPattern):
             post_save.connect(
-                caching.shifts_changed, sender=model, dispatch_uid=f"shifts-save-{model}"
+                caching.shifts_changed, sender=listed, dispatch_uid=f"shifts-save-{listed}"
             )
             post_delete.connect(
-                caching.shifts_changed, sender=model, dispatch_uid=f"shifts-del-{model}"
+                caching.shifts_changed, sender=listed, dispatch_uid=f"shifts-del-{listed}"
             )

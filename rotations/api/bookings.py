@@ -28,6 +28,7 @@ from rotations.api.serializers import (
     ShiftQuerySerializer,
     ShiftSerializer,
 )
+from rotations.common.http import person_of
 from rotations.models import Shift
 from rotations.shifts.permissions import (
     actor,
@@ -63,7 +64,7 @@ class Pages(PageNumberPagination):
 
 
 def require_browse(request: Request) -> None:
-    if not can_browse_shifts(request.user):
+    if not can_browse_shifts(person_of(request)):
         raise ApiPermissionDenied
 
 
@@ -80,7 +81,7 @@ def shift_list(request: Request) -> Response:
     query.is_valid(raise_exception=True)
     q = query.validated_data
     shifts = open_shifts(
-        viewer=request.user,
+        viewer=person_of(request),
         filters=ShiftFilters(
             queue_id=q.get("queue"),
             channel=q.get("channel", ""),
@@ -97,7 +98,7 @@ def shift_list(request: Request) -> Response:
 @extend_schema(responses={200: ShiftSerializer, 403: FORBIDDEN})
 @api_view(["GET"])
 def shift_detail(request: Request, shift_id: int) -> Response:
-    return Response(ShiftSerializer(get_shift_for_view(request.user, shift_id)).data)
+    return Response(ShiftSerializer(get_shift_for_view(person_of(request), shift_id)).data)
 
 
 @extend_schema(
@@ -117,19 +118,19 @@ def booking_list(request: Request) -> Response:
     if request.method == "GET":
         paginator = Pages()
         # person_name reads booking.person: join it, or every row costs a query.
-        page = paginator.paginate_queryset(bookings_of(request.user), request)
+        page = paginator.paginate_queryset(bookings_of(person_of(request)), request)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
 
     body = BookingCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     # Only the id: the service reads the shift itself, inside its transaction.
     shift = Shift(pk=body.validated_data["shift"])
-    person = get_person_to_book_for(request.user, body.validated_data.get("person"))
+    person = get_person_to_book_for(person_of(request), body.validated_data.get("person"))
     try:
         booking = booking_create(
             shift=shift,
             person=person,
-            by=actor(request.user),
+            by=actor(person_of(request)),
             override_notice=body.validated_data["override_notice"],
         )
     except Shift.DoesNotExist:
@@ -140,20 +141,20 @@ def booking_list(request: Request) -> Response:
 @extend_schema(responses=BookingSerializer)
 @api_view(["GET"])
 def booking_detail(request: Request, booking_id: int) -> Response:
-    return Response(BookingSerializer(get_booking_for_view(request.user, booking_id)).data)
+    return Response(BookingSerializer(get_booking_for_view(person_of(request), booking_id)).data)
 
 
 @extend_schema(request=RescheduleSerializer, responses={200: BookingSerializer, 409: REFUSED})
 @api_view(["POST"])
 def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
-    booking = get_booking_for_change(request.user, booking_id)
+    booking = get_booking_for_change(person_of(request), booking_id)
     body = RescheduleSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    to_shift = get_shift_for_view(request.user, body.validated_data["shift"])
+    to_shift = get_shift_for_view(person_of(request), body.validated_data["shift"])
     booking = booking_reschedule(
         booking=booking,
         to_shift=to_shift,
-        by=actor(request.user),
+        by=actor(person_of(request)),
         override_notice=body.validated_data["override_notice"],
     )
     return Response(BookingSerializer(booking).data)
@@ -162,12 +163,12 @@ def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
 @extend_schema(request=CancelSerializer, responses={200: BookingSerializer, 409: REFUSED})
 @api_view(["POST"])
 def booking_cancel_endpoint(request: Request, booking_id: int) -> Response:
-    booking = get_booking_for_change(request.user, booking_id)
+    booking = get_booking_for_change(person_of(request), booking_id)
     body = CancelSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     booking = booking_cancel(
         booking=booking,
-        by=actor(request.user),
+        by=actor(person_of(request)),
         reason=body.validated_data["reason"],
         override_notice=body.validated_data["override_notice"],
     )
@@ -177,10 +178,10 @@ def booking_cancel_endpoint(request: Request, booking_id: int) -> Response:
 @extend_schema(request=AttendanceSerializer, responses={200: BookingSerializer, 409: REFUSED})
 @api_view(["POST"])
 def booking_attendance_endpoint(request: Request, booking_id: int) -> Response:
-    booking = get_booking_for_attendance(request.user, booking_id)
+    booking = get_booking_for_attendance(person_of(request), booking_id)
     body = AttendanceSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     booking = booking_mark_attendance(
-        booking=booking, by=request.user, attended=body.validated_data["attended"]
+        booking=booking, by=person_of(request), attended=body.validated_data["attended"]
     )
     return Response(BookingSerializer(booking).data)

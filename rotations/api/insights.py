@@ -19,6 +19,7 @@ from rotations.api.serializers import (
     InsightTransitionSerializer,
     RefusalSerializer,
 )
+from rotations.common.http import person_of
 from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
 from rotations.insights.selectors import InboxFilter, inbox
 from rotations.insights.services import insight_log, insight_transition, split_tags
@@ -54,26 +55,28 @@ def insight_list(request: Request) -> Response:
         following=q["following"],
     )
     paginator = Pages()
-    page = paginator.paginate_queryset(inbox(request.user, wanted, zone=request.user.zone), request)
+    page = paginator.paginate_queryset(
+        inbox(person_of(request), wanted, zone=person_of(request).zone), request
+    )
     return paginator.get_paginated_response(InsightSerializer(page, many=True).data)
 
 
 @extend_schema(responses=InsightSerializer)
 @api_view(["GET"])
 def insight_detail(request: Request, insight_id: int) -> Response:
-    return Response(InsightSerializer(get_insight_for_view(request.user, insight_id)).data)
+    return Response(InsightSerializer(get_insight_for_view(person_of(request), insight_id)).data)
 
 
 @extend_schema(request=InsightLogSerializer, responses={201: InsightSerializer, 409: REFUSED})
 @api_view(["POST"])
 def insight_log_endpoint(request: Request, booking_id: int) -> Response:
     """Log an insight from a shift you attended."""
-    booking = get_booking_for_insight(request.user, booking_id)
+    booking = get_booking_for_insight(person_of(request), booking_id)
     body = InsightLogSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     fields = dict(body.validated_data)
     tags = split_tags(",".join(fields.pop("tags")))
-    insight = insight_log(booking=booking, author=request.user, fields=fields, tags=tags)
+    insight = insight_log(booking=booking, author=person_of(request), fields=fields, tags=tags)
     return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
 
 
@@ -83,7 +86,7 @@ def insight_log_endpoint(request: Request, booking_id: int) -> Response:
 @api_view(["POST"])
 def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     """Move an insight along its life cycle (support leads for their queues, HR for all)."""
-    insight = get_insight_for_triage(request.user, insight_id)
+    insight = get_insight_for_triage(person_of(request), insight_id)
     body = InsightTransitionSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
@@ -92,7 +95,7 @@ def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     )
     insight = insight_transition(
         insight=insight,
-        actor=request.user,
+        actor=person_of(request),
         to_status=data["to_status"],
         expected_status=data.get("expected_status"),
         owner=owner,
@@ -100,4 +103,4 @@ def insight_status_endpoint(request: Request, insight_id: int) -> Response:
         due_on=data.get("due_on"),
         reason=data["reason"],
     )
-    return Response(InsightSerializer(get_insight_for_view(request.user, insight.pk)).data)
+    return Response(InsightSerializer(get_insight_for_view(person_of(request), insight.pk)).data)

@@ -29,6 +29,7 @@ from rotations.api.serializers import (
     ShiftTakenOffSerializer,
     ShiftTakeOffSerializer,
 )
+from rotations.common.http import person_of
 from rotations.models import Queue, Shift
 from rotations.shifts.permissions import (
     get_pattern_for_manage,
@@ -66,11 +67,11 @@ def queue_list(request: Request) -> Response:
     if request.method == "GET":
         require_browse(request)
         return Response(QueueSerializer(Queue.objects.prefetch_related("leads"), many=True).data)
-    if not request.user.has_perm("rotations.manage_queues"):
+    if not person_of(request).has_perm("rotations.manage_queues"):
         raise ApiPermissionDenied("Only support leads create queues.")
     body = QueueWriteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    queue = queue_create(data=body.validated_data, by=request.user)
+    queue = queue_create(data=body.validated_data, by=person_of(request))
     return Response(QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
 
 
@@ -86,7 +87,7 @@ def queue_detail(request: Request, queue_id: int) -> Response:
         require_browse(request)
         queue = get_object_or_404(Queue.objects.prefetch_related("leads"), pk=queue_id)
         return Response(QueueSerializer(queue).data)
-    queue = get_queue_for_manage(request.user, queue_id)
+    queue = get_queue_for_manage(person_of(request), queue_id)
     body = QueueWriteSerializer(queue, data=request.data, partial=True)
     body.is_valid(raise_exception=True)
     queue = queue_update(queue=queue, data=body.validated_data)
@@ -98,7 +99,7 @@ def queue_detail(request: Request, queue_id: int) -> Response:
 @api_view(["POST"])
 def queue_pause_endpoint(request: Request, queue_id: int) -> Response:
     """Close the queue to new bookings (an incident, a busy day); bookings made stay."""
-    queue = get_queue_for_manage(request.user, queue_id)
+    queue = get_queue_for_manage(person_of(request), queue_id)
     body = PauseSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     return Response(
@@ -109,7 +110,7 @@ def queue_pause_endpoint(request: Request, queue_id: int) -> Response:
 @extend_schema(request=None, responses=QueueSerializer)
 @api_view(["POST"])
 def queue_resume_endpoint(request: Request, queue_id: int) -> Response:
-    queue = get_queue_for_manage(request.user, queue_id)
+    queue = get_queue_for_manage(person_of(request), queue_id)
     return Response(QueueSerializer(queue_resume(queue=queue)).data)
 
 
@@ -117,7 +118,7 @@ def queue_resume_endpoint(request: Request, queue_id: int) -> Response:
 @api_view(["POST"])
 def queue_shift_create(request: Request, queue_id: int) -> Response:
     """Add one shift to the queue's schedule."""
-    queue = get_queue_for_manage(request.user, queue_id)
+    queue = get_queue_for_manage(person_of(request), queue_id)
     body = ShiftCreateSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     shift = shift_create(queue=queue, **body.validated_data)
@@ -131,7 +132,7 @@ def queue_shift_create(request: Request, queue_id: int) -> Response:
 def shift_take_off(request: Request, shift_id: int) -> Response:
     """Take an upcoming shift off the schedule: its bookings are cancelled, and each
     calendar gets a CANCEL with the reason."""
-    shift = get_shift_for_manage(request.user, shift_id)
+    shift = get_shift_for_manage(person_of(request), shift_id)
     body = ShiftTakeOffSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     cancelled = shift_cancel(shift=shift, reason=body.validated_data["reason"])
@@ -149,11 +150,11 @@ def shift_take_off(request: Request, shift_id: int) -> Response:
 def queue_patterns(request: Request, queue_id: int) -> Response:
     """The queue's recurring patterns; a new one adds its shifts at once."""
     if request.method == "GET":
-        queue = get_queue_for_view(request.user, queue_id)
+        queue = get_queue_for_view(person_of(request), queue_id)
         return Response(
             ShiftPatternSerializer(queue.patterns.order_by("starts_on", "pk"), many=True).data
         )
-    queue = get_queue_for_manage(request.user, queue_id)
+    queue = get_queue_for_manage(person_of(request), queue_id)
     body = ShiftPatternWriteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     fields = _pattern_fields(body.validated_data)
@@ -180,8 +181,10 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
 @api_view(["GET", "PATCH"])
 def pattern_detail(request: Request, pattern_id: int) -> Response:
     if request.method == "GET":
-        return Response(ShiftPatternSerializer(get_pattern_for_view(request.user, pattern_id)).data)
-    pattern = get_pattern_for_manage(request.user, pattern_id)
+        return Response(
+            ShiftPatternSerializer(get_pattern_for_view(person_of(request), pattern_id)).data
+        )
+    pattern = get_pattern_for_manage(person_of(request), pattern_id)
     body = ShiftPatternWriteSerializer(data=request.data, partial=True)
     body.is_valid(raise_exception=True)
     confirm = body.validated_data.get("confirm_booked", False)

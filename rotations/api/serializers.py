@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import copy
 from datetime import UTC, timedelta
 
@@ -16,6 +18,7 @@ from rotations.models import (
     Severity,
     Shift,
     ShiftPattern,
+    Tag,
 )
 
 
@@ -64,7 +67,9 @@ def _fresh_copy(field: serializers.Field) -> serializers.Field:
 
 
 class QueueSerializer(ModelSerializer):
-    leads = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    leads: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Queue
@@ -87,7 +92,9 @@ class QueueSerializer(ModelSerializer):
 
 
 class ShiftSerializer(ModelSerializer):
-    queue = serializers.PrimaryKeyRelatedField(read_only=True)
+    queue: serializers.PrimaryKeyRelatedField[Queue] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     channel = serializers.CharField(source="queue.channel", read_only=True)
     queue_time_zone = serializers.CharField(source="queue.time_zone", read_only=True)
@@ -116,7 +123,9 @@ class ShiftSerializer(ModelSerializer):
 
 class BookingSerializer(ModelSerializer):
     shift = ShiftSerializer(read_only=True)
-    person = serializers.PrimaryKeyRelatedField(read_only=True)
+    person: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     person_name = serializers.CharField(source="person.full_name", read_only=True)
 
     class Meta:
@@ -201,7 +210,9 @@ class InsightSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(source="author.full_name", read_only=True)
     queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
     owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     plus_ones = serializers.IntegerField(read_only=True, default=None)
 
     class Meta:
@@ -326,8 +337,12 @@ class ShiftTakenOffSerializer(serializers.Serializer):
 
 
 class ShiftPatternSerializer(ModelSerializer):
-    queue = serializers.PrimaryKeyRelatedField(read_only=True)
-    buddy = serializers.PrimaryKeyRelatedField(read_only=True)
+    queue: serializers.PrimaryKeyRelatedField[Queue] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    buddy: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = ShiftPattern

@@ -1,14 +1,16 @@
 """A person's own API token, for scripts and integrations (Authorization: Token <key>)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
+from rotations.common.http import AuthedRequest
+
 
 @require_http_methods(["GET", "POST"])
-def api_token(request: HttpRequest) -> HttpResponse:
+def api_token(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         Token.objects.filter(user=request.user).delete()
         if request.POST.get("action") == "create":

@@ -36,7 +36,8 @@ def task_name(name: str) -> str:
 class OnCommitTask(Task):
     """Every task: published once the transaction that asked for it commits."""
 
-    def apply_async(self, args=None, kwargs=None, **options) -> Any:
+    # Celery's own parameters all arrive in ``options``, and go on to it unchanged.
+    def apply_async(self, args=None, kwargs=None, **options) -> Any:  # type: ignore[override]
         if transaction.get_connection().in_atomic_block:
             # A function, not a functools.partial: Django names a robust hook that fails
             # by its __qualname__, which a partial lacks (the log line would raise).
@@ -53,7 +54,11 @@ def enqueue(name: str, *args: Any, countdown: float | None = None) -> None:
     """Have the task ``name`` (see ``task_name``) run with ``args``: after the current
     transaction commits, or at once outside one. Outside a transaction a failed publish
     raises, so the caller can tell (``rotations.invites.outbox.kick`` does)."""
-    current_app.tasks[task_name(name)].apply_async(args, countdown=countdown)
+    task = current_app.tasks[task_name(name)]
+    if countdown is None:
+        task.apply_async(args)
+    else:
+        task.apply_async(args, countdown=countdown)
 
 
 def tasks_run_eagerly() -> bool:

@@ -19,21 +19,36 @@ model instances exactly as the ORM would on every backend:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 from django.utils.functional import cached_property
 
+M = TypeVar("M", bound=Model)
 
-class Columns:
+
+def concrete_field(model: type[Model], name: str) -> Field:
+    """The model's field called ``name``: a column of its own table, not a reverse relation."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise LookupError(f"{model.__name__}.{name} is not a column of its table")
+    return field
+
+
+def db_table(model: type[Model]) -> str:
+    return str(model._meta.db_table)
+
+
+class Columns(Generic[M]):
     """Some or all of a model's columns, selected under a table alias."""
 
-    def __init__(self, model: type[Model], alias: str, fields: Sequence[str] | None = None):
+    def __init__(self, model: type[M], alias: str, fields: Sequence[str] | None = None):
         opts = model._meta
         self.model = model
-        self.fields = (
-            [opts.get_field(name) for name in fields]
+        self.fields: list[Field] = (
+            [concrete_field(model, name) for name in fields]
             if fields is not None
             else list(opts.concrete_fields)
         )
@@ -45,7 +60,7 @@ class Columns:
     def sql(self) -> str:
         """The select list: ``alias."column", …``."""
         quote = connection.ops.quote_name
-        return ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
+        return ", ".join(f"{self.alias}.{quote(str(field.column))}" for field in self.fields)
 
     def __len__(self) -> int:
         return len(self.fields)
@@ -60,7 +75,7 @@ class Columns:
             values[index] = value
         return values
 
-    def build(self, row: Sequence, start: int = 0) -> Model:
+    def build(self, row: Sequence, start: int = 0) -> M:
         """The model instance, as the ORM would have built it from the same row."""
         return self.model.from_db(connection.alias, self.attnames, self.values(row, start))
 
@@ -69,7 +84,7 @@ class Columns:
         if found is None:
             found = []
             for index, field in enumerate(self.fields):
-                column = field.get_col(field.model._meta.db_table)
+                column = field.get_col(db_table(field.model))
                 converters = connection.ops.get_db_converters(column) + column.get_db_converters(
                     connection
                 )
@@ -88,7 +103,7 @@ def storable_id(model: type[Model], pk) -> bool:
 
 def param(model: type[Model], field_name: str, value):
     """``value`` as a statement parameter for this field, in the backend's format."""
-    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
+    return concrete_field(model, field_name).get_db_prep_value(value, connection)
 
 
 def insert(objs: Sequence[Model]) -> None:
@@ -108,7 +123,8 @@ def insert(objs: Sequence[Model]) -> None:
     quote = connection.ops.quote_name
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+        f"INSERT INTO {quote(db_table(model))} ({', '.join(quote(str(f.column)) for f in fields)})"
+        " VALUES "
     )
     rows = [
         [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
@@ -117,7 +133,7 @@ def insert(objs: Sequence[Model]) -> None:
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(
-                sql + ", ".join([one_row] * len(objs)) + f" RETURNING {quote(opts.pk.column)}",
+                sql + ", ".join([one_row] * len(objs)) + f" RETURNING {quote(str(opts.pk.column))}",
                 [value for row in rows for value in row],
             )
             # Rows come back in the order they were given, as Django's bulk_create
@@ -127,7 +143,9 @@ def insert(objs: Sequence[Model]) -> None:
             ids = []
             for row in rows:
                 cursor.execute(sql + one_row, row)
-                ids.append(connection.ops.last_insert_id(cursor, opts.db_table, opts.pk.column))
+                ids.append(
+                    connection.ops.last_insert_id(cursor, db_table(model), str(opts.pk.column))
+                )
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False

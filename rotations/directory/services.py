@@ -73,7 +73,7 @@ class _Row:
     email: str
     full_name: str
     department: str
-    level: Level
+    level: Level | None  # None only on a row with errors, never applied
     manager_email: str
     location: str
     time_zone: str
@@ -86,12 +86,12 @@ class _Row:
 def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
     """Validate the whole file, then create and update people in one transaction."""
     result = ImportResult()
-    rows, header_errors = _parse(data)
+    raw_rows, header_errors = _parse(data)
     if header_errors:
         result.errors = header_errors
         return result
 
-    rows, errors = _validate_rows(rows)
+    rows, errors = _validate_rows(raw_rows)
     result.errors = errors
     if errors:
         return result

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from rotations.common.http import AuthedRequest
 from rotations.directory.forms import DirectoryFilterForm, DirectoryImportForm
 from rotations.directory.roles import roles_of
 from rotations.directory.selectors import directory_people, management_chain
@@ -16,7 +17,7 @@ PAGE_SIZE = 50
 
 @require_GET
 @permission_required("rotations.view_directory", raise_exception=True)
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthedRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     people = directory_people(
@@ -31,7 +32,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("rotations.view_directory", raise_exception=True)
-def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(
         Person.objects.select_related("department", "manager").prefetch_related("groups"),
         pk=person_id,
@@ -51,7 +52,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("rotations.import_directory", raise_exception=True)
-def directory_import_view(request: HttpRequest) -> HttpResponse:
+def directory_import_view(request: AuthedRequest) -> HttpResponse:
     result = None
     if request.method == "POST":
         form = DirectoryImportForm(request.POST, request.FILES)

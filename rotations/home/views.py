@@ -1,10 +1,12 @@
 """Each person's home page: what their roles ask of them now, from every domain."""
 
-from django.http import HttpRequest, HttpResponse
+from allauth.mfa.models import Authenticator
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from rotations.common.http import AuthedRequest
 from rotations.directory.roles import roles_of
 from rotations.directory.selectors import management_chain
 from rotations.mentoring.selectors import cycles_asking, next_sessions
@@ -13,7 +15,7 @@ from rotations.shifts.selectors import awaiting_insights, bookings_of, buddy_shi
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     person = request.user
     roles = roles_of(person)
     now = timezone.now()
@@ -25,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "roles": roles,
             "role_values": {role.value for role in roles},
             "chain": management_chain(person),
-            "has_mfa": person.authenticator_set.exists(),
+            "has_mfa": Authenticator.objects.filter(user=person).exists(),
             "upcoming_bookings": bookings_of(person).filter(ends_at__gt=now)[:5],
             "upcoming_buddy_shifts": buddy_shifts(person).filter(ends_at__gt=now)[:5],
             "led_queues": person.led_queues.all(),

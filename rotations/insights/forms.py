@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from rotations.insights.selectors import InboxFilter
@@ -116,13 +118,12 @@ class TransitionForm(forms.Form):
     )
 
     def __init__(self, *args, insight: Insight, **kwargs):
-        super().__init__(
-            *args,
-            initial={"expected_status": insight.status, **kwargs.pop("initial", {})},
-            **kwargs,
-        )
+        kwargs["initial"] = {"expected_status": insight.status, **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
         allowed = [s for s in TRANSITIONS[insight.status] if s != InsightStatus.DUPLICATE]
-        self.fields["to_status"].choices = [(s, InsightStatus(s).label) for s in allowed]
+        cast(forms.ChoiceField, self.fields["to_status"]).choices = [
+            (s, InsightStatus(s).label) for s in allowed
+        ]
 
     def clean_owner(self) -> Person | None:
         address = self.cleaned_data.get("owner")

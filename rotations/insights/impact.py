@@ -9,8 +9,10 @@ week; timing measures how long insights waited to be triaged and to ship.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,7 +45,7 @@ TOP_TAGS = 10
 class Period:
     start: date
     end: date  # inclusive
-    zone: object
+    zone: tzinfo
     department_id: int | None = None
     level: str = ""
     program_id: int | None = None
@@ -182,7 +184,7 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
             r["attended"],
             r["with_insight"],
         )
-    for r in (
+    for i in (
         _insights(period)
         .values("author__department__name", "author__level")
         .order_by()
@@ -193,13 +195,13 @@ def funnel(period: Period) -> tuple[list[FunnelRow], FunnelRow]:
             shipped=Count("pk", filter=Q(shipped_at__isnull=False)),
         )
     ):
-        target = row(r["author__department__name"], r["author__level"])
-        target.insights, target.triaged = r["insights"], r["triaged"]
-        target.actioned, target.shipped = r["actioned"], r["shipped"]
-    ordered = sorted(rows.values(), key=lambda r: (r.department, r.level))
+        target = row(i["author__department__name"], i["author__level"])
+        target.insights, target.triaged = i["insights"], i["triaged"]
+        target.actioned, target.shipped = i["actioned"], i["shipped"]
+    ordered = sorted(rows.values(), key=lambda funnel: (funnel.department, funnel.level))
     total = FunnelRow(department="All", level="")
-    for r in ordered:
-        total.add(r)
+    for funnel in ordered:
+        total.add(funnel)
     return ordered, total
 
 
@@ -276,7 +278,8 @@ def themes(period: Period, months: list[date]) -> tuple[dict[str, list[int]], di
     tags = {names[t]: [0] * len(months) for t in top if t in names}
     for r in (
         through.filter(tag_id__in=top)
-        .annotate(month=TruncMonth("insight__created_at", tzinfo=period.zone))
+        # django-stubs does not see an annotation on a many-to-many's through model.
+        .annotate(month=TruncMonth("insight__created_at", tzinfo=period.zone))  # type: ignore[misc]
         .values("month", "tag_id")
         .order_by()
         .annotate(n=Count("pk"))
@@ -318,7 +321,7 @@ def timing(period: Period, months: list[date]) -> tuple[list[dict], dict[str, li
                 "pk", filter=done & Q(**{f"{stamp}__lt": F("created_at") + limit})
             )
         bucket_counts[f"{kind}_done"] = Count("pk", filter=done)
-    per_month = [
+    per_month: list[dict[str, Any]] = [
         {
             "month": m,
             "logged": 0,
@@ -329,13 +332,15 @@ def timing(period: Period, months: list[date]) -> tuple[list[dict], dict[str, li
         }
         for m in months
     ]
-    for r in (
+    counted = cast(
+        Iterable[dict[str, Any]],
         _insights(period)
         .annotate(month=TruncMonth("created_at", tzinfo=period.zone))
         .values("month")
         .order_by()
-        .annotate(logged=Count("pk"), **bucket_counts)
-    ):
+        .annotate(logged=Count("pk"), **bucket_counts),
+    )
+    for r in counted:
         n = index.get(_as_date(r["month"]))
         if n is None:
             continue

@@ -33,7 +33,7 @@ def notify_followers(event: InsightEvent) -> list[int]:
     """Owe every follower but the actor a notice of ``event``; flushed after commit."""
     people = list(
         InsightFollower.objects.filter(insight_id=event.insight_id)
-        .exclude(person_id=event.actor_id)
+        .exclude(person=event.actor)
         .filter(person__is_active=True)
         .values_list("person_id", flat=True)
     )
@@ -109,7 +109,8 @@ def render_updates(
         .select_related("event__insight", "event__actor")
         .order_by("pk")
     ):
-        notices[notice.email_id].append(notice)
+        if notice.email_id is not None:
+            notices[notice.email_id].append(notice)
     rendered = {}
     for row in rows:
         updates = [

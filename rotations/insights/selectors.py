@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -20,6 +21,16 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from rotations.models import Insight, InsightFollower, InsightVote, Person, Queue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Counts(TypedDict):
+        plus_ones: int
+        follower_count: int
+
+    # An insight as the inbox reads it, with its +1s and followers counted.
+    InboxInsight = WithAnnotations[Insight, _Counts]
 
 
 def sees_every_insight(person: Person) -> bool:
@@ -69,7 +80,7 @@ class InboxFilter:
     following: bool = False
 
 
-def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[Insight]:
+def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[InboxInsight]:
     """The insights ``person`` may see that match ``wanted``, newest first, with what a
     row shows loaded in a fixed number of queries."""
     insights = visible_insights(person)

@@ -32,6 +32,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import BinaryField, Case, Q, Value, When
@@ -320,7 +321,7 @@ class StoredEmail(EmailMessage):
 
 # One open connection per worker process, kept between messages: connecting and greeting
 # the server costs more than sending a small message.
-_open: dict[tuple, object] = {}
+_open: dict[tuple, BaseEmailBackend] = {}
 
 
 def _connection(*, fresh: bool):

@@ -48,8 +48,9 @@ def queue_due_emails(now=None) -> int:
     ).select_related("person", "shift__buddy")
     for booking in upcoming:
         people = [booking.person]
-        if booking.shift.buddy_id and booking.shift.buddy_id != booking.person_id:
-            people.append(booking.shift.buddy)
+        buddy = booking.shift.buddy
+        if buddy is not None and buddy.pk != booking.person_id:
+            people.append(buddy)
         for person in people:
             due.append(
                 _row(EmailKind.REMINDER, reminder_key(booking, person.email), booking, person, now)

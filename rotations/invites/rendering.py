@@ -20,7 +20,14 @@ from rotations.common.timezones import wall_clock
 from rotations.invites.ical import CalendarEvent, Method, Party, build_calendar
 from rotations.invites.identity import event_uid, organizer
 from rotations.invites.imip import imip_message, message_id
-from rotations.models import CalendarChange, CalendarChangeKind, EmailKind, OutgoingEmail, Shift
+from rotations.models import (
+    Booking,
+    CalendarChange,
+    CalendarChangeKind,
+    EmailKind,
+    OutgoingEmail,
+    Shift,
+)
 
 # Rows of one kind, and every row of the same calendar changes (an invite names all its
 # attendees), to each row's subject and wire bytes by primary key. A row left out stays
@@ -94,8 +101,28 @@ def _render_booking_notes(
     return {row.pk: _render_booking_note(row, template=f"emails/{row.kind}") for row in rows}
 
 
+def booking_of(row: OutgoingEmail) -> Booking:
+    """The booking a booking's email (invite, reminder, prompt) is about: it has one."""
+    if row.booking is None:
+        raise ValueError(f"outbox row {row.pk} ({row.kind}) has no booking")
+    return row.booking
+
+
+def change_of(row: OutgoingEmail) -> CalendarChange:
+    """The calendar change an invite row tells of: every invite has one."""
+    if row.calendar_change is None:
+        raise ValueError(f"outbox row {row.pk} ({row.kind}) has no calendar change")
+    return row.calendar_change
+
+
+def shift_of(change: CalendarChange) -> Shift:
+    if change.shift is None:
+        raise ValueError(f"calendar change {change.pk} has no shift")
+    return change.shift
+
+
 def _render_booking_note(email: OutgoingEmail, *, template: str) -> tuple[str, bytes]:
-    booking = email.booking
+    booking = booking_of(email)
     shift = booking.shift
     queue = shift.queue
     recipient = email.recipient
@@ -130,14 +157,14 @@ def render_invites(
     """Subject and message of each invite row: one calendar per change and method, shared
     by all its recipients. ``siblings`` holds every row of those changes, in the order
     they were written (with ``recipient`` and ``calendar_change__shift`` selected)."""
-    attendees: dict[tuple[int, str], list[Party]] = {}
+    attendees: dict[tuple[int | None, str], list[Party]] = {}
     for row in siblings:
         if row.kind == EmailKind.INVITE:
             name = row.recipient.full_name if row.recipient else ""
             attendees.setdefault((row.calendar_change_id, row.method), []).append(
                 Party(email=row.to_email, name=name)
             )
-    calendars: dict[tuple[int, str], bytes] = {}
+    calendars: dict[tuple[int | None, str], bytes] = {}
     rendered = {}
     for row in rows:
         key = (row.calendar_change_id, row.method)
@@ -155,8 +182,8 @@ def _link(shift: Shift) -> str:
 
 
 def _event(row: OutgoingEmail, attendees: list[Party], described: CalendarChange) -> CalendarEvent:
-    change, booking = row.calendar_change, row.booking
-    shift = described.shift
+    change, booking = change_of(row), booking_of(row)
+    shift = shift_of(described)
     queue = shift.queue
     cancelled = row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.CANCELLED
     description = "\n\n".join(
@@ -187,7 +214,7 @@ def _event(row: OutgoingEmail, attendees: list[Party], described: CalendarChange
 def _described(row: OutgoingEmail) -> CalendarChange:
     """The change whose shift and times an invite row talks about. A buddy dropped by a
     move is told about the shift they were on, not the one the booking moved to."""
-    change = row.calendar_change
+    change = change_of(row)
     if row.method == Method.CANCEL.value and change.kind == CalendarChangeKind.RESCHEDULED:
         before = (
             CalendarChange.objects.filter(
@@ -204,8 +231,8 @@ def _described(row: OutgoingEmail) -> CalendarChange:
 def _invite_message(
     row: OutgoingEmail, calendar: bytes, described: CalendarChange
 ) -> tuple[str, bytes]:
-    change, booking = row.calendar_change, row.booking
-    shift = described.shift
+    change, booking = change_of(row), booking_of(row)
+    shift = shift_of(described)
     queue = shift.queue
     method = Method(row.method)
     recipient = row.recipient

@@ -27,7 +27,7 @@ from rotations.models import (
 
 def attendees_of(booking: Booking, shift: Shift) -> list[Person]:
     people = [booking.person]
-    if shift.buddy_id and shift.buddy_id != booking.person_id:
+    if shift.buddy_id and shift.buddy_id != booking.person_id and shift.buddy is not None:
         people.append(shift.buddy)
     return people
 
@@ -35,7 +35,7 @@ def attendees_of(booking: Booking, shift: Shift) -> list[Person]:
 def record_invites(change: CalendarChange) -> list[OutgoingEmail]:
     """The outbox rows for one calendar change, enqueued to send once it commits."""
     booking, now = change.booking, timezone.now()
-    current = attendees_of(booking, change.shift)
+    current = attendees_of(booking, booking.shift if change.shift is None else change.shift)
     if change.kind == CalendarChangeKind.BOOKED:
         requests, cancels = current, []
     else:

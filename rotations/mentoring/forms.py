@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -104,7 +105,9 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.role = role
         # A topic HR has since retired stays on the profile that chose it.
-        self.fields["topics"].queryset = MentoringTopic.objects.filter(
+        cast(
+            forms.ModelChoiceField, self.fields["topics"]
+        ).queryset = MentoringTopic.objects.filter(
             Q(is_active=True) | Q(pk__in=[t.pk for t in kept_topics])
         )
         if role == "mentee":
@@ -134,18 +137,20 @@ class TopicForm(forms.ModelForm):
         return name
 
 
+class PairingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Pairing) -> str:
+        return f"{obj.mentee.full_name} ← {obj.mentor.full_name}"
+
+
 class SwapForm(forms.Form):
-    first = forms.ModelChoiceField(queryset=Pairing.objects.none(), label="Pair")
-    second = forms.ModelChoiceField(queryset=Pairing.objects.none(), label="Swap mentors with")
+    first = PairingChoiceField(queryset=Pairing.objects.none(), label="Pair")
+    second = PairingChoiceField(queryset=Pairing.objects.none(), label="Swap mentors with")
 
     def __init__(self, *args, cycle: MentoringCycle, **kwargs):
         super().__init__(*args, **kwargs)
         proposed = cycle.pairings.filter(status="proposed").select_related("mentee", "mentor")
         for name in ("first", "second"):
-            self.fields[name].queryset = proposed
-            self.fields[name].label_from_instance = lambda p: (
-                f"{p.mentee.full_name} ← {p.mentor.full_name}"
-            )
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = proposed
 
 
 class RescheduleSessionForm(forms.Form):

@@ -85,6 +85,9 @@ def _link(pairing: Pairing) -> str:
 
 def series_events(pairing: Pairing, *, sequence: int, stamp) -> list[CalendarEvent]:
     """The master event and one override per moved session, as of now."""
+    if pairing.first_session_at is None:
+        raise ValueError(f"pairing {pairing.pk} has no series yet (it is not published)")
+    first = pairing.first_session_at
     cycle = pairing.cycle
     length = timedelta(minutes=cycle.session_minutes)
     attendees = [Party(email=p.email, name=p.full_name) for p in (pairing.mentee, pairing.mentor)]
@@ -107,8 +110,8 @@ def series_events(pairing: Pairing, *, sequence: int, stamp) -> list[CalendarEve
     )
     events = [
         CalendarEvent(
-            start=pairing.first_session_at,
-            end=pairing.first_session_at + length,
+            start=first,
+            end=first + length,
             rrule=pairing.rrule,
             **common,
         )
@@ -142,7 +145,7 @@ def render(
     }
     rendered = {}
     for row in rows:
-        pairing = pairings.get(row.pairing_id)
+        pairing = pairings.get(row.pairing_id) if row.pairing_id else None
         if pairing is None:
             continue
         if row.kind == EmailKind.PAIRING_ENDED:

@@ -618,6 +618,11 @@ class _Search:
     incumbent: np.ndarray | None = None  # best matching found that meets the target
     evaluations: int = 0
 
+    @property
+    def proven(self) -> bool:
+        """The best matching found meets the best upper bound: nothing better exists."""
+        return self.best_ub is not None and self.best_lb >= self.best_ub
+
 
 def _with_target(
     p: _Problem, weight: np.ndarray, jitter: np.ndarray, time_limit: float, started: float
@@ -630,7 +635,9 @@ def _with_target(
     each pair a reduced cost r >= 0 with w.x <= L(lam) - sum of r over x's pairs for any x
     meeting the target. So a pair whose r exceeds L(lam) - (a known feasible value) is in
     no better matching, and CP-SAT only sees the pairs that survive."""
-    a, d = share_target(p.rules.min_cross_location_share)
+    share = p.rules.min_cross_location_share
+    assert share is not None  # only called with a target
+    a, d = share_target(share)
     g = np.where(p.cross, d - a, -a).astype(np.int64)
     fixed_cross = sum(p.mentees[i].location != p.mentors[j].location for i, j in p.fixed)
     fixed_slack = d * fixed_cross - a * len(p.fixed)
@@ -696,7 +703,7 @@ def _with_target(
         # L is convex and piecewise linear in lam, with slope g.x + F at the matching x
         # found at lam: Kelley's cutting planes, bisection when they stall.
         kelley = True
-        while hi - lo > 1 and s.best_lb < s.best_ub and not out_of_time():
+        while hi - lo > 1 and not s.proven and not out_of_time():
             width = hi - lo
             if kelley:
                 lo_l = lo_res.value + lo * fixed_slack
@@ -715,7 +722,7 @@ def _with_target(
         # lo for the rest, k bisected so the slack just turns non-negative.
         k_lo, k_hi = 0, n
         below = np.arange(n)
-        while hi - lo == 1 and k_hi - k_lo > 1 and s.best_lb < s.best_ub and not out_of_time():
+        while hi - lo == 1 and k_hi - k_lo > 1 and not s.proven and not out_of_time():
             k = (k_lo + k_hi) // 2
             _, slack = evaluate(np.where(below < k, hi, lo))
             if slack < 0:
@@ -735,7 +742,7 @@ def _with_target(
         )
         return x, optimal, stats(kept_pairs=int(usable.sum()))
 
-    if s.best_lb >= s.best_ub:
+    if s.proven:
         return s.incumbent, True, stats(kept_pairs=0, lam=int(hi))
 
     # Reduced-cost fixing with both multipliers' certified duals.
@@ -970,7 +977,9 @@ def _result(
     for row in np.flatnonzero(mentor_of_row < 0).tolist():
         mentee = p.mentees[p.free[row]]
         if status == "infeasible":
-            reasons = ("the cross-location target cannot be met with the fixed pairs",)
+            reasons: tuple[str, ...] = (
+                "the cross-location target cannot be met with the fixed pairs",
+            )
         else:
             reasons = _unmatched_reasons(p, row, load, target_binds, columns)
         unmatched.append(Unmatched(mentee.id, reasons))

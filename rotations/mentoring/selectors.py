@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -19,6 +20,18 @@ from rotations.models import (
     Person,
     SessionStatus,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _SessionCounts(TypedDict):
+        sessions_total: int
+        sessions_held: int
+        sessions_missed: int
+        sessions_due: int
+
+    # A pairing as ``cycle_pairings`` reads it, with its sessions counted.
+    CountedPairing = WithAnnotations[Pairing, _SessionCounts]
 
 
 def _months_before(day: date, months: int) -> date:
@@ -65,7 +78,7 @@ def roles_in_cycles(cycles: list[MentoringCycle], person: Person) -> dict[int, s
         checks[f"mentee_{cycle.pk}"] = Exists(eligible_mentees(cycle).filter(pk=OuterRef("pk")))
         checks[f"mentor_{cycle.pk}"] = Exists(eligible_mentors(cycle).filter(pk=OuterRef("pk")))
     flags = Person.objects.filter(pk=person.pk).annotate(**checks).values(*checks).first() or {}
-    roles = {}
+    roles: dict[int, str] = {}
     for cycle in cycles:
         if flags.get(f"mentee_{cycle.pk}"):
             roles[cycle.pk] = MentoringRole.MENTEE
@@ -106,7 +119,7 @@ def responses(cycle: MentoringCycle) -> Responses:
     return Responses(opted_in, opted_out, silent, answered, len(mentee_ids))
 
 
-def cycle_pairings(cycle: MentoringCycle) -> QuerySet[Pairing]:
+def cycle_pairings(cycle: MentoringCycle) -> QuerySet[CountedPairing]:
     """Every pairing of the cycle with what its page shows: both people and session counts."""
     return (
         cycle.pairings.select_related("mentee__department", "mentor__department")
@@ -138,7 +151,7 @@ class Health:
         return self.held / self.sessions_past if self.sessions_past else 0.0
 
 
-def cycle_health(pairings: list[Pairing]) -> Health:
+def cycle_health(pairings: list[CountedPairing]) -> Health:
     """Sessions held per pair, from pairings read by ``cycle_pairings``."""
     live = [p for p in pairings if p.status != PairingStatus.PROPOSED]
     held = sum(p.sessions_held for p in live)

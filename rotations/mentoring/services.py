@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
@@ -214,7 +214,8 @@ def profile_save(
 
 def _offset_minutes(person: Person, on: date) -> int:
     noon = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
-    return int(noon.astimezone(person.zone).utcoffset().total_seconds() // 60)
+    offset = noon.astimezone(person.zone).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
 def _rules(cycle: MentoringCycle, previous: frozenset) -> solver.Rules:
@@ -236,7 +237,7 @@ def _rules(cycle: MentoringCycle, previous: frozenset) -> solver.Rules:
 def _as_solver_person(cls, person: Person, profile: MentoringProfile | None, on: date, **extra):
     return cls(
         id=person.pk,
-        department=person.department.name if person.department_id else "",
+        department=person.department.name if person.department else "",
         location=person.location,
         utc_offset_minutes=_offset_minutes(person, on),
         topics=frozenset(t.name for t in profile.topics.all()) if profile else frozenset(),
@@ -259,17 +260,17 @@ def _previous_pairs(cycle: MentoringCycle) -> frozenset[tuple[int, int]]:
 class Inputs:
     mentees: list[solver.Mentee]
     mentors: list[solver.Mentor]
-    manager_of: dict[int, int | None]
+    manager_of: Mapping[Any, int | None]  # the solver takes any hashable id
     rules: solver.Rules
     fixed: list[tuple[int, int]]
-    people: dict[int, Person]
+    people: Mapping[Any, Person]
 
     @cached_property
-    def mentee_by_id(self) -> dict[int, solver.Mentee]:
+    def mentee_by_id(self) -> dict[solver.PersonId, solver.Mentee]:
         return {m.id: m for m in self.mentees}
 
     @cached_property
-    def mentor_by_id(self) -> dict[int, solver.Mentor]:
+    def mentor_by_id(self) -> dict[solver.PersonId, solver.Mentor]:
         return {m.id: m for m in self.mentors}
 
 
@@ -391,8 +392,9 @@ def run_matching(
         new = [
             Pairing(
                 cycle=cycle,
-                mentee_id=pair.mentee_id,
-                mentor_id=pair.mentor_id,
+                # The service hands the solver person ids, and gets them back.
+                mentee_id=cast(int, pair.mentee_id),
+                mentor_id=cast(int, pair.mentor_id),
                 score=pair.score,
                 reasons=_reasons_json(pair.reasons),
             )

@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.insights.forms import InsightForm
 from rotations.insights.services import InsightRefused, insight_log_for_session, split_tags
 from rotations.mentoring.forms import (
@@ -86,16 +87,17 @@ def _session_for(person, session_id: int) -> MentoringSession:
 
 
 @require_GET
-def mentoring_home(request: HttpRequest) -> HttpResponse:
+def mentoring_home(request: AuthedRequest) -> HttpResponse:
     """Everyone's page: cycles asking for their profile, their pairings and sessions."""
     now = timezone.now()
     pairings = list(my_pairings(request.user))
     for pairing in pairings:
         sessions = list(pairing.sessions.all())
-        pairing.upcoming = [
+        # For the template, beside each pairing: its next sessions and those to mark.
+        pairing.upcoming = [  # type: ignore[attr-defined]
             s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now
         ][:3]
-        pairing.to_mark = [
+        pairing.to_mark = [  # type: ignore[attr-defined]
             s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at <= now
         ]
     return render(
@@ -114,7 +116,7 @@ def mentoring_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def cycle_list(request: HttpRequest) -> HttpResponse:
+def cycle_list(request: AuthedRequest) -> HttpResponse:
     cycles = MentoringCycle.objects.annotate(
         live=Count("pairings", filter=Q(pairings__status=PairingStatus.ACTIVE)),
         proposed=Count("pairings", filter=Q(pairings__status=PairingStatus.PROPOSED)),
@@ -124,7 +126,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def cycle_new(request: HttpRequest) -> HttpResponse:
+def cycle_new(request: AuthedRequest) -> HttpResponse:
     form = CycleForm(
         request.POST or None, initial={"mentee_levels": ["vp", "c_level"], "mentor_levels": ["ic"]}
     )
@@ -146,7 +148,7 @@ def cycle_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def cycle_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def cycle_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     form = CycleForm(request.POST or None, instance=cycle)
     if request.method == "POST" and form.is_valid():
@@ -171,7 +173,7 @@ def cycle_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def cycle_detail(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def cycle_detail(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle.objects.select_related("created_by"), pk=cycle_id)
     pairings = list(cycle_pairings(cycle))
     run = cycle.match_runs.select_related("run_by").first()
@@ -197,14 +199,14 @@ def cycle_detail(request: HttpRequest, cycle_id: int) -> HttpResponse:
     )
 
 
-def _refused(request: HttpRequest, refusal: MentoringRefused, to: str) -> HttpResponse:
+def _refused(request: AuthedRequest, refusal: MentoringRefused, to: str) -> HttpResponse:
     messages.error(request, refusal.message)
     return redirect(to)
 
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def cycle_match(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def cycle_match(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     back = reverse("mentoring:cycle", args=[cycle.pk])
     try:
@@ -219,7 +221,7 @@ def cycle_match(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def cycle_publish_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def cycle_publish_view(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     back = reverse("mentoring:cycle", args=[cycle.pk])
     try:
@@ -234,7 +236,7 @@ def cycle_publish_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def cycle_close_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def cycle_close_view(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     back = reverse("mentoring:cycle", args=[cycle.pk])
     form = CloseCycleForm(request.POST)
@@ -255,7 +257,7 @@ def cycle_close_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def pairing_swap_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def pairing_swap_view(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     back = reverse("mentoring:cycle", args=[cycle.pk]) + "#proposals"
     form = SwapForm(request.POST, cycle=cycle)
@@ -274,7 +276,7 @@ def pairing_swap_view(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def pairing_remove_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
+def pairing_remove_view(request: AuthedRequest, pairing_id: int) -> HttpResponse:
     pairing = get_object_or_404(Pairing.objects.select_related("mentee", "mentor"), pk=pairing_id)
     back = reverse("mentoring:cycle", args=[pairing.cycle_id]) + "#proposals"
     try:
@@ -289,7 +291,7 @@ def pairing_remove_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def topic_list(request: HttpRequest) -> HttpResponse:
+def topic_list(request: AuthedRequest) -> HttpResponse:
     form = TopicForm(request.POST or None)
     if request.method == "POST":
         retire = request.POST.get("retire") or request.POST.get("restore")
@@ -318,7 +320,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
+def profile_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     role = role_in_cycle(cycle, request.user)
     if role is None:
@@ -363,7 +365,7 @@ def profile_edit(request: HttpRequest, cycle_id: int) -> HttpResponse:
 
 
 @require_GET
-def pairing_detail(request: HttpRequest, pairing_id: int) -> HttpResponse:
+def pairing_detail(request: AuthedRequest, pairing_id: int) -> HttpResponse:
     pairing = _pairing_for(request.user, pairing_id)
     sessions = list(pairing.sessions.annotate(insight_count=Count("insights")))
     now = timezone.now()
@@ -381,7 +383,7 @@ def pairing_detail(request: HttpRequest, pairing_id: int) -> HttpResponse:
 
 
 @require_POST
-def pairing_end_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
+def pairing_end_view(request: AuthedRequest, pairing_id: int) -> HttpResponse:
     pairing = _pairing_for(request.user, pairing_id)
     back = reverse("mentoring:pairing", args=[pairing.pk])
     form = EndPairingForm(request.POST)
@@ -400,7 +402,7 @@ def pairing_end_view(request: HttpRequest, pairing_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def session_reschedule_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_reschedule_view(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session_for(request.user, session_id)
     zone = timezone.get_current_timezone()
     form = RescheduleSessionForm(
@@ -428,7 +430,7 @@ def session_reschedule_view(request: HttpRequest, session_id: int) -> HttpRespon
 
 
 @require_POST
-def session_mark_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_mark_view(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session_for(request.user, session_id)
     back = reverse("mentoring:pairing", args=[session.pairing_id])
     form = MarkSessionForm(request.POST)
@@ -450,7 +452,7 @@ def session_mark_view(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def session_insight_new(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_insight_new(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session_for(request.user, session_id)
     if session.pairing.mentee_id != request.user.pk:
         raise PermissionDenied

@@ -818,7 +818,7 @@ def plan(
                 best_x, best = x, v
 
     if md.n_arcs == 0:
-        bound, optimal = 0, True
+        upper, optimal = 0, True  # nothing to place: nothing better is possible
     else:
         # group flow + Lagrangian rounds on the day rule
         n_pd = len(md.pd_key)
@@ -860,16 +860,18 @@ def plan(
             placed_d, _, load_d = md.parts(xd)
             simple = w1 * placed_d - load_d + w2 * int(md.dmax.sum())
             bound = simple if bound is None else min(bound, simple)
-        if best < bound and md.n_arcs <= CPSAT_FULL_ARCS and _time.perf_counter() < deadline:
+        assert bound is not None  # the first round, or the day flow, set it
+        upper = bound
+        if best < upper and md.n_arcs <= CPSAT_FULL_ARCS and _time.perf_counter() < deadline:
             sel, cb, proven = md.cpsat(best_x, deadline - _time.perf_counter())
             stats["cpsat"] = True
-            if sel is not None:
+            if sel is not None and cb is not None:  # a solution comes with its bound
                 consider(sel)
-                bound = min(bound, cb)
+                upper = min(upper, cb)
                 optimal = proven
-        optimal = optimal or best >= bound
+        optimal = optimal or best >= upper
         if optimal:
-            bound = best
+            upper = best
 
     x = best_x
     placements = [
@@ -888,7 +890,7 @@ def plan(
         load=load,
         w1=w1,
         w2=w2,
-        distinct_gap=(bound - best) // w2,
+        distinct_gap=(upper - best) // w2,
         demand=int(md.need.sum()),
     )
     return Plan(
@@ -896,8 +898,8 @@ def plan(
         unplaced=unplaced,
         placed=placed,
         objective=best,
-        bound=bound,
-        gap_to_bound=(bound - best) / max(1, abs(bound)),
+        bound=upper,
+        gap_to_bound=(upper - best) / max(1, abs(upper)),
         optimal=bool(optimal),
         seconds=_time.perf_counter() - t0,
         stats=stats,

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
 from rotations.programs.forms import ComplianceFilterForm, ProgramForm
 from rotations.programs.selectors import (
@@ -40,7 +41,7 @@ MANAGE = "rotations.manage_programs"
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: AuthedRequest) -> HttpResponse:
     programs = Program.objects.annotate(
         plan_count=Count("plans", filter=Q(plans__status=PlanStatus.READY))
     )
@@ -49,7 +50,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def program_new(request: HttpRequest) -> HttpResponse:
+def program_new(request: AuthedRequest) -> HttpResponse:
     form = ProgramForm(request.POST or None, initial={"levels": ["vp"], "nudge_text": "14, 7, 2"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +65,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
+def program_edit(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
     form = ProgramForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
@@ -83,7 +84,7 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
     )
 
 
-def _filtered(request: HttpRequest, program: Program):
+def _filtered(request: AuthedRequest, program: Program):
     form = ComplianceFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     rows = standings(program)
@@ -99,7 +100,7 @@ def _filtered(request: HttpRequest, program: Program):
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
+def program_detail(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(
         Program.objects.prefetch_related("queues", "departments"), pk=program_id
     )
@@ -131,7 +132,7 @@ def program_detail(request: HttpRequest, program_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def program_csv(request: HttpRequest, program_id: int) -> HttpResponse:
+def program_csv(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
     _, rows, _ = _filtered(request, program)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -178,7 +179,7 @@ def program_csv(request: HttpRequest, program_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def plan_new(request: HttpRequest, program_id: int) -> HttpResponse:
+def plan_new(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
     try:
         plan = plan_request(program=program, by=request.user)
@@ -194,7 +195,7 @@ def plan_new(request: HttpRequest, program_id: int) -> HttpResponse:
 
 @require_GET
 @permission_required(MANAGE, raise_exception=True)
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(
         SchedulePlan.objects.select_related("program", "requested_by", "published_by"), pk=plan_id
     )
@@ -204,8 +205,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
     )
     for line in lines:
-        line.local_start = timezone.localtime(line.shift.starts_at, line.person.zone)
-        line.local_end = timezone.localtime(line.shift.ends_at, line.person.zone)
+        # For the template: each seat on its participant's clock.
+        line.local_start = timezone.localtime(line.shift.starts_at, line.person.zone)  # type: ignore[attr-defined]
+        line.local_end = timezone.localtime(line.shift.ends_at, line.person.zone)  # type: ignore[attr-defined]
     return render(
         request,
         "programs/plan.html",
@@ -220,7 +222,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def plan_line_view(request: HttpRequest, line_id: int) -> HttpResponse:
+def plan_line_view(request: AuthedRequest, line_id: int) -> HttpResponse:
     line = get_object_or_404(PlanLine.objects.select_related("plan"), pk=line_id)
     try:
         plan_line_toggle(line=line, removed=request.POST.get("action") != "restore")
@@ -231,7 +233,7 @@ def plan_line_view(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def plan_publish_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_publish_view(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(SchedulePlan, pk=plan_id)
     try:
         booked, refused = plan_publish(plan=plan, by=request.user)
@@ -247,7 +249,7 @@ def plan_publish_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
+def plan_discard_view(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(SchedulePlan, pk=plan_id)
     try:
         plan_discard(plan=plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,7 +32,7 @@ WEEKDAYS = [
 def shift_label(shift: Shift) -> str:
     """A shift as the viewer reads it: their own time zone (the active one)."""
     end = timezone.localtime(shift.ends_at)
-    buddy = f" with {shift.buddy.full_name}" if shift.buddy_id else ""
+    buddy = f" with {shift.buddy.full_name}" if shift.buddy else ""
     return f"{shift.queue.name} — {day_and_time(shift.starts_at)}–{end:%H:%M}{buddy}"
 
 
@@ -102,7 +103,9 @@ class _ShiftFieldsMixin(forms.Form):
     def __init__(self, *args, queue: Queue, **kwargs):
         super().__init__(*args, **kwargs)
         self.queue = queue
-        self.fields["buddy"].queryset = people_with_role(Role.FRONTLINE)
+        cast(forms.ModelChoiceField, self.fields["buddy"]).queryset = people_with_role(
+            Role.FRONTLINE
+        )
 
     def clean(self):
         data = super().clean()
@@ -312,20 +315,26 @@ class BookForm(forms.Form):
     def __init__(self, *args, may_book_for_others: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if may_book_for_others:
-            self.fields["person"].queryset = people_with_role(Role.EXECUTIVE)
+            cast(forms.ModelChoiceField, self.fields["person"]).queryset = people_with_role(
+                Role.EXECUTIVE
+            )
         else:
             del self.fields["person"]
             del self.fields["override_notice"]
 
 
+class ShiftChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Shift) -> str:
+        return shift_label(obj)
+
+
 class RescheduleForm(forms.Form):
-    shift = forms.ModelChoiceField(queryset=Shift.objects.none(), label="Move to", empty_label=None)
+    shift = ShiftChoiceField(queryset=Shift.objects.none(), label="Move to", empty_label=None)
     override_notice = forms.BooleanField(required=False, label="Override minimum notice")
 
     def __init__(self, *args, shifts, may_override: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shift"].queryset = shifts
-        self.fields["shift"].label_from_instance = shift_label
+        cast(forms.ModelChoiceField, self.fields["shift"]).queryset = shifts
         if not may_override:
             del self.fields["override_notice"]
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from rotations.common.sql import concrete_field
 from rotations.common.validators import validate_time_zone
 
 
@@ -219,7 +220,7 @@ BOOKED_DETAILS = ("starts_at", "ends_at", "buddy", "location", "meeting_url")
 
 def same_booked_details(shift: Shift, other: Shift) -> bool:
     """Whether two readings of a shift agree on everything a booking takes from it."""
-    attnames = (Shift._meta.get_field(name).attname for name in BOOKED_DETAILS)
+    attnames = (concrete_field(Shift, name).attname for name in BOOKED_DETAILS)
     return all(getattr(shift, name) == getattr(other, name) for name in attnames)
 
 

@@ -203,12 +203,15 @@ def _check_set_positions(parts: dict[str, str]) -> None:
 
 def _most_days_in_a_month(parts: dict[str, str]) -> int:
     """An upper bound of the days a FREQ=MONTHLY rule gives in one month."""
+
+    def _byday_days(item: str) -> int:
+        ordinal = BYDAY_ITEM.match(item)
+        return 1 if ordinal and ordinal[1] else 5
+
     bounds = []
     if "BYDAY" in parts:
         # An ordinal weekday (1MO) is one day; a plain weekday is at most five.
-        bounds.append(
-            sum(1 if BYDAY_ITEM.match(item)[1] else 5 for item in parts["BYDAY"].split(","))
-        )
+        bounds.append(sum(_byday_days(item) for item in parts["BYDAY"].split(",")))
     if "BYMONTHDAY" in parts:
         days = [int(d) for d in parts["BYMONTHDAY"].split(",")]
         months = (

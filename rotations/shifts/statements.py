@@ -26,7 +26,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.transaction import TransactionManagementError
 
-from rotations.common.sql import Columns, param, storable_id
+from rotations.common.sql import Columns, concrete_field, param, storable_id
 from rotations.models import SEAT_HOLDING, Booking, Person, Queue, Shift
 from rotations.shifts.models import BOOKED_DETAILS, same_booked_details
 
@@ -156,7 +156,7 @@ def take_seat(shift: Shift) -> Seat:
     fields compared are what a booking copies or its invites say (``BOOKED_DETAILS``).
     """
     unchanged, params = [], [shift.pk]
-    for field in map(Shift._meta.get_field, BOOKED_DETAILS):
+    for field in (concrete_field(Shift, name) for name in BOOKED_DETAILS):
         value = getattr(shift, field.attname)
         if value is None:
             unchanged.append(f" AND {field.column} IS NULL")

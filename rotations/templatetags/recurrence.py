@@ -57,10 +57,12 @@ def recurrence(rule: str, starts_on: date | None = None) -> str:
             else:
                 text += f" on {days}"
         if "BYMONTHDAY" in parts:
-            days = [int(day) for day in parts["BYMONTHDAY"].split(",")]
-            if any(day < -1 or day == 0 for day in days):
+            monthdays = [int(day) for day in parts["BYMONTHDAY"].split(",")]
+            if any(day < -1 or day == 0 for day in monthdays):
                 return rule
-            text += " on " + _and([f"day {day}" if day > 0 else "the last day" for day in days])
+            text += " on " + _and(
+                [f"day {day}" if day > 0 else "the last day" for day in monthdays]
+            )
         if starts_on:
             text += f" from {starts_on:%-d %b %Y}"
         if "UNTIL" in parts:

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from rotations.common.http import AuthedRequest
 from rotations.insights.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
 from rotations.insights.permissions import can_see_dashboard
 from rotations.models import Department, Level, Program
@@ -63,7 +64,7 @@ class PeriodForm(forms.Form):
         )
 
 
-def _dashboard(request: HttpRequest) -> tuple[PeriodForm, Dashboard]:
+def _dashboard(request: AuthedRequest) -> tuple[PeriodForm, Dashboard]:
     if not can_see_dashboard(request.user):
         raise PermissionDenied
     form = PeriodForm(request.GET or None)
@@ -71,7 +72,7 @@ def _dashboard(request: HttpRequest) -> tuple[PeriodForm, Dashboard]:
 
 
 @require_GET
-def impact_dashboard(request: HttpRequest) -> HttpResponse:
+def impact_dashboard(request: AuthedRequest) -> HttpResponse:
     form, board = _dashboard(request)
     charts = {
         "funnel": {
@@ -110,7 +111,7 @@ TABLES = ("funnel", "programs", "themes", "tags", "coverage", "timing")
 
 
 @require_GET
-def impact_csv(request: HttpRequest, table: str) -> HttpResponse:
+def impact_csv(request: AuthedRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     _, board = _dashboard(request)

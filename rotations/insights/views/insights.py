@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.insights.forms import (
     CommentForm,
     InboxFilterForm,
@@ -39,9 +42,12 @@ from rotations.shifts.permissions import get_booking_for_insight
 
 PAGE_SIZE = 50
 
+if TYPE_CHECKING:
+    from rotations.insights.selectors import InboxInsight
+
 
 @require_http_methods(["GET", "POST"])
-def insight_new(request: HttpRequest, booking_id: int) -> HttpResponse:
+def insight_new(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_insight(request.user, booking_id)
     form = InsightForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -70,7 +76,7 @@ def insight_new(request: HttpRequest, booking_id: int) -> HttpResponse:
     )
 
 
-def _filtered(request: HttpRequest) -> tuple[InboxFilterForm, object]:
+def _filtered(request: AuthedRequest) -> tuple[InboxFilterForm, QuerySet[InboxInsight]]:
     form = InboxFilterForm(request.GET or None, viewer=request.user)
     if form.is_bound:
         form.is_valid()  # errors are shown beside the fields; the valid ones still filter
@@ -78,7 +84,7 @@ def _filtered(request: HttpRequest) -> tuple[InboxFilterForm, object]:
 
 
 @require_GET
-def insight_list(request: HttpRequest) -> HttpResponse:
+def insight_list(request: AuthedRequest) -> HttpResponse:
     form, insights = _filtered(request)
     page = Paginator(insights, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -120,7 +126,7 @@ CSV_COLUMNS = [
 
 
 @require_GET
-def insight_export(request: HttpRequest) -> StreamingHttpResponse:
+def insight_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The inbox as it is filtered, every page of it, as CSV."""
     _, insights = _filtered(request)
     writer = csv.writer(_Echo())
@@ -177,12 +183,12 @@ def _cell(value) -> object:
 
 
 @require_GET
-def insight_detail(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_detail(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_view(request.user, insight_id)
     return render(request, "insights/detail.html", _detail_context(request, insight))
 
 
-def _detail_context(request: HttpRequest, insight: Insight, **forms) -> dict:
+def _detail_context(request: AuthedRequest, insight: Insight, **forms) -> dict:
     person = request.user
     triage = can_triage(person, insight)
     follows = {f.person_id: f for f in insight.followers.select_related("person")}
@@ -207,7 +213,7 @@ def _detail_context(request: HttpRequest, insight: Insight, **forms) -> dict:
 
 
 def _refused(
-    request: HttpRequest, insight: Insight, refusal: InsightRefused, **forms
+    request: AuthedRequest, insight: Insight, refusal: InsightRefused, **forms
 ) -> HttpResponse:
     messages.error(request, refusal.message)
     return render(
@@ -215,14 +221,14 @@ def _refused(
     )
 
 
-def _invalid(request: HttpRequest, insight: Insight, **forms) -> HttpResponse:
+def _invalid(request: AuthedRequest, insight: Insight, **forms) -> HttpResponse:
     return render(
         request, "insights/detail.html", _detail_context(request, insight, **forms), status=400
     )
 
 
 @require_POST
-def insight_status(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_status(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_triage(request.user, insight_id)
     form = TransitionForm(request.POST, insight=insight)
     if not form.is_valid():
@@ -246,7 +252,7 @@ def insight_status(request: HttpRequest, insight_id: int) -> HttpResponse:
 
 
 @require_POST
-def insight_merge_view(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_merge_view(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_triage(request.user, insight_id)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -266,7 +272,7 @@ def insight_merge_view(request: HttpRequest, insight_id: int) -> HttpResponse:
 
 
 @require_POST
-def insight_comment_view(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_comment_view(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_view(request.user, insight_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
@@ -279,7 +285,7 @@ def insight_comment_view(request: HttpRequest, insight_id: int) -> HttpResponse:
 
 
 @require_POST
-def insight_follow_view(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_follow_view(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_view(request.user, insight_id)
     if request.POST.get("follow") == "off":
         insight_unfollow(insight=insight, person=request.user)
@@ -291,7 +297,7 @@ def insight_follow_view(request: HttpRequest, insight_id: int) -> HttpResponse:
 
 
 @require_POST
-def insight_plus_one_view(request: HttpRequest, insight_id: int) -> HttpResponse:
+def insight_plus_one_view(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_view(request.user, insight_id)
     form = PlusOneForm(request.POST)
     if not form.is_valid():

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
+from rotations.common.http import AuthedRequest
 from rotations.invites.feed import feed_calendar, feed_of, feed_path, feed_renew
 from rotations.models import CalendarFeed
 
@@ -21,6 +22,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if feed is None or not feed.person.is_active:
         raise Http404
     data, etag = feed_calendar(feed.person)
+    response: HttpResponse
     if etag in _etags(request.headers.get("If-None-Match", "")):
         response = HttpResponseNotModified()
     else:
@@ -37,7 +39,7 @@ def _etags(header: str) -> set[str]:
 
 
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         feed_renew(request.user)
         messages.success(request, "Your calendar address is renewed; the old one no longer works.")

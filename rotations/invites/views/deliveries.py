@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.invites.outbox import retry_failed
 from rotations.invites.permissions import (
     can_list_deliveries,
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 
 
 @require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
+def delivery_list(request: AuthedRequest) -> HttpResponse:
     if not can_list_deliveries(request.user):
         raise PermissionDenied
     status = request.GET.get("status", "")
@@ -40,7 +41,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def booking_deliveries(request: HttpRequest, booking_id: int) -> HttpResponse:
+def booking_deliveries(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_deliveries(request.user, booking_id)
     return render(
         request,
@@ -50,7 +51,7 @@ def booking_deliveries(request: HttpRequest, booking_id: int) -> HttpResponse:
 
 
 @require_POST
-def delivery_retry(request: HttpRequest, email_id: int) -> HttpResponse:
+def delivery_retry(request: AuthedRequest, email_id: int) -> HttpResponse:
     email = get_email_for_retry(request.user, email_id)
     if email.status != EmailStatus.FAILED:
         messages.info(request, f"The message to {email.to_email} is not failed; nothing to retry.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import time, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -560,7 +561,7 @@ def load_demo_shifts() -> tuple[int, int]:
 
 # What executives saw last quarter: (executive, queue, weeks ago, title, what happened,
 # customer's words, category, severity, tags, life so far as (status, extra) steps).
-DEMO_INSIGHTS = [
+DEMO_INSIGHTS: list[tuple[Any, ...]] = [
     (
         "Olivia Hart",
         "Billing chat",

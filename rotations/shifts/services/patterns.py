@@ -380,10 +380,10 @@ def shift_pattern_update(
     with transaction.atomic():
         # The pattern, then the people booked on its shifts, then the shifts: the order
         # every change of a pattern's schedule takes (the beat, a day taken off).
-        pattern = _lock_pattern(pattern.pk)
-        if pattern is None:
+        locked = _lock_pattern(pattern.pk)
+        if locked is None:
             raise ValidationError("This pattern no longer exists.")
-        result.pattern = pattern
+        result.pattern = pattern = locked
         stored_exdates, times_before, buddy_before = (
             pattern.exdates,
             (pattern.start_time, pattern.end_time),
@@ -414,7 +414,8 @@ def shift_pattern_update(
         )
         _check_has_days(pattern)
         wanted = {timezone.localtime(s, zone).date(): (s, e) for s, e in _occurrences(pattern, now)}
-        plan = []  # (shift, new (start, end) or None for removal)
+        # (shift, new (start, end) or None for removal)
+        plan: list[tuple[Shift, tuple[datetime, datetime] | None]] = []
         for shift in current:
             day = timezone.localtime(shift.starts_at, zone).date()
             target = wanted.pop(day, None)

@@ -7,11 +7,12 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.models import Queue
 from rotations.shifts.forms import (
     PauseForm,
@@ -45,7 +46,7 @@ from rotations.shifts.services.queues import (
 
 @require_GET
 @permission_required("rotations.view_queue", raise_exception=True)
-def queue_list(request: HttpRequest) -> HttpResponse:
+def queue_list(request: AuthedRequest) -> HttpResponse:
     queues = Queue.objects.annotate(
         pattern_count=Count("patterns", distinct=True)
     ).prefetch_related("leads")
@@ -54,7 +55,7 @@ def queue_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("rotations.manage_queues", raise_exception=True)
-def queue_new(request: HttpRequest) -> HttpResponse:
+def queue_new(request: AuthedRequest) -> HttpResponse:
     form = QueueForm(request.POST or None, initial={"leads": [request.user.pk]})
     if request.method == "POST" and form.is_valid():
         queue = queue_create(data=form.cleaned_data, by=request.user)
@@ -67,7 +68,7 @@ SHIFTS_PER_PAGE = 100
 
 
 @require_GET
-def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
+def queue_detail(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_view(request.user, queue_id)
     page = Paginator(queue_shifts(queue), SHIFTS_PER_PAGE).get_page(request.GET.get("page"))
     shifts = list(page.object_list)
@@ -92,7 +93,7 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
+def queue_edit(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = QueueForm(request.POST or None, instance=queue)
     if request.method == "POST" and form.is_valid():
@@ -115,7 +116,7 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 @require_POST
-def queue_pause_toggle(request: HttpRequest, queue_id: int) -> HttpResponse:
+def queue_pause_toggle(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     # The button says what it does, so a double click or a page left open in another tab
     # cannot flip the queue back; a bare POST still toggles.
@@ -134,7 +135,7 @@ def queue_pause_toggle(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def shift_new(request: HttpRequest, queue_id: int) -> HttpResponse:
+def shift_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = ShiftForm(
         request.POST or None,
@@ -167,7 +168,7 @@ def shift_new(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def pattern_new(request: HttpRequest, queue_id: int) -> HttpResponse:
+def pattern_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = ShiftPatternForm(
         request.POST or None,
@@ -205,7 +206,7 @@ def pattern_new(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
+def pattern_edit(request: AuthedRequest, pattern_id: int) -> HttpResponse:
     pattern = get_pattern_for_manage(request.user, pattern_id)
     queue = pattern.queue
     form = ShiftPatternForm(request.POST or None, queue=queue, pattern=pattern)
@@ -246,7 +247,7 @@ def pattern_edit(request: HttpRequest, pattern_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def shift_cancel_view(request: HttpRequest, shift_id: int) -> HttpResponse:
+def shift_cancel_view(request: AuthedRequest, shift_id: int) -> HttpResponse:
     """Take one shift off the schedule, after showing who is booked on it."""
     shift = get_shift_for_manage(request.user, shift_id)
     queue = shift.queue

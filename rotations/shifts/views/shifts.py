@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from html import escape
+from typing import cast
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.forms import ModelChoiceField
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.http import AuthedRequest
 from rotations.models import BookingStatus, Channel, Shift
 from rotations.programs.selectors import blackout_set, programs_of
 from rotations.shifts.caching import LIST_TTL, read_current
@@ -57,13 +60,13 @@ RESCHEDULE_CHOICES = 100
 GONE = "That shift is no longer on the schedule."
 
 
-def _require_browse(request: HttpRequest) -> None:
+def _require_browse(request: AuthedRequest) -> None:
     if not can_browse_shifts(request.user):
         raise PermissionDenied
 
 
 @require_GET
-def shift_list(request: HttpRequest) -> HttpResponse:
+def shift_list(request: AuthedRequest) -> HttpResponse:
     _require_browse(request)
     # No filters, no form: building one copies its fields, a cost the plain page skips.
     form = ShiftFilterForm(request.GET) if request.GET else None
@@ -101,7 +104,7 @@ def shift_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "chosen": chosen,
-            "queue_options": _options(queues, chosen["queue"]),
+            "queue_options": _options(queues or [], chosen["queue"]),
             "channel_options": _options(CHANNEL_CHOICES, chosen["channel"]),
             "rows": rows,
             "program": program,
@@ -140,8 +143,11 @@ def _options(escaped_choices: list[tuple[str, str]], chosen: str) -> str:
     )
 
 
-def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list[tuple[str, str]]]:
-    """The rendered rows and the queue choices, cached until any shift or queue changes.
+def _cached_list(
+    request: AuthedRequest, filters: ShiftFilters
+) -> tuple[str, list[tuple[str, str]] | None]:
+    """The rendered rows and the queue choices (none for htmx, which swaps only the rows),
+    cached until any shift or queue changes.
 
     Rows are cached per time zone and filter. "Fits my calendar" depends on the viewer's
     own bookings, so it is cached per person; every booking change moves the version too.
@@ -187,19 +193,19 @@ def _cached_list(request: HttpRequest, filters: ShiftFilters) -> tuple[str, list
     return mark_safe(rows), queues  # our own rendering, stored as rendered
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: AuthedRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 @require_GET
-def shift_detail(request: HttpRequest, shift_id: int) -> HttpResponse:
+def shift_detail(request: AuthedRequest, shift_id: int) -> HttpResponse:
     return _detail_page(request, get_shift_for_view(request.user, shift_id))
 
 
 def _detail_page(
-    request: HttpRequest, shift, book_form: BookForm | None = None, status: int = 200
+    request: AuthedRequest, shift, book_form: BookForm | None = None, status: int = 200
 ) -> HttpResponse:
     person = request.user
     may_book_for_others = person.has_perm("rotations.book_for_others")
@@ -230,7 +236,7 @@ def _detail_page(
 
 
 @require_POST
-def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
+def shift_book(request: AuthedRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_view(request.user, shift_id)
     form = BookForm(
         request.POST, may_book_for_others=request.user.has_perm("rotations.book_for_others")
@@ -267,7 +273,7 @@ def shift_book(request: HttpRequest, shift_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+def booking_reschedule_view(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
     if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
         return _nothing_to_change(request, booking, "move")
@@ -309,7 +315,7 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
         else:
             messages.success(request, "Moved. The calendar entry moves with it.")
             return redirect(_after_change(request, booking))
-    form.fields["shift"].queryset = listed[:RESCHEDULE_CHOICES]
+    cast(ModelChoiceField, form.fields["shift"]).queryset = listed[:RESCHEDULE_CHOICES]
     chosen = {name: narrow.data.get(name, "") for name in ("queue", "date_from", "date_to")}
     return render(
         request,
@@ -328,7 +334,7 @@ def booking_reschedule_view(request: HttpRequest, booking_id: int) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
+def booking_cancel_view(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
     if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
         return _nothing_to_change(request, booking, "cancel")
@@ -355,7 +361,7 @@ def booking_cancel_view(request: HttpRequest, booking_id: int) -> HttpResponse:
     )
 
 
-def _nothing_to_change(request: HttpRequest, booking, verb: str) -> HttpResponse:
+def _nothing_to_change(request: AuthedRequest, booking, verb: str) -> HttpResponse:
     # An old link or a second tab: say so, rather than offer a form the rules will refuse.
     messages.info(
         request,
@@ -364,14 +370,14 @@ def _nothing_to_change(request: HttpRequest, booking, verb: str) -> HttpResponse
     return redirect(_after_change(request, booking))
 
 
-def _after_change(request: HttpRequest, booking) -> str:
+def _after_change(request: AuthedRequest, booking) -> str:
     if booking.person_id == request.user.pk:
         return reverse("schedule")
     return reverse("shifts:detail", args=[booking.shift_id])
 
 
 @require_http_methods(["GET", "POST"])
-def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
+def shift_attendance(request: AuthedRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_attendance(request.user, shift_id)
     if request.method == "POST":
         booking_id = request.POST.get("booking", "")
@@ -404,7 +410,7 @@ def shift_attendance(request: HttpRequest, shift_id: int) -> HttpResponse:
 
 
 @require_GET
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: AuthedRequest) -> HttpResponse:
     """My schedule: my bookings, and the shifts I am buddy on; upcoming and past."""
     now = timezone.now()
     mine = list(bookings_of(request.user))
