@@ -145,10 +145,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    # A health check costs a round trip on every request; a dead connection fails one
-    # request instead, and is replaced for the next.
+    # A kept connection the database has dropped (a restart, a failover) is found out
+    # before a request uses it, and replaced, so it costs no request an error.
     DATABASES["default"].setdefault(
-        "CONN_HEALTH_CHECKS", env_bool("CONN_HEALTH_CHECKS", default=False)
+        "CONN_HEALTH_CHECKS", env_bool("CONN_HEALTH_CHECKS", default=True)
     )
     # Parameters bound by the server, and a statement a connection has run five times
     # prepared there from its next run: PostgreSQL then plans it once, not on every run. Planning was most
@@ -173,6 +173,9 @@ if REDIS_URL:
             "BACKEND": "frontline.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="frontline"),
+            # A Redis that hangs costs a request at most this, then the cache carries on
+            # without it (frontline/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 else:
@@ -225,6 +228,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rotations.tasks.clear_expired_sessions",
         "schedule": 60 * 60 * 6,
     },
+    # Beat and a worker, seen alive together (/readyz).
+    "heartbeat": {"task": "rotations.tasks.heartbeat", "schedule": 60},
     # One sweep a minute finds what is due (reminders, prompts, stuck mail), instead of
     # tasks parked for days in the broker, which a restart or a purge would lose.
     "sweep-outbox": {"task": "rotations.tasks.sweep_outbox", "schedule": SWEEP_SECONDS},

@@ -8,3 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+# An unreachable database answers 503, and the API answers in JSON (rotations/common/views.py).
+handler404 = "rotations.common.views.page_not_found"
+handler500 = "rotations.common.views.server_error"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", common.healthz, name="healthz"),
     path("livez", common.livez, name="livez"),
+    path("readyz", common.readyz, name="readyz"),
     path("account/api-token/", token.api_token, name="api-token"),
     path("people/", include("rotations.directory.urls")),
     path("", include("rotations.shifts.urls")),

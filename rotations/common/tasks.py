@@ -10,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from rotations.common.emails import message_from_dict
+from rotations.common.health import record_heartbeat
 from rotations.common.jobs import task_name
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ def send_email(self, message: dict) -> None:
     """Send one rendered account email (sign-in, verification, password reset)."""
     message_from_dict(message).send()
     log.info("sent %r to %s", message["subject"], ", ".join(message["to"]))
+
+
+@shared_task(name=task_name("heartbeat"), ignore_result=True)
+def heartbeat() -> None:
+    """Beat asks for this every minute and a worker runs it: seen, both are up (/readyz)."""
+    record_heartbeat()
 
 
 @shared_task(name=task_name("clear_expired_sessions"))

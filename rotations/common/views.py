@@ -3,13 +3,19 @@ than a template (they say what happened in the person's words)."""
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware import csrf
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found as default_page_not_found
+
+from rotations.common.health import readiness
 
 # Failures where reloading helps (the token went stale), where cookies are off, and where
 # the browser sent the form from somewhere Frontline does not recognise.
@@ -51,7 +57,62 @@ def livez(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and Procfile hosts: is the app up and its database reachable."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness, for a process manager: the process answers. It asks nothing of the
+    database or Redis, so an outage of theirs does not get healthy processes restarted
+    (``/readyz`` says whether this instance can do its work)."""
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness, for a load balancer: database, cache, broker, a worker and beat, and
+    the outbox's backlog; 503 while any part is not ready."""
+    ready, report = readiness()
+    return JsonResponse(report, status=200 if ready else 503)
+
+
+# --- when things go wrong --------------------------------------------------------------
+
+# Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database is briefly out of reach: 503 with Retry-After, JSON on the API and a
+    calm page elsewhere (rendered without the request: its context would ask the
+    database who is signed in)."""
+    message = "Frontline is briefly unavailable. Please try again in a minute."
+    response: HttpResponse
+    if is_api(request):
+        response = JsonResponse({"code": "unavailable", "detail": message}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an exception no view answered. An unreachable database is not a bug:
+    it is a 503 (see ``service_unavailable``); anything else is a 500, JSON on the API."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, UNAVAILABLE):
+        return service_unavailable(request)
+    if is_api(request):
+        return JsonResponse(
+            {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
+        )
+    return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON on the API (an unknown path, a bad id), the page elsewhere."""
+    if is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return default_page_not_found(request, exception)

@@ -33,8 +33,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.db.models import BinaryField, Case, Q, Value, When
 from django.utils import timezone
 
@@ -66,6 +66,8 @@ KICK_KEY = "outbox:send-due-set"
 # A task set off for a retry's time may start a moment early by this worker's clock.
 NOT_DUE_SLACK = timedelta(seconds=1)
 DUE_BATCH = 200
+# The database out of reach: the whole batch waits, no row is to blame.
+OUTAGE = (OperationalError, InterfaceError)
 
 
 def enqueue(emails: Iterable[OutgoingEmail]) -> None:
@@ -152,18 +154,30 @@ def next_retry_at():
 
 def render_each(pks: list[int]) -> None:
     """``render_missing``, with a row that cannot be rendered (a bug a log explains)
-    kept from holding up the rest: it stays unrendered, and unsent."""
+    kept from holding up the rest: it stays unrendered, and unsent.
+
+    An unreachable database is not a row's fault: it is logged once, as an outage, and
+    raised, so the task retries the batch (``send_due_emails`` retries database errors).
+    """
     try:
-        with transaction.atomic():
-            render_missing(pks)
-    except Exception:
-        log.exception("rendering outbox rows %s failed; trying them one by one", pks)
-        for pk in pks:
-            try:
-                with transaction.atomic():
-                    render_missing([pk])
-            except Exception:
-                log.exception("outbox row %s cannot be rendered", pk)
+        try:
+            with transaction.atomic():
+                render_missing(pks)
+        except OUTAGE:
+            raise
+        except Exception:
+            log.exception("rendering outbox rows %s failed; trying them one by one", pks)
+            for pk in pks:
+                try:
+                    with transaction.atomic():
+                        render_missing([pk])
+                except OUTAGE:
+                    raise
+                except Exception:
+                    log.exception("outbox row %s cannot be rendered", pk)
+    except OUTAGE as exc:
+        log.warning("the database is unreachable; the outbox will try again: %s", exc)
+        raise
 
 
 def deliver_many(pks: list[int], *, rendered: bool = False) -> list[SendFailed]:

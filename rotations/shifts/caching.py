@@ -54,4 +54,6 @@ def _bump() -> None:
 
 
 def shifts_changed(**kwargs) -> None:
-    transaction.on_commit(_bump)
+    # robust: the change has committed; a cache that is down must not turn it into an
+    # error (the cache forgives an outage itself; this holds for any other fault too).
+    transaction.on_commit(_bump, robust=True)
