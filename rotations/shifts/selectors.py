@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import ExtractIsoWeekDay, TruncDate, TruncTime
 from django.utils import timezone
 
+from rotations.common.timezones import local_midnight, local_midnight_after
 from rotations.models import SEAT_HOLDING, Booking, BookingStatus, Person, Queue, Shift
 
 
@@ -24,6 +34,34 @@ class ShiftFilters:
     skip_days: tuple[date, ...] = ()
     # Leads and HR may override minimum notice: they also see shifts starting too soon.
     within_notice: bool = False
+
+
+class Later(Func):
+    """``moment`` plus a whole number of days or hours read from a column, in SQL."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, moment: datetime, column: str, *, unit: str):
+        if unit not in ("day", "hour"):
+            raise ValueError(unit)
+        self.unit = unit
+        super().__init__(Value(moment, output_field=DateTimeField()), F(column))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL, the other backend Frontline runs on.
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"(%(expressions)s * INTERVAL '1 {self.unit}')",
+            arg_joiner=" + ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff': strftime keeps the same shape.
+        moment, amount = (compiler.compile(expression) for expression in self.source_expressions)
+        sql = f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {moment[0]}, '+' || ({amount[0]}) || ' {self.unit}s')"
+        return sql, (*moment[1], *amount[1])
 
 
 def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> QuerySet[Shift]:
@@ -45,23 +83,14 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
         .select_related("queue", "buddy")
         .order_by("starts_at", "queue__name", "pk")
     )
-    # The booking window differs per queue; the widest bounds the query, the rest is
-    # filtered against each queue's own window below in SQL.
-    rules = list(Queue.objects.values_list("booking_window_days", "min_notice_hours"))
-    windows = {window for window, _ in rules}
-    if windows:
-        shifts = shifts.filter(starts_at__lte=now + timedelta(days=max(windows)))
-        for window in windows:
-            if window < max(windows):
-                shifts = shifts.exclude(
-                    queue__booking_window_days=window, starts_at__gt=now + timedelta(days=window)
-                )
+    # Each queue's own booking window and minimum notice, as one comparison each with
+    # the queue's column: the statement, and its planning, stay the same however many
+    # different windows and notices the queues have (one exclusion per distinct value
+    # made PostgreSQL's planning grow with their square).
+    shifts = shifts.filter(starts_at__lte=Later(now, "queue__booking_window_days", unit="day"))
     if not filters.within_notice:
         # Too soon to book: listing them would only lead to a refusal.
-        for notice in {notice for _, notice in rules if notice}:
-            shifts = shifts.exclude(
-                queue__min_notice_hours=notice, starts_at__lt=now + timedelta(hours=notice)
-            )
+        shifts = shifts.filter(starts_at__gte=Later(now, "queue__min_notice_hours", unit="hour"))
     if filters.queue_id:
         shifts = shifts.filter(queue_id=filters.queue_id)
     if filters.channel:
@@ -70,8 +99,8 @@ def open_shifts(*, viewer: Person, filters: ShiftFilters = ShiftFilters()) -> Qu
         shifts = shifts.filter(queue_id__in=filters.queue_ids)
     for day in filters.skip_days:
         shifts = shifts.exclude(
-            starts_at__gte=_local_midnight(day, zone),
-            starts_at__lt=_local_midnight(day + timedelta(days=1), zone),
+            starts_at__gte=local_midnight(day, zone),
+            starts_at__lt=local_midnight_after(day, zone),
         )
     shifts = starting_between(shifts, filters.date_from, filters.date_to, zone)
     if filters.fits_my_calendar:
@@ -122,22 +151,10 @@ def starting_between(
 ) -> QuerySet[Shift]:
     """Shifts starting on ``first`` … ``last`` (either may be open), as days on ``zone``'s calendar."""
     if first:
-        shifts = shifts.filter(starts_at__gte=_local_midnight(first, zone))
+        shifts = shifts.filter(starts_at__gte=local_midnight(first, zone))
     if last:
-        shifts = shifts.filter(
-            starts_at__lt=_local_midnight(min(last, LATEST_DAY) + timedelta(days=1), zone)
-        )
+        shifts = shifts.filter(starts_at__lt=local_midnight_after(last, zone))
     return shifts
-
-
-# A filter's day at either end of the calendar means "from the beginning" or "to the end":
-# held inside these, it can be moved between time zones without overflowing.
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 1, 1)
-
-
-def _local_midnight(day: date, zone) -> datetime:
-    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
-    return datetime.combine(day, datetime.min.time(), tzinfo=zone)
 
 
 def bookings_of(person: Person) -> QuerySet[Booking]:
