@@ -359,6 +359,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "rotations.api.schema.AutoSchema",
+    # DRF's own parsers, the JSON one refusing a body nested too deep with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "rotations.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # A service's refusal is a 409 (a rule) or a 400 (the input), the same on every path.
     "EXCEPTION_HANDLER": "rotations.api.errors.exception_handler",
 }

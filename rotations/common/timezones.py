@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,3 +53,19 @@ def wall_clock(moment: datetime, zone) -> datetime:
     made for the email's reader. A naive wall-clock time is printed as it is.
     """
     return moment.astimezone(zone).replace(tzinfo=None)
+
+
+# A filter's day at either end of the calendar means "from the beginning" or "to the end":
+# held inside these, it can be moved between time zones and a day added without overflowing.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 1, 1)
+
+
+def local_midnight(day: date, zone) -> datetime:
+    """The moment ``day`` begins on ``zone``'s clocks (the day held inside the calendar)."""
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def local_midnight_after(day: date, zone) -> datetime:
+    """The moment ``day`` ends (the next one begins) on ``zone``'s clocks."""
+    return local_midnight(min(max(day, EARLIEST_DAY), LATEST_DAY) + timedelta(days=1), zone)

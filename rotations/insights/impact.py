@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 
+from rotations.common.timezones import local_midnight, local_midnight_after
 from rotations.models import (
     Booking,
     BookingStatus,
@@ -52,11 +53,11 @@ class Period:
 
     @property
     def starts_at(self) -> datetime:
-        return datetime.combine(self.start, time(0), tzinfo=self.zone)
+        return local_midnight(self.start, self.zone)
 
     @property
     def ends_at(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=self.zone)
+        return local_midnight_after(self.end, self.zone)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from rotations.common.timezones import local_midnight, local_midnight_after
 from rotations.models import Insight, InsightFollower, InsightVote, Person, Queue
 
 if TYPE_CHECKING:
@@ -104,14 +105,9 @@ def inbox(person: Person, wanted: InboxFilter, *, zone) -> QuerySet[InboxInsight
             | Q(author__email__iexact=wanted.author_name)
         )
     if wanted.logged_from:
-        insights = insights.filter(
-            created_at__gte=datetime.combine(wanted.logged_from, time(0), tzinfo=zone)
-        )
+        insights = insights.filter(created_at__gte=local_midnight(wanted.logged_from, zone))
     if wanted.logged_to:
-        insights = insights.filter(
-            created_at__lt=datetime.combine(wanted.logged_to, time(0), tzinfo=zone)
-            + timedelta(days=1)
-        )
+        insights = insights.filter(created_at__lt=local_midnight_after(wanted.logged_to, zone))
     if wanted.following:
         insights = insights.filter(
             pk__in=InsightFollower.objects.filter(person=person).values("insight_id")

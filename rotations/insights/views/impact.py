@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from rotations.common.http import AuthedRequest
+from rotations.common.timezones import EARLIEST_DAY, LATEST_DAY
 from rotations.insights.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
 from rotations.insights.permissions import can_see_dashboard
 from rotations.models import Department, Level, Program
@@ -39,8 +40,10 @@ class PeriodForm(forms.Form):
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
-        end = data.get("end") or today
-        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS)
+        # A day at either end of the calendar reads as "from the beginning" or "to the
+        # end", held inside it as every date filter is (rotations.common.timezones).
+        end = _held(data.get("end") or today)
+        start = _held(data.get("start") or end - timedelta(days=DEFAULT_DAYS))
         if start > end:
             self.add_error("end", "The end date is before the start date.")
         elif (end - start).days > LONGEST_DAYS:
@@ -62,6 +65,10 @@ class PeriodForm(forms.Form):
             level=data.get("level") or "",
             program_id=data["program"].pk if data.get("program") else None,
         )
+
+
+def _held(day: date) -> date:
+    return min(max(day, EARLIEST_DAY), LATEST_DAY)
 
 
 def _dashboard(request: AuthedRequest) -> tuple[PeriodForm, Dashboard]:
