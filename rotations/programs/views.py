@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -14,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.exports import csv_response
 from rotations.common.http import AuthedRequest
 from rotations.models import ComplianceState, PlanLine, PlanStatus, Program, SchedulePlan
 from rotations.programs.forms import ComplianceFilterForm, ProgramForm
@@ -135,9 +134,7 @@ def program_detail(request: AuthedRequest, program_id: int) -> HttpResponse:
 def program_csv(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
     _, rows, _ = _filtered(request, program)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="program-{program.pk}-compliance.csv"'
-    writer = csv.writer(response)
+    response, writer = csv_response(f"program-{program.pk}-compliance.csv")
     unit = "minutes" if program.unit == "hours" else "shifts"
     writer.writerow(
         [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 
 from django import forms
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from rotations.common.exports import csv_response
 from rotations.common.http import AuthedRequest
 from rotations.common.timezones import EARLIEST_DAY, LATEST_DAY
 from rotations.insights.impact import TIMING_BUCKETS, Dashboard, Period, cached_dashboard
@@ -122,11 +122,7 @@ def impact_csv(request: AuthedRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     _, board = _dashboard(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="impact-{table}-{board.period.start}-{board.period.end}.csv"'
-    )
-    out = csv.writer(response)
+    response, out = csv_response(f"impact-{table}-{board.period.start}-{board.period.end}.csv")
     if table == "funnel":
         out.writerow(
             [

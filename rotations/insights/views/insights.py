@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rotations.common.exports import streamed_csv
 from rotations.common.http import AuthedRequest
 from rotations.insights.forms import (
     CommentForm,
@@ -129,57 +129,35 @@ CSV_COLUMNS = [
 def insight_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The inbox as it is filtered, every page of it, as CSV."""
     _, insights = _filtered(request)
-    writer = csv.writer(_Echo())
     base = request.build_absolute_uri("/")[:-1]
     zone = timezone.get_current_timezone()  # the rows are written after this view returns
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
+    def rows() -> Iterator[tuple]:
+        yield tuple(CSV_COLUMNS)
         for i in insights.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        i.pk,
-                        timezone.localtime(i.created_at, zone).isoformat(timespec="minutes"),
-                        i.author.full_name,
-                        i.queue.name if i.queue else "",
-                        i.category,
-                        i.severity,
-                        i.status,
-                        i.title,
-                        i.what_happened,
-                        i.customer_quote,
-                        i.ticket_refs,
-                        i.suggested_fix,
-                        ", ".join(t.name for t in i.tags.all()),
-                        i.owner.full_name if i.owner else "",
-                        i.owner_team,
-                        i.due_on.isoformat() if i.due_on else "",
-                        i.plus_ones,
-                        i.follower_count,
-                        base + reverse("insights:detail", args=[i.pk]),
-                    )
-                ]
+            yield (
+                i.pk,
+                timezone.localtime(i.created_at, zone).isoformat(timespec="minutes"),
+                i.author.full_name,
+                i.queue.name if i.queue else "",
+                i.category,
+                i.severity,
+                i.status,
+                i.title,
+                i.what_happened,
+                i.customer_quote,
+                i.ticket_refs,
+                i.suggested_fix,
+                ", ".join(t.name for t in i.tags.all()),
+                i.owner.full_name if i.owner else "",
+                i.owner_team,
+                i.due_on.isoformat() if i.due_on else "",
+                i.plus_ones,
+                i.follower_count,
+                base + reverse("insights:detail", args=[i.pk]),
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="insights-{timezone.localdate():%Y-%m-%d}.csv"'
-    )
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> object:
-    # A spreadsheet runs a cell that starts like a formula; these are people's words.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return streamed_csv(rows(), f"insights-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @require_GET
