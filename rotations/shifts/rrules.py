@@ -242,6 +242,30 @@ def rule_until(rule: str) -> datetime | None:
     return date_parser.parse(match[1]) if match else None
 
 
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def never_reached_weekdays(rule: str, starts_on: date) -> str | None:
+    """Why a daily rule can never give a day, or None: stepping ``INTERVAL`` days from
+    ``starts_on`` reaches only some weekdays (every 7th day is always the same one), and
+    a BYDAY of none of them matches nothing. dateutil would look for a match day by day
+    up to the year 9999 (half a second a rule here, and more for larger steps)."""
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
+    if parts.get("FREQ") != "DAILY" or "BYDAY" not in parts:
+        return None
+    step = int(parts.get("INTERVAL", "1"))
+    reached = {(starts_on.weekday() + k * step) % 7 for k in range(7)}
+    wanted = {WEEKDAY_CODES.index(code[-2:]) for code in parts["BYDAY"].split(",")}
+    if reached & wanted:
+        return None
+    days = ", ".join(WEEKDAY_CODES[day] for day in sorted(reached))
+    return (
+        f"Every {step} days from {starts_on:%A %-d %b %Y} falls only on {days}, never on "
+        f"BYDAY={parts['BYDAY']}: the rule would give no days. Change the first day, the "
+        "interval or the weekdays."
+    )
+
+
 def is_open_ended(rule: str) -> bool:
     rule = rule.upper()
     return "UNTIL=" not in rule and "COUNT=" not in rule

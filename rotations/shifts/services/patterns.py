@@ -34,7 +34,12 @@ from rotations.shifts.models import (
     SCHEDULE_HORIZON_DAYS,
     same_booked_details,
 )
-from rotations.shifts.rrules import is_open_ended, pattern_occurrences, validate_rrule
+from rotations.shifts.rrules import (
+    is_open_ended,
+    never_reached_weekdays,
+    pattern_occurrences,
+    validate_rrule,
+)
 from rotations.shifts.services.booking import booking_apply_cancel, booking_apply_move
 from rotations.shifts.statements import lock_people, lock_person
 
@@ -204,6 +209,9 @@ def shift_pattern_create(
 
 
 def _check_has_days(pattern: ShiftPattern) -> None:
+    never = never_reached_weekdays(pattern.rrule, pattern.starts_on)
+    if never:
+        raise ValidationError(never)
     first_day = datetime.combine(pattern.starts_on, pattern.start_time, tzinfo=pattern.queue.zone)
     # Whether it has days at all; the days scheduled now are checked as they are made.
     if not _expand(pattern, until=first_day + SCHEDULE_HORIZON, skip_missing_times=True):
