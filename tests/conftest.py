@@ -1,16 +1,18 @@
-"""Shared fixtures: people in every role, and the real servers tests talk to."""
+"""Shared fixtures: people in every role, the queues they book, and the real servers
+and browser tests talk to."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 
 import pytest
+from django.core.management import call_command
 
 from rotations.directory.roles import Role
-from tests.factories import PersonFactory
-
-CI = bool(os.environ.get("CI"))
+from tests.factories import PersonFactory, QueueFactory
+from tests.helpers import need
 
 
 def pytest_configure(config):
@@ -24,15 +26,6 @@ def pytest_configure(config):
         import time_machine
 
         time_machine.travel(dt.datetime.fromisoformat(moment), tick=True).start()
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip when a real part is missing on a developer machine; fail loudly in CI."""
-    if condition:
-        return
-    if CI:
-        pytest.fail(f"CI is set but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -91,11 +84,65 @@ def client_as(client, request):
     return sign_in
 
 
+@pytest.fixture
+def queue(support_lead):
+    """Billing chat, led by Leo Lead: New York time, 09:00–17:00, three visitors at once,
+    bookable from 24 hours to 90 days ahead."""
+    return QueueFactory(name="Billing chat", leads=[support_lead])
+
+
+@pytest.fixture
+def phone_queue():
+    """Phone support, the Care team's, on London time and led by no one."""
+    return QueueFactory(
+        name="Phone support", channel="phone", team="Care", time_zone="Europe/London"
+    )
+
+
+@pytest.fixture
+def demo(db):
+    """The demo company that ``load_demo_data`` builds."""
+    call_command("load_demo_data", stdout=io.StringIO())
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     need(path is not None, "Debian's chromium package is not installed (apt-get install chromium)")
     return path
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(chromium_path, live_server):
+    """A Chromium page on the live server, in Toronto's time zone."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to
+    # run beside one unless told that this is deliberate.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, timezone_id="America/Toronto")
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -105,6 +152,23 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server):
+    """The app sends its mail in this process to the test's SMTP server (returned), with
+    links to https://frontline.example.com; a refused message is tried three times."""
+    from rotations.invites import outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.DEFAULT_FROM_EMAIL = "Frontline <frontline@frontline.example.com>"
+    settings.SITE_URL = "https://frontline.example.com"
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    yield smtp_server
+    outbox.close_connections()
 
 
 @pytest.fixture(scope="session")

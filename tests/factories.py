@@ -1,11 +1,13 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from rotations.directory.roles import Role, set_roles
-from rotations.models import Department, Level, Person
+from rotations.models import Booking, BookingStatus, Department, Level, Person, Queue, Shift
+from rotations.shifts.permissions import actor
+from rotations.shifts.services.booking import booking_create
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -93,3 +95,27 @@ class InsightFactory(factory.django.DjangoModelFactory):
     category = "product"
     severity = "medium"
     search_text = factory.LazyAttribute(lambda o: f"{o.title} {o.what_happened}")
+
+
+def shift_at(queue: Queue, starts_at: datetime, hours: float = 4, **kwargs) -> Shift:
+    """A shift on ``queue`` from ``starts_at``, ``hours`` long."""
+    return ShiftFactory(
+        queue=queue, starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), **kwargs
+    )
+
+
+def book(shift: Shift, person: Person, by: Person | None = None, **kwargs) -> Booking:
+    """A booking made through the booking service, by the person unless ``by`` someone else."""
+    return booking_create(shift=shift, person=person, by=actor(by or person), **kwargs)
+
+
+def attended_booking(person: Person, queue: Queue, buddy: Person | None = None) -> Booking:
+    """A booking already attended, written directly: what came before is not under test."""
+    shift = ShiftFactory(queue=queue, buddy=buddy)
+    return Booking.objects.create(
+        shift=shift,
+        person=person,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        status=BookingStatus.ATTENDED,
+    )

@@ -11,11 +11,6 @@ from rotations.management.commands.load_demo_data import DEMO_PASSWORD, DEMO_SIG
 from rotations.models import Department, Person
 
 
-@pytest.fixture
-def demo(db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))
-
-
 def role_count(role: Role) -> int:
     return Person.objects.filter(groups__name=role.value).count()
 
@@ -40,9 +35,9 @@ def test_it_is_idempotent(demo, capsys):
     before = sorted(Person.objects.values_list("email", "manager__email", "password"))
     call_command("load_demo_data")
     assert (
-        "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, 0 past visits with insights; 0 mentoring pairs; 0 programs."
-        in capsys.readouterr().out
-    )
+        "0 added, 0 updated, 60 unchanged; 0 new shifts, 0 new bookings, "
+        "0 past visits with insights; 0 mentoring pairs; 0 programs."
+    ) in capsys.readouterr().out
     assert sorted(Person.objects.values_list("email", "manager__email", "password")) == before
 
 

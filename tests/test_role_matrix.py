@@ -14,7 +14,9 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
+
+from tests.helpers import all_routes
 
 ROLES = ("anonymous", "executive", "hr_admin", "support_lead", "frontline")
 
@@ -67,6 +69,8 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     "": [("/", signed_in("200"))],
     "healthz": [("/healthz", everyone("200"))],
     "livez": [("/livez", everyone("200"))],
+    # Not ready in the suite: no worker and beat have sent a heartbeat (tests/common/test_faults.py).
+    "readyz": [("/readyz", everyone("503"))],
     "people/": [
         ("/people/", DIRECTORY_READERS),
         ("/people/?q=lead&level=manager", DIRECTORY_READERS),
@@ -428,18 +432,6 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
 ADMIN_SAMPLES = ["/admin/", "/admin/rotations/person/1/change/"] + [
     f"/admin/{model._meta.app_label}/{model._meta.model_name}/" for model in admin.site._registry
 ]
-
-
-def _routes(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _routes(p.url_patterns, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern)
-
-
-def all_routes() -> set[str]:
-    return set(_routes(get_resolver().url_patterns))
 
 
 def test_every_url_is_in_the_matrix():

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from rotations.models import Booking
 from tests.factories import PersonFactory
+from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def api(executive):
-    return Client(headers={"Authorization": f"Token {Token.objects.create(user=executive).key}"})
+    return token_client(executive)
 
 
 def test_a_body_nested_a_thousand_levels_deep_is_a_400(api):

@@ -13,28 +13,21 @@ import datetime as dt
 import pytest
 import time_machine
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from rotations.directory.roles import Role
 from rotations.models import Booking, OutgoingEmail, Queue, Shift, ShiftPattern
-from rotations.shifts.permissions import actor
-from rotations.shifts.services.booking import booking_create
-from tests.factories import PersonFactory, QueueFactory, ShiftFactory
-
-pytestmark = pytest.mark.django_db
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory, book
+from tests.helpers import token_client
 
 UTC = dt.UTC
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 @pytest.fixture
 def queue(support_lead):
+    """Unlike conftest's queue: open 08:00–18:00 and bookable up to an hour ahead."""
     return QueueFactory(
         name="Billing chat",
         time_zone="America/New_York",
@@ -44,11 +37,6 @@ def queue(support_lead):
         min_notice_hours=1,
         leads=[support_lead],
     )
-
-
-def token_client(person) -> Client:
-    token, _ = Token.objects.get_or_create(user=person)
-    return Client(headers={"Authorization": f"Token {token.key}"})
 
 
 def send(client: Client, method: str, path: str, data: dict | None = None):
@@ -294,7 +282,8 @@ def test_a_lead_adds_a_shift_that_executives_then_find(
             {"starts_at": "next tuesday"},
             {
                 "starts_at": [
-                    "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+                    "Datetime has wrong format. Use one of these formats instead: "
+                    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
                 ]
             },
         ),
@@ -355,7 +344,7 @@ def test_a_lead_takes_a_booked_shift_off_and_every_calendar_is_told_why(
         starts_at=NOW + dt.timedelta(days=2),
         ends_at=NOW + dt.timedelta(days=2, hours=3),
     )
-    booking = booking_create(shift=shift, person=executive, by=actor(executive))
+    booking = book(shift, executive)
     lead = token_client(support_lead)
 
     no_reason = send(lead, "post", f"/api/shifts/{shift.pk}/cancel/", {})
@@ -463,7 +452,7 @@ def test_editing_a_pattern_asks_before_it_moves_a_booked_shift(support_lead, exe
     tuesday = Shift.objects.get(
         pattern_id=pattern_id, starts_at=dt.datetime(2027, 3, 9, 14, tzinfo=UTC)
     )
-    booking = booking_create(shift=tuesday, person=executive, by=actor(executive))
+    booking = book(tuesday, executive)
 
     asked = send(
         lead, "patch", f"/api/patterns/{pattern_id}/", {"start_time": "10:00", "end_time": "14:00"}
@@ -537,9 +526,7 @@ def test_nobody_but_the_queues_own_leads_may_run_it(
         end_time=dt.time(13),
         capacity=2,
     )
-    booking = booking_create(
-        shift=shift, person=PersonFactory(roles=[Role.EXECUTIVE]), by=actor(support_lead)
-    )
+    book(shift, PersonFactory(roles=[Role.EXECUTIVE]), by=support_lead)
 
     def state():
         return (

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from rotations.management.commands.load_demo_data import DEMO_PASSWORD, DEMO_SIGN_INS
-from tests.shifts.test_browser_booking import page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,11 +16,6 @@ CARD = {
 }
 
 
-@pytest.fixture
-def demo():
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))
-
-
 def sign_in(page, email):
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
@@ -31,7 +24,7 @@ def sign_in(page, email):
 
 
 @pytest.mark.parametrize(("role", "email"), DEMO_SIGN_INS)
-def test_each_demo_account_signs_in_and_sees_its_role_home(page, demo, role, email):  # noqa: F811
+def test_each_demo_account_signs_in_and_sees_its_role_home(page, demo, role, email):
     from playwright.sync_api import expect
 
     from rotations.models import Person
@@ -46,7 +39,7 @@ def test_each_demo_account_signs_in_and_sees_its_role_home(page, demo, role, ema
             expect(page.locator(selector)).to_have_count(0)
 
 
-def test_hr_searches_the_directory_live_and_a_buddy_is_refused_it(page, demo):  # noqa: F811
+def test_hr_searches_the_directory_live_and_a_buddy_is_refused_it(page, demo):
     from playwright.sync_api import expect
 
     sign_in(page, "priya.raman@example.com")
@@ -65,7 +58,7 @@ def test_hr_searches_the_directory_live_and_a_buddy_is_refused_it(page, demo):  
     assert response.status == 403
 
 
-def test_a_wrong_password_is_refused_on_the_page(page, demo):  # noqa: F811
+def test_a_wrong_password_is_refused_on_the_page(page, demo):
     from playwright.sync_api import expect
 
     page.goto("/accounts/login/")

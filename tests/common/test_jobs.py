@@ -31,7 +31,7 @@ def test_a_task_asked_for_in_a_transaction_is_published_after_it_commits(publish
     with transaction.atomic():
         enqueue("sweep_outbox")
         assert publish.call_count == 0
-    publish.assert_called_once_with((), None, countdown=None)
+    publish.assert_called_once_with((), None)
 
 
 def test_a_rolled_back_change_asks_for_nothing(publish):

@@ -241,7 +241,7 @@ def test_a_cycle_closed_through_people_already_in_the_directory_is_refused():
     [
         (b"", (0, "the file is empty")),
         (
-            "email,name\n".encode(),
+            b"email,name\n",
             (1, "missing columns department, level, manager_email, location, time_zone"),
         ),
         ("é".encode("latin-1"), (0, "the file is not UTF-8 text; export it as CSV (UTF-8)")),

@@ -10,22 +10,12 @@ import pytest
 from rotations.directory.roles import Role
 from rotations.models import Booking, BookingStatus, Insight
 from tests.factories import PASSWORD, PersonFactory, QueueFactory, ShiftFactory
-from tests.shifts.test_browser_booking import page  # noqa: F401 - the fixture
+from tests.helpers import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, person):  # noqa: F811 - the fixture, passed in
-    from playwright.sync_api import expect
-
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", person.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.get_by_role("heading", name=f"Hello, {person.get_short_name()}")).to_be_visible()
-
-
-def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page):  # noqa: F811
+def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page):
     from playwright.sync_api import expect
 
     executive = PersonFactory(
@@ -43,7 +33,7 @@ def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page): 
         ends_at=shift.ends_at,
         status=BookingStatus.ATTENDED,
     )
-    sign_in(page, executive)
+    browser_sign_in(page, executive)
     expect(page.locator("#awaiting-insights")).to_contain_text("Billing chat")
     page.locator("#awaiting-insights a").first.click()
     page.fill("input[name=title]", "Refund status is invisible")
@@ -85,7 +75,7 @@ def test_a_draft_survives_a_session_timeout_and_is_forgotten_once_logged(page): 
 
     # The lead routes it from the inbox.
     page.context.clear_cookies()
-    sign_in(page, lead)
+    browser_sign_in(page, lead)
     page.get_by_role("link", name="Insights", exact=True).click()
     page.get_by_role("link", name="Refund status is invisible").click()
     page.select_option("#transition select[name=to_status]", "routed")

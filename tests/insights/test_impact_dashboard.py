@@ -117,7 +117,7 @@ def test_the_funnel_by_program(client, hr_admin, data):
         levels=["vp"],
     )
     vps.queues.set(Queue.objects.filter(name="Chat"))
-    everyone = Program.objects.create(
+    Program.objects.create(
         name="Everyone, any queue",
         starts_on=dt.date(2027, 1, 1),
         ends_on=dt.date(2027, 3, 31),

@@ -14,8 +14,8 @@ import time_machine
 from rotations.insights import notices as insight_notices
 from rotations.insights.services import insight_log, insight_transition
 from rotations.invites.outbox import render_missing
-from rotations.models import Booking, BookingStatus, EmailKind, InsightNotice, OutgoingEmail
-from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from rotations.models import EmailKind, InsightNotice, OutgoingEmail
+from tests.factories import PersonFactory, QueueFactory, attended_booking
 from tests.servers import CeleryWorker
 
 UTC = dt.UTC
@@ -25,17 +25,6 @@ FIELDS = {
     "category": "product",
     "severity": "high",
 }
-
-
-def attended_booking(person, queue, buddy):
-    shift = ShiftFactory(queue=queue, buddy=buddy)
-    return Booking.objects.create(
-        shift=shift,
-        person=person,
-        starts_at=shift.starts_at,
-        ends_at=shift.ends_at,
-        status=BookingStatus.ATTENDED,
-    )
 
 
 def text_of(row: OutgoingEmail) -> str:

@@ -16,15 +16,13 @@ from rotations.insights.services import (
     insight_transition,
 )
 from rotations.models import (
-    Booking,
-    BookingStatus,
     Insight,
     InsightEvent,
     InsightFollower,
     InsightNotice,
     InsightVote,
 )
-from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.factories import PersonFactory, attended_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -37,27 +35,6 @@ FIELDS = {
     "severity": "high",
     "suggested_fix": "Show refund status in the portal.",
 }
-
-
-@pytest.fixture
-def buddy():
-    return PersonFactory(full_name="Bea Buddy", roles=["Front-line employee"])
-
-
-@pytest.fixture
-def queue(support_lead):
-    return QueueFactory(name="Billing chat", leads=[support_lead])
-
-
-def attended_booking(person, queue, buddy=None):
-    shift = ShiftFactory(queue=queue, buddy=buddy)
-    return Booking.objects.create(
-        shift=shift,
-        person=person,
-        starts_at=shift.starts_at,
-        ends_at=shift.ends_at,
-        status=BookingStatus.ATTENDED,
-    )
 
 
 @pytest.fixture
@@ -128,19 +105,30 @@ def test_the_whole_life_cycle_is_recorded_step_by_step(insight, support_lead, hr
 
 
 @pytest.mark.parametrize(
-    ("to_status", "kwargs", "code"),
+    ("to_status", "kwargs", "code", "message"),
     [
-        ("routed", {}, "no_owner"),
-        ("declined", {"reason": "   "}, "no_reason"),
-        ("shipped", {}, "bad_transition"),  # new → shipped skips triage
-        ("duplicate", {}, "use_merge"),
-        ("gossip", {}, "bad_status"),
+        ("routed", {}, "no_owner", "Route it to a person, a team, or both."),
+        (
+            "declined",
+            {"reason": "   "},
+            "no_reason",
+            "Say why it is declined: the people following it will read it.",
+        ),
+        # new → shipped skips triage
+        ("shipped", {}, "bad_transition", "A new insight cannot be marked shipped."),
+        (
+            "duplicate",
+            {},
+            "use_merge",
+            "Mark a duplicate by merging it into the insight it repeats.",
+        ),
+        ("gossip", {}, "bad_status", "Choose one of the statuses listed."),
     ],
 )
 def test_a_step_the_life_cycle_does_not_allow_is_refused_with_a_reason(
-    insight, support_lead, to_status, kwargs, code
+    insight, support_lead, to_status, kwargs, code, message
 ):
-    with pytest.raises(InsightRefused) as refused:
+    with pytest.raises(InsightRefused, match=message) as refused:
         insight_transition(insight=insight, actor=support_lead, to_status=to_status, **kwargs)
     assert refused.value.code == code
     insight.refresh_from_db()
@@ -152,12 +140,15 @@ def test_a_step_based_on_a_stale_page_is_refused(insight, support_lead, hr_admin
     insight_transition(
         insight=insight, actor=hr_admin, to_status="declined", reason="Out of scope this year."
     )
-    with pytest.raises(InsightRefused) as refused:
+    with pytest.raises(
+        InsightRefused,
+        match="Someone changed this insight meanwhile: it is now declined. "
+        "Look again before you move it.",
+    ) as refused:
         insight_transition(
             insight=insight, actor=support_lead, to_status="acknowledged", expected_status="new"
         )
     assert refused.value.code == "changed"
-    assert "it is now declined" in refused.value.message
 
 
 def test_declined_keeps_its_reason_and_reopening_clears_it(insight, support_lead):
@@ -286,13 +277,18 @@ def test_a_status_change_owes_every_follower_but_the_actor_a_notice(
 
 
 def test_the_database_refuses_inconsistent_states(insight):
-    from django.db import IntegrityError, transaction
+    from django.db import IntegrityError, connection, transaction
 
-    for bad in (
-        {"status": "duplicate"},  # a duplicate names its original
-        {"status": "declined", "decline_reason": ""},
-        {"status": "routed", "owner": None, "owner_team": ""},
-        {"duplicate_of_id": insight.pk, "status": "duplicate"},
+    # Both name the check constraint, each in its own words.
+    refused = {
+        "sqlite": "CHECK constraint failed: {}",
+        "postgresql": 'new row for relation "rotations_insight" violates check constraint "{}"',
+    }[connection.vendor]
+    for bad, constraint in (
+        ({"status": "duplicate"}, "insight_duplicate_names_original"),
+        ({"status": "declined", "decline_reason": ""}, "insight_decline_has_reason"),
+        ({"status": "routed", "owner": None, "owner_team": ""}, "insight_routed_has_owner"),
+        ({"duplicate_of_id": insight.pk, "status": "duplicate"}, "insight_not_duplicate_of_itself"),
     ):
-        with pytest.raises(IntegrityError), transaction.atomic():
+        with pytest.raises(IntegrityError, match=refused.format(constraint)), transaction.atomic():
             Insight.objects.filter(pk=insight.pk).update(**bad)

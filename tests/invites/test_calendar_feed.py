@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 import vobject
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from rotations.invites.feed import feed_of
 from rotations.invites.identity import event_uid
@@ -15,6 +13,7 @@ from rotations.models import Booking, CalendarFeed
 from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import booking_cancel, booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.helpers import count_page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -114,13 +113,7 @@ def test_the_feed_runs_a_fixed_number_of_queries(client, executive):
             )
 
     token = feed_of(executive).token
-
-    def count():
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(f"/calendar/{token}.ics").status_code == 200
-        return len(queries)
-
     add(2)
-    small = count()
+    assert count_page_queries(client, f"/calendar/{token}.ics") == 2
     add(30)
-    assert count() == small
+    assert count_page_queries(client, f"/calendar/{token}.ics") == 2

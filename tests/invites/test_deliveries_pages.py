@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from rotations.models import EmailStatus, OutgoingEmail
 from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import booking_create
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
+from tests.helpers import count_page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -96,12 +95,7 @@ def test_delivery_pages_run_a_fixed_number_of_queries(client, hr_admin, executiv
                 by=actor(person),
             )
 
-    def count(path):
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(path).status_code == 200
-        return len(queries)
-
     book(2)
-    small = count("/deliveries/")
+    assert count_page_queries(client, "/deliveries/") == 3
     book(20)
-    assert count("/deliveries/") == small
+    assert count_page_queries(client, "/deliveries/") == 3

@@ -35,7 +35,7 @@ from rotations.invites.ical import (
     build_calendar,
 )
 from rotations.invites.imip import imip_message, message_id
-from tests.conftest import need
+from tests.helpers import need
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -226,28 +226,40 @@ def test_a_published_feed_names_no_attendee():
 
 @pytest.mark.parametrize("method", [Method.REQUEST, Method.CANCEL])
 def test_requests_and_cancellations_need_an_attendee(method):
-    with pytest.raises(InvalidCalendar):
+    with pytest.raises(InvalidCalendar, match=f"a {method} needs at least one ATTENDEE"):
         build_calendar(method, [shift(attendees=())])
 
 
 @pytest.mark.parametrize("method", [Method.REQUEST, Method.CANCEL])
 @pytest.mark.parametrize("address", ["ops@frontline.example.com", "OPS@Frontline.Example.COM"])
 def test_the_organizer_is_never_also_an_attendee(method, address):
-    with pytest.raises(InvalidCalendar):
+    with pytest.raises(InvalidCalendar, match="the organizer must not also be an attendee"):
         build_calendar(method, [shift(attendees=(EVE, Party(address, "Ops again")))])
 
 
+NAIVE = re.escape("times must be aware (stored in UTC)")
+
+
 @pytest.mark.parametrize(
-    "event",
+    ("event", "message"),
     [
-        shift(end=datetime(2027, 3, 16, 13, tzinfo=UTC)),  # ends as it starts
-        shift(start=datetime(2027, 3, 16, 13), end=datetime(2027, 3, 16, 14)),  # naive
-        shift(stamp=datetime(2027, 1, 5, 12)),  # naive DTSTAMP
-        series(exdates=(datetime(2027, 3, 22, 9),)),  # naive EXDATE
+        # ends as it starts
+        (
+            shift(end=datetime(2027, 3, 16, 13, tzinfo=UTC)),
+            "event booking-17@frontline.example.com ends before it starts",
+        ),
+        (shift(start=datetime(2027, 3, 16, 13), end=datetime(2027, 3, 16, 14)), NAIVE),
+        (shift(stamp=datetime(2027, 1, 5, 12)), NAIVE),  # DTSTAMP
+        (series(exdates=(datetime(2027, 3, 22, 9),)), NAIVE),  # EXDATE
         # 9:00 UTC, not 9:00 in New York: no occurrence starts then, calendars ignore it.
-        series(exdates=(datetime(2027, 3, 22, 9, tzinfo=UTC),)),
-        series(rrule="", recurrence_id=datetime(2027, 4, 5, 9)),  # naive RECURRENCE-ID
-        shift(end=datetime(2027, 3, 16, 23)),  # an aware start, a naive end: not a TypeError
+        (
+            series(exdates=(datetime(2027, 3, 22, 9, tzinfo=UTC),)),
+            "event mentoring-42@frontline.example.com: "
+            "an EXDATE must be at the start time of an occurrence",
+        ),
+        (series(rrule="", recurrence_id=datetime(2027, 4, 5, 9)), NAIVE),  # RECURRENCE-ID
+        # An aware start, a naive end: refused, not a TypeError.
+        (shift(end=datetime(2027, 3, 16, 23)), NAIVE),
     ],
     ids=[
         "empty",
@@ -259,13 +271,13 @@ def test_the_organizer_is_never_also_an_attendee(method, address):
         "naive-end",
     ],
 )
-def test_broken_events_are_refused(event):
-    with pytest.raises(InvalidCalendar):
+def test_broken_events_are_refused(event, message):
+    with pytest.raises(InvalidCalendar, match=message):
         build_calendar(Method.REQUEST, [event])
 
 
 def test_a_calendar_without_events_is_refused():
-    with pytest.raises(InvalidCalendar):
+    with pytest.raises(InvalidCalendar, match="a calendar message needs at least one event"):
         build_calendar(Method.PUBLISH, [])
 
 
@@ -541,7 +553,9 @@ def test_the_imip_message_is_the_same_every_time_but_for_mime_boundaries():
 
 
 def test_a_published_feed_is_not_sent_as_imip():
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match="iMIP carries requests and cancellations, not a published feed"
+    ):
         invite(Method.PUBLISH, calendar=build_calendar(Method.PUBLISH, [shift()]))
 
 
@@ -564,7 +578,7 @@ def test_message_ids_are_stable_and_distinct():
 
 def _radicale_importable() -> bool:
     try:
-        import radicale  # noqa: F401
+        import radicale  # noqa: F401 -- only whether it imports
     except ImportError:
         return False
     return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -113,7 +114,7 @@ def brute_force(mentees, mentors, manager_of, rules, fixed=()):
                     break
         if not ok:
             continue
-        pairs = [(ee, r) for ee, r in zip(free, choice) if r is not None]
+        pairs = [(ee, r) for ee, r in zip(free, choice, strict=True) if r is not None]
         cross = fixed_cross + sum(ee.location != r.location for ee, r in pairs)
         if not share_ok(cross, len(pairs) + len(fixed), rules.min_cross_location_share):
             continue
@@ -378,7 +379,7 @@ def test_never_breaks_a_hard_rule_with_deep_reporting_chains(seed, depth, share)
     manager_of = {}
     for chain in (chain_a, chain_b):
         manager_of[chain[0]] = None
-        for boss, report in zip(chain, chain[1:]):
+        for boss, report in itertools.pairwise(chain):
             manager_of[report] = boss
     placed = set(manager_of)
     for person in people:
@@ -400,7 +401,7 @@ def test_never_breaks_a_hard_rule_with_deep_reporting_chains(seed, depth, share)
 def test_a_deep_chain_forbids_every_mentor_in_it_above_or_below():
     chain = [f"p{k}" for k in range(300)]
     manager_of = {boss: None for boss in chain[:1]}
-    manager_of.update({report: boss for boss, report in zip(chain, chain[1:])})
+    manager_of.update({report: boss for boss, report in itertools.pairwise(chain)})
     manager_of["side"] = "p0"  # a branch off the top: outside both mentees' lines
     topics = frozenset({"x", "y"})
     mentees = [Mentee("p40", "ops", "paris", 0, topics), Mentee("p200", "ops", "paris", 0, topics)]
@@ -570,11 +571,12 @@ def test_fixed_pairs_are_kept_and_use_capacity():
     assert [p.mentee_id for p in res.pairs if p.mentor_id == "r0"] == ["e0"]
     assert sum(not p.fixed for p in res.pairs) == 1
     assert len(res.unmatched) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fixed pairs exceed a mentor's capacity"):
         match(mentees, mentors, {}, Rules(), fixed_pairs=[("e0", "r0"), ("e1", "r0")])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="mentee 'e0' is in two fixed pairs"):
         match(mentees, mentors, {}, Rules(), fixed_pairs=[("e0", "r0"), ("e0", "r1")])
-    with pytest.raises(ValueError):
+    unknown = re.escape("fixed pair ('nobody', 'r0') names an unknown person")
+    with pytest.raises(ValueError, match=unknown):
         match(mentees, mentors, {}, Rules(), fixed_pairs=[("nobody", "r0")])
 
 
@@ -608,24 +610,34 @@ def test_a_cycle_in_the_reporting_lines_raises():
 
 
 @pytest.mark.parametrize(
-    "weights",
+    ("weights", "message"),
     [
-        Weights(topic_overlap=-1.0),
-        Weights(language=float("nan")),
-        Weights(different_location=float("inf")),
-        Weights(different_department=-0.0001),
+        (
+            Weights(topic_overlap=-1.0),
+            "weight topic_overlap must be a number in [0, 1000], not -1.0",
+        ),
+        (Weights(language=float("nan")), "weight language must be a number in [0, 1000], not nan"),
+        (
+            Weights(different_location=float("inf")),
+            "weight different_location must be a number in [0, 1000], not inf",
+        ),
+        (
+            Weights(different_department=-0.0001),
+            "weight different_department must be a number in [0, 1000], not -0.0001",
+        ),
     ],
 )
-def test_bad_weights_raise(weights):
+def test_bad_weights_raise(weights, message):
     mentees, mentors = people(2, 2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=re.escape(message)):
         match(mentees, mentors, {}, Rules(weights=weights))
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.5, float("nan")])
 def test_bad_target_raises(share):
     mentees, mentors = people(2, 2)
-    with pytest.raises(ValueError):
+    message = f"min_cross_location_share must be within [0, 1], not {share}"
+    with pytest.raises(ValueError, match=re.escape(message)):
         match(mentees, mentors, {}, Rules(min_cross_location_share=share))
 
 

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import recurring_ical_events
-import time_machine
 
 from rotations.insights.selectors import visible_insights
 from rotations.insights.services import InsightRefused, insight_log_for_session
-from rotations.invites import outbox
 from rotations.mentoring.selectors import eligible_mentors, responses
 from rotations.mentoring.services import (
     MentoringRefused,
@@ -33,20 +31,18 @@ from rotations.mentoring.services import (
 from rotations.models import (
     CycleStatus,
     EmailKind,
-    EmailStatus,
     Insight,
     MentoringCycle,
-    MentoringTopic,
     OutgoingEmail,
     Pairing,
     PairingStatus,
     SessionStatus,
 )
-from tests.factories import DepartmentFactory, PersonFactory
+from tests.factories import PersonFactory
+from tests.helpers import deliver_all
+from tests.mentoring.dates import ADA_SESSIONS, NEW_YORK, NOW
 
-NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
-NOW = datetime(2027, 1, 20, 15, 0, tzinfo=UTC)
 INSIGHT_FIELDS = {
     "title": "Agents retype the customer's address three times",
     "what_happened": "The CRM and the billing tool do not share addresses.",
@@ -55,171 +51,8 @@ INSIGHT_FIELDS = {
 }
 
 
-@pytest.fixture
-def clock():
-    # Ticking: a real worker and mail server may be waited for while it runs.
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def org(db, clock):
-    """A small company: two VPs under a CEO; a support director's agents in New York and
-    London; and an agent deep inside one VP's own reporting line."""
-    sales, product, support = (DepartmentFactory(name=n) for n in ("Sales", "Product", "Support"))
-    hr = PersonFactory(full_name="Hana HR", roles=["HR admin"])
-    ceo = PersonFactory(full_name="Cleo CEO", level="c_level", department=sales)
-    exec_a = PersonFactory(
-        full_name="Ada VP",
-        level="vp",
-        manager=ceo,
-        department=sales,
-        location="New York",
-        time_zone="America/New_York",
-        roles=["Executive"],
-    )
-    exec_b = PersonFactory(
-        full_name="Ben VP",
-        level="vp",
-        manager=ceo,
-        department=product,
-        location="London",
-        time_zone="Europe/London",
-        roles=["Executive"],
-    )
-    # Three levels under Ada: never her mentor, however well they would score.
-    lead = PersonFactory(
-        full_name="Lou Lead",
-        level="manager",
-        manager=exec_a,
-        department=support,
-        location="New York",
-        time_zone="America/New_York",
-    )
-    senior = PersonFactory(
-        full_name="Sam Senior",
-        level="ic",
-        manager=lead,
-        department=support,
-        location="New York",
-        time_zone="America/New_York",
-    )
-    in_line = PersonFactory(
-        full_name="Ivy Inline",
-        level="ic",
-        manager=senior,
-        department=support,
-        location="New York",
-        time_zone="America/New_York",
-        title="Support agent",
-        hired_on=date(2020, 1, 1),
-    )
-    director = PersonFactory(
-        full_name="Dee Director", level="director", manager=ceo, department=support
-    )
-    agent_ny = PersonFactory(
-        full_name="Nia Agent",
-        level="ic",
-        manager=director,
-        department=support,
-        location="Toronto",
-        time_zone="America/Toronto",
-        title="Support agent",
-        hired_on=date(2021, 6, 1),
-        roles=["Front-line employee"],
-    )
-    agent_london = PersonFactory(
-        full_name="Leo Agent",
-        level="ic",
-        manager=director,
-        department=support,
-        location="Manchester",
-        time_zone="Europe/London",
-        title="Support agent",
-        hired_on=date(2022, 3, 1),
-        roles=["Front-line employee"],
-    )
-    silent = PersonFactory(
-        full_name="Quinn Quiet",
-        level="ic",
-        manager=director,
-        department=support,
-        title="Support agent",
-        hired_on=date(2019, 1, 1),
-    )
-    newcomer = PersonFactory(
-        full_name="Nora New",
-        level="ic",
-        manager=director,
-        department=support,
-        title="Support agent",
-        hired_on=date(2026, 12, 1),
-    )
-    topics = {
-        n: MentoringTopic.objects.create(name=n)
-        for n in ("Billing", "Refunds", "Onboarding", "Churn")
-    }
-    cycle = MentoringCycle.objects.create(
-        name="Spring 2027",
-        starts_on=date(2027, 2, 1),
-        ends_on=date(2027, 4, 30),
-        cadence_weeks=2,
-        session_minutes=45,
-        session_weekday=1,
-        session_time=time(10, 0),
-        mentee_levels=["vp"],
-        mentor_levels=["ic"],
-        mentor_min_tenure_months=6,
-        mentor_title_contains="agent",
-        mentor_capacity=1,
-        max_tz_difference_hours=3,
-        created_by=hr,
-    )
-    for person, chosen in ((exec_a, ["Billing", "Refunds"]), (exec_b, ["Churn"])):
-        profile_save(
-            cycle=cycle,
-            person=person,
-            role="mentee",
-            topics=[topics[t] for t in chosen],
-            languages="English",
-            about="",
-            opted_in=True,
-        )
-    for person, chosen, langs in (
-        (in_line, ["Billing", "Refunds"], "English"),
-        (agent_ny, ["Billing"], "English, French"),
-        (agent_london, ["Churn", "Onboarding"], "English"),
-    ):
-        profile_save(
-            cycle=cycle,
-            person=person,
-            role="mentor",
-            topics=[topics[t] for t in chosen],
-            languages=langs,
-            about="",
-            opted_in=True,
-        )
-    return locals()
-
-
 def pairs(cycle, status=PairingStatus.PROPOSED) -> set[tuple[str, str]]:
     return {(p.mentee.full_name, p.mentor.full_name) for p in cycle.pairings.filter(status=status)}
-
-
-def deliver_all() -> None:
-    for pk in OutgoingEmail.objects.filter(status=EmailStatus.PENDING).values_list("pk", flat=True):
-        outbox.deliver(pk)
-
-
-@pytest.fixture
-def smtp_settings(settings, smtp_server):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.DEFAULT_FROM_EMAIL = "Frontline <frontline@frontline.example.com>"
-    yield smtp_server
-    outbox.close_connections()
 
 
 def calendar_part(raw: bytes) -> bytes:
@@ -335,13 +168,6 @@ def test_removing_a_proposal_leaves_the_executive_for_the_next_run(org):
 
 
 # --- publishing: the series ----------------------------------------------------------------
-
-# Tuesdays every other week at 10:00 New York time from 2 February to the end of April;
-# the US clocks change on 14 March 2027.
-ADA_SESSIONS = [
-    datetime(2027, m, d, 10, tzinfo=NEW_YORK)
-    for m, d in ((2, 2), (2, 16), (3, 2), (3, 16), (3, 30), (4, 13), (4, 27))
-]
 
 
 def test_publishing_emails_both_sides_a_series_that_real_clients_expand_to_the_sessions(

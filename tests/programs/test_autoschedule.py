@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +32,6 @@ from rotations.programs.autoschedule import (
 FAST = dict(
     deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
-UTC = timezone.utc
 MONDAY = datetime(2027, 3, 8, tzinfo=UTC)  # the week before US daylight saving starts
 ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Tokyo", "America/Los_Angeles"]
 CHANNELS = ["phone", "chat", "email", "social"]
@@ -103,7 +102,9 @@ def brute_force(people, shifts, rules) -> int:
                 fill[s.id] = fill.get(s.id, 0) + 1
         if any(fill[s.id] > s.seats for s in shifts if s.id in fill):
             continue
-        placements = [Placement(p.id, s.id) for p, combo in zip(people, choice) for s in combo]
+        placements = [
+            Placement(p.id, s.id) for p, combo in zip(people, choice, strict=True) for s in combo
+        ]
         v = objective_of(placements, people, shifts, rules)
         best = v if best is None or v > best else best
     return best
@@ -348,7 +349,7 @@ def test_degenerate_inputs():
     assert result.unplaced[0].missing == 2 and result.unplaced[0].reasons
     result = plan([new_yorker(need=2)], shifts, Rules())
     assert result.placed == 0 and violations(result, [new_yorker(need=2)], shifts, Rules()) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="distinct_by must be 'queue' or 'channel', not 'team'"):
         plan([], [], Rules(distinct_by="team"))
 
 

@@ -23,14 +23,12 @@ from rotations.models import (
 )
 from rotations.programs.services import make_plan
 from tests.factories import DepartmentFactory, PersonFactory, QueueFactory, ShiftFactory
-from tests.insights.test_browser_insights import sign_in
-from tests.programs.test_programs import day_at
-from tests.shifts.test_browser_booking import page  # noqa: F401 - the fixture
+from tests.helpers import browser_sign_in, day_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_hr_plans_reviews_and_publishes_a_programs_seats(page):  # noqa: F811
+def test_hr_plans_reviews_and_publishes_a_programs_seats(page):
     from playwright.sync_api import expect
 
     hr = PersonFactory(email="hana.hr@example.com", full_name="Hana HR", roles=[Role.HR_ADMIN])
@@ -68,7 +66,7 @@ def test_hr_plans_reviews_and_publishes_a_programs_seats(page):  # noqa: F811
     )
     program.queues.set(queues)
 
-    sign_in(page, hr)
+    browser_sign_in(page, hr)
     page.get_by_role("link", name="Programs").click()
     page.get_by_role("link", name="VPs this quarter").click()
     expect(page.locator("#count-not_started")).to_have_text("2")
@@ -96,13 +94,13 @@ def test_hr_plans_reviews_and_publishes_a_programs_seats(page):  # noqa: F811
 
     # A participant sees where they stand on their home page.
     page.context.clear_cookies()
-    sign_in(page, execs[1])
+    browser_sign_in(page, execs[1])
     card = page.locator(f"#program-{program.pk}")
     expect(card).to_contain_text("2 shifts in at least 2 different queues")
     expect(card).to_contain_text(re.compile(r"Booked: [12] shift"))
 
 
-def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page):  # noqa: F811
+def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page):
     from playwright.sync_api import expect
 
     support = DepartmentFactory(name="Support")
@@ -147,7 +145,7 @@ def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page): 
         opted_in=True,
     )
 
-    sign_in(page, mentor)
+    browser_sign_in(page, mentor)
     page.get_by_role("link", name="Mentoring", exact=True).click()
     page.get_by_role("button", name="Answer the invitation").click()
     page.get_by_label("Yes, I'd like to mentor").check()
@@ -157,7 +155,7 @@ def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page): 
     expect(page.get_by_text("your answer is saved")).to_be_visible()
 
     page.context.clear_cookies()
-    sign_in(page, hr)
+    browser_sign_in(page, hr)
     page.goto(f"/mentoring/cycles/{cycle.pk}/")
     page.get_by_role("button", name="Run the matcher").click()
     expect(page.locator("#match-status")).to_contain_text("refreshes by itself")
@@ -171,7 +169,7 @@ def test_a_mentor_answers_hr_publishes_and_the_executive_moves_a_session(page): 
     first = pairing.sessions.first()
 
     page.context.clear_cookies()
-    sign_in(page, vp)
+    browser_sign_in(page, vp)
     expect(page.locator("#mentoring")).to_contain_text("with Mo Agent")
     page.locator("#mentoring a").first.click()
     page.locator("#sessions").get_by_role("link", name="Move").first.click()

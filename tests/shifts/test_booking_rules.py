@@ -14,22 +14,15 @@ from rotations.shifts.permissions import actor
 from rotations.shifts.services.booking import (
     BookingRefused,
     booking_cancel,
-    booking_create,
     booking_mark_attendance,
     booking_reschedule,
 )
-from tests.factories import PersonFactory, QueueFactory, ShiftFactory
-
-pytestmark = pytest.mark.django_db
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory, book
 
 # A Monday: every test reads the same calendar, whatever today's date is.
 NOW = datetime(2027, 1, 4, 12, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 def refused(code: str, message: str):
@@ -47,18 +40,9 @@ def refused(code: str, message: str):
     return _Ctx()
 
 
-@pytest.fixture
-def queue(support_lead):
-    return QueueFactory(name="Billing chat", leads=[support_lead])
-
-
 def at(days: float, hour: int = 14) -> timezone.datetime:
     base = (timezone.now() + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
     return base.replace(hour=hour)
-
-
-def book(shift, person, by=None, **kw):
-    return booking_create(shift=shift, person=person, by=actor(by or person), **kw)
 
 
 class TestBook:

@@ -43,7 +43,7 @@ def test_the_reused_client_reads_and_writes_real_redis():
 def test_incr_is_one_round_trip_and_never_creates_a_missing_key():
     backend = RedisCache(os.environ["REDIS_URL"], {"KEY_PREFIX": "test-caching"})
     backend.delete("counter")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Key 'test-caching:1:counter' not found."):
         backend.incr("counter")
     assert backend.get("counter") is None, "a missing version must stay missing"
     backend.set("counter", 41, None)

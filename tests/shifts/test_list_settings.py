@@ -7,24 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 
 from rotations.shifts.selectors import ShiftFilters, open_shifts
 from tests.factories import QueueFactory, ShiftFactory
 
-pytestmark = pytest.mark.django_db
-
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 def statement(viewer) -> str:
-    sql, params = open_shifts(viewer=viewer, filters=ShiftFilters()).query.sql_with_params()
+    sql, _ = open_shifts(viewer=viewer, filters=ShiftFilters()).query.sql_with_params()
     return sql
 
 
@@ -39,9 +32,12 @@ def test_the_statement_does_not_grow_with_distinct_queue_settings(executive):
 def test_each_queue_keeps_its_own_window_and_notice(executive):
     near = QueueFactory(name="Near", booking_window_days=7, min_notice_hours=48)
     far = QueueFactory(name="Far", booking_window_days=60, min_notice_hours=1)
-    at = lambda hours: NOW + timedelta(hours=hours)  # noqa: E731
     shifts = {
-        name: ShiftFactory(queue=queue, starts_at=at(hours), ends_at=at(hours + 2))
+        name: ShiftFactory(
+            queue=queue,
+            starts_at=NOW + timedelta(hours=hours),
+            ends_at=NOW + timedelta(hours=hours + 2),
+        )
         for name, queue, hours in [
             ("near, too soon", near, 24),
             ("near, bookable", near, 72),

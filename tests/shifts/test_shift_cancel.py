@@ -11,7 +11,6 @@ from collections import Counter
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.html import escape
 
@@ -27,22 +26,16 @@ from rotations.shifts.services.patterns import (
 )
 from tests.factories import PersonFactory, QueueFactory, ShiftFactory
 
-pytestmark = pytest.mark.django_db
-
 UTC = dt.UTC
 NOW = dt.datetime(2027, 3, 1, 12, tzinfo=UTC)
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        cache.clear()
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 @pytest.fixture
 def queue(support_lead):
+    """Unlike conftest's queue: bookable up to an hour ahead."""
     return QueueFactory(
         name="Billing chat", time_zone="America/New_York", leads=[support_lead], min_notice_hours=1
     )
