@@ -44,12 +44,12 @@ LEADS_ONLY = answers("login", "403", "403", "200", "403")
 DELIVERY_READERS = answers("login", "403", "200", "200", "403")
 SHIFT_BROWSERS = answers("login", "200", "200", "200", "403")
 QUEUE_OR_BOOKERS = answers("login", "200", "200", "200", "403")
-# The executive's own booking: they and anyone who books for others may change it; the
-# buddy may see it but not change it.
+# The executive's booking in the lead's queue: the executive, HR and the queue's lead may
+# change it; the buddy may see it but not change it.
 BOOKING_CHANGERS = answers("login", "200", "200", "200", "403")
-# Someone else's booking: HR and support leads book on anyone's behalf; to everyone else
-# it does not exist.
-OTHERS_BOOKING = answers("login", "404", "200", "200", "404")
+# Someone else's booking in a queue the lead does not lead: HR books on anyone's behalf on
+# any queue; to everyone else, the lead included, it does not exist.
+OTHERS_BOOKING = answers("login", "404", "200", "404", "404")
 # Leadership (executives), HR and support leads; not front-line employees.
 DASHBOARD_READERS = answers("login", "200", "200", "200", "403")
 HR_ONLY = answers("login", "403", "200", "403", "403")
@@ -179,11 +179,10 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/deliveries/?status=failed&page=abc", DELIVERY_READERS),
     ],
     # The booking in the lead's queue: its executive and buddy may see the booking, not
-    # what was mailed about it. In another queue: HR only; the lead may book there for
-    # others but does not run it.
+    # what was mailed about it. In another queue: HR only; to the lead it does not exist.
     "deliveries/bookings/<int:booking_id>/": [
         ("/deliveries/bookings/{booking}/", answers("login", "403", "200", "200", "403")),
-        ("/deliveries/bookings/{other_booking}/", answers("login", "404", "200", "403", "404")),
+        ("/deliveries/bookings/{other_booking}/", answers("login", "404", "200", "404", "404")),
         ("/deliveries/bookings/999999/", answers("login", "404", "404", "404", "404")),
     ],
     "deliveries/<int:email_id>/retry/": [("/deliveries/{email}/retry/", signed_in("405"))],
@@ -240,7 +239,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/shifts/bookings/{booking}/insights/new/", answers("login", "200", "403", "403", "403")),
         (
             "/shifts/bookings/{other_booking}/insights/new/",
-            answers("login", "404", "403", "403", "404"),
+            answers("login", "404", "403", "404", "404"),
         ),
     ],
     # Insights: HR sees all; a lead those of their queues; the author, the buddy of the

@@ -7,7 +7,11 @@ from django.utils.safestring import mark_safe
 # Every page's header: (label, URL name, permissions any one of which shows the link).
 NAVIGATION = (
     ("Home", "home", ()),
-    ("Find a shift", "shifts:list", ("rotations.book_shift", "rotations.book_for_others")),
+    (
+        "Find a shift",
+        "shifts:list",
+        ("rotations.book_shift", "rotations.book_for_others", "rotations.manage_queues"),
+    ),
     ("My schedule", "schedule", ()),
     ("Insights", "insights:list", ()),
     ("Mentoring", "mentoring:home", ()),

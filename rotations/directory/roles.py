@@ -57,8 +57,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.SUPPORT_LEAD: (
         "rotations.view_directory",
         "rotations.view_queue",
+        # Leads book, move and cancel for others on the queues they lead: an object rule
+        # (shifts/permissions.py), not HR's book_for_others, which holds on every queue.
         "rotations.manage_queues",
-        "rotations.book_for_others",
         "rotations.triage_insights",
         "rotations.view_insight_dashboard",
     ),

@@ -484,7 +484,8 @@ def plan_publish(*, plan: SchedulePlan, by: Person) -> tuple[int, int]:
         raise ProgramRefused(
             "not_ready", "This plan is not waiting for review (published or discarded already)."
         )
-    actor = Actor(person=by, may_override_notice=False)
+    # HR books the program's executives on any queue (never overriding notice: not asked).
+    actor = Actor(person=by, for_others_on=None)
     lines = list(
         pending.select_related("person", "shift").order_by("person_id", "shift__starts_at")
     )

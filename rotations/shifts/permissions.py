@@ -18,7 +18,25 @@ MANAGE_REFUSED = "Only this queue's support leads can change it."
 
 
 def actor(person: Person) -> Actor:
-    return Actor(person=person, may_override_notice=person.has_perm("rotations.book_for_others"))
+    """Who acts, and on which queues for others: HR (who may book for others) on every
+    queue, a support lead on the queues they lead, an executive on none."""
+    if person.has_perm("rotations.book_for_others"):
+        return Actor(person=person, for_others_on=None)
+    if person.has_perm("rotations.manage_queues"):
+        return Actor(person=person, for_others_on=frozenset(led_queue_ids(person)))
+    return Actor(person=person)
+
+
+def led_queue_ids(person: Person) -> list[int]:
+    return list(
+        Queue.leads.through.objects.filter(person=person).values_list("queue_id", flat=True)
+    )
+
+
+def may_act_for_others_on(person: Person, queue: Queue) -> bool:
+    """Whether ``person`` may book, move and cancel someone else on ``queue``: the rule
+    of ``Actor``, asked of one queue (pages showing the Move and Cancel links)."""
+    return person.has_perm("rotations.book_for_others") or can_manage_queue(person, queue)
 
 
 def can_browse_shifts(person: Person) -> bool:
@@ -105,6 +123,7 @@ def get_shift_for_attendance(person: Person, shift_id: int) -> Shift:
 
 
 def can_see_booking(person: Person, booking: Booking) -> bool:
+    """The executive's own, their buddy's, their queue's leads', and HR's."""
     return (
         booking.person_id == person.pk
         or person.has_perm("rotations.book_for_others")
@@ -116,7 +135,7 @@ def can_see_booking(person: Person, booking: Booking) -> bool:
 def can_change_booking(person: Person, booking: Booking) -> bool:
     if booking.person_id == person.pk:
         return person.has_perm("rotations.book_shift")
-    return person.has_perm("rotations.book_for_others")
+    return may_act_for_others_on(person, booking.shift.queue)
 
 
 def _booking(booking_id: int) -> Booking:
@@ -154,15 +173,18 @@ def get_person_to_book_for(person: Person, person_id: object | None) -> Person:
     themselves), for the booking page and the API alike.
 
     Themselves if they are an executive; anyone else only if they may book for others
-    (support leads and HR), and then only an active person: 404 for anyone else, 403 for
-    a person who may not book at all or not for others. (Whether the person booked takes
-    part in Frontline is the booking's own rule, with its own message.)
+    somewhere (HR, and support leads on the queues they lead: the booking checks the
+    queue), and then only an active person: 404 for anyone else, 403 for a person who may
+    not book at all or not for others. (Whether the person booked takes part in Frontline
+    is the booking's own rule, with its own message.)
     """
     if person_id in (None, "") or str(person_id) == str(person.pk):
         if not person.has_perm("rotations.book_shift"):
             raise PermissionDenied("Only executives book shifts for themselves.")
         return person
-    if not person.has_perm("rotations.book_for_others"):
+    if not (
+        person.has_perm("rotations.book_for_others") or person.has_perm("rotations.manage_queues")
+    ):
         raise PermissionDenied("You can only book for yourself.")
     if not str(person_id).isdigit() or not storable_id(Person, int(str(person_id))):
         raise Http404

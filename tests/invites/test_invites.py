@@ -500,6 +500,12 @@ def test_changes_within_the_window_publish_one_task_that_sends_them_all(
     assert len(smtp_settings.wait_for(4)) == 4
 
 
+def book_another_executive(shift):
+    """A second executive books ``shift`` for themselves."""
+    other = PersonFactory(roles=["Executive"])
+    return booking_create(shift=shift, person=other, by=actor(other))
+
+
 def test_after_the_window_the_next_change_publishes_again(
     trio, settings, django_capture_on_commit_callbacks
 ):
@@ -516,9 +522,7 @@ def test_after_the_window_the_next_change_publishes_again(
             booking_create(shift=first, person=executive, by=actor(executive))
         cache.delete(outbox.KICK_KEY)  # as it expires after the window
         with django_capture_on_commit_callbacks(execute=True):
-            booking_create(
-                shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive)
-            )
+            book_another_executive(later)
     assert publish.call_count == 2
 
 
@@ -534,9 +538,7 @@ def test_without_a_window_every_change_publishes(
     with mock.patch.object(send_due_emails, "apply_async") as publish:
         for shift in (first, later):
             with django_capture_on_commit_callbacks(execute=True):
-                booking_create(
-                    shift=shift, person=PersonFactory(roles=["Executive"]), by=actor(executive)
-                )
+                book_another_executive(shift)
     assert publish.call_count == 2
 
 
@@ -569,9 +571,7 @@ def test_a_broker_that_is_down_does_not_fail_the_committed_change(
     # The failed publish does not hold the window: the next change publishes at once.
     with mock.patch.object(send_due_emails, "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=True):
-            booking_create(
-                shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive)
-            )
+            book_another_executive(later)
     publish.assert_called_once_with((), countdown=2)
 
 
@@ -580,7 +580,7 @@ def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_
 ):
     executive, _, _, first, later, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
-    booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    book_another_executive(later)
     waiting, unrenderable, *due = OutgoingEmail.objects.order_by("pk")
     # A retry whose pause is not over yet waits; new rows go whatever their time says.
     OutgoingEmail.objects.filter(pk=waiting.pk).update(
@@ -613,7 +613,7 @@ def test_the_due_task_sends_new_rows_and_due_retries_and_ends_on_rows_it_cannot_
 def test_a_row_that_cannot_be_rendered_does_not_hold_up_the_rest(trio, smtp_settings):
     executive, _, _, first, later, _ = trio
     booking_create(shift=first, person=executive, by=actor(executive))
-    booking_create(shift=later, person=PersonFactory(roles=["Executive"]), by=actor(executive))
+    book_another_executive(later)
     broken = OutgoingEmail.objects.order_by("pk").first()  # the oldest: first in every batch
     from unittest import mock
 

@@ -98,7 +98,8 @@ class TestBook:
 
     def test_an_executive_cannot_override_notice(self, executive, queue):
         with refused(
-            "override_not_allowed", "Only support leads and HR can override minimum notice."
+            "override_not_allowed",
+            "Only HR and the queue's support leads can override minimum notice.",
         ):
             book(ShiftFactory(queue=queue), executive, override_notice=True)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,12 +51,25 @@ class BookingRefused(Refused):
     """A booking rule stopped the request; ``message`` is for the person who asked."""
 
 
+# Said to a support lead who acts for someone on a queue they do not lead.
+NOT_YOUR_QUEUE = "Support leads book, move and cancel for others only on the queues they lead."
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is making the change, and whether they may override minimum notice."""
+    """Who is making the change, and on which queues they act for others: book, move and
+    cancel someone else's booking, and override minimum notice. ``None``: every queue
+    (HR); the ids of the queues they lead (a support lead); none (an executive)."""
 
     person: Person
-    may_override_notice: bool = False
+    for_others_on: frozenset[int] | None = frozenset()
+
+    def acts_for_others_on(self, queue_id: int) -> bool:
+        return self.for_others_on is None or queue_id in self.for_others_on
+
+    @property
+    def acts_for_others(self) -> bool:
+        return self.for_others_on is None or bool(self.for_others_on)
 
 
 def booking_create(
@@ -68,8 +82,10 @@ def booking_create(
         )
     with transaction.atomic():
         shift = fresh_shift(shift, locking=person)
+        _check_acts_for(by, person, shift.queue_id)
         now = timezone.now()
-        _check_bookable(shift, now=now, override_notice=_override(by, override_notice))
+        override = _override(by, override_notice, shift.queue_id)
+        _check_bookable(shift, now=now, override_notice=override)
         _check_person_free(person, shift)
         _take_seat(shift)
         booking = Booking(
@@ -89,13 +105,16 @@ def booking_reschedule(
     *, booking: Booking, to_shift: Shift, by: Actor, override_notice: bool = False
 ) -> Booking:
     """Move a booking to another shift: the same calendar event, one sequence higher."""
-    override = _override(by, override_notice)
     with transaction.atomic():
         lock_person(booking.person)
         booking = _fresh_booking(booking)
+        _check_acts_for(by, booking.person, booking.shift.queue_id)
         now = timezone.now()
+        override = _override(by, override_notice, booking.shift.queue_id)
         _check_changeable(booking, now=now, override_notice=override, verb="moved")
         to_shift = fresh_shift(to_shift)
+        _check_acts_for(by, booking.person, to_shift.queue_id)
+        _override(by, override_notice, to_shift.queue_id)
         if to_shift.pk == booking.shift_id:
             raise BookingRefused("same_shift", "You are already booked on this shift.")
         _check_bookable(to_shift, now=now, override_notice=override)
@@ -116,10 +135,11 @@ def booking_cancel(
     with transaction.atomic():
         lock_person(booking.person)
         booking = _fresh_booking(booking)
+        _check_acts_for(by, booking.person, booking.shift.queue_id)
         _check_changeable(
             booking,
             now=timezone.now(),
-            override_notice=_override(by, override_notice),
+            override_notice=_override(by, override_notice, booking.shift.queue_id),
             verb="cancelled",
         )
         release_seat(booking.shift_id)
@@ -146,10 +166,18 @@ def booking_mark_attendance(*, booking: Booking, by: Person, attended: bool) -> 
 # --- the rules ------------------------------------------------------------------------
 
 
-def _override(by: Actor, requested: bool) -> bool:
-    if requested and not by.may_override_notice:
+def _check_acts_for(by: Actor, person: Person, queue_id: int) -> None:
+    """Someone else's booking is HR's on any queue, and a support lead's on the queues
+    they lead (its pages and the API find out here, after the shift is read)."""
+    if person.pk != by.person.pk and not by.acts_for_others_on(queue_id):
+        raise PermissionDenied(NOT_YOUR_QUEUE)
+
+
+def _override(by: Actor, requested: bool, queue_id: int) -> bool:
+    if requested and not by.acts_for_others_on(queue_id):
         raise BookingRefused(
-            "override_not_allowed", "Only support leads and HR can override minimum notice."
+            "override_not_allowed",
+            "Only HR and the queue's support leads can override minimum notice.",
         )
     return requested
 

@@ -35,6 +35,7 @@ from rotations.shifts.permissions import (
     get_person_to_book_for,
     get_shift_for_attendance,
     get_shift_for_view,
+    may_act_for_others_on,
 )
 from rotations.shifts.selectors import (
     ShiftFilters,
@@ -208,7 +209,7 @@ def _detail_page(
     request: AuthedRequest, shift, book_form: BookForm | None = None, status: int = 200
 ) -> HttpResponse:
     person = request.user
-    may_book_for_others = person.has_perm("rotations.book_for_others")
+    may_book_for_others = may_act_for_others_on(person, shift.queue)
     bookings = (
         list(shift_bookings(shift))
         if (may_book_for_others or can_mark_attendance(person, shift))
@@ -223,6 +224,7 @@ def _detail_page(
             "bookings": bookings,
             "my_booking": mine,
             "can_book": person.has_perm("rotations.book_shift") or may_book_for_others,
+            "can_change_others": may_book_for_others,
             "book_form": book_form or BookForm(may_book_for_others=may_book_for_others),
             "can_mark_attendance": can_mark_attendance(person, shift),
             "can_take_off": (
@@ -239,7 +241,7 @@ def _detail_page(
 def shift_book(request: AuthedRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_view(request.user, shift_id)
     form = BookForm(
-        request.POST, may_book_for_others=request.user.has_perm("rotations.book_for_others")
+        request.POST, may_book_for_others=may_act_for_others_on(request.user, shift.queue)
     )
     if not form.is_valid():
         messages.error(request, "Pick someone to book, or leave it empty to book yourself.")
@@ -285,7 +287,13 @@ def booking_reschedule_view(request: AuthedRequest, booking_id: int) -> HttpResp
     every = open_shifts(viewer=booking.person, filters=ShiftFilters(within_notice=True)).exclude(
         pk=booking.shift_id
     )
-    soon = ShiftFilters(within_notice=by.may_override_notice)
+    if booking.person_id != request.user.pk and by.for_others_on is not None:
+        every = every.filter(queue_id__in=by.for_others_on)  # a lead: the queues they lead
+        listed_queues = by.for_others_on
+    else:
+        listed_queues = None
+    may_override = by.acts_for_others_on(booking.shift.queue_id)
+    soon = ShiftFilters(within_notice=may_override)
     narrow = ShiftFilterForm(request.GET or None)
     data = narrow.cleaned_data if narrow.is_valid() else {}
     # The dates are the viewer's calendar days, as the labels are (a lead may move an
@@ -299,7 +307,9 @@ def booking_reschedule_view(request: AuthedRequest, booking_id: int) -> HttpResp
         data.get("date_to"),
         request.user.zone,
     ).exclude(pk=booking.shift_id)
-    form = RescheduleForm(request.POST or None, shifts=every, may_override=by.may_override_notice)
+    if listed_queues is not None:
+        listed = listed.filter(queue_id__in=listed_queues)
+    form = RescheduleForm(request.POST or None, shifts=every, may_override=may_override)
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_reschedule(
@@ -339,7 +349,9 @@ def booking_cancel_view(request: AuthedRequest, booking_id: int) -> HttpResponse
     if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
         return _nothing_to_change(request, booking, "cancel")
     by = actor(request.user)
-    form = CancelForm(request.POST or None, may_override=by.may_override_notice)
+    form = CancelForm(
+        request.POST or None, may_override=by.acts_for_others_on(booking.shift.queue_id)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             booking_cancel(
