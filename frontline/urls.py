@@ -1,6 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+
+# The admin signs in through allauth's sign-in, so two-factor and its rate limits apply
+# there too: the admin's own form checked the password alone.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("rotations.urls")),

@@ -39,7 +39,15 @@ def permissions_changed(**kwargs) -> None:
 
 
 class CachedPermissionsBackend(ModelBackend):
-    """ModelBackend's answers, from the cache or from one query instead of two."""
+    """ModelBackend's answers, from the cache or from one query instead of two.
+
+    It reads people and their permissions; it checks no password. allauth's backend does,
+    once, whoever is named and whatever the password: had this one checked too (it would,
+    the email being the username field), a wrong password would cost two hashes and a
+    right one one, and the time a refusal took would tell which."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
 
     def get_user(self, user_id):
         """ModelBackend's, as one written-out statement (see ``rows``): every signed-in
