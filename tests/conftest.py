@@ -123,6 +123,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+CSP_VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.reportCspViolation(e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " on " + e.documentURI + (e.sample ? " (" + e.sample + ")" : ""));
+});
+"""
+
+
 @pytest.fixture
 def page(chromium_path, live_server):
     """A Chromium page on the live server, in Toronto's time zone."""
@@ -136,9 +144,16 @@ def page(chromium_path, live_server):
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=live_server.url, timezone_id="America/Toronto")
         context.set_default_timeout(15_000)
-        yield context.new_page()
+        # Whatever the Content-Security-Policy blocks on any page a test visits fails it.
+        blocked: list[str] = []
+        context.expose_binding("reportCspViolation", lambda _source, what: blocked.append(what))
+        context.add_init_script(CSP_VIOLATION_LISTENER)
+        page = context.new_page()
+        page.csp_violations = blocked  # type: ignore[attr-defined]
+        yield page
         context.close()
         browser.close()
+        assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:

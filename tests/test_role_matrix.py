@@ -21,6 +21,17 @@ from tests.helpers import all_routes
 ROLES = ("anonymous", "executive", "hr_admin", "support_lead", "frontline")
 
 
+POLICY = {
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+}
+
+
 def answers(anonymous, executive, hr_admin, support_lead, frontline) -> dict[str, str]:
     return dict(zip(ROLES, (anonymous, executive, hr_admin, support_lead, frontline), strict=True))
 
@@ -568,6 +579,11 @@ def test_role_gets_expected_answer(client_as, path, role, expected, world):
     client = client_as(role)
     response = client.get(path.format(**world))
     assert observe(response) == expected
+    # Every answer carries the policy; nothing a signed-in person is shown is kept by a
+    # browser or a proxy (the calendar feed, for calendar apps, revalidates by its ETag).
+    assert set(response["Content-Security-Policy"].split("; ")) == POLICY
+    if role != "anonymous" and not path.endswith(".ics"):
+        assert "no-store" in response["Cache-Control"], response.get("Cache-Control")
 
 
 @pytest.mark.django_db

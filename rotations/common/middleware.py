@@ -3,6 +3,7 @@ import zoneinfo
 from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginRequiredMiddleware
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 
 class PersonTimezoneMiddleware:
@@ -27,6 +28,23 @@ class PersonTimezoneMiddleware:
             # code before its own middleware, a test). A streamed body that formats times
             # takes the zone along itself (see the insight export).
             timezone.deactivate()
+
+
+class NoStoreWhenSignedInMiddleware:
+    """What a signed-in person is shown is theirs alone: no browser or proxy keeps a copy
+    (``Cache-Control: no-store``), so Back after signing out on a shared computer shows
+    nothing and no cache hands one person's schedule to another. A response that says
+    how it is cached already (the calendar feed, revalidated by its ETag) is left so."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class LoginRequiredMiddleware(BaseLoginRequiredMiddleware):

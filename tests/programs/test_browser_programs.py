@@ -71,7 +71,7 @@ def test_hr_plans_reviews_and_publishes_a_programs_seats(page):
     page.get_by_role("link", name="VPs this quarter").click()
     expect(page.locator("#count-not_started")).to_have_text("2")
     # The chart is drawn in the page from the same numbers.
-    page.wait_for_function("document.getElementById('compliance-chart').chart !== undefined")
+    page.wait_for_function("() => document.getElementById('compliance-chart').chart !== undefined")
     assert page.evaluate(
         "document.getElementById('compliance-chart').chart.data.datasets[0].data"
     ) == [0, 0, 0, 2]
