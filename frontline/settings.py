@@ -60,6 +60,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The address people use to reach the app; used in emails and calendar invites.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# The name emails greet and sign with ("Hello from Frontline!").
+SITE_NAME = env.str("SITE_NAME", default="Frontline")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -308,7 +310,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Frontline] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Failed sign-ins: at most 10 a minute from one IP and 5 per 5 minutes for one address;
 # allauth keeps the counters in the cache above, shared by every web process.
 ACCOUNT_RATE_LIMITS = {

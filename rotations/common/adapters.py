@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -14,6 +17,25 @@ def is_company_address(email: str) -> bool:
     return domain in settings.FRONTLINE_COMPANY_DOMAINS
 
 
+@dataclass(frozen=True)
+class Site:
+    """What allauth's emails call ``current_site``: the configured name and address,
+    never the request's Host header (which the sender of a reset request chooses)."""
+
+    name: str
+    domain: str
+
+
+# The links allauth puts in its emails' contexts.
+EMAIL_LINKS = ("activate_url", "password_reset_url", "signup_url")
+
+
+def on_site(url: str) -> str:
+    """``url``'s path and query on ``SITE_URL``, whatever host it was built on."""
+    parts = urlsplit(url)
+    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # People normally arrive through the HR import or single sign-on; self sign-up is
@@ -21,6 +43,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return bool(settings.FRONTLINE_COMPANY_DOMAINS)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Every account email (confirmation, reset, unknown account, notices) names the
+        site and links to ``SITE_URL``; allauth builds its links from the request."""
+        site = Site(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        context = {"email": email, **context, "current_site": site}
+        for key in EMAIL_LINKS:
+            if context.get(key):
+                context[key] = on_site(context[key])
         message = self.render_mail(template_prefix, email, context)
         send_later(message)
 

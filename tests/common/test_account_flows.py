@@ -106,6 +106,33 @@ def test_a_password_reset_link_sets_a_new_password(client, django_capture_on_com
     assert person.check_password(new)
 
 
+def test_account_emails_name_the_site_and_link_to_site_url_not_the_host(
+    client, settings, django_capture_on_commit_callbacks
+):
+    # A reset asked for through another host the server answers to (or a forged Host
+    # header) still links to the configured address.
+    settings.SITE_URL = "https://frontline.example.com"
+    settings.ALLOWED_HOSTS = ["frontline.example.com", "frontline-old.example.net"]
+    PersonFactory(email="forgot@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        for address in ("forgot@example.com", "nobody@example.com"):
+            client.post(
+                "/accounts/password/reset/",
+                {"email": address},
+                headers={"host": "frontline-old.example.net"},
+            )
+    reset, unknown = mail.outbox
+    for message in (reset, unknown):
+        assert message.body.startswith("Hello from Frontline!")
+        assert "Thank you for using Frontline!\nfrontline.example.com" in message.body
+        assert "frontline-old" not in message.body
+        assert message.subject.startswith("[Frontline] ")
+    assert re.search(
+        r"https://frontline\.example\.com/accounts/password/reset/key/\S+/", reset.body
+    )
+    assert "https://frontline.example.com/accounts/signup/" in unknown.body
+
+
 def test_failed_sign_ins_are_rate_limited_per_address(client):
     PersonFactory(email="target@example.com")
     for _ in range(5):

@@ -74,13 +74,14 @@ def test_unchanged_feed_answers_304_and_a_change_a_new_body(client, booked):
     assert b"VEVENT" not in changed.content
 
 
-def test_renewing_the_address_revokes_the_old_one(client, booked):
+def test_renewing_the_address_revokes_the_old_one(client, booked, settings):
+    settings.SITE_URL = "https://frontline.example.com"
     executive, _, _ = booked
     old = feed_of(executive).token
     client.force_login(executive)
     page = client.get("/account/calendar/")
-    assert f"/calendar/{old}.ics".encode() in page.content
-    assert b"webcal://" in page.content
+    assert f"https://frontline.example.com/calendar/{old}.ics".encode() in page.content
+    assert f"webcal://frontline.example.com/calendar/{old}.ics".encode() in page.content
     assert client.post("/account/calendar/").status_code == 302
     new = CalendarFeed.objects.get(person=executive).token
     assert new != old

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -129,7 +130,7 @@ CSV_COLUMNS = [
 def insight_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The inbox as it is filtered, every page of it, as CSV."""
     _, insights = _filtered(request)
-    base = request.build_absolute_uri("/")[:-1]
+    base = settings.SITE_URL  # links on the configured address, never the request's Host
     zone = timezone.get_current_timezone()  # the rows are written after this view returns
 
     def rows() -> Iterator[tuple]:

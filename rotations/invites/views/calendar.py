@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
@@ -44,7 +45,7 @@ def calendar_settings(request: AuthedRequest) -> HttpResponse:
         feed_renew(request.user)
         messages.success(request, "Your calendar address is renewed; the old one no longer works.")
         return redirect("calendar-settings")
-    url = request.build_absolute_uri(feed_path(feed_of(request.user)))
+    url = settings.SITE_URL + feed_path(feed_of(request.user))  # never the request's Host
     return render(
         request,
         "account/calendar.html",
