@@ -10,6 +10,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
 from rotations.common.emails import send_later
+from rotations.common.validators import one_line
 
 
 def is_company_address(email: str) -> bool:
@@ -62,5 +63,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def populate_user(self, request, sociallogin, data):
         person = super().populate_user(request, sociallogin, data)
         name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
-        person.full_name = data.get("name") or name or person.email
+        # The provider's name is taken on one line: refusing it would lock the person out.
+        person.full_name = one_line(data.get("name") or name) or person.email
         return person

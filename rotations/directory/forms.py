@@ -3,11 +3,12 @@ from django import forms
 from django.conf import settings
 
 from rotations.common.adapters import is_company_address
+from rotations.common.validators import validate_one_line
 from rotations.models import Department, Level
 
 
 class CompanySignupForm(SignupForm):
-    full_name = forms.CharField(max_length=200, label="Full name")
+    full_name = forms.CharField(max_length=200, label="Full name", validators=[validate_one_line])
 
     field_order = ["full_name", "email", "password1", "password2"]
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from rotations.common.validators import validate_time_zone
+from rotations.common.validators import validate_one_line, validate_time_zone
 
 
 class Level(models.TextChoices):
@@ -65,7 +65,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
     """Someone in the company directory, and the account they sign in with."""
 
     email = models.EmailField("email address", unique=True)
-    full_name = models.CharField(max_length=200)
+    full_name = models.CharField(max_length=200, validators=[validate_one_line])
     title = models.CharField(max_length=200, blank=True)
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
@@ -98,6 +98,12 @@ class Person(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(manager=models.F("pk")), name="person_not_own_manager"
+            ),
+            # A line break in a name would end the header of every email to them.
+            models.CheckConstraint(
+                condition=~models.Q(full_name__contains="\n") & ~models.Q(full_name__contains="\r"),
+                name="person_name_one_line",
+                violation_error_message="A name must be on one line.",
             ),
         ]
         permissions = [

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from rotations.common.validators import known_time_zones
+from rotations.common.validators import breaks_lines, known_time_zones
 from rotations.directory.roles import Role, role_groups, set_roles
 from rotations.directory.selectors import find_manager_cycles
 from rotations.models import Department, Level, Person
@@ -188,6 +188,8 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
                 first_line_of[email] = line
         if not raw["name"]:
             problems.append("name is missing")
+        elif breaks_lines(raw["name"]):
+            problems.append("name has a line break in it; put the whole name on one line")
         if not raw["department"]:
             problems.append("department is missing")
         level = LEVEL_SPELLINGS.get("".join(ch for ch in raw["level"].lower() if ch.isalnum()))

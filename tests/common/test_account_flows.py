@@ -87,6 +87,19 @@ def test_self_sign_up_is_open_to_company_addresses_only(client, django_capture_o
     assert not Person.objects.filter(email="someone@gmail.com").exists()
 
 
+def test_a_name_with_a_line_break_is_refused_at_sign_up(client):
+    data = {
+        "full_name": "Nia\r\nBcc: everyone@example.com",
+        "email": "nia@example.com",
+        "password1": "a-long-passphrase-42",
+        "password2": "a-long-passphrase-42",
+    }
+    response = client.post("/accounts/signup/", data)
+    assert response.status_code == 200
+    assert "A name must be on one line" in response.content.decode()
+    assert not Person.objects.filter(email="nia@example.com").exists()
+
+
 def test_sign_up_is_closed_without_company_domains(client, settings):
     settings.FRONTLINE_COMPANY_DOMAINS = []
     response = client.get("/accounts/signup/")

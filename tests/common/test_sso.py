@@ -182,3 +182,11 @@ def test_an_address_outside_the_company_is_refused(client, idp):
     assert "_auth_user_id" not in client.session
     assert not Person.objects.filter(email="someone@gmail.com").exists()
     assert "Sign Up Closed" in response.content.decode()
+
+
+def test_a_name_with_line_breaks_from_the_provider_is_put_on_one_line(client, idp):
+    idp.user = {**idp.user, "sub": "u-4", "email": "nia@example.com", "name": "Nia\r\n  Okafor\t"}
+    sso_sign_in(client)
+    assert Person.objects.get(email="nia@example.com").full_name == "Nia Okafor"
+
+

@@ -140,6 +140,10 @@ BAD_ROWS = [
     ),
     (",X,Support,IC,,Toronto,America/Toronto,", "email is missing"),
     ("x@example.com,,Support,IC,,Toronto,America/Toronto,", "name is missing"),
+    (
+        'x@example.com,"Eve\nBcc: all@example.com",Support,IC,,Toronto,America/Toronto,',
+        "name has a line break in it; put the whole name on one line",
+    ),
     ("x@example.com,X,,IC,,Toronto,America/Toronto,", "department is missing"),
     (
         "x@example.com,X,Support,IC,x@example.com,Toronto,America/Toronto,",
