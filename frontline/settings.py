@@ -322,7 +322,13 @@ MFA_TOTP_ISSUER = "Frontline"
 
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# The identity provider's word that an address is its user's is the only verification a
+# single sign-on gets (no confirmation email): an address it does not mark verified
+# (email_verified) signs nobody in and joins nobody (rotations/common/adapters.py).
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# For a provider that sends no email_verified claim but only issues company addresses it
+# has checked itself: take every address it sends as verified. Off unless set.
+OIDC_TRUST_EMAILS = env_bool("OIDC_TRUST_EMAILS", default=False)
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_ONLY = False
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.shortcuts import render
 
 from rotations.common.emails import send_later
 from rotations.common.validators import one_line
@@ -55,12 +57,39 @@ class AccountAdapter(DefaultAccountAdapter):
         send_later(message)
 
 
+def vouched_for(claim: object) -> bool:
+    """Whether the provider's ``email_verified`` says yes: JSON true, or the string
+    "true" some providers send. allauth takes any truthy value, so "false" was a yes."""
+    if settings.OIDC_TRUST_EMAILS:
+        return True
+    return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def pre_social_login(self, request, sociallogin) -> None:
+        """Only an address the provider vouches for signs in, whether the person is new,
+        joined by that address or already connected: an unverified address of a future
+        hire would otherwise hand their account to whoever made it."""
+        email = (sociallogin.user.email or "").lower()
+        if not any(a.verified and a.email.lower() == email for a in sociallogin.email_addresses):
+            raise ImmediateHttpResponse(
+                render(
+                    request,
+                    "account/sso_unverified.html",
+                    {"email": email, "provider": sociallogin.provider.name},
+                    status=403,
+                )
+            )
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
         email = (sociallogin.user.email or "").lower()
         return bool(email) and is_company_address(email)
 
     def populate_user(self, request, sociallogin, data):
+        # Called before allauth looks anyone up by address: from here on, "verified"
+        # means the provider said so (see vouched_for).
+        for address in sociallogin.email_addresses:
+            address.verified = vouched_for(address.verified)
         person = super().populate_user(request, sociallogin, data)
         name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
         # The provider's name is taken on one line: refusing it would lock the person out.

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 
 from rotations.models import Person
 from tests.factories import PersonFactory
@@ -190,3 +192,52 @@ def test_a_name_with_line_breaks_from_the_provider_is_put_on_one_line(client, id
     assert Person.objects.get(email="nia@example.com").full_name == "Nia Okafor"
 
 
+def refused_as_unverified(client, response) -> None:
+    assert response.status_code == 403
+    assert "has not confirmed that" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("claim", [False, "false", None, "no"])
+def test_an_address_the_provider_does_not_verify_joins_nobody(client, idp, claim):
+    # A future hire's address, taken at the provider by someone else, must not reach the
+    # person HR later imports (nor one already in the directory).
+    ada = PersonFactory(email="ada@example.com", full_name="Ada Byrne")
+    idp.user = {**idp.user, "email_verified": claim}
+    refused_as_unverified(client, sso_sign_in(client))
+    assert not SocialAccount.objects.exists()
+    ada.refresh_from_db()
+    assert ada.has_usable_password()
+
+
+def test_an_unverified_new_address_becomes_nobody(client, idp):
+    idp.user = {**idp.user, "sub": "u-5", "email": "future.hire@example.com"}
+    del idp.user["email_verified"]
+    refused_as_unverified(client, sso_sign_in(client))
+    assert not Person.objects.filter(email="future.hire@example.com").exists()
+
+
+def test_a_connected_account_whose_address_is_no_longer_verified_is_refused(client, idp):
+    PersonFactory(email="ada@example.com", full_name="Ada Byrne")
+    assert sso_sign_in(client)["Location"] == "/"
+    client.logout()
+    idp.user = {**idp.user, "email_verified": False}
+    refused_as_unverified(client, sso_sign_in(client))
+
+
+def test_the_string_true_is_taken_as_verified(client, idp):
+    idp.user = {
+        **idp.user,
+        "sub": "u-6",
+        "email": "cognito.user@example.com",
+        "email_verified": "true",
+    }
+    assert sso_sign_in(client)["Location"] == "/"
+    assert Person.objects.filter(email="cognito.user@example.com").exists()
+
+
+def test_a_provider_trusted_for_its_addresses_needs_no_claim(client, idp, settings):
+    settings.OIDC_TRUST_EMAILS = True
+    idp.user = {"sub": "u-7", "email": "trusted@example.com", "name": "Tru Sted"}
+    assert sso_sign_in(client)["Location"] == "/"
+    assert EmailAddress.objects.get(email="trusted@example.com").verified
