@@ -33,6 +33,15 @@ class RotationsConfig(AppConfig):
         for module in EMAIL_RENDERERS:
             import_module(module)
 
+        # Turning on two-factor signs the person out of their other sessions.
+        from allauth.mfa.signals import authenticator_added  # noqa: PLC0415 -- app ready
+
+        from rotations.directory import account_security  # noqa: PLC0415 -- app ready
+
+        authenticator_added.connect(
+            account_security.second_factor_added, dispatch_uid="second-factor-added"
+        )
+
         # After every migrate, so the role groups always carry the permissions the code
         # expects (new permissions arrive with later migrations).
         post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)

@@ -119,6 +119,7 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
     ],
     "accounts/password/reset/done/": [("/accounts/password/reset/done/", everyone("200"))],
     "accounts/2fa/": [("/accounts/2fa/", signed_in("200"))],
+    "accounts/sessions/": [("/accounts/sessions/", signed_in("200"))],
     "accounts/2fa/authenticate/": [
         ("/accounts/2fa/authenticate/", signed_out("→/accounts/login/"))
     ],

@@ -7,18 +7,19 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from rotations.common.http import AuthedRequest
+from rotations.directory.services import api_token_create, api_token_revoke
 
 
 @require_http_methods(["GET", "POST"])
 def api_token(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
         if request.POST.get("action") == "create":
-            token = Token.objects.create(user=request.user)
-            # Shown once: only its holder needs it, and it is as good as a password.
-            messages.success(request, f"Your new API token: {token.key}")
-        else:
+            token = api_token_create(person=request.user)
+            # Shown once, in this answer only (never stored, not even in the messages
+            # cookie; the page is no-store): it is as good as a password.
+            return render(request, "account/api_token.html", {"token": token, "new_key": token.key})
+        if api_token_revoke(person=request.user):
             messages.success(request, "Your API token is revoked.")
         return redirect("api-token")
-    has_token = Token.objects.filter(user=request.user).exists()
-    return render(request, "account/api_token.html", {"has_token": has_token})
+    current = Token.objects.filter(user=request.user).first()
+    return render(request, "account/api_token.html", {"token": current})

@@ -29,6 +29,7 @@ ACCOUNT_LINKS = (
     "account_email",
     "account_change_password",
     "mfa_index",
+    "usersessions_list",
     "calendar-settings",
     "api-token",
     "account_logout",

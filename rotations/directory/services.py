@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from rest_framework.authtoken.models import Token
 
 from rotations.common.validators import breaks_lines, known_time_zones
 from rotations.directory.roles import Role, role_groups, set_roles
@@ -447,3 +449,32 @@ def _apply(plan: _Plan) -> None:
             if p.pk not in known
         ]
     )
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def api_token_create(*, person: Person) -> Token:
+    """A new API token for ``person``, replacing the one they had (one each)."""
+    with transaction.atomic():
+        Token.objects.filter(user=person).delete()
+        return Token.objects.create(user=person)
+
+
+def api_token_revoke(*, person: Person) -> bool:
+    """Revoke ``person``'s API token; whether they had one."""
+    deleted, _ = Token.objects.filter(user=person).delete()
+    return bool(deleted)
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+def sessions_end_others(*, person: Person, keep: str | None) -> int:
+    """Sign ``person`` out everywhere but the session ``keep``; how many ended."""
+    ended = 0
+    for session in UserSession.objects.purge_and_list(person):
+        if session.session_key != keep:
+            session.end()
+            ended += 1
+    return ended

@@ -7,8 +7,11 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core import mail
+from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from rotations.models import Person
 from tests.factories import PASSWORD, PersonFactory
@@ -108,6 +111,7 @@ def test_sign_up_is_closed_without_company_domains(client, settings):
 
 def test_a_password_reset_link_sets_a_new_password(client, django_capture_on_commit_callbacks):
     person = PersonFactory(email="forgot@example.com")
+    Token.objects.create(user=person)
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/password/reset/", {"email": "forgot@example.com"})
     [message] = mail.outbox
@@ -117,6 +121,7 @@ def test_a_password_reset_link_sets_a_new_password(client, django_capture_on_com
     assert client.post(form_url, {"password1": new, "password2": new}).status_code == 302
     person.refresh_from_db()
     assert person.check_password(new)
+    assert not Token.objects.filter(user=person).exists()  # a new password revokes it
 
 
 def test_account_emails_name_the_site_and_link_to_site_url_not_the_host(
@@ -189,3 +194,30 @@ def test_home_offers_two_factor_until_it_is_on(client):
     assert 'id="next-mfa"' in client.get("/").content.decode()
     TOTP.activate(person, generate_totp_secret())
     assert 'id="next-mfa"' not in client.get("/").content.decode()
+
+
+def test_turning_on_two_factor_signs_the_person_out_of_their_other_sessions(
+    client, django_capture_on_commit_callbacks
+):
+    person = PersonFactory(email="secure@example.com")
+    elsewhere = Client()
+    for browser in (client, elsewhere):
+        assert sign_in(browser, "secure@example.com")["Location"] == "/"
+    # Both are listed on the sessions page.
+    assert client.get("/accounts/sessions/").content.decode().count("<tr") >= 3
+
+    page = client.get("/accounts/2fa/totp/activate/")
+    if page.status_code == 302:  # allauth asks for the password again first
+        client.post(page["Location"], {"password": PASSWORD})
+        page = client.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/accounts/2fa/totp/activate/",
+            {"code": format_hotp_value(hotp_value(secret, _counter()))},
+        )
+    assert done.status_code == 302
+    assert Authenticator.objects.filter(user=person, type=Authenticator.Type.TOTP).exists()
+
+    assert client.get("/schedule/").status_code == 200  # the session that turned it on
+    assert elsewhere.get("/schedule/")["Location"].startswith("/accounts/login/")

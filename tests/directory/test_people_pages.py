@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.authtoken.models import Token
 
 from rotations.directory.roles import Role
 from rotations.directory.selectors import find_manager_cycles, management_chain
 from rotations.models import Person
-from tests.factories import PersonFactory
+from tests.factories import PASSWORD, PersonFactory
 from tests.helpers import count_page_queries
 
 
@@ -115,12 +116,17 @@ def test_cached_permissions_follow_role_changes(django_assert_num_queries):
 
 @pytest.mark.django_db
 def test_a_person_creates_uses_and_revokes_their_api_token(client, executive):
-    from rest_framework.authtoken.models import Token
-
     client.force_login(executive)
-    response = client.post("/account/api-token/", {"action": "create"}, follow=True)
+    response = client.post("/account/api-token/", {"action": "create"})
     key = Token.objects.get(user=executive).key
-    assert f"Your new API token: {key}" in response.content.decode()
+    # Shown once, in the answer itself: never in the messages cookie, never again.
+    assert response.status_code == 200
+    assert f'value="{key}"' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert key not in "".join(c.value for c in response.cookies.values())
+    listed = client.get("/account/api-token/").content.decode()
+    assert key not in listed
+    assert f"<code>{key[:4]}…</code>" in listed
 
     api = client.__class__()
     assert api.get("/api/bookings/", headers={"Authorization": f"Token {key}"}).status_code == 200
@@ -128,6 +134,33 @@ def test_a_person_creates_uses_and_revokes_their_api_token(client, executive):
     client.post("/account/api-token/", {"action": "revoke"})
     assert not Token.objects.filter(user=executive).exists()
     assert api.get("/api/bookings/", headers={"Authorization": f"Token {key}"}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_password_change_revokes_the_api_token(client, executive):
+    Token.objects.create(user=executive)
+    client.force_login(executive)
+    new = "another-long-password-77"
+    response = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": new, "password2": new},
+    )
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=executive).exists()
+
+
+@pytest.mark.django_db
+def test_a_password_set_in_the_admin_revokes_the_api_token(client, executive):
+    root = Person.objects.create_superuser("root@example.com", PASSWORD, full_name="Root Admin")
+    Token.objects.create(user=executive)
+    client.force_login(root)
+    new = "another-long-password-77"
+    response = client.post(
+        f"/admin/rotations/person/{executive.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=executive).exists()
 
 
 @pytest.mark.django_db
