@@ -314,11 +314,20 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
-# Failed sign-ins: at most 10 a minute from one IP and 5 per 5 minutes for one address;
-# allauth keeps the counters in the cache above, shared by every web process.
+# Sign-in tries: at most 10 a minute from one client address, and 5 per 5 minutes for one
+# email address — counted apart on each browser that address has signed in on, so failing
+# as someone elsewhere cannot lock them out of their own (rotations/common/adapters.py).
+# The counters live in the cache above, shared by every web process.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/300s/key"),
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip"),
+    "login_failed_address": env.str("LOGIN_FAILED_ADDRESS_RATE_LIMIT", default="5/300s/key"),
 }
+# Behind a proxy, the client's address is what our proxies say it is: either the number of
+# proxies of ours in front (each appends to X-Forwarded-For; the one that many from the
+# end is the client's), or the header one of them sets (e.g. X-Real-IP). Neither by
+# default: the connection's own address, so a forged X-Forwarded-For counts for nothing.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Frontline"

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
 
 from rotations.common.emails import send_later
 from rotations.common.validators import one_line
+
+logger = logging.getLogger(__name__)
 
 
 def is_company_address(email: str) -> bool:
@@ -39,7 +47,81 @@ def on_site(url: str) -> str:
     return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+# Browsers someone has signed in on: a signed cookie naming, for each address that signed
+# in there (as a hash), that browser's own id. Failed sign-ins for an address are counted
+# per browser on those, and together only on every other client, so nobody can lock a
+# person out of the browser they always use by failing sign-ins as them elsewhere.
+KNOWN_DEVICE_COOKIE = "frontline_device"
+KNOWN_DEVICE_SALT = "frontline.known-device"
+KNOWN_DEVICE_SECONDS = 365 * 24 * 3600
+KNOWN_DEVICE_LIMIT = 5  # addresses remembered per browser
+
+
+def _address_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
+
+
+def _known_devices(request) -> dict[str, str]:
+    try:
+        value = signing.loads(
+            request.COOKIES.get(KNOWN_DEVICE_COOKIE, ""),
+            salt=KNOWN_DEVICE_SALT,
+            max_age=KNOWN_DEVICE_SECONDS,
+        )
+    except signing.BadSignature:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def known_device(request, address: str) -> str | None:
+    """This browser's id for ``address``, if that address has signed in on it."""
+    device = _known_devices(request).get(_address_hash(address))
+    return device if isinstance(device, str) else None
+
+
+def remember_device(request, response, address: str) -> None:
+    devices = _known_devices(request)
+    key = _address_hash(address)
+    devices[key] = devices.pop(key, "") or secrets.token_urlsafe(12)
+    devices = dict(list(devices.items())[-KNOWN_DEVICE_LIMIT:])
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        signing.dumps(devices, salt=KNOWN_DEVICE_SALT),
+        max_age=KNOWN_DEVICE_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Before each password is checked: allauth's per-client-address limit
+        (``login_failed``), then the per-address one (``login_failed_address``), which a
+        browser the address has signed in on counts on its own."""
+        address = (credentials.get("email") or "").strip().lower()
+        device = known_device(request, address)
+        key = f"{address}:{device}" if device else address
+        if not ratelimit.consume(request, action="login_failed_address", key=key):
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def get_client_ip(self, request) -> str:
+        """allauth's reading of the trusted proxies' header, except that a header
+        shorter than the proxies configured (a client reaching the app around them)
+        is answered by the connection's own address rather than an error page."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            logger.warning("X-Forwarded-For lists fewer addresses than TRUSTED_PROXY_COUNT")
+            return request.META["REMOTE_ADDR"]
+
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        if user.email:
+            remember_device(request, response, user.email)
+        return response
+
     def is_open_for_signup(self, request) -> bool:
         # People normally arrive through the HR import or single sign-on; self sign-up is
         # only for the company's own domains, and closed when none are configured.

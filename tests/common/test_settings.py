@@ -29,6 +29,8 @@ print(json.dumps({
     "EMAIL_PORT": getattr(settings, "EMAIL_PORT", None),
     "EMAIL_USE_TLS": getattr(settings, "EMAIL_USE_TLS", None),
     "OIDC_APPS": settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"],
+    "PROXIES": settings.ALLAUTH_TRUSTED_PROXY_COUNT,
+    "CLIENT_IP_HEADER": settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER,
 }))
 """
 
@@ -82,6 +84,7 @@ def test_defaults_need_no_server(tmp_path):
     assert s["CACHE"] == "django.core.cache.backends.filebased.FileBasedCache"
     assert s["EMAIL_BACKEND"] == "frontline.mail.EmlFileBackend"
     assert s["OIDC_APPS"] == []
+    assert (s["PROXIES"], s["CLIENT_IP_HEADER"]) == (0, None)  # X-Forwarded-For not trusted
 
 
 def test_urls_point_the_app_at_postgresql_redis_and_smtp(tmp_path):
@@ -94,9 +97,12 @@ def test_urls_point_the_app_at_postgresql_redis_and_smtp(tmp_path):
             "OIDC_SERVER_URL": "https://idp.example.com",
             "OIDC_CLIENT_ID": "frontline",
             "OIDC_CLIENT_SECRET": "s3cret",
+            "TRUSTED_PROXY_COUNT": "1",
+            "TRUSTED_CLIENT_IP_HEADER": "X-Real-IP",
         },
         tmp_path,
     )
+    assert (s["PROXIES"], s["CLIENT_IP_HEADER"]) == (1, "X-Real-IP")
     assert s["DB_ENGINE"] == "django.db.backends.postgresql"
     assert (s["DB_NAME"], s["DB_HOST"]) == ("frontline", "db.internal")
     assert s["BROKER"] == "redis://cache.internal:6379/0"
