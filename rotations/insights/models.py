@@ -213,13 +213,29 @@ class InsightEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on insight {self.insight_id}"
 
-    def describe(self) -> str:
-        """What happened, as one sentence after the actor's name ("marked it shipped")."""
+    # What the event says to one reader, set by selectors.event_lines.
+    text: str
+
+    @property
+    def other_insight_id(self) -> int | None:
+        """The other insight of a merge."""
+        if self.kind == InsightEventKind.MERGED:
+            return self.data.get("from")
+        if self.kind == InsightEventKind.STATUS and self.to_status == InsightStatus.DUPLICATE:
+            return self.data.get("into")
+        return None
+
+    def describe(self, *, names_other: bool = False) -> str:
+        """What happened, as one sentence after the actor's name ("marked it shipped").
+        A merge names the other insight only when told the reader may read it
+        (``selectors.event_lines``)."""
         if self.kind == InsightEventKind.LOGGED:
             return "logged it"
         if self.kind == InsightEventKind.COMMENT:
             return "commented"
         if self.kind == InsightEventKind.MERGED:
+            if not names_other:
+                return "merged a duplicate into it"
             return f"merged duplicate #{self.data.get('from')} “{self.data.get('from_title', '')}” into it"
         if self.kind == InsightEventKind.PLUS_ONE:
             return "gave it a +1"
@@ -235,6 +251,8 @@ class InsightEvent(models.Model):
             due = f", due {self.data['due_on']}" if self.data.get("due_on") else ""
             return f"routed it to {to}{due}"
         if status == InsightStatus.DUPLICATE:
+            if not names_other:
+                return "merged it into another insight"
             return f"merged it into #{self.data.get('into')} “{self.data.get('into_title', '')}”"
         if status == InsightStatus.ACKNOWLEDGED and self.from_status in (
             InsightStatus.SHIPPED,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rotations.common.jobs import enqueue
+from rotations.insights.selectors import event_lines, visible_insights, who_may_see
 from rotations.invites import outbox
 from rotations.invites.rendering import outbox_message, renders
 from rotations.models import (
@@ -30,13 +31,16 @@ from rotations.models import (
 
 
 def notify_followers(event: InsightEvent) -> list[int]:
-    """Owe every follower but the actor a notice of ``event``; flushed after commit."""
-    people = list(
+    """Owe every follower but the actor a notice of ``event``; flushed after commit.
+    Only followers who may read the insight now: a follower who lost sight of it (a
+    lead who left the queue, an insight made private) hears nothing more of it."""
+    followers = (
         InsightFollower.objects.filter(insight_id=event.insight_id)
         .exclude(person=event.actor)
         .filter(person__is_active=True)
         .values_list("person_id", flat=True)
     )
+    people = sorted(who_may_see(event.insight, followers))
     if not people:
         return []
     InsightNotice.objects.bulk_create(
@@ -113,15 +117,28 @@ def render_updates(
             notices[notice.email_id].append(notice)
     rendered = {}
     for row in rows:
+        recipient = row.recipient
+        if recipient is None:  # insight updates always have one
+            continue
+        # Said as the recipient may read it now: nothing of an insight they have lost
+        # sight of since, and a merge names the other insight only if they may read it.
+        readable = set(
+            visible_insights(recipient)
+            .filter(pk__in={n.event.insight_id for n in notices[row.pk]})
+            .values_list("pk", flat=True)
+        )
+        events = event_lines(
+            recipient, [n.event for n in notices[row.pk] if n.event.insight_id in readable]
+        )
         updates = [
             {
-                "event": n.event,
-                "insight": n.event.insight,
-                "link": settings.SITE_URL + reverse("insights:detail", args=[n.event.insight_id]),
+                "event": event,
+                "insight": event.insight,
+                "link": settings.SITE_URL + reverse("insights:detail", args=[event.insight_id]),
             }
-            for n in notices[row.pk]
+            for event in events
         ]
-        if not updates:  # its notices were deleted with their insight: nothing left to say
+        if not updates:  # deleted with their insight, or no longer theirs to read
             continue
         context = {
             "recipient": row.recipient,

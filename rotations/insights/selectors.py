@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, TypedDict
@@ -21,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from rotations.common.timezones import local_midnight, local_midnight_after
-from rotations.models import Insight, InsightFollower, InsightVote, Person, Queue
+from rotations.models import Insight, InsightEvent, InsightFollower, InsightVote, Person, Queue
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -53,6 +54,59 @@ def visible_insights(person: Person) -> QuerySet[Insight]:
     if person.has_perm("rotations.triage_insights"):
         rule |= Q(queue__in=led_queue_ids(person))
     return insights.filter(rule)
+
+
+def who_may_see(insight: Insight, person_ids: Iterable[int]) -> set[int]:
+    """Those of ``person_ids`` who may read ``insight``: ``visible_insights``'s rule asked
+    of one insight for many people, in at most two queries whatever their number (a
+    merge's followers, a notice's recipients)."""
+    wanted = set(person_ids)
+    if not wanted:
+        return set()
+    if insight.is_shared:
+        return wanted
+    seen = wanted & {insight.author_id, insight.buddy_id, insight.owner_id}
+    rest = wanted - seen
+    if not rest:
+        return seen
+    everything = Q(is_superuser=True) | _holds("view_all_insights")
+    if insight.queue_id is not None:
+        leads = Queue.leads.through.objects.filter(queue_id=insight.queue_id).values("person_id")
+        everything |= Q(pk__in=leads) & _holds("triage_insights")
+    return seen | set(
+        Person.objects.filter(pk__in=rest).filter(everything).values_list("pk", flat=True)
+    )
+
+
+def _holds(codename: str) -> Q:
+    """People holding ``rotations.<codename>``, through a role or given them directly."""
+    return Q(
+        pk__in=Person.objects.filter(
+            Q(
+                groups__permissions__codename=codename,
+                groups__permissions__content_type__app_label="rotations",
+            )
+            | Q(
+                user_permissions__codename=codename,
+                user_permissions__content_type__app_label="rotations",
+            )
+        ).values("pk")
+    )
+
+
+def event_lines(person: Person, events: Iterable[InsightEvent]) -> list[InsightEvent]:
+    """``events`` with ``text``, what each says to ``person``: a merge names the other
+    insight only to someone who may read it (one query for all of them)."""
+    events = list(events)
+    others = {e.other_insight_id for e in events if e.other_insight_id is not None}
+    readable = (
+        set(visible_insights(person).filter(pk__in=others).values_list("pk", flat=True))
+        if others
+        else set()
+    )
+    for event in events:
+        event.text = event.describe(names_other=event.other_insight_id in readable)
+    return events
 
 
 def can_triage(person: Person, insight: Insight) -> bool:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from rotations.common.errors import Refused
 from rotations.insights import notices as insight_notices
+from rotations.insights.selectors import who_may_see
 from rotations.models import (
     TRANSITIONS,
     Booking,
@@ -197,8 +198,9 @@ def insight_transition(
 
 
 def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insight:
-    """Mark ``duplicate`` as repeating ``into``: its followers and +1s join ``into``, its
-    tags and tickets become findable there; it keeps its own links and history."""
+    """Mark ``duplicate`` as repeating ``into``: its +1s, its tags and those of its
+    followers who may read ``into`` join ``into``; it keeps its own links, text and
+    history."""
     with transaction.atomic():
         # Both rows locked in one order, so two merges of the same pair cannot deadlock.
         locked = {
@@ -226,10 +228,13 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
         dup.status, dup.duplicate_of = InsightStatus.DUPLICATE, target
         dup.triaged_at = dup.triaged_at or timezone.now()
         dup.save(update_fields=["status", "duplicate_of", "triaged_at", "updated_at"])
+        # Its followers follow the original too — those who may read it: a follower of a
+        # private duplicate hears nothing of an original they cannot open.
+        readers = who_may_see(target, dup.followers.values_list("person_id", flat=True))
         InsightFollower.objects.bulk_create(
             [
                 InsightFollower(insight=target, person_id=p, reason=FollowReason.MERGED)
-                for p in dup.followers.values_list("person_id", flat=True)
+                for p in sorted(readers)
             ],
             ignore_conflicts=True,
         )
@@ -241,9 +246,10 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
             ],
             ignore_conflicts=True,
         )
-        dup_tags = list(dup.tags.all())
-        target.tags.add(*dup_tags)
-        target.search_text = " ".join([target.search_text, dup.search_text])
+        # Its tags join the original's; its text does not: whoever may search the
+        # original may not be someone who may read the duplicate.
+        target.tags.add(*dup.tags.all())
+        target.search_text = _search_text(target, [t.name for t in target.tags.all()])
         target.save(update_fields=["search_text", "updated_at"])
         event = InsightEvent.objects.create(
             insight=dup,

@@ -26,7 +26,7 @@ from rotations.insights.forms import (
     TransitionForm,
 )
 from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
-from rotations.insights.selectors import can_triage, inbox, visible_insights
+from rotations.insights.selectors import can_triage, event_lines, inbox, visible_insights
 from rotations.insights.services import (
     InsightRefused,
     insight_comment,
@@ -174,7 +174,9 @@ def _detail_context(request: AuthedRequest, insight: Insight, **forms) -> dict:
     votes = list(insight.votes.select_related("person"))
     return {
         "insight": insight,
-        "events": insight.events.select_related("actor"),
+        "events": event_lines(person, insight.events.select_related("actor")),
+        "may_read_original": insight.duplicate_of_id is not None
+        and visible_insights(person).filter(pk=insight.duplicate_of_id).exists(),
         "votes": votes,
         "has_voted": any(v.person_id == person.pk for v in votes),
         "followers": list(follows.values()),
