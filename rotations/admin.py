@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from rotations.directory.services import sign_in_addresses_reset
 from rotations.models import Department, Person
 
 
@@ -23,6 +24,7 @@ class PersonAdmin(UserAdmin):
             "Directory",
             {
                 "fields": [
+                    "employee_id",
                     "full_name",
                     "title",
                     "department",
@@ -39,6 +41,13 @@ class PersonAdmin(UserAdmin):
         ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # The address HR gives here is the person's sign-in address, verified.
+        if not change or "email" in form.changed_data:
+            sign_in_addresses_reset(people=[obj])
+
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]

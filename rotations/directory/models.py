@@ -65,6 +65,9 @@ class Person(AbstractBaseUser, PermissionsMixin):
     """Someone in the company directory, and the account they sign in with."""
 
     email = models.EmailField("email address", unique=True)
+    # The HR system's own key for the person: the directory import matches on it first,
+    # so a changed address updates the person rather than making a second one.
+    employee_id = models.CharField(max_length=64, blank=True, default="")
     full_name = models.CharField(max_length=200, validators=[validate_one_line])
     title = models.CharField(max_length=200, blank=True)
     department = models.ForeignKey(
@@ -98,6 +101,12 @@ class Person(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(manager=models.F("pk")), name="person_not_own_manager"
+            ),
+            models.UniqueConstraint(
+                fields=["employee_id"],
+                condition=~models.Q(employee_id=""),
+                name="person_employee_id_unique",
+                violation_error_message="Another person has this employee id.",
             ),
             # A line break in a name would end the header of every email to them.
             models.CheckConstraint(

@@ -17,6 +17,7 @@ from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from rotations.common.validators import breaks_lines, known_time_zones
@@ -33,7 +34,7 @@ REQUIRED_COLUMNS = (
     "location",
     "time_zone",
 )
-OPTIONAL_COLUMNS = ("title", "roles", "hired_on")
+OPTIONAL_COLUMNS = ("employee_id", "title", "roles", "hired_on")
 MAX_ROWS = 50_000
 
 LEVEL_SPELLINGS: dict[str, Level] = {
@@ -83,6 +84,7 @@ class _Row:
     roles: list[Role] | None
     hired_on: date | None = None
     hired_on_given: bool = False
+    employee_id: str = ""
 
 
 def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
@@ -98,12 +100,18 @@ def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResul
     if errors:
         return result
     if dry_run:
-        result.created, result.updated, result.unchanged = _plan(rows, locking=False).counts
+        plan = _plan(rows, locking=False)
+        result.errors = plan.errors
+        if not plan.errors:
+            result.created, result.updated, result.unchanged = plan.counts
         return result
 
     try:
         with transaction.atomic():
             plan = _plan(rows, locking=True)
+            if plan.errors:
+                result.errors = plan.errors
+                return result
             _apply(plan)
             result.created, result.updated, result.unchanged = plan.counts
     except IntegrityError:
@@ -172,6 +180,7 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
     errors: list[RowError] = []
     rows: list[_Row] = []
     first_line_of: dict[str, int] = {}
+    first_line_of_id: dict[str, int] = {}
     zones = known_time_zones()
 
     for line, raw in raw_rows:
@@ -188,6 +197,15 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
                 problems.append(f"{email} appears twice (first on line {first_line_of[email]})")
             else:
                 first_line_of[email] = line
+        employee_id = raw.get("employee_id", "")
+        if len(employee_id) > 64:
+            problems.append("employee_id is longer than 64 characters")
+        elif employee_id and employee_id in first_line_of_id:
+            problems.append(
+                f"employee_id {employee_id} appears twice (first on line {first_line_of_id[employee_id]})"
+            )
+        elif employee_id:
+            first_line_of_id[employee_id] = line
         if not raw["name"]:
             problems.append("name is missing")
         elif breaks_lines(raw["name"]):
@@ -244,6 +262,7 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
                     roles=roles,
                     hired_on=hired_on,
                     hired_on_given="hired_on" in raw,
+                    employee_id=employee_id,
                 )
             )
 
@@ -317,6 +336,8 @@ class _Plan:
     new_departments: list[str]
     new_people: list[_Row]
     changes: list[_Change]
+    # Rows that name someone two ways at odds (an employee id and another's address).
+    errors: list[RowError] = field(default_factory=list)
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -330,22 +351,64 @@ def _plan(rows: list[_Row], *, locking: bool) -> _Plan:
     for row in rows:
         if row.department.lower() not in departments:
             new_departments.setdefault(row.department.lower(), row.department)
-    people = Person.objects.filter(email__in=[row.email for row in rows]).select_related(
-        "department", "manager"
+    ids = [row.employee_id for row in rows if row.employee_id]
+    emails = [row.email for row in rows]
+    # Anyone the file may name: by employee id, by address, or by an address they used
+    # to have (someone whose address was changed outside the directory).
+    other_addresses = dict(
+        EmailAddress.objects.filter(email__in=emails).values_list("email", "user_id")
     )
+    named = Person.objects.filter(
+        Q(email__in=emails) | Q(employee_id__in=ids) | Q(pk__in=other_addresses.values())
+    ).select_related("department", "manager")
     if locking:
-        people = people.select_for_update(of=("self",))
-    existing = {p.email: p for p in people.prefetch_related("groups")}
+        named = named.select_for_update(of=("self",))
+    people = list(named.prefetch_related("groups"))
+    by_pk = {p.pk: p for p in people}
+    by_email = {p.email: p for p in people}
+    for email, pk in other_addresses.items():
+        if pk in by_pk:
+            by_email.setdefault(email, by_pk[pk])
+    by_id = {p.employee_id: p for p in people if p.employee_id}
     role_names = {r.value for r in Role}
     plan = _Plan(
         rows=rows, new_departments=list(new_departments.values()), new_people=[], changes=[]
     )
+    matched_on: dict[int, int] = {}
     for row in rows:
-        person = existing.get(row.email)
+        # The employee id first: the address may be what changed.
+        person = by_id.get(row.employee_id) if row.employee_id else None
+        holder = by_email.get(row.email)
+        if person is not None and holder is not None and holder.pk != person.pk:
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    f"{row.email} is {holder.full_name}'s address, but employee_id "
+                    f"{row.employee_id} is {person.full_name}'s",
+                )
+            )
+            continue
+        if person is None:
+            person = holder
+            if person is not None and row.employee_id and person.employee_id:
+                plan.errors.append(
+                    RowError(
+                        row.line,
+                        f"{row.email} has employee_id {person.employee_id} in the directory, "
+                        f"not {row.employee_id}",
+                    )
+                )
+                continue
         if person is None:
             plan.new_people.append(row)
             continue
-        wanted = _fields_of(row)
+        if person.pk in matched_on:
+            plan.errors.append(
+                RowError(row.line, f"names the same person as line {matched_on[person.pk]}")
+            )
+            continue
+        matched_on[person.pk] = row.line
+        wanted = {"email": row.email, **_fields_of(row)}
         fields = {name: value for name, value in wanted.items() if getattr(person, name) != value}
         department = departments.get(row.department.lower())
         if department is None or person.department_id != department.pk:
@@ -373,6 +436,8 @@ def _fields_of(row: _Row) -> dict[str, object]:
         fields["title"] = row.title
     if row.hired_on_given:
         fields["hired_on"] = row.hired_on
+    if row.employee_id:  # a blank cell leaves the id the directory has
+        fields["employee_id"] = row.employee_id
     return fields
 
 
@@ -406,6 +471,8 @@ def _apply(plan: _Plan) -> None:
                 else:
                     setattr(person, name, value)
             person.save(update_fields=list(change.fields))
+
+    sign_in_addresses_reset(people=[c.person for c in plan.changes if "email" in c.fields])
 
     # Managers after everyone exists, since a file lists reports before their managers.
     people = {p.email: p for p in to_create} | {c.person.email: c.person for c in plan.changes}
@@ -448,6 +515,17 @@ def _apply(plan: _Plan) -> None:
             for p in people.values()
             if p.pk not in known
         ]
+    )
+
+
+def sign_in_addresses_reset(*, people: list[Person]) -> None:
+    """After HR changed their addresses (the import, the admin): each person signs in
+    with their directory address alone, trusted as verified (it is the HR system's)."""
+    if not people:
+        return
+    EmailAddress.objects.filter(user__in=people).delete()
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=p, email=p.email, verified=True, primary=True) for p in people]
     )
 
 

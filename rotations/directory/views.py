@@ -74,3 +74,11 @@ def directory_import_view(request: AuthedRequest) -> HttpResponse:
         {"form": form, "result": result, "columns": REQUIRED_COLUMNS},
         status=status,
     )
+
+
+@require_GET
+def email_address(request: AuthedRequest) -> HttpResponse:
+    """A person's sign-in address, read-only: it is the directory's, HR's to change (by
+    the import or the admin). allauth's own page let anyone make an outside address
+    their primary one, and their invites then left the company."""
+    return render(request, "account/email.html", {"person": request.user})

@@ -416,6 +416,7 @@ def demo_csv() -> str:
     writer = csv.writer(out)
     writer.writerow(
         [
+            "employee_id",
             "email",
             "name",
             "department",
@@ -427,9 +428,10 @@ def demo_csv() -> str:
             "roles",
         ]
     )
-    for name, title, dept, level, manager, location, zone, roles in demo_rows():
+    for n, (name, title, dept, level, manager, location, zone, roles) in enumerate(demo_rows()):
         writer.writerow(
             [
+                f"E-{1001 + n}",
                 email_for(name),
                 name,
                 dept,
