@@ -17,11 +17,11 @@ from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F
 from rest_framework.authtoken.models import Token
 
 from rotations.common.validators import breaks_lines, known_time_zones
-from rotations.directory.roles import Role, role_groups, set_roles
+from rotations.directory.roles import Role, roles_set_many
 from rotations.directory.selectors import find_manager_cycles
 from rotations.models import Department, Level, Person
 
@@ -355,22 +355,34 @@ def _plan(rows: list[_Row], *, locking: bool) -> _Plan:
     emails = [row.email for row in rows]
     # Anyone the file may name: by employee id, by address, or by an address they used
     # to have (someone whose address was changed outside the directory).
-    other_addresses = dict(
-        EmailAddress.objects.filter(email__in=emails).values_list("email", "user_id")
-    )
-    named = Person.objects.filter(
-        Q(email__in=emails) | Q(employee_id__in=ids) | Q(pk__in=other_addresses.values())
-    ).select_related("department", "manager")
+    other_addresses: dict[str, int] = {}
+    for chunk in _chunks(emails):
+        other_addresses.update(
+            EmailAddress.objects.filter(email__in=chunk).values_list("email", "user_id")
+        )
+    # Their ids first (cheap), then each of them once, with their manager's address and
+    # the roles they hold (not whole managers and groups: a file may list 50,000).
+    pks: set[int] = set(other_addresses.values())
+    for lookup, values in (("email__in", emails), ("employee_id__in", ids)):
+        for chunk in _chunks(values):
+            pks.update(Person.objects.filter(**{lookup: chunk}).values_list("pk", flat=True))
+    named = Person.objects.annotate(manager_address=F("manager__email"))
     if locking:
         named = named.select_for_update(of=("self",))
-    people = list(named.prefetch_related("groups"))
-    by_pk = {p.pk: p for p in people}
+    by_pk: dict[int, Person] = {}
+    held: dict[int, set[str]] = {}
+    for chunk in _chunks(sorted(pks)):
+        by_pk.update((p.pk, p) for p in named.filter(pk__in=chunk))
+        for person_id, group in Person.groups.through.objects.filter(
+            person_id__in=chunk, group__name__in=[r.value for r in Role]
+        ).values_list("person_id", "group__name"):
+            held.setdefault(person_id, set()).add(group)
+    people = list(by_pk.values())
     by_email = {p.email: p for p in people}
     for email, pk in other_addresses.items():
         if pk in by_pk:
             by_email.setdefault(email, by_pk[pk])
     by_id = {p.employee_id: p for p in people if p.employee_id}
-    role_names = {r.value for r in Role}
     plan = _Plan(
         rows=rows, new_departments=list(new_departments.values()), new_people=[], changes=[]
     )
@@ -413,15 +425,19 @@ def _plan(rows: list[_Row], *, locking: bool) -> _Plan:
         department = departments.get(row.department.lower())
         if department is None or person.department_id != department.pk:
             fields["department"] = row.department.lower()  # resolved when applied
-        current_manager = person.manager.email if person.manager else ""
+        current_manager = person.manager_address or ""  # type: ignore[attr-defined]
         manager_email = row.manager_email if current_manager != row.manager_email else None
         roles = None
         if row.roles is not None:
-            held = {g.name for g in person.groups.all()} & role_names
-            if held != {r.value for r in row.roles}:
+            if held.get(person.pk, set()) != {r.value for r in row.roles}:
                 roles = row.roles
         plan.changes.append(_Change(person, fields, manager_email, roles))
     return plan
+
+
+def _chunks(values: list, size: int = 5000) -> list[list]:
+    """``values`` in lists short enough for one IN (SQLite takes 32,766 parameters)."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _fields_of(row: _Row) -> dict[str, object]:
@@ -462,6 +478,8 @@ def _apply(plan: _Plan) -> None:
         for person in to_create:
             person.pk = ids[person.email]
 
+    # One UPDATE statement per batch of people whose rows change the same fields.
+    by_fields: dict[tuple[str, ...], list[Person]] = {}
     for change in plan.changes:
         if change.fields:
             person = change.person
@@ -470,7 +488,9 @@ def _apply(plan: _Plan) -> None:
                     person.department = departments[str(value)]
                 else:
                     setattr(person, name, value)
-            person.save(update_fields=list(change.fields))
+            by_fields.setdefault(tuple(sorted(change.fields)), []).append(person)
+    for fields, changed in by_fields.items():
+        Person.objects.bulk_update(changed, list(fields), batch_size=500)
 
     sign_in_addresses_reset(people=[c.person for c in plan.changes if "email" in c.fields])
 
@@ -480,16 +500,17 @@ def _apply(plan: _Plan) -> None:
     wanted_managers = {row.manager_email for row in plan.new_people if row.manager_email} | {
         c.manager_email for c in plan.changes if c.manager_email
     }
-    manager_pks = dict(
-        Person.objects.filter(email__in=wanted_managers - people.keys()).values_list("email", "pk")
-    )
+    manager_pks: dict[str, int] = {}
+    for chunk in _chunks(list(wanted_managers - people.keys())):
+        manager_pks.update(Person.objects.filter(email__in=chunk).values_list("email", "pk"))
     manager_pks.update({email: p.pk for email, p in people.items()})
+    change_of = {c.person.pk: c for c in plan.changes}
     to_update = []
     for email, person in people.items():
         if email in new_by_email:
             manager_email = new_by_email[email].manager_email
         else:
-            change = next(c for c in plan.changes if c.person.email == email)
+            change = change_of[person.pk]
             if change.manager_email is None:
                 continue
             manager_email = change.manager_email
@@ -500,21 +521,22 @@ def _apply(plan: _Plan) -> None:
     new_roles = [(people[row.email], row.roles) for row in plan.new_people if row.roles]
     new_roles += [(c.person, c.roles) for c in plan.changes if c.roles is not None]
     if new_roles:
-        groups = role_groups()
-        for person, roles in new_roles:
-            set_roles(person, roles, groups)
+        roles_set_many(new_roles)
 
     # Addresses from the company's own HR system are trusted as verified, so imported
     # people can reset a password or sign in through single sign-on straight away.
-    known = set(
-        EmailAddress.objects.filter(user__in=people.values()).values_list("user_id", flat=True)
-    )
+    known: set[int] = set()
+    for chunk in _chunks([p.pk for p in people.values()]):
+        known.update(
+            EmailAddress.objects.filter(user_id__in=chunk).values_list("user_id", flat=True)
+        )
     EmailAddress.objects.bulk_create(
         [
             EmailAddress(user=p, email=p.email, verified=True, primary=True)
             for p in people.values()
             if p.pk not in known
-        ]
+        ],
+        batch_size=1000,
     )
 
 
