@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
     },
     "plan-due-programs": {"task": "rotations.tasks.plan_due_programs", "schedule": 60 * 15},
+    # Directory imports whose task was lost (a broker down, a worker gone) are asked again.
+    "requeue-directory-imports": {
+        "task": "rotations.tasks.requeue_directory_imports",
+        "schedule": SWEEP_SECONDS,
+    },
     # Patterns reach a year (open-ended) or two ahead of today, so today moving moves them.
     "extend-pattern-schedules": {
         "task": "rotations.tasks.extend_pattern_schedules",

@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_migrate, pos
 
 # The domains with Celery tasks. Services ask for a task by name and never import a
 # tasks module, so the tasks are registered here, in every process.
-TASK_MODULES = ("common", "insights", "invites", "mentoring", "programs", "shifts")
+TASK_MODULES = ("common", "directory", "insights", "invites", "mentoring", "programs", "shifts")
 # The modules that register a renderer for their kinds of email (rotations.invites.rendering).
 EMAIL_RENDERERS = (
     "rotations.insights.notices",

@@ -1,4 +1,4 @@
-from rotations.directory.models import Department, Level, Person
+from rotations.directory.models import Department, DirectoryImport, ImportStatus, Level, Person
 from rotations.insights.models import (
     CLOSED_STATUSES,
     TRANSITIONS,
@@ -88,6 +88,8 @@ __all__ = [
     "CalendarFeed",
     "Channel",
     "Department",
+    "DirectoryImport",
+    "ImportStatus",
     "EmailKind",
     "EmailStatus",
     "Insight",

@@ -88,6 +88,10 @@ MATRIX: dict[str, list[tuple[str, dict[str, str]]]] = {
         ("/people/?department=not-a-number&page=999", DIRECTORY_READERS),
     ],
     "people/import/": [("/people/import/", answers("login", "403", "200", "403", "403"))],
+    "people/import/<int:job_id>/": [
+        ("/people/import/{import_job}/", answers("login", "403", "200", "403", "403")),
+        ("/people/import/999999/", answers("login", "403", "404", "403", "403")),
+    ],
     "people/<int:person_id>/": [
         ("/people/{someone}/", DIRECTORY_READERS),
         ("/people/999999/", answers("login", "403", "404", "404", "403")),
@@ -477,6 +481,7 @@ def world(executive, support_lead, frontline_employee):
     import datetime as dt
 
     from rotations.invites.feed import feed_of
+    from rotations.models import DirectoryImport
     from rotations.shifts.permissions import actor
     from rotations.shifts.services.booking import booking_create
     from rotations.shifts.services.patterns import shift_pattern_create
@@ -506,6 +511,7 @@ def world(executive, support_lead, frontline_employee):
         "booking": booking.pk,
         "email": booking.emails.first().pk,
         "feed_token": feed_of(executive).token,
+        "import_job": DirectoryImport.objects.create(data=b"", filename="people.csv").pk,
         "other_booking": other_booking.pk,
         "insight": InsightFactory(booking=booking).pk,
         "other_insight": InsightFactory(booking=other_booking).pk,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from django.db.models import Q, QuerySet
 
 from rotations.directory.roles import Role
-from rotations.models import Person
+from rotations.models import DirectoryImport, Person
 
 
 def people_with_role(role: Role) -> QuerySet[Person]:
@@ -77,3 +77,8 @@ def directory_people(
     if level:
         people = people.filter(level=level)
     return people.prefetch_related("groups").order_by("full_name", "email")
+
+
+def recent_imports(limit: int = 5) -> QuerySet[DirectoryImport]:
+    """The latest directory imports, newest first, for the import page."""
+    return DirectoryImport.objects.select_related("requested_by").defer("data")[:limit]

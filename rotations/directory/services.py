@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from rotations.common.jobs import enqueue
 from rotations.common.validators import breaks_lines, known_time_zones
 from rotations.directory.roles import Role, roles_set_many
 from rotations.directory.selectors import find_manager_cycles
-from rotations.models import Department, Level, Person
+from rotations.models import Department, DirectoryImport, ImportStatus, Level, Person
 
 REQUIRED_COLUMNS = (
     "email",
@@ -87,14 +91,20 @@ class _Row:
     employee_id: str = ""
 
 
-def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
-    """Validate the whole file, then create and update people in one transaction."""
+def directory_import(
+    *, data: bytes | str, dry_run: bool = False, progress: Callable[[str], None] | None = None
+) -> ImportResult:
+    """Validate the whole file, then create and update people in one transaction.
+    ``progress`` hears what it is doing, for a page to show."""
+    progress = progress or (lambda stage: None)
     result = ImportResult()
+    progress("Reading the file")
     raw_rows, header_errors = _parse(data)
     if header_errors:
         result.errors = header_errors
         return result
 
+    progress(f"Checking {len(raw_rows):,} rows")
     rows, errors = _validate_rows(raw_rows)
     result.errors = errors
     if errors:
@@ -112,6 +122,7 @@ def directory_import(*, data: bytes | str, dry_run: bool = False) -> ImportResul
             if plan.errors:
                 result.errors = plan.errors
                 return result
+            progress(f"Writing {len(plan.new_people):,} new and {len(plan.changes):,} known people")
             _apply(plan)
             result.created, result.updated, result.unchanged = plan.counts
     except IntegrityError:
@@ -538,6 +549,70 @@ def _apply(plan: _Plan) -> None:
         ],
         batch_size=1000,
     )
+
+
+# --- Imports by a worker ---------------------------------------------------------------
+
+# What a running import is doing, for its page (the import's own transaction hides it).
+PROGRESS_KEY = "directory-import:{}:progress"
+# A job still waiting this long is asked for again (the broker was down, a worker died).
+STALE_AFTER = {
+    ImportStatus.QUEUED: timedelta(minutes=2),
+    ImportStatus.RUNNING: timedelta(minutes=30),
+}
+
+
+def directory_import_request(*, data: bytes, filename: str, by: Person) -> DirectoryImport:
+    """Keep the uploaded file and have a worker import it; its page follows along."""
+    job = DirectoryImport.objects.create(data=data, filename=filename[:255], requested_by=by)
+    enqueue("run_directory_import", job.pk)
+    return job
+
+
+def directory_import_run(*, job_id: int) -> DirectoryImport | None:
+    """Import a job's file, once. The people and the job's outcome are written in one
+    transaction, so a worker that dies leaves neither, and a second run of a finished
+    job (a redelivered task, the sweep) changes nothing."""
+    DirectoryImport.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now()
+    )
+    with transaction.atomic():
+        # Locked: a second run waits for the first, then finds it finished.
+        job = DirectoryImport.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.finished:
+            return job
+
+        def progress(stage: str) -> None:
+            cache.set(PROGRESS_KEY.format(job_id), stage, 60 * 60)
+
+        result = directory_import(data=bytes(job.data), progress=progress)
+        job.status = ImportStatus.DONE if result.ok else ImportStatus.REFUSED
+        job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
+        job.errors = [[e.line, e.message] for e in result.errors]
+        job.finished_at = timezone.now()
+        job.data = b""
+        job.save()
+    cache.delete(PROGRESS_KEY.format(job_id))
+    return job
+
+
+def directory_import_progress(job: DirectoryImport) -> str:
+    return cache.get(PROGRESS_KEY.format(job.pk)) or ""
+
+
+def directory_imports_requeue(*, now: datetime | None = None) -> int:
+    """Ask again for every job left waiting too long (the sweep); how many."""
+    now = now or timezone.now()
+    stale = [
+        job.pk
+        for status, after in STALE_AFTER.items()
+        for job in DirectoryImport.objects.filter(status=status, created_at__lt=now - after).only(
+            "pk"
+        )
+    ]
+    for job_id in stale:
+        enqueue("run_directory_import", job_id)
+    return len(stale)
 
 
 def sign_in_addresses_reset(*, people: list[Person]) -> None:

@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -8,9 +7,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rotations.common.http import AuthedRequest
 from rotations.directory.forms import DirectoryFilterForm, DirectoryImportForm
 from rotations.directory.roles import roles_of
-from rotations.directory.selectors import directory_people, management_chain
-from rotations.directory.services import REQUIRED_COLUMNS, directory_import
-from rotations.models import Person
+from rotations.directory.selectors import directory_people, management_chain, recent_imports
+from rotations.directory.services import (
+    REQUIRED_COLUMNS,
+    directory_import_progress,
+    directory_import_request,
+)
+from rotations.models import DirectoryImport, Person
 
 PAGE_SIZE = 50
 
@@ -53,26 +56,37 @@ def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("rotations.import_directory", raise_exception=True)
 def directory_import_view(request: AuthedRequest) -> HttpResponse:
-    result = None
+    """Upload a file; a worker imports it, and its page follows along."""
     if request.method == "POST":
         form = DirectoryImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            job = directory_import_request(
+                data=upload.read(), filename=upload.name or "", by=request.user
+            )
+            return redirect("people:import-job", job_id=job.pk)
     else:
         form = DirectoryImportForm()
-    if request.method == "POST" and form.is_valid():
-        result = directory_import(data=form.cleaned_data["file"].read())
-        if result.ok:
-            messages.success(
-                request,
-                f"Directory imported: {result.created} added, {result.updated} updated, "
-                f"{result.unchanged} unchanged.",
-            )
-            return redirect("people:list")
-    status = 400 if request.method == "POST" and (result is None or not result.ok) else 200
+    recent = recent_imports()
     return render(
         request,
         "people/import.html",
-        {"form": form, "result": result, "columns": REQUIRED_COLUMNS},
-        status=status,
+        {"form": form, "columns": REQUIRED_COLUMNS, "recent": recent},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+@permission_required("rotations.import_directory", raise_exception=True)
+def directory_import_job(request: AuthedRequest, job_id: int) -> HttpResponse:
+    """One import: waiting, under way (the page refreshes itself), imported or refused."""
+    job = get_object_or_404(
+        DirectoryImport.objects.select_related("requested_by").defer("data"), pk=job_id
+    )
+    return render(
+        request,
+        "people/import_job.html",
+        {"job": job, "progress": directory_import_progress(job)},
     )
 
 

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from rotations.directory.roles import Role, roles_of
-from rotations.directory.services import directory_import
-from rotations.models import Department, Level, Person
+from rotations.directory.services import directory_import, directory_import_run
+from rotations.models import Department, DirectoryImport, Level, Person
 from tests.factories import PersonFactory
 
 HEADER = "email,name,department,level,manager_email,location,time_zone,title\n"
@@ -273,33 +273,53 @@ def test_the_command_imports_and_reports_bad_rows(tmp_path, capsys):
     assert Person.objects.count() == 3
 
 
+def upload(client, data: str, name: str = "people.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("people:import"), {"file": SimpleUploadedFile(name, data.encode(), "text/csv")}
+    )
+
+
 @pytest.mark.django_db
 class TestImportPage:
-    def test_hr_uploads_a_file_and_sees_the_directory(self, client, hr_admin):
-        client.force_login(hr_admin)
-        from django.core.files.uploadedfile import SimpleUploadedFile
+    def test_hr_uploads_a_file_and_sees_it_imported(
+        self, client, hr_admin, django_capture_on_commit_callbacks
+    ):
+        from frontline.celery import app
 
-        response = client.post(
-            reverse("people:import"),
-            {"file": SimpleUploadedFile("people.csv", GOOD.encode(), "text/csv")},
-            follow=True,
-        )
-        assert response.redirect_chain == [(reverse("people:list"), 302)]
-        assert "Directory imported: 3 added, 0 updated, 0 unchanged." in response.content.decode()
+        client.force_login(hr_admin)
+        previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = upload(client, GOOD)
+        finally:
+            app.conf.task_always_eager = previous
+        job = DirectoryImport.objects.get()
+        assert response["Location"] == reverse("people:import-job", args=[job.pk])
+        page = client.get(response["Location"]).content.decode()
+        assert "Directory imported: 3 added, 0 updated, 0 unchanged." in page
+        assert 'http-equiv="refresh"' not in page
         assert Person.objects.filter(email="agent@example.com").exists()
+        job.refresh_from_db()
+        assert (job.status, job.requested_by, bytes(job.data)) == ("done", hr_admin, b"")
+        listed = client.get(reverse("people:import")).content.decode()
+        assert "people.csv" in listed and "Imported" in listed
+
+    def test_a_waiting_import_says_so_and_refreshes_itself(self, client, hr_admin):
+        client.force_login(hr_admin)
+        response = upload(client, GOOD)  # no worker here: it waits
+        page = client.get(response["Location"]).content.decode()
+        assert "Waiting for a worker" in page and 'http-equiv="refresh"' in page
+        assert not Person.objects.filter(email="agent@example.com").exists()
 
     def test_a_bad_file_shows_every_line_and_changes_nothing(self, client, hr_admin):
         client.force_login(hr_admin)
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         before = snapshot()
         data = GOOD + "bad@example.com,Bad,Support,IC,ghost@example.com,Toronto,Not/AZone,\n"
-        response = client.post(
-            reverse("people:import"),
-            {"file": SimpleUploadedFile("p.csv", data.encode(), "text/csv")},
-        )
-        assert response.status_code == 400
-        body = response.content.decode()
+        job_page = upload(client, data)["Location"]
+        directory_import_run(job_id=DirectoryImport.objects.get().pk)
+        body = client.get(job_page).content.decode()
         assert "Nothing was imported." in body
         assert (
             "<td>5</td><td>manager ghost@example.com is neither in this file nor in the directory</td>"
@@ -316,6 +336,7 @@ class TestImportPage:
         response = client.post(reverse("people:import"), {})
         assert response.status_code == 400
         assert "This field is required." in response.content.decode()
+        assert not DirectoryImport.objects.exists()
 
 
 ROLES_HEADER = "email,name,department,level,manager_email,location,time_zone,title,roles\n"
