@@ -475,6 +475,17 @@ CASES = [
 ]
 
 
+# HEAD is asked of every URL as HR and as an executive (between them every kind of
+# answer: 200, redirect, 403, 404, 405).
+HEAD_CASES = [
+    pytest.param(path, role, id=f"{role}:{path}")
+    for cases in MATRIX.values()
+    for path, expected_by_role in cases
+    for role in expected_by_role
+    if role in ("hr_admin", "executive")
+]
+
+
 @pytest.fixture
 def world(executive, support_lead, frontline_employee):
     """One of each thing, owned as the matrix's comments say."""
@@ -591,6 +602,17 @@ def test_role_gets_expected_answer(client_as, path, role, expected, world):
     assert set(response["Content-Security-Policy"].split("; ")) == POLICY
     if role != "anonymous" and not path.endswith(".ics"):
         assert "no-store" in response["Cache-Control"], response.get("Cache-Control")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "role"), HEAD_CASES)
+def test_head_answers_wherever_get_does(client_as, path, role, world):
+    client = client_as(role)
+    url = path.format(**world)
+    got, head = client.get(url), client.head(url)
+    assert head.status_code == got.status_code
+    body = b"".join(head.streaming_content) if head.streaming else head.content
+    assert body == b""
 
 
 @pytest.mark.django_db

@@ -73,7 +73,7 @@ def require_browse(request: Request) -> None:
     parameters=[ShiftQuerySerializer, *PAGE_PARAMETERS],
     responses={200: ShiftPageSerializer, 400: BAD_QUERY, 403: FORBIDDEN, 404: NO_SUCH_PAGE},
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def shift_list(request: Request) -> Response:
     """Open shifts, with the same filters as the page."""
     require_browse(request)
@@ -96,7 +96,7 @@ def shift_list(request: Request) -> Response:
 
 
 @extend_schema(responses={200: ShiftSerializer, 403: FORBIDDEN})
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def shift_detail(request: Request, shift_id: int) -> Response:
     return Response(ShiftSerializer(get_shift_for_view(person_of(request), shift_id)).data)
 
@@ -113,9 +113,9 @@ def shift_detail(request: Request, shift_id: int) -> Response:
     request=BookingCreateSerializer,
     responses={201: BookingSerializer, 409: REFUSED},
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def booking_list(request: Request) -> Response:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         paginator = Pages()
         # person_name reads booking.person: join it, or every row costs a query.
         page = paginator.paginate_queryset(bookings_of(person_of(request)), request)
@@ -139,7 +139,7 @@ def booking_list(request: Request) -> Response:
 
 
 @extend_schema(responses=BookingSerializer)
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def booking_detail(request: Request, booking_id: int) -> Response:
     return Response(BookingSerializer(get_booking_for_view(person_of(request), booking_id)).data)
 

@@ -37,7 +37,7 @@ REFUSED = OpenApiResponse(
     responses={200: InsightPageSerializer, 400: BAD_QUERY, 404: NO_SUCH_PAGE},
     description="The insights you may see, newest first, with the inbox's filters.",
 )
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def insight_list(request: Request) -> Response:
     query = InsightQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -62,7 +62,7 @@ def insight_list(request: Request) -> Response:
 
 
 @extend_schema(responses=InsightSerializer)
-@api_view(["GET"])
+@api_view(["GET", "HEAD"])
 def insight_detail(request: Request, insight_id: int) -> Response:
     return Response(InsightSerializer(get_insight_for_view(person_of(request), insight_id)).data)
 

@@ -61,10 +61,10 @@ INVALID = OpenApiResponse(
 @extend_schema(
     methods=["POST"], request=QueueWriteSerializer, responses={201: QueueSerializer, 400: INVALID}
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def queue_list(request: Request) -> Response:
     """Every queue; support leads create new ones (and lead them)."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         require_browse(request)
         return Response(QueueSerializer(Queue.objects.prefetch_related("leads"), many=True).data)
     if not person_of(request).has_perm("rotations.manage_queues"):
@@ -81,9 +81,9 @@ def queue_list(request: Request) -> Response:
     request=QueueWriteSerializer,
     responses={200: QueueChangedSerializer, 400: INVALID},
 )
-@api_view(["GET", "PATCH"])
+@api_view(["GET", "HEAD", "PATCH"])
 def queue_detail(request: Request, queue_id: int) -> Response:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         require_browse(request)
         queue = get_object_or_404(Queue.objects.prefetch_related("leads"), pk=queue_id)
         return Response(QueueSerializer(queue).data)
@@ -146,10 +146,10 @@ def shift_take_off(request: Request, shift_id: int) -> Response:
     request=ShiftPatternWriteSerializer,
     responses={201: PatternCreatedSerializer, 400: INVALID},
 )
-@api_view(["GET", "POST"])
+@api_view(["GET", "HEAD", "POST"])
 def queue_patterns(request: Request, queue_id: int) -> Response:
     """The queue's recurring patterns; a new one adds its shifts at once."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         queue = get_queue_for_view(person_of(request), queue_id)
         return Response(
             ShiftPatternSerializer(queue.patterns.order_by("starts_on", "pk"), many=True).data
@@ -178,9 +178,9 @@ def queue_patterns(request: Request, queue_id: int) -> Response:
         ),
     },
 )
-@api_view(["GET", "PATCH"])
+@api_view(["GET", "HEAD", "PATCH"])
 def pattern_detail(request: Request, pattern_id: int) -> Response:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return Response(
             ShiftPatternSerializer(get_pattern_for_view(person_of(request), pattern_id)).data
         )

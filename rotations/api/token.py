@@ -10,7 +10,7 @@ from rotations.common.http import AuthedRequest
 from rotations.directory.services import api_token_create, api_token_revoke
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def api_token(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "create":

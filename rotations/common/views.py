@@ -12,7 +12,7 @@ from django.middleware import csrf
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found as default_page_not_found
 
 from rotations.common.health import readiness
@@ -46,7 +46,7 @@ def _from_elsewhere(reason: str) -> bool:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def livez(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers. Touches nothing else, so a database outage does not
     get healthy web processes restarted."""
@@ -55,7 +55,7 @@ def livez(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness, for a process manager: the process answers. It asks nothing of the
     database or Redis, so an outage of theirs does not get healthy processes restarted
@@ -65,7 +65,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness, for a load balancer: database, cache, broker, a worker and beat, and
     the outbox's backlog; 503 while any part is not ready."""

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.directory.forms import DirectoryFilterForm, DirectoryImportForm
@@ -18,7 +18,7 @@ from rotations.models import DirectoryImport, Person
 PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 @permission_required("rotations.view_directory", raise_exception=True)
 def person_list(request: AuthedRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET or None)
@@ -33,7 +33,7 @@ def person_list(request: AuthedRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page})
 
 
-@require_GET
+@require_safe
 @permission_required("rotations.view_directory", raise_exception=True)
 def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
     person = get_object_or_404(
@@ -53,7 +53,7 @@ def person_detail(request: AuthedRequest, person_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("rotations.import_directory", raise_exception=True)
 def directory_import_view(request: AuthedRequest) -> HttpResponse:
     """Upload a file; a worker imports it, and its page follows along."""
@@ -76,7 +76,7 @@ def directory_import_view(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @permission_required("rotations.import_directory", raise_exception=True)
 def directory_import_job(request: AuthedRequest, job_id: int) -> HttpResponse:
     """One import: waiting, under way (the page refreshes itself), imported or refused."""
@@ -90,7 +90,7 @@ def directory_import_job(request: AuthedRequest, job_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def email_address(request: AuthedRequest) -> HttpResponse:
     """A person's sign-in address, read-only: it is the directory's, HR's to change (by
     the import or the admin). allauth's own page let anyone make an outside address

@@ -4,7 +4,7 @@ from allauth.mfa.models import Authenticator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.directory.roles import roles_of
@@ -14,7 +14,7 @@ from rotations.programs.views import program_cards
 from rotations.shifts.selectors import awaiting_insights, bookings_of, buddy_shifts
 
 
-@require_GET
+@require_safe
 def home(request: AuthedRequest) -> HttpResponse:
     person = request.user
     roles = roles_of(person)

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.insights.forms import InsightForm
@@ -86,7 +86,7 @@ def _session_for(person, session_id: int) -> MentoringSession:
     return session
 
 
-@require_GET
+@require_safe
 def mentoring_home(request: AuthedRequest) -> HttpResponse:
     """Everyone's page: cycles asking for their profile, their pairings and sessions."""
     now = timezone.now()
@@ -114,7 +114,7 @@ def mentoring_home(request: AuthedRequest) -> HttpResponse:
 # --- HR ---------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def cycle_list(request: AuthedRequest) -> HttpResponse:
     cycles = MentoringCycle.objects.annotate(
@@ -124,7 +124,7 @@ def cycle_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "mentoring/cycle_list.html", {"cycles": cycles})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def cycle_new(request: AuthedRequest) -> HttpResponse:
     form = CycleForm(
@@ -146,7 +146,7 @@ def cycle_new(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def cycle_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
@@ -171,7 +171,7 @@ def cycle_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def cycle_detail(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle.objects.select_related("created_by"), pk=cycle_id)
@@ -289,7 +289,7 @@ def pairing_remove_view(request: AuthedRequest, pairing_id: int) -> HttpResponse
     return redirect(back)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def topic_list(request: AuthedRequest) -> HttpResponse:
     form = TopicForm(request.POST or None)
@@ -319,7 +319,7 @@ def topic_list(request: AuthedRequest) -> HttpResponse:
 # --- mentors and executives -----------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     cycle = get_object_or_404(MentoringCycle, pk=cycle_id)
     role = role_in_cycle(cycle, request.user)
@@ -364,7 +364,7 @@ def profile_edit(request: AuthedRequest, cycle_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def pairing_detail(request: AuthedRequest, pairing_id: int) -> HttpResponse:
     pairing = _pairing_for(request.user, pairing_id)
     sessions = list(pairing.sessions.annotate(insight_count=Count("insights")))
@@ -401,7 +401,7 @@ def pairing_end_view(request: AuthedRequest, pairing_id: int) -> HttpResponse:
     return redirect(back)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def session_reschedule_view(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session_for(request.user, session_id)
     zone = timezone.get_current_timezone()
@@ -451,7 +451,7 @@ def session_mark_view(request: AuthedRequest, session_id: int) -> HttpResponse:
     return redirect(back)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def session_insight_new(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session_for(request.user, session_id)
     if session.pairing.mentee_id != request.user.pk:

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rotations.common.exports import csv_response
 from rotations.common.http import AuthedRequest
@@ -38,7 +38,7 @@ from rotations.programs.services import (
 MANAGE = "rotations.manage_programs"
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def program_list(request: AuthedRequest) -> HttpResponse:
     programs = Program.objects.annotate(
@@ -47,7 +47,7 @@ def program_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "programs/list.html", {"programs": programs})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def program_new(request: AuthedRequest) -> HttpResponse:
     form = ProgramForm(request.POST or None, initial={"levels": ["vp"], "nudge_text": "14, 7, 2"})
@@ -62,7 +62,7 @@ def program_new(request: AuthedRequest) -> HttpResponse:
     return render(request, "programs/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def program_edit(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
@@ -97,7 +97,7 @@ def _filtered(request: AuthedRequest, program: Program):
     return form, rows, counts
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def program_detail(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(
@@ -129,7 +129,7 @@ def program_detail(request: AuthedRequest, program_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def program_csv(request: AuthedRequest, program_id: int) -> HttpResponse:
     program = get_object_or_404(Program, pk=program_id)
@@ -190,7 +190,7 @@ def plan_new(request: AuthedRequest, program_id: int) -> HttpResponse:
     return redirect("programs:plan", plan.pk)
 
 
-@require_GET
+@require_safe
 @permission_required(MANAGE, raise_exception=True)
 def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(

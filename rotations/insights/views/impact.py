@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from rotations.common.exports import csv_response
 from rotations.common.http import AuthedRequest
@@ -78,7 +78,7 @@ def _dashboard(request: AuthedRequest) -> tuple[PeriodForm, Dashboard]:
     return form, cached_dashboard(form.period())
 
 
-@require_GET
+@require_safe
 def impact_dashboard(request: AuthedRequest) -> HttpResponse:
     form, board = _dashboard(request)
     charts = {
@@ -117,7 +117,7 @@ def impact_dashboard(request: AuthedRequest) -> HttpResponse:
 TABLES = ("funnel", "programs", "themes", "tags", "coverage", "timing")
 
 
-@require_GET
+@require_safe
 def impact_csv(request: AuthedRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404

@@ -13,7 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rotations.common.exports import streamed_csv
 from rotations.common.http import AuthedRequest
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from rotations.insights.selectors import InboxInsight
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def insight_new(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_insight(request.user, booking_id)
     form = InsightForm(request.POST or None)
@@ -84,7 +84,7 @@ def _filtered(request: AuthedRequest) -> tuple[InboxFilterForm, QuerySet[InboxIn
     return form, inbox(request.user, form.to_filter(), zone=timezone.get_current_timezone())
 
 
-@require_GET
+@require_safe
 def insight_list(request: AuthedRequest) -> HttpResponse:
     form, insights = _filtered(request)
     page = Paginator(insights, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -126,7 +126,7 @@ CSV_COLUMNS = [
 ]
 
 
-@require_GET
+@require_safe
 def insight_export(request: AuthedRequest) -> StreamingHttpResponse:
     """The inbox as it is filtered, every page of it, as CSV."""
     _, insights = _filtered(request)
@@ -161,7 +161,7 @@ def insight_export(request: AuthedRequest) -> StreamingHttpResponse:
     return streamed_csv(rows(), f"insights-{timezone.localdate():%Y-%m-%d}.csv")
 
 
-@require_GET
+@require_safe
 def insight_detail(request: AuthedRequest, insight_id: int) -> HttpResponse:
     insight = get_insight_for_view(request.user, insight_id)
     return render(request, "insights/detail.html", _detail_context(request, insight))

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.invites.feed import feed_calendar, feed_of, feed_path, feed_renew
@@ -16,7 +16,7 @@ from rotations.models import CalendarFeed
 
 
 @login_not_required
-@require_GET
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The secret address is the credential: calendar apps cannot sign in."""
     feed = CalendarFeed.objects.select_related("person").filter(token=token).first()
@@ -39,7 +39,7 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def calendar_settings(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         feed_renew(request.user)

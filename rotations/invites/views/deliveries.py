@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.invites.outbox import retry_failed
@@ -23,7 +23,7 @@ from rotations.models import EmailStatus
 PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 def delivery_list(request: AuthedRequest) -> HttpResponse:
     if not can_list_deliveries(request.user):
         raise PermissionDenied
@@ -40,7 +40,7 @@ def delivery_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def booking_deliveries(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_deliveries(request.user, booking_id)
     return render(

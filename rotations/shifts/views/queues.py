@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.models import Queue
@@ -44,7 +44,7 @@ from rotations.shifts.services.queues import (
 )
 
 
-@require_GET
+@require_safe
 @permission_required("rotations.view_queue", raise_exception=True)
 def queue_list(request: AuthedRequest) -> HttpResponse:
     queues = Queue.objects.annotate(
@@ -53,7 +53,7 @@ def queue_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "queues/list.html", {"queues": queues})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @permission_required("rotations.manage_queues", raise_exception=True)
 def queue_new(request: AuthedRequest) -> HttpResponse:
     form = QueueForm(request.POST or None, initial={"leads": [request.user.pk]})
@@ -67,7 +67,7 @@ def queue_new(request: AuthedRequest) -> HttpResponse:
 SHIFTS_PER_PAGE = 100
 
 
-@require_GET
+@require_safe
 def queue_detail(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_view(request.user, queue_id)
     page = Paginator(queue_shifts(queue), SHIFTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -92,7 +92,7 @@ def queue_detail(request: AuthedRequest, queue_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def queue_edit(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = QueueForm(request.POST or None, instance=queue)
@@ -134,7 +134,7 @@ def queue_pause_toggle(request: AuthedRequest, queue_id: int) -> HttpResponse:
     return redirect("queues:detail", queue.pk)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def shift_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = ShiftForm(
@@ -167,7 +167,7 @@ def shift_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def pattern_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     queue = get_queue_for_manage(request.user, queue_id)
     form = ShiftPatternForm(
@@ -205,7 +205,7 @@ def pattern_new(request: AuthedRequest, queue_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def pattern_edit(request: AuthedRequest, pattern_id: int) -> HttpResponse:
     pattern = get_pattern_for_manage(request.user, pattern_id)
     queue = pattern.queue
@@ -246,7 +246,7 @@ def pattern_edit(request: AuthedRequest, pattern_id: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def shift_cancel_view(request: AuthedRequest, shift_id: int) -> HttpResponse:
     """Take one shift off the schedule, after showing who is booked on it."""
     shift = get_shift_for_manage(request.user, shift_id)

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rotations.common.http import AuthedRequest
 from rotations.models import BookingStatus, Channel, Shift
@@ -66,7 +66,7 @@ def _require_browse(request: AuthedRequest) -> None:
         raise PermissionDenied
 
 
-@require_GET
+@require_safe
 def shift_list(request: AuthedRequest) -> HttpResponse:
     _require_browse(request)
     # No filters, no form: building one copies its fields, a cost the plain page skips.
@@ -200,7 +200,7 @@ def _query_without_page(request: AuthedRequest) -> str:
     return query.urlencode()
 
 
-@require_GET
+@require_safe
 def shift_detail(request: AuthedRequest, shift_id: int) -> HttpResponse:
     return _detail_page(request, get_shift_for_view(request.user, shift_id))
 
@@ -274,10 +274,10 @@ def shift_book(request: AuthedRequest, shift_id: int) -> HttpResponse:
     return redirect("shifts:detail", shift.pk)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def booking_reschedule_view(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
-    if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
+    if request.method in ("GET", "HEAD") and booking.status != BookingStatus.CONFIRMED:
         return _nothing_to_change(request, booking, "move")
     by = actor(request.user)
     # Any open shift may be chosen; the page lists the first few of those the filters
@@ -343,10 +343,10 @@ def booking_reschedule_view(request: AuthedRequest, booking_id: int) -> HttpResp
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def booking_cancel_view(request: AuthedRequest, booking_id: int) -> HttpResponse:
     booking = get_booking_for_change(request.user, booking_id)
-    if request.method == "GET" and booking.status != BookingStatus.CONFIRMED:
+    if request.method in ("GET", "HEAD") and booking.status != BookingStatus.CONFIRMED:
         return _nothing_to_change(request, booking, "cancel")
     by = actor(request.user)
     form = CancelForm(
@@ -388,7 +388,7 @@ def _after_change(request: AuthedRequest, booking) -> str:
     return reverse("shifts:detail", args=[booking.shift_id])
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def shift_attendance(request: AuthedRequest, shift_id: int) -> HttpResponse:
     shift = get_shift_for_attendance(request.user, shift_id)
     if request.method == "POST":
@@ -421,7 +421,7 @@ def shift_attendance(request: AuthedRequest, shift_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def schedule(request: AuthedRequest) -> HttpResponse:
     """My schedule: my bookings, and the shifts I am buddy on; upcoming and past."""
     now = timezone.now()
