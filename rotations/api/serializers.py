@@ -98,7 +98,9 @@ class ShiftSerializer(ModelSerializer):
     queue_name = serializers.CharField(source="queue.name", read_only=True)
     channel = serializers.CharField(source="queue.channel", read_only=True)
     queue_time_zone = serializers.CharField(source="queue.time_zone", read_only=True)
-    buddy_name = serializers.CharField(source="buddy.full_name", read_only=True, default=None)
+    buddy_name = serializers.CharField(
+        source="buddy.full_name", read_only=True, default=None, allow_null=True
+    )
     seats_left = serializers.IntegerField(read_only=True)
     cancelled = serializers.BooleanField(source="is_cancelled", read_only=True)
 
@@ -208,12 +210,16 @@ class BookingPageSerializer(_PageSerializer):
 
 class InsightSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(source="author.full_name", read_only=True)
-    queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
-    owner_name = serializers.CharField(source="owner.full_name", read_only=True, default=None)
+    queue_name = serializers.CharField(
+        source="queue.name", read_only=True, default=None, allow_null=True
+    )
+    owner_name = serializers.CharField(
+        source="owner.full_name", read_only=True, default=None, allow_null=True
+    )
     tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         slug_field="name", many=True, read_only=True
     )
-    plus_ones = serializers.IntegerField(read_only=True, default=None)
+    plus_ones = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Insight
@@ -341,7 +347,7 @@ class ShiftPatternSerializer(ModelSerializer):
         read_only=True
     )
     buddy: serializers.PrimaryKeyRelatedField[Person] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
 
     class Meta:

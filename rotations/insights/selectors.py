@@ -208,5 +208,6 @@ def insight_detail(pk: int) -> Insight:
             "author", "queue", "owner", "buddy", "booking__shift", "session", "duplicate_of"
         )
         .prefetch_related("tags")
+        .annotate(plus_ones=_count(InsightVote))  # as the inbox counts them (the API's field)
         .get(pk=pk)
     )
