@@ -50,8 +50,10 @@ MONTH_LENGTHS = {
     11: 30,
     12: 31,
 }
-BYDAY_ITEM = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-UNTIL_VALUE = re.compile(r"^\d{8}(T\d{6})?$")
+# ASCII digits only: Python's \d and int() take "٣" or "３" too, which no calendar does.
+BYDAY_ITEM = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+UNTIL_VALUE = re.compile(r"^[0-9]{8}(T[0-9]{6})?$")
+NUMBER = re.compile(r"^[+-]?[0-9]{1,4}$")
 UNTIL_IN_RULE = re.compile(r"(?:^|[;:])UNTIL=([^;]*)")
 
 
@@ -134,7 +136,10 @@ def _check_parts(parts: dict[str, str]) -> None:
     if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
         raise ValidationError("WKST is a weekday: MO, TU, WE, TH, FR, SA or SU.")
     if "BYDAY" in parts:
-        for item in parts["BYDAY"].split(","):
+        items = parts["BYDAY"].split(",")
+        if len(set(items)) < len(items):
+            raise ValidationError("BYDAY lists a day twice: list each once.")
+        for item in items:
             match = BYDAY_ITEM.match(item)
             ordinal = int(match[1]) if match and match[1] else None
             if not match or (
@@ -155,12 +160,14 @@ def _check_parts(parts: dict[str, str]) -> None:
 def _check_numbers(parts: dict[str, str], name: str, low: int, high: int, message: str) -> None:
     if name not in parts:
         return
-    try:
-        numbers = [int(value) for value in parts[name].split(",")]
-    except ValueError:
-        raise ValidationError(message) from None
-    if not numbers or any(n == 0 or not low <= n <= high for n in numbers):
+    values = parts[name].split(",")
+    if not all(NUMBER.match(value) for value in values):
         raise ValidationError(message)
+    numbers = [int(value) for value in values]
+    if any(n == 0 or not low <= n <= high for n in numbers):
+        raise ValidationError(message)
+    if len(set(numbers)) < len(numbers):
+        raise ValidationError(f"{name} lists a value twice: list each once.")
 
 
 def _is_until(value: str) -> bool:

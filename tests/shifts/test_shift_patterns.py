@@ -156,6 +156,14 @@ COUNT = "COUNT is how many shifts the pattern makes: 1 to 1000."
         ),
         ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY does not go with FREQ=WEEKLY: use FREQ=MONTHLY."),
         ("FREQ=DAILY;BYSETPOS=2", "BYSETPOS goes with FREQ=MONTHLY only."),
+        # ASCII digits only (int() takes Arabic-Indic and full-width ones), each value once.
+        ("FREQ=DAILY;INTERVAL=\u0663", INTERVAL),
+        ("FREQ=DAILY;COUNT=\uff15", COUNT),
+        ("FREQ=MONTHLY;BYDAY=\u0661MO", BYDAY),
+        ("FREQ=DAILY;UNTIL=\u0662\u0660\u0662\u0667\u0660\u0666\u0663\u0660", UNTIL),
+        ("FREQ=WEEKLY;BYDAY=MO,TU,MO", "BYDAY lists a day twice: list each once."),
+        ("FREQ=MONTHLY;BYMONTHDAY=1,15,1", "BYMONTHDAY lists a value twice: list each once."),
+        ("FREQ=MONTHLY;BYMONTH=2,2", "BYMONTH lists a value twice: list each once."),
     ],
 )
 def test_a_bad_rule_is_refused_with_a_reason(rule, message):
