@@ -27,6 +27,9 @@ class Channel(models.TextChoices):
 SCHEDULE_HORIZON_DAYS = 731
 # Times of day (a pattern, or a shift entered as a day and two times) cannot say "the next
 # day", so a lead typing 23:00–01:00 must hear why, not only that the end comes first.
+# A shift shorter than this is a typing slip (a 1 µs shift's invite read "11:00–11:00").
+MIN_SHIFT_MINUTES = 15
+TOO_SHORT_MESSAGE = f"A shift lasts at least {MIN_SHIFT_MINUTES} minutes."
 ENDS_SAME_DAY_MESSAGE = (
     "A shift must end after it starts, on the same day: a shift cannot run past midnight "
     "(make two shifts, one each side of it)."

@@ -799,3 +799,51 @@ def test_two_queues_named_alike_at_the_same_moment_get_a_message_not_a_500(
         queue_create(data={**NEW_QUEUE, "name": "billing CHAT"}, by=support_lead)
     assert refused.value.message_dict == {"name": ["A queue with this name already exists."]}
     assert Queue.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "shifts",
+            {
+                "starts_at": "2027-03-03T11:00:00-05:00",
+                "ends_at": "2027-03-03T11:00:00.000001-05:00",
+                "capacity": 1,
+            },
+        ),
+        (
+            "shifts",
+            {
+                "starts_at": "2027-03-03T11:00:00-05:00",
+                "ends_at": "2027-03-03T11:14:00-05:00",
+                "capacity": 1,
+            },
+        ),
+        (
+            "patterns",
+            {
+                "rrule": "FREQ=WEEKLY;BYDAY=WE;COUNT=3",
+                "starts_on": "2027-03-03",
+                "start_time": "11:00",
+                "end_time": "11:10",
+                "capacity": 1,
+            },
+        ),
+    ],
+)
+def test_a_shift_shorter_than_a_quarter_hour_is_refused(support_lead, queue, path, body):
+    response = send(token_client(support_lead), "post", f"/api/queues/{queue.pk}/{path}/", body)
+    assert response.status_code == 400, response.content
+    assert "A shift lasts at least 15 minutes." in response.content.decode()
+    assert not Shift.objects.exists() and not ShiftPattern.objects.exists()
+
+
+def test_a_quarter_hour_shift_is_fine(support_lead, queue):
+    body = {
+        "starts_at": "2027-03-03T11:00:00-05:00",
+        "ends_at": "2027-03-03T11:15:00-05:00",
+        "capacity": 1,
+    }
+    response = send(token_client(support_lead), "post", f"/api/queues/{queue.pk}/shifts/", body)
+    assert response.status_code == 201, response.content

@@ -31,7 +31,9 @@ from rotations.shifts.caching import shifts_changed
 from rotations.shifts.models import (
     BOOKED_DETAILS,
     ENDS_SAME_DAY_MESSAGE,
+    MIN_SHIFT_MINUTES,
     SCHEDULE_HORIZON_DAYS,
+    TOO_SHORT_MESSAGE,
     same_booked_details,
 )
 from rotations.shifts.rrules import (
@@ -120,6 +122,12 @@ def _check_not_a_duplicate(
         )
 
 
+def _check_length(start_time: time, end_time: time) -> None:
+    length = datetime.combine(date.min, end_time) - datetime.combine(date.min, start_time)
+    if length < timedelta(minutes=MIN_SHIFT_MINUTES):
+        raise ValidationError(TOO_SHORT_MESSAGE)
+
+
 def shift_create(
     *,
     queue: Queue,
@@ -132,6 +140,8 @@ def shift_create(
 ) -> Shift:
     if ends_at <= starts_at:
         raise ValidationError("A shift must end after it starts.")
+    if ends_at - starts_at < timedelta(minutes=MIN_SHIFT_MINUTES):
+        raise ValidationError(TOO_SHORT_MESSAGE)
     # In UTC first: a date at either end of the calendar cannot be moved to a time zone.
     if starts_at <= timezone.now():
         raise ValidationError("A new shift must start in the future.")
@@ -179,6 +189,7 @@ def shift_pattern_create(
     rrule = validate_rrule(rrule)
     if end_time <= start_time:
         raise ValidationError(ENDS_SAME_DAY_MESSAGE)
+    _check_length(start_time, end_time)
     _check_hours(queue, start_time, end_time)
     _check_capacity(queue, capacity)
     _check_first_day(queue, starts_on)
@@ -403,6 +414,7 @@ def shift_pattern_update(
             pattern.exdates = sorted({*pattern.exdates, *(set(stored_exdates) - set(exdates_seen))})
         if pattern.end_time <= pattern.start_time:
             raise ValidationError(ENDS_SAME_DAY_MESSAGE)
+        _check_length(pattern.start_time, pattern.end_time)
         if (pattern.start_time, pattern.end_time) != times_before:
             # Only new times are held to the hours: a pattern made before the rule (or
             # before the hours changed) can still get a new buddy, capacity or skip date.
