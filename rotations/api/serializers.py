@@ -274,14 +274,18 @@ class InsightQuerySerializer(serializers.Serializer):
 
 class InsightLogSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    what_happened = serializers.CharField()
-    customer_quote = serializers.CharField(required=False, allow_blank=True, default="")
+    what_happened = serializers.CharField(max_length=5000)
+    customer_quote = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
     ticket_refs = serializers.CharField(
         required=False, allow_blank=True, max_length=300, default=""
     )
     category = serializers.ChoiceField(choices=InsightCategory.values)
     severity = serializers.ChoiceField(choices=Severity.values)
-    suggested_fix = serializers.CharField(required=False, allow_blank=True, default="")
+    suggested_fix = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default=""
+    )
     is_shared = serializers.BooleanField(required=False, default=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, default=list, max_length=20

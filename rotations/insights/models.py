@@ -76,16 +76,18 @@ class Insight(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=200)
-    what_happened = models.TextField()
+    # Free text has limits (forms, the API and the service hold them): an insight is read
+    # by people, and PostgreSQL's text search takes at most 1 MB of words.
+    what_happened = models.TextField(max_length=5000)
     customer_quote = models.TextField(
-        blank=True, help_text="The customer's own words, if you have them."
+        max_length=2000, blank=True, help_text="The customer's own words, if you have them."
     )
     ticket_refs = models.CharField(
         max_length=300, blank=True, help_text="Ticket numbers or links, separated by commas."
     )
     category = models.CharField(max_length=10, choices=InsightCategory.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
-    suggested_fix = models.TextField(blank=True)
+    suggested_fix = models.TextField(max_length=5000, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="insights")
     is_shared = models.BooleanField(
         "share with everyone",

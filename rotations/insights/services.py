@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -86,7 +87,26 @@ def insight_log_for_session(
     return _log(author, fields, tags, session=session, queue_id=None, buddy_id=pairing.mentor_id)
 
 
+MAX_TAGS = 20
+# The model's limits, held here too: the service is the door every caller goes through.
+TEXT_LIMITS = {"title": 200, "what_happened": 5000, "customer_quote": 2000, "suggested_fix": 5000}
+
+
+def _check_limits(fields: dict, tags: list[str]) -> None:
+    """Input too long for an insight: a field's error, as a form or the API shows it."""
+    errors = {
+        name: f"At most {limit:,} characters."
+        for name, limit in TEXT_LIMITS.items()
+        if len(fields.get(name) or "") > limit
+    }
+    if len(tags) > MAX_TAGS:
+        errors["tags"] = f"At most {MAX_TAGS} tags ({len(tags)} given)."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _log(author, fields, tags, *, queue_id, buddy_id, booking=None, session=None) -> Insight:
+    _check_limits(fields, tags)
     buddy_reason = FollowReason.MENTOR if session is not None else FollowReason.BUDDY
     with transaction.atomic():
         insight = Insight(

@@ -468,6 +468,8 @@ def session_insight_new(request: AuthedRequest, session_id: int) -> HttpResponse
             )
         except InsightRefused as refusal:
             form.add_error(None, refusal.message)
+        except ValidationError as invalid:
+            form.add_error(None, invalid)
         else:
             messages.success(
                 request, "Thank you: your insight is logged. Log another if you learned more."

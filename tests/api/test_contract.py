@@ -49,3 +49,57 @@ def test_plus_ones_is_a_number_on_the_insights_own_endpoints(executive, queue):
     assert api.get(f"/api/insights/{insight.pk}/").json()["plus_ones"] == 0
     assert api.get("/api/insights/").json()["results"][0]["plus_ones"] == 0
 
+
+def log_body(**overrides) -> dict:
+    return {
+        "title": "Refunds",
+        "what_happened": "Asked.",
+        "category": "product",
+        "severity": "low",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"what_happened": "word " * 1001}, "what_happened", "5000 characters"),
+        ({"suggested_fix": "x" * 5001}, "suggested_fix", "5000 characters"),
+        ({"customer_quote": "x" * 2001}, "customer_quote", "2000 characters"),
+        # Two items (the list takes 20), 21 tags by way of commas.
+        (
+            {
+                "tags": [
+                    ",".join(f"t{n}" for n in range(11)),
+                    ",".join(f"t{n}" for n in range(11, 21)),
+                ]
+            },
+            "tags",
+            "At most 20 tags (21 given).",
+        ),
+    ],
+)
+def test_an_insight_too_long_or_with_too_many_tags_is_a_400_and_nothing(
+    executive, queue, overrides, field, message
+):
+    booking = attended_booking(executive, queue)
+    response = token_client(executive).post(
+        f"/api/bookings/{booking.pk}/insights/",
+        log_body(**overrides),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field])
+    assert not booking.insights.exists()
+
+
+def test_the_page_shows_too_many_tags_beside_the_field(client, executive, queue):
+    booking = attended_booking(executive, queue)
+    client.force_login(executive)
+    response = client.post(
+        f"/shifts/bookings/{booking.pk}/insights/new/",
+        {**log_body(), "tags": ",".join(f"t{n}" for n in range(25))},
+    )
+    assert response.status_code == 400
+    assert "At most 20 tags (25 given)." in response.content.decode()
+    assert not booking.insights.exists()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
@@ -62,6 +63,8 @@ def insight_new(request: AuthedRequest, booking_id: int) -> HttpResponse:
             )
         except InsightRefused as refusal:
             form.add_error(None, refusal.message)
+        except ValidationError as invalid:
+            form.add_error(None, invalid)
         else:
             messages.success(
                 request, "Thank you: your insight is logged. Log another if you saw more."
