@@ -321,11 +321,11 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Sign-in tries: at most 10 a minute from one client address, and 5 per 5 minutes for one
 # email address — counted apart on each browser that address has signed in on, so failing
-# as someone elsewhere cannot lock them out of their own (rotations/common/adapters.py).
-# The counters live in the cache above, shared by every web process.
+# as someone elsewhere cannot lock them out of their own (rotations/common/adapters.py) —
+# and 5 two-factor codes per person. The counters live in the cache above, shared by
+# every web process.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip"),
-    "login_failed_address": env.str("LOGIN_FAILED_ADDRESS_RATE_LIMIT", default="5/300s/key"),
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/300s/key"),
 }
 # Behind a proxy, the client's address is what our proxies say it is: either the number of
 # proxies of ours in front (each appends to X-Forwarded-For; the one that many from the

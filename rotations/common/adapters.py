@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import ratelimit
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
@@ -96,14 +95,15 @@ def remember_device(request, response, address: str) -> None:
 
 class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request, **credentials) -> None:
-        """Before each password is checked: allauth's per-client-address limit
-        (``login_failed``), then the per-address one (``login_failed_address``), which a
-        browser the address has signed in on counts on its own."""
+        """Before each password is checked, allauth's ``login_failed`` limit: per client
+        address, and per email address — which a browser the address has signed in on
+        counts on its own (allauth keys that part on the address it is given, and rolls
+        a try back when the password is right). Only the limit's key changes: the
+        credentials checked are the ones typed."""
         address = (credentials.get("email") or "").strip().lower()
         device = known_device(request, address)
-        key = f"{address}:{device}" if device else address
-        if not ratelimit.consume(request, action="login_failed_address", key=key):
-            raise self.validation_error("too_many_login_attempts")
+        if device:
+            credentials = {**credentials, "email": f"{address}#browser:{device}"}
         super().pre_authenticate(request, **credentials)
 
     def get_client_ip(self, request) -> str:

@@ -92,3 +92,27 @@ def test_a_forged_device_cookie_is_no_known_browser():
     for n in range(5):
         sign_in(attacker, "victim@example.com", f"guess{n}")
     assert refused(sign_in(Client(REMOTE_ADDR="192.0.2.11"), "victim@example.com"))
+
+
+def test_successful_sign_ins_use_up_no_tries():
+    PersonFactory(email="ada@example.com")
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    for _ in range(7):
+        assert sign_in(client, "ada@example.com")["Location"] == "/"
+        client.post("/accounts/logout/")
+
+
+def test_two_factor_codes_are_limited_per_person_whatever_the_client_address():
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    person = PersonFactory(email="secure@example.com")
+    TOTP.activate(person, generate_totp_secret())
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    assert sign_in(client, "secure@example.com")["Location"] == "/accounts/2fa/authenticate/"
+    answers = [
+        client.post("/accounts/2fa/authenticate/", {"code": "000000"}, REMOTE_ADDR=f"203.0.113.{n}")
+        for n in range(6)
+    ]
+    assert not refused(answers[0])
+    assert refused(answers[-1])  # someone with the password cannot try codes from many addresses
+    assert "_auth_user_id" not in client.session
