@@ -161,6 +161,9 @@ class DirectoryImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker has started it (a lost or crashed run is tried again, a few
+    # times, then the job is refused rather than tried for ever).
+    attempts = models.PositiveSmallIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,8 +19,8 @@ from allauth.usersessions.models import UserSession
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -28,6 +29,8 @@ from rotations.common.validators import breaks_lines, known_time_zones
 from rotations.directory.roles import Role, roles_set_many
 from rotations.directory.selectors import find_manager_cycles
 from rotations.models import Department, DirectoryImport, ImportStatus, Level, Person
+
+log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = (
     "email",
@@ -40,6 +43,15 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("employee_id", "title", "roles", "hired_on")
 MAX_ROWS = 50_000
+# The directory's own limits (rotations/directory/models.py), said per row.
+COLUMN_LIMITS = {
+    "email": 254,
+    "name": 200,
+    "title": 200,
+    "department": 120,
+    "location": 120,
+    "manager_email": 254,
+}
 
 LEVEL_SPELLINGS: dict[str, Level] = {
     "ic": Level.IC,
@@ -223,6 +235,9 @@ def _validate_rows(raw_rows) -> tuple[list[_Row], list[RowError]]:
             problems.append("name has a line break in it; put the whole name on one line")
         if not raw["department"]:
             problems.append("department is missing")
+        for column, limit in COLUMN_LIMITS.items():
+            if len(raw.get(column) or "") > limit:
+                problems.append(f"{column} is longer than {limit} characters")
         level = LEVEL_SPELLINGS.get("".join(ch for ch in raw["level"].lower() if ch.isalnum()))
         if level is None:
             problems.append(f"level “{raw['level']}” is not one of " + ", ".join(Level.labels))
@@ -364,12 +379,15 @@ def _plan(rows: list[_Row], *, locking: bool) -> _Plan:
             new_departments.setdefault(row.department.lower(), row.department)
     ids = [row.employee_id for row in rows if row.employee_id]
     emails = [row.email for row in rows]
-    # Anyone the file may name: by employee id, by address, or by an address they used
-    # to have (someone whose address was changed outside the directory).
+    # Anyone the file may name: by employee id, by address, or by a verified address they
+    # used to have (someone whose address was changed outside the directory). Never by an
+    # unverified one: anyone could once add any address to their account.
     other_addresses: dict[str, int] = {}
     for chunk in _chunks(emails):
         other_addresses.update(
-            EmailAddress.objects.filter(email__in=chunk).values_list("email", "user_id")
+            EmailAddress.objects.filter(email__in=chunk, verified=True).values_list(
+                "email", "user_id"
+            )
         )
     # Their ids first (cheap), then each of them once, with their manager's address and
     # the roles they hold (not whole managers and groups: a file may list 50,000).
@@ -491,6 +509,8 @@ def _apply(plan: _Plan) -> None:
 
     # One UPDATE statement per batch of people whose rows change the same fields.
     by_fields: dict[tuple[str, ...], list[Person]] = {}
+    # A row may name as manager someone whose address this file changes, by the old one.
+    old_addresses = {c.person.email: c.person.pk for c in plan.changes if "email" in c.fields}
     for change in plan.changes:
         if change.fields:
             person = change.person
@@ -515,6 +535,8 @@ def _apply(plan: _Plan) -> None:
     for chunk in _chunks(list(wanted_managers - people.keys())):
         manager_pks.update(Person.objects.filter(email__in=chunk).values_list("email", "pk"))
     manager_pks.update({email: p.pk for email, p in people.items()})
+    for old, pk in old_addresses.items():
+        manager_pks.setdefault(old, pk)
     change_of = {c.person.pk: c for c in plan.changes}
     to_update = []
     for email, person in people.items():
@@ -555,44 +577,70 @@ def _apply(plan: _Plan) -> None:
 
 # What a running import is doing, for its page (the import's own transaction hides it).
 PROGRESS_KEY = "directory-import:{}:progress"
-# A job still waiting this long is asked for again (the broker was down, a worker died).
-STALE_AFTER = {
-    ImportStatus.QUEUED: timedelta(minutes=2),
-    ImportStatus.RUNNING: timedelta(minutes=30),
-}
+# A job queued this long (its task lost: the broker was down) or started this long ago
+# (its worker died) is asked for again, up to MAX_ATTEMPTS starts; then it is refused.
+QUEUED_TOO_LONG = timedelta(minutes=2)
+RUNNING_TOO_LONG = timedelta(minutes=30)
+MAX_ATTEMPTS = 3
+FAILED_MESSAGE = (
+    "The import stopped on an error of ours, not of the file: nothing was imported. "
+    "Upload it again; if it happens again, tell the Frontline team."
+)
 
 
 def directory_import_request(*, data: bytes, filename: str, by: Person) -> DirectoryImport:
-    """Keep the uploaded file and have a worker import it; its page follows along."""
-    job = DirectoryImport.objects.create(data=data, filename=filename[:255], requested_by=by)
-    enqueue("run_directory_import", job.pk)
+    """Keep the uploaded file and have a worker import it; its page follows along. The
+    task is asked for once the job is stored (a broker that is down loses nothing:
+    beat's sweep asks again)."""
+    with transaction.atomic():
+        job = DirectoryImport.objects.create(data=data, filename=filename[:255], requested_by=by)
+        enqueue("run_directory_import", job.pk)
     return job
 
 
 def directory_import_run(*, job_id: int) -> DirectoryImport | None:
     """Import a job's file, once. The people and the job's outcome are written in one
     transaction, so a worker that dies leaves neither, and a second run of a finished
-    job (a redelivered task, the sweep) changes nothing."""
-    DirectoryImport.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
-    )
-    with transaction.atomic():
-        # Locked: a second run waits for the first, then finds it finished.
-        job = DirectoryImport.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.finished:
+    job (a redelivered task, the sweep) changes nothing. An error of ours, not of the
+    file, refuses the job with a message rather than leaving it "importing"."""
+    DirectoryImport.objects.filter(
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
+    try:
+        with transaction.atomic():
+            # Locked: a second run waits for the first, then finds it finished.
+            job = DirectoryImport.objects.select_for_update().filter(pk=job_id).first()
+            if job is None or job.finished:
+                return job
+
+            def progress(stage: str) -> None:
+                cache.set(PROGRESS_KEY.format(job_id), stage, 60 * 60)
+
+            _finish(job, directory_import(data=bytes(job.data), progress=progress))
             return job
+    except OperationalError:
+        raise  # the database is away: the task retries it with backoff
+    except Exception:
+        log.exception("directory import %s failed", job_id)
+        return _give_up(job_id)
+    finally:
+        cache.delete(PROGRESS_KEY.format(job_id))
 
-        def progress(stage: str) -> None:
-            cache.set(PROGRESS_KEY.format(job_id), stage, 60 * 60)
 
-        result = directory_import(data=bytes(job.data), progress=progress)
-        job.status = ImportStatus.DONE if result.ok else ImportStatus.REFUSED
-        job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
-        job.errors = [[e.line, e.message] for e in result.errors]
-        job.finished_at = timezone.now()
-        job.data = b""
-        job.save()
-    cache.delete(PROGRESS_KEY.format(job_id))
+def _finish(job: DirectoryImport, result: ImportResult) -> None:
+    job.status = ImportStatus.DONE if result.ok else ImportStatus.REFUSED
+    job.created, job.updated, job.unchanged = result.created, result.updated, result.unchanged
+    job.errors = [[e.line, e.message] for e in result.errors]
+    job.finished_at = timezone.now()
+    job.data = b""
+    job.save()
+
+
+def _give_up(job_id: int) -> DirectoryImport | None:
+    with transaction.atomic():
+        job = DirectoryImport.objects.select_for_update().filter(pk=job_id).first()
+        if job is not None and not job.finished:
+            _finish(job, ImportResult(errors=[RowError(0, FAILED_MESSAGE)]))
     return job
 
 
@@ -601,18 +649,22 @@ def directory_import_progress(job: DirectoryImport) -> str:
 
 
 def directory_imports_requeue(*, now: datetime | None = None) -> int:
-    """Ask again for every job left waiting too long (the sweep); how many."""
+    """Ask again for every job left waiting too long (the sweep), or refuse it once it
+    has been started MAX_ATTEMPTS times; how many were asked for again."""
     now = now or timezone.now()
-    stale = [
-        job.pk
-        for status, after in STALE_AFTER.items()
-        for job in DirectoryImport.objects.filter(status=status, created_at__lt=now - after).only(
-            "pk"
-        )
-    ]
-    for job_id in stale:
-        enqueue("run_directory_import", job_id)
-    return len(stale)
+    stale = DirectoryImport.objects.filter(
+        Q(status=ImportStatus.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
+        | Q(status=ImportStatus.RUNNING, started_at__lt=now - RUNNING_TOO_LONG)
+    ).only("pk", "attempts")
+    asked = 0
+    for job in stale:
+        if job.attempts >= MAX_ATTEMPTS:
+            log.error("directory import %s refused after %s starts", job.pk, job.attempts)
+            _give_up(job.pk)
+        else:
+            enqueue("run_directory_import", job.pk)
+            asked += 1
+    return asked
 
 
 def sign_in_addresses_reset(*, people: list[Person]) -> None:

@@ -108,3 +108,73 @@ def test_other_roles_cannot_see_an_import(client, hr_admin, support_lead):
     job = directory_import_request(data=company(5).encode(), filename="a.csv", by=hr_admin)
     client.force_login(support_lead)
     assert client.get(reverse("people:import-job", args=[job.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_error_of_ours_refuses_the_job_with_a_message_instead_of_importing_for_ever(hr_admin):
+    job = directory_import_request(data=company(5).encode(), filename="a.csv", by=hr_admin)
+    with mock.patch.object(services, "sign_in_addresses_reset", side_effect=KeyError("boom")):
+        done = directory_import_run(job_id=job.pk)
+    assert done.status == "refused" and done.errors == [[0, services.FAILED_MESSAGE]]
+    assert bytes(done.data) == b""
+    assert not Person.objects.filter(full_name__startswith="Person ").exists()
+
+
+@pytest.mark.django_db
+def test_a_job_started_too_often_is_refused_by_the_sweep_not_retried_for_ever(hr_admin):
+    job = directory_import_request(data=company(5).encode(), filename="a.csv", by=hr_admin)
+    long_ago = timezone.now() - timedelta(hours=1)
+    DirectoryImport.objects.filter(pk=job.pk).update(
+        status="running", started_at=long_ago, attempts=services.MAX_ATTEMPTS
+    )
+    assert directory_imports_requeue() == 0
+    job.refresh_from_db()
+    assert job.status == "refused" and job.errors == [[0, services.FAILED_MESSAGE]]
+
+
+@pytest.mark.django_db
+def test_a_row_may_name_as_manager_someone_this_file_readdresses_by_the_old_address():
+    from rotations.directory.services import directory_import
+
+    header = "employee_id,email,name,department,level,manager_email,location,time_zone\n"
+    assert directory_import(
+        data=header + "M1,mo@example.com,Mo Manager,Ops,Manager,,Oslo,Europe/Oslo\n"
+    ).ok
+    result = directory_import(
+        data=header
+        + "M1,mo.new@example.com,Mo Manager,Ops,Manager,,Oslo,Europe/Oslo\n"
+        + "N1,nia@example.com,Nia New,Ops,IC,mo@example.com,Oslo,Europe/Oslo\n"
+    )
+    assert result.ok, result.errors
+    assert Person.objects.get(email="nia@example.com").manager.email == "mo.new@example.com"
+
+
+@pytest.mark.django_db
+def test_a_value_longer_than_the_directory_keeps_is_refused_with_its_line():
+    from rotations.directory.services import directory_import
+
+    header = "email,name,department,level,manager_email,location,time_zone\n"
+    result = directory_import(data=header + f"a@example.com,{'N' * 201},Ops,IC,,{'L' * 121},UTC\n")
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "name is longer than 200 characters"),
+        (2, "location is longer than 120 characters"),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_import_never_matches_someone_by_an_address_they_never_verified(hr_admin):
+    from allauth.account.models import EmailAddress
+
+    from rotations.directory.services import directory_import
+    from tests.factories import PersonFactory
+
+    mallory = PersonFactory(email="mallory@example.com", full_name="Mallory")
+    EmailAddress.objects.create(user=mallory, email="newhire@example.com", verified=False)
+    header = "employee_id,email,name,department,level,manager_email,location,time_zone,roles\n"
+    result = directory_import(
+        data=header + "E9,newhire@example.com,New Hire,HR,IC,,Oslo,Europe/Oslo,HR admin\n"
+    )
+    assert result.ok and result.created == 1
+    mallory.refresh_from_db()
+    assert (mallory.email, mallory.full_name) == ("mallory@example.com", "Mallory")
+    assert Person.objects.get(email="newhire@example.com").pk != mallory.pk
