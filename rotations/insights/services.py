@@ -31,6 +31,7 @@ from rotations.models import (
     InsightVote,
     MentoringSession,
     Person,
+    Queue,
     SessionStatus,
     Tag,
 )
@@ -258,17 +259,20 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
             ],
             ignore_conflicts=True,
         )
-        # The original's author does not +1 their own insight, even by a merge.
+        # Its +1s count on the original too (the original's author does not +1 their own
+        # insight, even by a merge). A +1's note is text of the duplicate's: it goes along
+        # only when everyone who may read the original may read the duplicate too, as do
+        # its tags; its own text never does (whoever searches the original finds that).
+        private = _kept_from_some_reader(original=target, duplicate=dup)
         InsightVote.objects.bulk_create(
             [
-                InsightVote(insight=target, person_id=v.person_id, note=v.note)
+                InsightVote(insight=target, person_id=v.person_id, note="" if private else v.note)
                 for v in dup.votes.exclude(person_id=target.author_id)
             ],
             ignore_conflicts=True,
         )
-        # Its tags join the original's; its text does not: whoever may search the
-        # original may not be someone who may read the duplicate.
-        target.tags.add(*dup.tags.all())
+        if not private:
+            target.tags.add(*dup.tags.all())
         target.search_text = _search_text(target, [t.name for t in target.tags.all()])
         target.save(update_fields=["search_text", "updated_at"])
         event = InsightEvent.objects.create(
@@ -287,6 +291,26 @@ def insight_merge(*, duplicate: Insight, into: Insight, actor: Person) -> Insigh
         )
         insight_notices.notify_followers(event)
     return dup
+
+
+def _kept_from_some_reader(*, original: Insight, duplicate: Insight) -> bool:
+    """Whether someone who may read ``original`` may not read ``duplicate``. HR read
+    both; the others who may read a private insight are its author, buddy, owner and
+    the leads of its queue."""
+    if duplicate.is_shared:
+        return False
+    if original.is_shared:
+        return True
+    leads = (
+        Queue.leads.through.objects.filter(queue_id=original.queue_id).values_list(
+            "person_id", flat=True
+        )
+        if original.queue_id
+        else []
+    )
+    named = {original.author_id, original.buddy_id, original.owner_id, *leads} - {None}
+    readers = who_may_see(original, named)  # type: ignore[arg-type]
+    return who_may_see(duplicate, readers) != readers
 
 
 def insight_comment(*, insight: Insight, actor: Person, body: str) -> InsightEvent:

@@ -119,7 +119,19 @@ def test_the_original_is_not_found_through_the_duplicates_words(client, world):
         return [i.title for i in client.get("/insights/", {"q": words}).context["page"].object_list]
 
     assert found("CHAT-9999") == []
-    assert found("portal") == [ORIGINAL]  # its tags join the original, and are found there
+    assert found("portal") == []  # nor its tags: Eve may not read the duplicate
+
+
+def test_a_private_duplicates_plus_ones_count_on_the_original_without_their_notes(world):
+    from rotations.insights.services import insight_plus_one
+
+    insight_plus_one(
+        insight=world["duplicate"], person=world["ben"], note="Saw it on the Acme account"
+    )
+    insight_merge(duplicate=world["duplicate"], into=world["original"], actor=world["lead"])
+    assert list(world["original"].votes.values_list("person__full_name", "note")) == [
+        ("Ben Buddy", "")
+    ]
 
 
 def test_the_migration_gives_each_original_its_own_text_again(world):
