@@ -1,5 +1,5 @@
 """What a change to how a person signs in ends: a new password their API tokens, a new
-second factor every other session they have open.
+second factor every other session they have open and their API token.
 
 Django calls ``password_changed`` on every entry of ``AUTH_PASSWORD_VALIDATORS`` whenever
 a person's password is saved after ``set_password`` — the password change and reset
@@ -30,5 +30,7 @@ class NewPasswordRevokesApiTokens:
 
 def second_factor_added(sender, request, user, **kwargs) -> None:
     """Whoever else was signed in as this person signed in without the second factor:
-    they are signed out; the session that turned it on stays."""
+    they are signed out, and the API token (which any of those sessions could have made)
+    is revoked; the session that turned it on stays."""
     sessions_end_others(person=user, keep=request.session.session_key)
+    api_token_revoke(person=user)

@@ -200,6 +200,7 @@ def test_turning_on_two_factor_signs_the_person_out_of_their_other_sessions(
     client, django_capture_on_commit_callbacks
 ):
     person = PersonFactory(email="secure@example.com")
+    Token.objects.create(user=person)
     elsewhere = Client()
     for browser in (client, elsewhere):
         assert sign_in(browser, "secure@example.com")["Location"] == "/"
@@ -221,3 +222,4 @@ def test_turning_on_two_factor_signs_the_person_out_of_their_other_sessions(
 
     assert client.get("/schedule/").status_code == 200  # the session that turned it on
     assert elsewhere.get("/schedule/")["Location"].startswith("/accounts/login/")
+    assert not Token.objects.filter(user=person).exists()
