@@ -20,6 +20,7 @@ from rotations.api.serializers import (
     RefusalSerializer,
 )
 from rotations.common.http import person_of
+from rotations.insights import selectors
 from rotations.insights.permissions import get_insight_for_triage, get_insight_for_view
 from rotations.insights.selectors import InboxFilter, inbox
 from rotations.insights.services import insight_log, insight_transition, split_tags
@@ -77,7 +78,10 @@ def insight_log_endpoint(request: Request, booking_id: int) -> Response:
     fields = dict(body.validated_data)
     tags = split_tags(",".join(fields.pop("tags")))
     insight = insight_log(booking=booking, author=person_of(request), fields=fields, tags=tags)
-    return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
+    # Read back as the detail endpoint reads it (its +1s counted).
+    return Response(
+        InsightSerializer(selectors.insight_detail(insight.pk)).data, status=status.HTTP_201_CREATED
+    )
 
 
 @extend_schema(

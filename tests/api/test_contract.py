@@ -47,6 +47,12 @@ def test_plus_ones_is_a_number_on_the_insights_own_endpoints(executive, queue):
     )
     api = token_client(executive)
     assert api.get(f"/api/insights/{insight.pk}/").json()["plus_ones"] == 0
+    logged = api.post(
+        f"/api/bookings/{attended_booking(executive, queue).pk}/insights/",
+        {"title": "More", "what_happened": "Again.", "category": "product", "severity": "low"},
+        content_type="application/json",
+    )
+    assert logged.status_code == 201 and logged.json()["plus_ones"] == 0
     assert api.get("/api/insights/").json()["results"][0]["plus_ones"] == 0
 
 
