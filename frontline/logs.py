@@ -21,8 +21,14 @@ def redact(text: str) -> str:
 
 
 class GunicornLogger(Logger):
-    """gunicorn's logger (``--logger-class``) with every access-log field redacted:
-    the request line, the path, the referer and the headers alike."""
+    """gunicorn's logger (``--logger-class``) with every access-log field redacted (the
+    request line, the path, the referer and the headers alike) and its error log's lines
+    ("Error handling request /calendar/…", tracebacks included) formatted redacted."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(RedactingFormatter(self.error_fmt, self.datefmt))
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -75,3 +75,22 @@ def test_the_web_process_logs_no_feed_secret(tmp_path):
     logs = out.read_text() + err.read_text()
     assert "/calendar/[secret].ics" in logs  # the request was logged...
     assert secret not in logs  # ...without its secret
+
+
+def test_gunicorns_error_log_is_redacted_too(tmp_path):
+    from gunicorn.config import Config
+
+    from frontline.logs import GunicornLogger
+
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = GunicornLogger(cfg)
+    try:
+        raise RuntimeError("while reading /calendar/Zq7-secret.ics")
+    except RuntimeError:
+        logger.exception("Error handling request /calendar/%s.ics", "Zq7-secret")
+    for handler in logger.error_log.handlers:
+        handler.flush()
+    text = (tmp_path / "error.log").read_text()
+    assert "Error handling request /calendar/[secret].ics" in text
+    assert "Zq7-secret" not in text  # the traceback's line as well
