@@ -5,16 +5,18 @@ DRF answers the lookups' Http404 and PermissionDenied as 404 and 403 itself.
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rotations.api.errors import NO_SUCH_PERSON, NO_SUCH_SHIFT
 from rotations.api.schema import BAD_QUERY, FORBIDDEN, NO_SUCH_PAGE
 from rotations.api.serializers import (
     AttendanceSerializer,
@@ -125,7 +127,11 @@ def booking_list(request: Request) -> Response:
     body.is_valid(raise_exception=True)
     # Only the id: the service reads the shift itself, inside its transaction.
     shift = Shift(pk=body.validated_data["shift"])
-    person = get_person_to_book_for(person_of(request), body.validated_data.get("person"))
+    # A shift or a person the body names that is not there is the body's fault: 400.
+    try:
+        person = get_person_to_book_for(person_of(request), body.validated_data.get("person"))
+    except Http404:
+        raise ValidationError({"person": [NO_SUCH_PERSON]}) from None
     try:
         booking = booking_create(
             shift=shift,
@@ -134,7 +140,7 @@ def booking_list(request: Request) -> Response:
             override_notice=body.validated_data["override_notice"],
         )
     except Shift.DoesNotExist:
-        raise NotFound("No such shift.") from None
+        raise ValidationError({"shift": [NO_SUCH_SHIFT]}) from None
     return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
@@ -150,7 +156,10 @@ def booking_reschedule_endpoint(request: Request, booking_id: int) -> Response:
     booking = get_booking_for_change(person_of(request), booking_id)
     body = RescheduleSerializer(data=request.data)
     body.is_valid(raise_exception=True)
-    to_shift = get_shift_for_view(person_of(request), body.validated_data["shift"])
+    try:
+        to_shift = get_shift_for_view(person_of(request), body.validated_data["shift"])
+    except Http404:
+        raise ValidationError({"shift": [NO_SUCH_SHIFT]}) from None
     booking = booking_reschedule(
         booking=booking,
         to_shift=to_shift,

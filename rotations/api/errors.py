@@ -19,6 +19,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from rotations.common.errors import Refused
 
+# A body naming what is not there (or not the caller's to see) is the body's fault: 400,
+# on the field that names it.
+NO_SUCH_SHIFT = "No shift with this id (or none you may see)."
+NO_SUCH_PERSON = "No active person with this id."
+
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Refused):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rotations.api.bookings import PAGE_PARAMETERS, Pages
+from rotations.api.errors import NO_SUCH_PERSON
 from rotations.api.schema import BAD_QUERY, NO_SUCH_PAGE
 from rotations.api.serializers import (
     InsightLogSerializer,
@@ -94,9 +95,11 @@ def insight_status_endpoint(request: Request, insight_id: int) -> Response:
     body = InsightTransitionSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
-    owner = (
-        get_object_or_404(Person, pk=data["owner"], is_active=True) if data.get("owner") else None
-    )
+    owner = None
+    if data.get("owner"):
+        owner = Person.objects.filter(pk=data["owner"], is_active=True).first()
+        if owner is None:  # the body's fault: 400
+            raise ValidationError({"owner": [NO_SUCH_PERSON]})
     insight = insight_transition(
         insight=insight,
         actor=person_of(request),

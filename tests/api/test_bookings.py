@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 
 from rotations.directory.roles import Role
 from rotations.models import Booking, CalendarChange, Queue, Shift
-from tests.factories import PersonFactory, QueueFactory, book, shift_at
+from tests.factories import PersonFactory, QueueFactory, ShiftFactory, book, shift_at
 from tests.helpers import all_routes, count_queries, token_client, toronto
 
 UTC = dt.UTC
@@ -337,8 +337,14 @@ def test_a_malformed_booking_is_a_400_naming_the_field(api, executive, data, err
     assert (response.status_code, response.json()) == (400, errors)
 
 
-def test_a_missing_shift_is_a_404(api, executive):
-    assert post(api(executive), "/api/bookings/", {"shift": 999999}).status_code == 404
+def test_a_missing_shift_in_the_body_is_a_400_on_that_field(api, executive, queue):
+    response = post(api(executive), "/api/bookings/", {"shift": 999999})
+    assert response.status_code == 400
+    assert response.json() == {"shift": ["No shift with this id (or none you may see)."]}
+    booking = book(ShiftFactory(queue=queue), executive)
+    moved = post(api(executive), f"/api/bookings/{booking.pk}/reschedule/", {"shift": 999999})
+    assert moved.status_code == 400
+    assert moved.json() == {"shift": ["No shift with this id (or none you may see)."]}
 
 
 def test_moving_to_a_full_shift_is_a_409_and_keeps_the_seat(api, executive, queue):
@@ -399,7 +405,11 @@ def test_a_support_lead_books_on_behalf_and_overrides_notice(
             "detail": "Fran Frontline is not an executive taking part in Frontline.",
         },
     )
-    assert post(client, "/api/bookings/", {"shift": soon.pk, "person": 999999}).status_code == 404
+    nobody = post(client, "/api/bookings/", {"shift": soon.pk, "person": 999999})
+    assert (nobody.status_code, nobody.json()) == (
+        400,
+        {"person": ["No active person with this id."]},
+    )
 
 
 def test_only_leads_and_hr_book_for_someone_else(
@@ -717,8 +727,8 @@ def test_postgresql_plans_the_booking_statements_once_per_connection(queue):
 @pytest.mark.parametrize("shift_id", [2**63, 2**64 + 1])
 def test_a_shift_id_past_any_stored_one_is_not_found(api, executive, shift_id):
     response = post(api(executive), "/api/bookings/", {"shift": shift_id})
-    assert response.status_code == 404
-    assert response.json() == {"detail": "No such shift."}
+    assert response.status_code == 400
+    assert response.json() == {"shift": ["No shift with this id (or none you may see)."]}
 
 
 def test_a_deactivated_persons_token_is_refused_with_drfs_message(executive, queue):

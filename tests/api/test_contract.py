@@ -109,3 +109,26 @@ def test_the_page_shows_too_many_tags_beside_the_field(client, executive, queue)
     assert response.status_code == 400
     assert "At most 20 tags (25 given)." in response.content.decode()
     assert not booking.insights.exists()
+
+
+def test_an_unknown_owner_in_a_triage_body_is_a_400(support_lead, executive, queue):
+    insight = insight_log(
+        booking=attended_booking(executive, queue),
+        author=executive,
+        fields={
+            "title": "Refunds",
+            "what_happened": "Asked.",
+            "category": "product",
+            "severity": "low",
+        },
+        tags=[],
+    )
+    response = token_client(support_lead).post(
+        f"/api/insights/{insight.pk}/status/",
+        {"to_status": "routed", "owner": 999999, "owner_team": "Payments"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"owner": ["No active person with this id."]}
+    insight.refresh_from_db()
+    assert insight.status == "new"
