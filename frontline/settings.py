@@ -216,6 +216,10 @@ else:
         # Broadcast (worker control) messages; kombu's default is ./control in the cwd.
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
+        # kombu's default looks for a message once a second when it finds none, so a
+        # worker took one task a second while beat sent more than that (its sweeps each
+        # second in the tests): a tenth of a second keeps up, for a directory listing.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -251,10 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
     },
     "plan-due-programs": {"task": "rotations.tasks.plan_due_programs", "schedule": 60 * 15},
-    # Directory imports whose task was lost (a broker down, a worker gone) are asked again.
+    # Directory imports whose task was lost (a broker down, a worker gone) are asked again
+    # (a job counts as lost after minutes, so once a minute is soon enough).
     "requeue-directory-imports": {
         "task": "rotations.tasks.requeue_directory_imports",
-        "schedule": SWEEP_SECONDS,
+        "schedule": 60,
     },
     # Patterns reach a year (open-ended) or two ahead of today, so today moving moves them.
     "extend-pattern-schedules": {
