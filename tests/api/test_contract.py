@@ -33,29 +33,6 @@ def test_the_schema_marks_every_field_that_may_be_null(client, executive):
     assert plus_ones["type"] == "integer" and not plus_ones.get("nullable")
 
 
-def test_plus_ones_is_a_number_on_the_insights_own_endpoints(executive, queue):
-    insight = insight_log(
-        booking=attended_booking(executive, queue),
-        author=executive,
-        fields={
-            "title": "Refunds",
-            "what_happened": "Asked.",
-            "category": "product",
-            "severity": "low",
-        },
-        tags=[],
-    )
-    api = token_client(executive)
-    assert api.get(f"/api/insights/{insight.pk}/").json()["plus_ones"] == 0
-    logged = api.post(
-        f"/api/bookings/{attended_booking(executive, queue).pk}/insights/",
-        {"title": "More", "what_happened": "Again.", "category": "product", "severity": "low"},
-        content_type="application/json",
-    )
-    assert logged.status_code == 201 and logged.json()["plus_ones"] == 0
-    assert api.get("/api/insights/").json()["results"][0]["plus_ones"] == 0
-
-
 def log_body(**overrides) -> dict:
     return {
         "title": "Refunds",
@@ -64,6 +41,26 @@ def log_body(**overrides) -> dict:
         "severity": "low",
         **overrides,
     }
+
+
+def logged_insight(executive, queue):
+    """An insight the executive logged after a shift they attended."""
+    return insight_log(
+        booking=attended_booking(executive, queue), author=executive, fields=log_body(), tags=[]
+    )
+
+
+def test_plus_ones_is_a_number_on_the_insights_own_endpoints(executive, queue):
+    insight = logged_insight(executive, queue)
+    api = token_client(executive)
+    assert api.get(f"/api/insights/{insight.pk}/").json()["plus_ones"] == 0
+    logged = api.post(
+        f"/api/bookings/{attended_booking(executive, queue).pk}/insights/",
+        log_body(title="More"),
+        content_type="application/json",
+    )
+    assert logged.status_code == 201 and logged.json()["plus_ones"] == 0
+    assert api.get("/api/insights/").json()["results"][0]["plus_ones"] == 0
 
 
 @pytest.mark.parametrize(
@@ -112,17 +109,7 @@ def test_the_page_shows_too_many_tags_beside_the_field(client, executive, queue)
 
 
 def test_an_unknown_owner_in_a_triage_body_is_a_400(support_lead, executive, queue):
-    insight = insight_log(
-        booking=attended_booking(executive, queue),
-        author=executive,
-        fields={
-            "title": "Refunds",
-            "what_happened": "Asked.",
-            "category": "product",
-            "severity": "low",
-        },
-        tags=[],
-    )
+    insight = logged_insight(executive, queue)
     response = token_client(support_lead).post(
         f"/api/insights/{insight.pk}/status/",
         {"to_status": "routed", "owner": 999999, "owner_team": "Payments"},
